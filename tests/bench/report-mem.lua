@@ -1,0 +1,385 @@
+-- Memory benchmark report: turns the raw output of tests/bench/mem/*.lua (collected by
+-- tests/bench/run-mem.sh) into markdown tables, stock vs ours, and checks the targets.
+--
+-- Usage: luajit report-mem.lua MANIFEST TITLE
+--   MANIFEST lines: <build> <workload> <variant> <run> <exit-status> <raw-output-file>
+--   where build is "stock" or "ours" and workload is a..e.
+-- Invariants:
+--  * Targets are printed as PASS/MISS lines, never turned into an exit status: a MISS is a
+--    finding, not a failure. A workload run that crashed is printed as FAILED instead.
+--  * Every figure comes from the raw files; with several runs a cell is the median, with
+--    [min-max] after it. Sizes are MiB (1024 KiB) of VmRSS/VmHWM unless a row says otherwise.
+--  * Reference peer figures (baseline notes) are scaled by our stock burst size relative to
+--    the baseline's or2025 burst size, so a workload that comes out larger or smaller than
+--    the baseline's is judged against a proportional bar.
+
+local manifest_path, title = arg[1], arg[2] or "native"
+assert(manifest_path, "usage: report-mem.lua MANIFEST TITLE")
+
+-- Best peer figures from /work/shared/notes/baseline.md (MiB), and the or2025 burst
+-- (peak - base, MiB) they were measured against.
+local PEER = {
+  d = { best = 191.5, name = "glibc+malloc_trim W4", peak = 1283.6, base = 2.2 },
+  e = { best = 52.0, name = "glibc+malloc_trim W5 trough", peak = 330.4, base = 2.2 },
+}
+
+local WORKLOAD_TITLE = {
+  a = "(a) burst of 2M ~260-byte strings",
+  b = "(b) burst of 5M small tables",
+  c = "(c) burst of 2M records with a nested table",
+  d = "(d) fragmentation: 2M mixed objects, 2% survive",
+  e = "(e) sawtooth: 10 x ~300 MB bursts, 1% survive two cycles",
+}
+
+local out = {}
+local function emit(...) out[#out + 1] = table.concat({ ... }) end
+
+local misses, passes, failures = 0, 0, 0
+
+---------------------------------------------------------------- parsing
+
+local function parse_run(path)
+  local run = { phases = {}, order = {}, config = nil }
+  local f = io.open(path, "r")
+  if not f then return run end
+  for line in f:lines() do
+    local kind, rest = line:match("^(%u+) (.*)$")
+    if kind == "MEM" then
+      local rec = {}
+      for k, v in rest:gmatch("([%w_]+)=(%S+)") do rec[k] = tonumber(v) or v end
+      if not run.phases[rec.phase] then run.order[#run.order + 1] = rec.phase end
+      run.phases[rec.phase] = rec
+    elseif kind == "CONFIG" then
+      run.config = rest:match("variant=%S+ (.*)$")
+    end
+  end
+  f:close()
+  return run
+end
+
+-- runs[build][workload][variant] = { run, run, ... }; failed[...] = list of exit statuses
+local runs, failed, builds_seen = {}, {}, {}
+for line in io.lines(manifest_path) do
+  local build, workload, variant, _, status, path =
+    line:match("^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$")
+  if build then
+    builds_seen[build] = true
+    local key = build .. "/" .. workload .. "/" .. variant
+    if status ~= "0" then
+      failed[key] = failed[key] or {}
+      table.insert(failed[key], status)
+    else
+      runs[key] = runs[key] or {}
+      table.insert(runs[key], parse_run(path))
+    end
+  end
+end
+
+---------------------------------------------------------------- statistics
+
+local function median(values)
+  local v = {}
+  for i = 1, #values do v[i] = values[i] end
+  table.sort(v)
+  local n = #v
+  if n == 0 then return nil end
+  if n % 2 == 1 then return v[(n + 1) / 2] end
+  return (v[n / 2] + v[n / 2 + 1]) / 2
+end
+
+-- Collects field of phase over the runs of one build/workload/variant (KiB values).
+local function samples(key, phase, field)
+  local list = {}
+  for _, run in ipairs(runs[key] or {}) do
+    local rec = run.phases[phase]
+    if rec and rec[field] then list[#list + 1] = rec[field] end
+  end
+  return list
+end
+
+local function value(key, phase, field)
+  return median(samples(key, phase, field))
+end
+
+-- Largest VmHWM seen in any phase (the peak RSS of the run), median over runs.
+local function peak_kb(key)
+  local peaks = {}
+  for _, run in ipairs(runs[key] or {}) do
+    local best
+    for _, rec in pairs(run.phases) do
+      if not best or rec.hwm_kb > best then best = rec.hwm_kb end
+    end
+    peaks[#peaks + 1] = best
+  end
+  return median(peaks)
+end
+
+local function mib(kb) return kb and string.format("%.1f", kb / 1024) or "-" end
+
+local function cell(key, phase, field)
+  local list = samples(key, phase, field)
+  if #list == 0 then
+    if failed[key] then return "FAILED" end
+    return "-"
+  end
+  local text = mib(median(list))
+  if #list > 1 then
+    table.sort(list)
+    text = text .. " [" .. mib(list[1]) .. "-" .. mib(list[#list]) .. "]"
+  end
+  return text
+end
+
+local function count_cell(key, phase, field)
+  local v = value(key, phase, field)
+  return v and string.format("%d", v) or "-"
+end
+
+---------------------------------------------------------------- targets
+
+local function verdict(ok, what)
+  if ok == nil then
+    emit("- n/a  ", what)
+  elseif ok then
+    passes = passes + 1
+    emit("- PASS ", what)
+  else
+    misses = misses + 1
+    emit("- MISS ", what)
+  end
+end
+
+-- (a)-(c): RSS <= start RSS + 1.1 x live heap + 1 MiB, at phase of key.
+local function check_live_bound(key, phase, label)
+  local rss, start, heap = value(key, phase, "rss_kb"), value(key, "start", "rss_kb"),
+                           value(key, phase, "heap_kb")
+  if not (rss and start and heap) then
+    verdict(nil, label .. ": no data")
+    return
+  end
+  local bound = start + 1.1 * heap + 1024
+  verdict(rss <= bound, string.format(
+    "%s: RSS %s MiB <= start %s + 1.1 x live heap %s + 1 MiB = %s MiB",
+    label, mib(rss), mib(start), mib(heap), mib(bound)))
+end
+
+-- (d),(e): RSS <= 1.1 x floor + 2 MiB, at phase of key.
+local function check_floor_bound(key, phase, label)
+  local rss, floor = value(key, phase, "rss_kb"), value(key, phase, "floor_kb")
+  if not rss then
+    verdict(nil, label .. ": no data")
+    return
+  end
+  if not floor then
+    verdict(false, label .. ": RSS " .. mib(rss) .. " MiB, but no reclaim stats (floor unknown)")
+    return
+  end
+  local bound = 1.1 * floor + 2048
+  verdict(rss <= bound, string.format("%s: RSS %s MiB <= 1.1 x floor %s + 2 MiB = %s MiB",
+    label, mib(rss), mib(floor), mib(bound)))
+end
+
+local function peer_bar_kb(workload)
+  local peer = PEER[workload]
+  local stock_key = "stock/" .. workload .. "/trickle"
+  local stock_peak, stock_start = peak_kb(stock_key), value(stock_key, "start", "rss_kb")
+  if not (stock_peak and stock_start) then return nil end
+  local scale = (stock_peak - stock_start) / 1024 / (peer.peak - peer.base)
+  return peer.best * scale * 1024, scale
+end
+
+local function check_peer(workload, rss, label)
+  local bar, scale = peer_bar_kb(workload)
+  if not (bar and rss) then
+    verdict(nil, label .. ": no stock run to scale the peer figure")
+    return
+  end
+  local peer = PEER[workload]
+  verdict(rss < bar, string.format(
+    "%s: RSS %s MiB < best peer %s MiB (%s %.1f MiB x %.3f, our stock burst / baseline burst)",
+    label, mib(rss), mib(bar), peer.name, peer.best, scale))
+end
+
+local function check_peak(workload)
+  local ours, stock = peak_kb("ours/" .. workload .. "/trickle"),
+                      peak_kb("stock/" .. workload .. "/trickle")
+  if not (ours and stock) then
+    verdict(nil, "peak RSS: needs both builds")
+    return
+  end
+  verdict(ours <= 1.05 * stock, string.format("peak RSS %s MiB <= 1.05 x stock peak %s MiB = %s MiB",
+    mib(ours), mib(stock), mib(1.05 * stock)))
+end
+
+---------------------------------------------------------------- tables
+
+local have_ours = builds_seen.ours
+
+local function failure_note(workload)
+  for _, build in ipairs({ "stock", "ours" }) do
+    for _, variant in ipairs({ "trickle", "idle" }) do
+      local list = failed[build .. "/" .. workload .. "/" .. variant]
+      if list then
+        failures = failures + 1
+        emit("- FAILED ", build, " ", variant, " run(s) exited with status ", table.concat(list, ","))
+      end
+    end
+  end
+end
+
+local function row(label, phase, field, variant, workload, ours_only)
+  local s = ours_only and "-" or cell("stock/" .. workload .. "/" .. variant, phase, field)
+  local o = have_ours and cell("ours/" .. workload .. "/" .. variant, phase, field) or "missing"
+  emit("| ", label, " | ", s, " | ", o, " |")
+end
+
+local function config_note(workload, variant)
+  local list = runs["ours/" .. workload .. "/" .. variant]
+  if list and list[1] and list[1].config then
+    emit("ours ", variant, " config: `", list[1].config, "`  ")
+  end
+end
+
+local function burst_table(workload)
+  local t, i = "/trickle", "/idle"
+  emit("| metric (MiB) | stock | ours |")
+  emit("|---|---|---|")
+  row("start RSS", "start", "rss_kb", "trickle", workload)
+  local sp = peak_kb("stock/" .. workload .. t)
+  local op = peak_kb("ours/" .. workload .. t)
+  emit("| peak RSS (VmHWM) | ", mib(sp), " | ", have_ours and mib(op) or "missing", " |")
+  row("RSS after collect", "collect", "rss_kb", "trickle", workload)
+  row("RSS after 100 ms trickle", "after100ms", "rss_kb", "trickle", workload)
+  row("RSS after 1 s trickle", "after1s", "rss_kb", "trickle", workload)
+  row("live heap after collect", "collect", "heap_kb", "trickle", workload)
+  row("floor after collect", "collect", "floor_kb", "trickle", workload, true)
+  row("resident (estimate) after collect", "collect", "resident_kb", "trickle", workload, true)
+  row("purged total at 1 s", "after1s", "purged_kb", "trickle", workload, true)
+  emit("| purge calls at 1 s (count) | - | ",
+       have_ours and count_cell("ours/" .. workload .. t, "after1s", "purge_calls") or "missing", " |")
+  row("idle: RSS after incremental GC", "collect", "rss_kb", "idle", workload)
+  row("idle: RSS after 100 ms idle", "after100ms", "rss_kb", "idle", workload)
+  row("idle: RSS after 1 s idle", "after1s", "rss_kb", "idle", workload)
+  row("idle: live heap at 1 s", "after1s", "heap_kb", "idle", workload)
+  row("idle: floor at 1 s", "after1s", "floor_kb", "idle", workload, true)
+  row("idle: purged total at 1 s", "after1s", "purged_kb", "idle", workload, true)
+  emit("")
+  config_note(workload, "trickle")
+  config_note(workload, "idle")
+  emit("")
+  emit("Targets (ours):")
+  emit("")
+  if not have_ours then
+    emit("- not checked: ours is missing")
+    return
+  end
+  local ok, oi = "ours/" .. workload .. t, "ours/" .. workload .. i
+  if workload == "d" then
+    check_floor_bound(ok, "collect", "after collect")
+    check_peer(workload, value(ok, "collect", "rss_kb"), "after collect")
+    check_peak(workload)
+    check_floor_bound(oi, "after1s", "idle 1 s (background thread)")
+    check_peer(workload, value(oi, "after1s", "rss_kb"), "idle 1 s (background thread)")
+  else
+    check_live_bound(ok, "collect", "after collect")
+    check_peak(workload)
+    check_live_bound(oi, "after1s", "idle 1 s (background thread)")
+  end
+end
+
+local function cycle_phases(key)
+  local list = runs[key]
+  local cycles = {}
+  if list and list[1] then
+    for _, phase in ipairs(list[1].order) do
+      local c = phase:match("^c(%d+)%.collect$")
+      if c then cycles[#cycles + 1] = tonumber(c) end
+    end
+  end
+  return cycles
+end
+
+local function sawtooth_table()
+  local st, ot = "stock/e/trickle", "ours/e/trickle"
+  local si, oi = "stock/e/idle", "ours/e/idle"
+  local cycles = cycle_phases(st)
+  if #cycles == 0 then cycles = cycle_phases(ot) end
+  emit("| cycle | stock trough | ours trough | ours floor | live heap | stock after 1 s trickle | ",
+       "ours after 1 s trickle | stock after 1 s idle | ours after 1 s idle | ours floor at 1 s idle |")
+  emit("|---|---|---|---|---|---|---|---|---|---|")
+  local function line(label, prefix)
+    emit("| ", label, " | ", cell(st, prefix .. "collect", "rss_kb"), " | ",
+         cell(ot, prefix .. "collect", "rss_kb"), " | ", cell(ot, prefix .. "collect", "floor_kb"),
+         " | ", cell(st, prefix .. "collect", "heap_kb"), " | ", cell(st, prefix .. "after1s", "rss_kb"),
+         " | ", cell(ot, prefix .. "after1s", "rss_kb"), " | ", cell(si, prefix .. "after1s", "rss_kb"),
+         " | ", cell(oi, prefix .. "after1s", "rss_kb"), " | ", cell(oi, prefix .. "after1s", "floor_kb"),
+         " |")
+  end
+  for _, c in ipairs(cycles) do line(tostring(c), "c" .. c .. ".") end
+  line("final (ring dropped)", "final.")
+  emit("")
+  emit("Start RSS: stock ", cell(st, "start", "rss_kb"), ", ours ", cell(ot, "start", "rss_kb"),
+       " MiB. Peak RSS (VmHWM): stock ", mib(peak_kb(st)), ", ours ", mib(peak_kb(ot)),
+       " MiB. Troughs are RSS right after the double full collect (idle variant: after ",
+       "incremental GC); in the idle variant the bursts are separated by pure idleness.")
+  emit("")
+  config_note("e", "trickle")
+  config_note("e", "idle")
+  emit("")
+  emit("Targets (ours; every cycle's trough must pass):")
+  emit("")
+  if not have_ours then
+    emit("- not checked: ours is missing")
+    return
+  end
+  local worst_trough
+  for _, c in ipairs(cycles) do
+    local prefix = "c" .. c .. "."
+    check_floor_bound(ot, prefix .. "collect", "cycle " .. c .. " trough")
+    local rss = value(ot, prefix .. "collect", "rss_kb")
+    if rss and (not worst_trough or rss > worst_trough) then worst_trough = rss end
+  end
+  check_peer("e", worst_trough, "worst trough")
+  check_peak("e")
+  for _, c in ipairs(cycle_phases(oi)) do
+    check_floor_bound(oi, "c" .. c .. ".after1s", "idle cycle " .. c .. " after 1 s (background thread)")
+  end
+  check_floor_bound(oi, "final.after1s", "idle final after 1 s (background thread)")
+end
+
+---------------------------------------------------------------- report
+
+emit("## Memory workloads (", title, ")")
+emit("")
+if not have_ours then
+  emit("**ours is missing**: only the stock build was run; targets are not checked.")
+  emit("")
+end
+emit("Phases: `start` after a full collect; peak = VmHWM; the burst is dropped, then ",
+     "`collectgarbage(\"collect\")` twice (trickle variant) or incremental GC steps until two ",
+     "cycles complete (idle variant, run with `LUAJIT_RECLAIM=background=1`); then 100 ms and 1 s ",
+     "of trickle (one small table every ~10 ms, sleeping in between) or of pure idleness ",
+     "(poll(2) sleep, no allocation). Live heap = `collectgarbage(\"count\")`.")
+emit("")
+
+for _, workload in ipairs({ "a", "b", "c", "d", "e" }) do
+  local present = false
+  for _, build in ipairs({ "stock", "ours" }) do
+    for _, variant in ipairs({ "trickle", "idle" }) do
+      local key = build .. "/" .. workload .. "/" .. variant
+      if runs[key] or failed[key] then present = true end
+    end
+  end
+  if present then
+    emit("### ", WORKLOAD_TITLE[workload], " (", title, ")")
+    emit("")
+    if workload == "e" then sawtooth_table() else burst_table(workload) end
+    failure_note(workload)
+    emit("")
+  end
+end
+
+emit(string.format("Memory targets (%s): %d PASS, %d MISS, %d failed workload runs.",
+  title, passes, misses, failures))
+emit("")
+io.write(table.concat(out, "\n"), "\n")

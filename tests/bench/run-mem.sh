@@ -1,0 +1,115 @@
+#!/bin/sh
+# Memory benchmark driver: runs the workloads in tests/bench/mem/ on the stock build and on
+# ours, side by side, and writes the markdown section $BENCH_OUT/mem.md (also printed).
+#
+# Environment:
+#   BENCH_STOCK   stock luajit (required; also runs the report script)
+#   BENCH_OURS    our luajit (optional: if the file is missing, stock-only figures are printed
+#                 and the report says ours is missing)
+#   BENCH_OUT     output directory (default build/bench)
+#   BENCH_MEM_WORKLOADS  subset of "a b c d e" (default all)
+#   BENCH_MEM_RUNS       runs per build/workload/variant (default 1; cells become medians)
+#   PAGESIM       optional page sizes, e.g. "16384 65536": repeat everything under the page-size
+#                 simulator and print the tables again, marked "emulated"
+#   PAGESIM_TOOL  the simulator (default tests/tools/pagesim/pagesim)
+# Invariants: every run gets the same environment on both builds (LUAJIT_RECLAIM unset for the
+# trickle variant, "background=1" for the idle variant); a workload that exits non-zero is
+# reported as FAILED and makes this script exit 1 after the report is written. Target misses
+# never change the exit status.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${BENCH_STOCK:?BENCH_STOCK must name the stock luajit}"
+BENCH_OURS=${BENCH_OURS:-}
+BENCH_OUT=${BENCH_OUT:-build/bench}
+BENCH_MEM_WORKLOADS=${BENCH_MEM_WORKLOADS:-a b c d e}
+BENCH_MEM_RUNS=${BENCH_MEM_RUNS:-1}
+PAGESIM=${PAGESIM:-}
+PAGESIM_TOOL=${PAGESIM_TOOL:-tests/tools/pagesim/pagesim}
+
+if [ ! -x "$BENCH_STOCK" ]; then
+    echo "run-mem.sh: stock luajit not found or not executable: $BENCH_STOCK" >&2
+    exit 1
+fi
+builds="stock"
+if [ -n "$BENCH_OURS" ] && [ -x "$BENCH_OURS" ]; then
+    builds="stock ours"
+else
+    echo "run-mem.sh: ours is missing (BENCH_OURS='$BENCH_OURS'): stock-only figures" >&2
+fi
+if [ -n "$PAGESIM" ] && [ ! -x "$PAGESIM_TOOL" ]; then
+    echo "run-mem.sh: PAGESIM='$PAGESIM' set but the simulator is missing: $PAGESIM_TOOL" >&2
+    exit 1
+fi
+
+script_for() {
+    case $1 in
+        a) echo "$here/mem/a_strings.lua" ;;
+        b) echo "$here/mem/b_tables.lua" ;;
+        c) echo "$here/mem/c_records.lua" ;;
+        d) echo "$here/mem/d_mixed.lua" ;;
+        e) echo "$here/mem/e_sawtooth.lua" ;;
+        *) echo "run-mem.sh: unknown workload '$1' (expected a b c d e)" >&2; return 1 ;;
+    esac
+}
+
+binary_for() {
+    if [ "$1" = stock ]; then echo "$BENCH_STOCK"; else echo "$BENCH_OURS"; fi
+}
+
+# run_set LABEL PAGESIZE: runs every workload/variant/build; PAGESIZE empty = native.
+# Appends the section to mem.md and returns 1 if any run failed.
+run_set() {
+    label=$1 pagesize=$2
+    rawdir="$BENCH_OUT/mem/$label"
+    rm -rf "$rawdir"
+    mkdir -p "$rawdir"
+    manifest="$rawdir/manifest"
+    : >"$manifest"
+    any_failed=0
+    for workload in $BENCH_MEM_WORKLOADS; do
+        script=$(script_for "$workload")
+        for variant in trickle idle; do
+            run=1
+            while [ "$run" -le "$BENCH_MEM_RUNS" ]; do
+                for build in $builds; do
+                    bin=$(binary_for "$build")
+                    raw="$rawdir/$build-$workload-$variant-$run.txt"
+                    echo "run-mem.sh: [$label] $build $workload $variant run $run" >&2
+                    set -- "$bin" "$script" "$variant"
+                    if [ -n "$pagesize" ]; then
+                        set -- "$PAGESIM_TOOL" -p "$pagesize" -- "$@"
+                    fi
+                    status=0
+                    if [ "$variant" = idle ]; then
+                        env LUAJIT_RECLAIM=background=1 "$@" >"$raw" 2>"$raw.err" || status=$?
+                    else
+                        env -u LUAJIT_RECLAIM "$@" >"$raw" 2>"$raw.err" || status=$?
+                    fi
+                    if [ "$status" -ne 0 ]; then
+                        any_failed=1
+                        echo "run-mem.sh: FAILED ($status): $* (stderr in $raw.err)" >&2
+                        sed 's/^/    /' "$raw.err" >&2
+                    fi
+                    echo "$build $workload $variant $run $status $raw" >>"$manifest"
+                done
+                run=$((run + 1))
+            done
+        done
+    done
+    "$BENCH_STOCK" "$here/report-mem.lua" "$manifest" "$label" >>"$BENCH_OUT/mem.md"
+    return "$any_failed"
+}
+
+mkdir -p "$BENCH_OUT"
+: >"$BENCH_OUT/mem.md"
+failed=0
+run_set native "" || failed=1
+for size in $PAGESIM; do
+    run_set "emulated-page-$size" "$size" || failed=1
+done
+cat "$BENCH_OUT/mem.md"
+if [ "$failed" -ne 0 ]; then
+    echo "run-mem.sh: some workload runs FAILED (see above)" >&2
+    exit 1
+fi
