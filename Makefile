@@ -1,0 +1,109 @@
+# luajit-reclaim: top-level build.
+#
+#   make            build the runtime for every target (installs missing Debian
+#                   packages first when run as root)
+#   make check      the full test suite, with the time each part took
+#   make help       every target
+#
+# Upstream is fetched (runtime/upstream.mk), never vendored; our changes are
+# runtime/patches/series plus the files in runtime/src and runtime/reclaim.
+# Each build variant is installed under build/<variant>/ by
+# runtime/build-variant.sh; a stamp per variant makes a second `make` a no-op.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+BUILD := build
+CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/luajit-reclaim
+JOBS  ?= 2
+
+include runtime/upstream.mk runtime/version.mk
+include arch/x86_64.mk arch/arm64.mk
+export UPSTREAM_SRCPKG UPSTREAM_VERSION UPSTREAM_SUITE UPSTREAM_TARBALL UPSTREAM_SHA256
+export RECLAIM_VERSION
+
+# Debian packages needed to build and to run `make check`, in one place.
+DEPS := build-essential dpkg-dev patch xz-utils binutils \
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
+	qemu-user-static libcunit1-dev valgrind \
+	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio libssl-dev
+
+TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
+
+# Inputs of a patched build: any change rebuilds the patched variants.
+RUNTIME_INPUTS := $(wildcard runtime/patches/* runtime/src/* runtime/reclaim/*) \
+	runtime/prepare-tree.sh runtime/build-variant.sh runtime/upstream.mk runtime/version.mk
+STOCK_INPUTS := runtime/prepare-tree.sh runtime/build-variant.sh runtime/upstream.mk
+
+ASSERT_XCFLAGS := -DLUA_USE_ASSERT -DLUA_USE_APICHECK
+
+# variant NAME TARGET STOCK STATIC XCFLAGS
+define variant
+$(BUILD)/$(1)/.stamp: $(BUILD)/.deps-ok $(BUILD)/.upstream-ok $(if $(filter 1,$(3)),$(STOCK_INPUTS),$(RUNTIME_INPUTS)) arch/$(2).mk
+	@VARIANT=$(1) TARBALL=$(TARBALL) CROSS=$($(2)_CROSS) DEB_ARCH=$($(2)_DEB_ARCH) \
+	  STOCK=$(3) STATIC=$(4) EXTRA_XCFLAGS='$(5)' JOBS=$(JOBS) runtime/build-variant.sh
+	@touch $$@
+$(1): $(BUILD)/$(1)/.stamp
+.PHONY: $(1)
+endef
+
+$(eval $(call variant,x86_64,x86_64,0,0,))
+$(eval $(call variant,arm64,arm64,0,0,))
+$(eval $(call variant,arm64-static,arm64,0,1,))
+$(eval $(call variant,stock-x86_64,x86_64,1,0,))
+$(eval $(call variant,stock-arm64,arm64,1,0,))
+$(eval $(call variant,x86_64-assert,x86_64,0,0,$(ASSERT_XCFLAGS)))
+$(eval $(call variant,arm64-static-assert,arm64,0,1,$(ASSERT_XCFLAGS)))
+
+RELEASE_VARIANTS := x86_64 arm64 arm64-static
+STOCK_VARIANTS   := stock-x86_64 stock-arm64
+ASSERT_VARIANTS  := x86_64-assert arm64-static-assert
+
+.PHONY: all stock assert deps clean distclean help check
+all: $(RELEASE_VARIANTS)
+stock: $(STOCK_VARIANTS)
+assert: $(ASSERT_VARIANTS)
+
+# `make` installs what it needs when run as root; otherwise it names the command.
+$(BUILD)/.deps-ok: Makefile runtime/deps.sh
+	@runtime/deps.sh ensure $(DEPS)
+	@mkdir -p $(BUILD) && touch $@
+deps:
+	runtime/deps.sh install $(DEPS)
+
+$(BUILD)/.upstream-ok: runtime/upstream.mk runtime/fetch-upstream.sh | $(BUILD)/.deps-ok
+	@runtime/fetch-upstream.sh $(CACHE) >/dev/null
+	@touch $@
+
+clean:
+	rm -rf $(BUILD)
+distclean: clean
+	@echo "the download and kernel cache stays in $(CACHE); remove it by hand if wanted"
+
+# Test and tool fragments (each owns its own targets; see `make help`).
+include tests/build/build.mk
+-include tests/unit/unit.mk
+-include tests/lua/lua.mk
+-include tests/tools/pagesim/pagesim.mk
+-include tests/bench/bench.mk
+-include ci/matrix.mk
+
+# The parts of `make check`, in order. tests/check.sh runs each as its own
+# make invocation, times it and prints a summary table.
+CHECK_PARTS ?= check-build check-unit check-stress check-lua check-lua-arm64 \
+	check-reclaim check-pagesim check-matrix
+check: all stock assert
+	@tests/check.sh $(CHECK_PARTS)
+
+help:
+	@echo "make              build x86_64, arm64 (dynamic) and arm64-static into build/"
+	@echo "make check        run every test part below, timed (what CI runs)"
+	@echo "make stock        unpatched upstream builds (baselines): build/stock-*"
+	@echo "make assert       assertion builds (-DLUA_USE_ASSERT -DLUA_USE_APICHECK)"
+	@echo "make deps         install the Debian packages the build and tests need"
+	@echo "make clean        remove build/ (keeps the download cache in $(CACHE))"
+	@echo "check parts:      $(CHECK_PARTS)"
+	@echo "make bench        memory and CPU benchmarks, ours vs stock (figures, not tests)"
+	@echo "make soak         the long allocator stress run (10^9 operations)"
+	@echo "make matrix       the QEMU matrix (also run by check-matrix)"

@@ -1,0 +1,123 @@
+/*
+** luajit-reclaim allocator adapter: lj_alloc_* on top of the rcl heap.
+** Included by lj_alloc.c (patch 0002) in place of dlmalloc.
+**
+** One rcl heap per state created through luaL_newstate(). LuaJIT passes the
+** exact old size on every free and realloc, which the heap relies on.
+** LUAJIT_RECLAIM="key=value,..." is read once, at state creation; a bad key
+** or value is reported by name on stderr and the state is not created.
+*/
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "luajit-reclaim.h"
+
+#define RCL_EMBED	1
+#include "rcl_all.c"
+
+void *lj_alloc_create(PRNGState *rs)
+{
+  rcl_config cfg;
+  char err[256];
+  const char *env = getenv("LUAJIT_RECLAIM");
+  rcl_config_default(&cfg);
+  if (env && rcl_config_parse(&cfg, env, err, sizeof(err)) != 0) {
+    fprintf(stderr, "luajit-reclaim: LUAJIT_RECLAIM: %s\n", err);
+    return NULL;
+  }
+  return rcl_heap_create(&cfg, rs->u[0] ^ (rs->u[1] << 1));
+}
+
+void lj_alloc_setprng(void *msp, PRNGState *rs)
+{
+  UNUSED(msp); UNUSED(rs);  /* The heap keeps its own placement seed. */
+}
+
+void lj_alloc_destroy(void *msp)
+{
+  rcl_heap_destroy((rcl_heap *)msp);
+}
+
+void *lj_alloc_f(void *msp, void *ptr, size_t osize, size_t nsize)
+{
+  return rcl_alloc_f(msp, ptr, osize, nsize);
+}
+
+/* -- GC hooks (patch 0003) ----------------------------------------------- */
+
+void lj_alloc_cycle_end(void *msp)
+{
+  rcl_cycle_end((rcl_heap *)msp);
+}
+
+void lj_alloc_step(void *msp)
+{
+  rcl_step((rcl_heap *)msp);
+}
+
+void lj_alloc_fullgc(void *msp)
+{
+  rcl_full_gc((rcl_heap *)msp);
+}
+
+/* -- Statistics and options (lib_reclaim.c) ------------------------------ */
+
+size_t lj_alloc_purge(void *msp)
+{
+  return rcl_purge((rcl_heap *)msp);
+}
+
+void lj_alloc_stats(void *msp, luajit_reclaim_stats *st)
+{
+  rcl_stats s;
+  rcl_stats_get((rcl_heap *)msp, &s);
+  st->page_size = s.page_size;
+  st->mapped = s.mapped;
+  st->resident = s.resident;
+  st->in_use = s.in_use;
+  st->free_dirty = s.free_dirty;
+  st->free_clean = s.free_clean;
+  st->floor = s.floor;
+  st->metadata = s.metadata;
+  st->segments = s.segments;
+  st->spans = s.spans;
+  st->large_blocks = s.large_blocks;
+  st->purged_total = s.purged_total;
+  st->purge_calls = s.purge_calls;
+  st->madvise_failed = s.madvise_failed;
+  st->mmap_failed = s.mmap_failed;
+  st->munmap_failed = s.munmap_failed;
+  st->mremap_failed = s.mremap_failed;
+  st->high_mappings_rejected = s.high_mappings_rejected;
+  st->fragmentation = s.fragmentation;
+}
+
+/* Apply "key=value,..." to the heap's options: all of them or none. */
+int lj_alloc_configure(void *msp, const char *spec, char *err, size_t errlen)
+{
+  rcl_config cfg;
+  rcl_heap_get_config((rcl_heap *)msp, &cfg);
+  if (rcl_config_parse(&cfg, spec, err, errlen) != 0)
+    return -1;
+  rcl_heap_configure((rcl_heap *)msp, &cfg);
+  return 0;
+}
+
+int lj_alloc_getopt(void *msp, const char *key, char *buf, size_t len)
+{
+  rcl_config cfg;
+  rcl_heap_get_config((rcl_heap *)msp, &cfg);
+  return rcl_config_format(&cfg, key, buf, len);
+}
+
+const char *const *lj_alloc_optnames(void)
+{
+  return rcl_config_keys;
+}
+
+size_t lj_alloc_pagesize(void)
+{
+  return rcl_page_size();
+}
