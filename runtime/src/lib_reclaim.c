@@ -25,20 +25,14 @@
 #include "lj_alloc.h"
 #include "luajit-reclaim.h"
 
+#if LJ_HASRECLAIM
+
 /* The allocator data of L, or NULL if L uses some other allocator. */
 static void *reclaim_heap(lua_State *L)
 {
-#if LJ_HASRECLAIM
   void *ud;
-  if (lua_getallocf(L, &ud) == lj_alloc_f)
-    return ud;
-#else
-  UNUSED(L);
-#endif
-  return NULL;
+  return lua_getallocf(L, &ud) == lj_alloc_f ? ud : NULL;
 }
-
-#if LJ_HASRECLAIM
 
 /* -- C API ---------------------------------------------------------------- */
 
