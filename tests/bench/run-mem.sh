@@ -7,6 +7,7 @@
 #   BENCH_OURS    our luajit (optional: if the file is missing, stock-only figures are printed
 #                 and the report says ours is missing)
 #   BENCH_OUT     output directory (default build/bench)
+#   BENCH_PRINT   1 (default) prints the section when done; 0 only writes it
 #   BENCH_MEM_WORKLOADS  subset of "a b c d e" (default all)
 #   BENCH_MEM_RUNS       runs per build/workload/variant (default 1; cells become medians)
 #   PAGESIM       optional page sizes, e.g. "16384 65536": repeat everything under the page-size
@@ -108,7 +109,7 @@ run_set native "" || failed=1
 for size in $PAGESIM; do
     run_set "emulated-page-$size" "$size" || failed=1
 done
-cat "$BENCH_OUT/mem.md"
+if [ "${BENCH_PRINT:-1}" = 1 ]; then cat "$BENCH_OUT/mem.md"; fi
 if [ "$failed" -ne 0 ]; then
     echo "run-mem.sh: some workload runs FAILED (see above)" >&2
     exit 1

@@ -1,0 +1,42 @@
+# Benchmarks (make bench, bench-mem, bench-cpu): memory workloads and CPU benchmarks, ours
+# vs stock, written to $(BUILD)/bench/report.md and printed. Figures, not tests: a missed
+# performance target prints MISS but never fails make; a crashed run or a checksum mismatch
+# between builds does. Works with only the stock build present (stock-only figures).
+#
+# Variables (override on the command line):
+#   BENCH_STOCK, BENCH_OURS  the two luajit CLIs compared
+#   BENCH_PAIRS              CPU pairs per benchmark (default 5)
+#   BENCH_CPU                subset of tests/bench/cpu/*.lua names
+#   BENCH_MEM_WORKLOADS      subset of "a b c d e"; BENCH_MEM_RUNS runs each (default 1)
+#   PAGESIM                  e.g. "16384 65536": also run the memory workloads under the
+#                            page-size simulator PAGESIM_TOOL, tables marked "emulated"
+# The helper cputime is built for the build machine with BENCH_CC (default cc).
+
+BUILD ?= build
+BENCH_OUT      := $(BUILD)/bench
+BENCH_STOCK    ?= $(BUILD)/stock-x86_64/bin/luajit
+BENCH_OURS     ?= $(BUILD)/x86_64/bin/luajit
+BENCH_CPUTIME  := $(BENCH_OUT)/cputime
+BENCH_CC       ?= cc
+BENCH_CFLAGS   ?= -std=c99 -O2 -Wall -Wextra -Werror
+PAGESIM_TOOL   ?= tests/tools/pagesim/pagesim
+
+BENCH_ENV = BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$(BENCH_OUT)' \
+	BENCH_CPUTIME='$(BENCH_CPUTIME)' BENCH_PAIRS='$(or $(BENCH_PAIRS),5)' BENCH_CPU='$(BENCH_CPU)' \
+	BENCH_MEM_WORKLOADS='$(or $(BENCH_MEM_WORKLOADS),a b c d e)' \
+	BENCH_MEM_RUNS='$(or $(BENCH_MEM_RUNS),1)' PAGESIM='$(PAGESIM)' PAGESIM_TOOL='$(PAGESIM_TOOL)'
+
+.PHONY: bench bench-mem bench-cpu
+
+$(BENCH_CPUTIME): tests/bench/cputime.c
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
+
+bench: $(BENCH_CPUTIME)
+	@$(BENCH_ENV) sh tests/bench/run-bench.sh mem cpu
+
+bench-mem:
+	@$(BENCH_ENV) sh tests/bench/run-bench.sh mem
+
+bench-cpu: $(BENCH_CPUTIME)
+	@$(BENCH_ENV) sh tests/bench/run-bench.sh cpu

@@ -1,0 +1,173 @@
+-- CPU benchmark report: turns the timings collected by tests/bench/run-cpu.sh into a
+-- markdown table (stock vs ours) and checks the throughput targets.
+--
+-- Usage: luajit report-cpu.lua TIMINGS STATS PROBLEMS HAVE_OURS PAIRS
+--   TIMINGS lines: name=.. pair=.. build=stock|ours position=first|second user=.. sys=..
+--                  cpu=.. wall=.. maxrss_kb=.. status=..
+--   STATS lines:   name=.. purge_calls=.. purged_total=.. ... (or "name=.. unavailable")
+--   PROBLEMS:      free text, one problem per line (failed runs, output mismatches)
+-- Invariants:
+--  * A pair's ratio is stock CPU time / ours CPU time (user+sys from wait4), so > 1 means
+--    ours is faster; only pairs where both runs succeeded count. Per benchmark the median
+--    ratio is used, and the geometric mean is taken over those medians.
+--  * Targets (every median >= 0.98, geomean >= 1.03) are printed as PASS/MISS lines only.
+
+local timings_path, stats_path, problems_path, have_ours, pairs_wanted =
+  arg[1], arg[2], arg[3], arg[4] == "1", tonumber(arg[5])
+assert(timings_path and stats_path and problems_path and pairs_wanted,
+       "usage: report-cpu.lua TIMINGS STATS PROBLEMS HAVE_OURS PAIRS")
+
+local MEDIAN_TARGET, GEOMEAN_TARGET = 0.98, 1.03
+
+local function fields(line)
+  local rec = {}
+  for k, v in line:gmatch("([%w_]+)=(%S+)") do rec[k] = tonumber(v) or v end
+  return rec
+end
+
+local function median(values)
+  local v = {}
+  for i = 1, #values do v[i] = values[i] end
+  table.sort(v)
+  local n = #v
+  if n == 0 then return nil end
+  if n % 2 == 1 then return v[(n + 1) / 2] end
+  return (v[n / 2] + v[n / 2 + 1]) / 2
+end
+
+local function range(values)
+  local lo, hi
+  for _, x in ipairs(values) do
+    if not lo or x < lo then lo = x end
+    if not hi or x > hi then hi = x end
+  end
+  return lo, hi
+end
+
+-- runs[name][pair][build] = record; names in first-seen order.
+local runs, names = {}, {}
+for line in io.lines(timings_path) do
+  local rec = fields(line)
+  if rec.name then
+    if not runs[rec.name] then
+      runs[rec.name] = {}
+      names[#names + 1] = rec.name
+    end
+    runs[rec.name][rec.pair] = runs[rec.name][rec.pair] or {}
+    runs[rec.name][rec.pair][rec.build] = rec
+  end
+end
+
+local stats = {}
+for line in io.lines(stats_path) do
+  local rec = fields(line)
+  if rec.name then stats[rec.name] = rec end
+end
+
+local problems = {}
+for line in io.lines(problems_path) do problems[#problems + 1] = line end
+
+local out = {}
+local function emit(...) out[#out + 1] = table.concat({ ... }) end
+
+local function fmt(x, pattern) return x and string.format(pattern or "%.3f", x) or "-" end
+
+emit("## CPU benchmarks")
+emit("")
+emit("CPU time = user+sys of the benchmark process from wait4() (tests/bench/cputime.c); ",
+     "wall time is shown for information.")
+if have_ours then
+  emit(pairs_wanted, " interleaved pairs per benchmark (stock first in odd pairs, ours first ",
+       "in even pairs). Ratio = stock / ours, so > 1 means ours is faster.")
+else
+  emit(pairs_wanted, " runs of stock per benchmark.")
+end
+emit("")
+
+local passes, misses = 0, 0
+local function verdict(ok, what)
+  if ok then passes = passes + 1; emit("- PASS ", what)
+  else misses = misses + 1; emit("- MISS ", what) end
+end
+
+if not have_ours then
+  emit("**ours is missing**: stock-only timings; targets are not checked.")
+  emit("")
+  emit("| benchmark | runs | stock CPU s median (min-max) | stock wall s median | stock max RSS MiB |")
+  emit("|---|---|---|---|---|")
+  for _, name in ipairs(names) do
+    local cpu, wall, rss = {}, {}, {}
+    for _, pair in pairs(runs[name]) do
+      local s = pair.stock
+      if s then cpu[#cpu + 1], wall[#wall + 1], rss[#rss + 1] = s.cpu, s.wall, s.maxrss_kb end
+    end
+    local lo, hi = range(cpu)
+    emit("| ", name, " | ", #cpu, " | ", fmt(median(cpu)), " (", fmt(lo), "-", fmt(hi), ") | ",
+         fmt(median(wall)), " | ", fmt(median(rss) and median(rss) / 1024, "%.1f"), " |")
+  end
+else
+  emit("| benchmark | pairs | stock CPU s | ours CPU s | CPU ratio median (min-max) | ",
+       "wall ratio median | stock max RSS MiB | ours max RSS MiB | purge calls | purged MiB |")
+  emit("|---|---|---|---|---|---|---|---|---|---|")
+  local medians = {}
+  local rows = {}
+  for _, name in ipairs(names) do
+    local ratios, wall_ratios, scpu, ocpu, srss, orss = {}, {}, {}, {}, {}, {}
+    for _, pair in pairs(runs[name]) do
+      local s, o = pair.stock, pair.ours
+      if s and o then
+        ratios[#ratios + 1] = s.cpu / o.cpu
+        wall_ratios[#wall_ratios + 1] = s.wall / o.wall
+        scpu[#scpu + 1], ocpu[#ocpu + 1] = s.cpu, o.cpu
+        srss[#srss + 1], orss[#orss + 1] = s.maxrss_kb, o.maxrss_kb
+      end
+    end
+    local m = median(ratios)
+    local lo, hi = range(ratios)
+    local st = stats[name]
+    local calls, purged = "-", "-"
+    if st and st.purge_calls then
+      calls = string.format("%d", st.purge_calls)
+      purged = string.format("%.1f", st.purged_total / 1048576)
+    elseif st then
+      calls, purged = "n/a", "n/a"
+    end
+    emit("| ", name, " | ", #ratios, " | ", fmt(median(scpu)), " | ", fmt(median(ocpu)), " | ",
+         fmt(m), " (", fmt(lo), "-", fmt(hi), ") | ", fmt(median(wall_ratios)), " | ",
+         fmt(median(srss) and median(srss) / 1024, "%.1f"), " | ",
+         fmt(median(orss) and median(orss) / 1024, "%.1f"), " | ", calls, " | ", purged, " |")
+    rows[#rows + 1] = { name = name, median = m, pairs = #ratios }
+    if m then medians[#medians + 1] = m end
+  end
+  emit("")
+  emit("Targets:")
+  emit("")
+  for _, r in ipairs(rows) do
+    if not r.median then
+      verdict(false, r.name .. ": no complete pair (see problems)")
+    else
+      verdict(r.median >= MEDIAN_TARGET, string.format("%s: median CPU ratio %.3f >= %.2f (%d pairs)",
+        r.name, r.median, MEDIAN_TARGET, r.pairs))
+    end
+  end
+  if #medians > 0 then
+    local log_sum = 0
+    for _, m in ipairs(medians) do log_sum = log_sum + math.log(m) end
+    local geomean = math.exp(log_sum / #medians)
+    verdict(geomean >= GEOMEAN_TARGET, string.format(
+      "geometric mean of %d medians %.3f >= %.2f", #medians, geomean, GEOMEAN_TARGET))
+  end
+end
+
+emit("")
+if #problems > 0 then
+  emit("Problems (each makes `make bench-cpu` fail):")
+  emit("")
+  for _, p in ipairs(problems) do emit("- ", p) end
+  emit("")
+end
+if have_ours then
+  emit(string.format("CPU targets: %d PASS, %d MISS, %d problems.", passes, misses, #problems))
+end
+emit("")
+io.write(table.concat(out, "\n"), "\n")
