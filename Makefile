@@ -32,7 +32,7 @@ DEPS := build-essential dpkg-dev patch xz-utils binutils \
 TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
 
 # Inputs of a patched build: any change rebuilds the patched variants.
-RUNTIME_INPUTS := $(wildcard runtime/patches/* runtime/src/* runtime/reclaim/*) \
+RUNTIME_INPUTS := $(wildcard runtime/patches/* runtime/src/* runtime/reclaim/* runtime/doc/*) \
 	runtime/prepare-tree.sh runtime/build-variant.sh runtime/upstream.mk runtime/version.mk
 STOCK_INPUTS := runtime/prepare-tree.sh runtime/build-variant.sh runtime/upstream.mk
 

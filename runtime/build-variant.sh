@@ -65,5 +65,11 @@ else
 	soname=$(readelf -d "$out/lib/libluajit-5.1.so.2" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 	[ "$soname" = libluajit-5.1.so.2 ] || fail "SONAME is '$soname', want libluajit-5.1.so.2"
 	ln -sf "luajit-2.1.$(cat "$src/src/luajit_relver.txt")" "$out/bin/luajit"
+	mkdir -p "$out/share/doc/luajit-reclaim"
+	cp "$src/COPYRIGHT" "$out/share/doc/luajit-reclaim/"
+	if [ "$STOCK" != 1 ]; then
+		mkdir -p "$out/share/man/man7"
+		cp "$top/runtime/doc/luajit-reclaim.7" "$out/share/man/man7/"
+	fi
 fi
 echo "build-variant: $VARIANT built in $(( $(date +%s) - start ))s"
