@@ -32,10 +32,13 @@ $(BENCH_CPUTIME): tests/bench/cputime.c
 	@mkdir -p $(@D)
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
 
-bench: $(BENCH_CPUTIME)
+# With PAGESIM set, the simulator library (tests/tools/pagesim/pagesim.mk) is built first.
+BENCH_MEM_PREREQS := $(if $(PAGESIM),$(PAGESIM_LIB))
+
+bench: $(BENCH_CPUTIME) $(BENCH_MEM_PREREQS)
 	@$(BENCH_ENV) sh tests/bench/run-bench.sh mem cpu
 
-bench-mem:
+bench-mem: $(BENCH_MEM_PREREQS)
 	@$(BENCH_ENV) sh tests/bench/run-bench.sh mem
 
 bench-cpu: $(BENCH_CPUTIME)

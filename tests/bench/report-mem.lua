@@ -1,7 +1,7 @@
 -- Memory benchmark report: turns the raw output of tests/bench/mem/*.lua (collected by
 -- tests/bench/run-mem.sh) into markdown tables, stock vs ours, and checks the targets.
 --
--- Usage: luajit report-mem.lua MANIFEST TITLE
+-- Usage: luajit report-mem.lua MANIFEST TITLE [IDLE_RECLAIM]
 --   MANIFEST lines: <build> <workload> <variant> <run> <exit-status> <raw-output-file>
 --   where build is "stock" or "ours" and workload is a..e.
 -- Invariants:
@@ -13,8 +13,8 @@
 --    the baseline's or2025 burst size, so a workload that comes out larger or smaller than
 --    the baseline's is judged against a proportional bar.
 
-local manifest_path, title = arg[1], arg[2] or "native"
-assert(manifest_path, "usage: report-mem.lua MANIFEST TITLE")
+local manifest_path, title, idle_reclaim = arg[1], arg[2] or "native", arg[3] or "background=1"
+assert(manifest_path, "usage: report-mem.lua MANIFEST TITLE [IDLE_RECLAIM]")
 
 -- Best peer figures from /work/shared/notes/baseline.md (MiB), and the or2025 burst
 -- (peak - base, MiB) they were measured against.
@@ -54,6 +54,15 @@ local function parse_run(path)
     end
   end
   f:close()
+  -- Under the page-size simulator each process reports its violations on stderr.
+  local err = io.open(path .. ".err", "r")
+  if err then
+    for line in err:lines() do
+      local v = line:match("^pagesim: .*violations=(%d+)")
+      if v then run.pagesim_violations = (run.pagesim_violations or 0) + tonumber(v) end
+    end
+    err:close()
+  end
   return run
 end
 
@@ -215,6 +224,38 @@ end
 
 local have_ours = builds_seen.ours
 
+-- Under the simulator: prints the violations it counted (misaligned or spilling calls).
+local function pagesim_note(workload)
+  local parts, any = {}, false
+  for _, build in ipairs({ "stock", "ours" }) do
+    for _, variant in ipairs({ "trickle", "idle" }) do
+      local total, seen = 0, false
+      for _, run in ipairs(runs[build .. "/" .. workload .. "/" .. variant] or {}) do
+        if run.pagesim_violations then
+          seen = true
+          total = total + run.pagesim_violations
+        end
+      end
+      if seen then
+        any = true
+        parts[#parts + 1] = build .. " " .. variant .. " " .. total
+      end
+    end
+  end
+  if any then
+    emit("- pagesim violations by build and variant: ", table.concat(parts, ", "))
+    for _, variant in ipairs({ "trickle", "idle" }) do
+      local list = runs["ours/" .. workload .. "/" .. variant] or {}
+      local total = 0
+      for _, run in ipairs(list) do total = total + (run.pagesim_violations or 0) end
+      if #list > 0 then
+        verdict(total == 0, string.format("ours %s: %d pagesim violations (misaligned or spilling memory calls) == 0",
+          variant, total))
+      end
+    end
+  end
+end
+
 local function failure_note(workload)
   for _, build in ipairs({ "stock", "ours" }) do
     for _, variant in ipairs({ "trickle", "idle" }) do
@@ -307,19 +348,23 @@ local function sawtooth_table()
   emit("| cycle | stock trough | ours trough | ours floor | live heap | stock after 1 s trickle | ",
        "ours after 1 s trickle | stock after 1 s idle | ours after 1 s idle | ours floor at 1 s idle |")
   emit("|---|---|---|---|---|---|---|---|---|---|")
+  local function ocell(key, phase, field)
+    return have_ours and cell(key, phase, field) or "missing"
+  end
   local function line(label, prefix)
     emit("| ", label, " | ", cell(st, prefix .. "collect", "rss_kb"), " | ",
-         cell(ot, prefix .. "collect", "rss_kb"), " | ", cell(ot, prefix .. "collect", "floor_kb"),
+         ocell(ot, prefix .. "collect", "rss_kb"), " | ", ocell(ot, prefix .. "collect", "floor_kb"),
          " | ", cell(st, prefix .. "collect", "heap_kb"), " | ", cell(st, prefix .. "after1s", "rss_kb"),
-         " | ", cell(ot, prefix .. "after1s", "rss_kb"), " | ", cell(si, prefix .. "after1s", "rss_kb"),
-         " | ", cell(oi, prefix .. "after1s", "rss_kb"), " | ", cell(oi, prefix .. "after1s", "floor_kb"),
+         " | ", ocell(ot, prefix .. "after1s", "rss_kb"), " | ", cell(si, prefix .. "after1s", "rss_kb"),
+         " | ", ocell(oi, prefix .. "after1s", "rss_kb"), " | ", ocell(oi, prefix .. "after1s", "floor_kb"),
          " |")
   end
   for _, c in ipairs(cycles) do line(tostring(c), "c" .. c .. ".") end
   line("final (ring dropped)", "final.")
   emit("")
-  emit("Start RSS: stock ", cell(st, "start", "rss_kb"), ", ours ", cell(ot, "start", "rss_kb"),
-       " MiB. Peak RSS (VmHWM): stock ", mib(peak_kb(st)), ", ours ", mib(peak_kb(ot)),
+  emit("Start RSS: stock ", cell(st, "start", "rss_kb"), ", ours ", ocell(ot, "start", "rss_kb"),
+       " MiB. Peak RSS (VmHWM): stock ", mib(peak_kb(st)), ", ours ",
+       have_ours and mib(peak_kb(ot)) or "missing",
        " MiB. Troughs are RSS right after the double full collect (idle variant: after ",
        "incremental GC); in the idle variant the bursts are separated by pure idleness.")
   emit("")
@@ -355,9 +400,16 @@ if not have_ours then
   emit("**ours is missing**: only the stock build was run; targets are not checked.")
   emit("")
 end
+if title:match("^emulated") then
+  emit("**Emulated page size** (tests/tools/pagesim on a 4 KiB host): the runtime sees the ",
+       "emulated page size and the kernel's alignment rules for it, but VmRSS still counts ",
+       "4 KiB host pages, so RSS here can be lower than on a real kernel with that page size. ",
+       "Peer figures are 4 KiB measurements.")
+  emit("")
+end
 emit("Phases: `start` after a full collect; peak = VmHWM; the burst is dropped, then ",
      "`collectgarbage(\"collect\")` twice (trickle variant) or incremental GC steps until two ",
-     "cycles complete (idle variant, run with `LUAJIT_RECLAIM=background=1`); then 100 ms and 1 s ",
+     "cycles complete (idle variant, run with `LUAJIT_RECLAIM=", idle_reclaim, "`); then 100 ms and 1 s ",
      "of trickle (one small table every ~10 ms, sleeping in between) or of pure idleness ",
      "(poll(2) sleep, no allocation). Live heap = `collectgarbage(\"count\")`.")
 emit("")
@@ -374,6 +426,7 @@ for _, workload in ipairs({ "a", "b", "c", "d", "e" }) do
     emit("### ", WORKLOAD_TITLE[workload], " (", title, ")")
     emit("")
     if workload == "e" then sawtooth_table() else burst_table(workload) end
+    pagesim_note(workload)
     failure_note(workload)
     emit("")
   end

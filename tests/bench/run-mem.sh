@@ -13,8 +13,9 @@
 #   PAGESIM       optional page sizes, e.g. "16384 65536": repeat everything under the page-size
 #                 simulator and print the tables again, marked "emulated"
 #   PAGESIM_TOOL  the simulator (default tests/tools/pagesim/pagesim)
+#   BENCH_IDLE_RECLAIM  LUAJIT_RECLAIM value for the idle variant (default "background=1")
 # Invariants: every run gets the same environment on both builds (LUAJIT_RECLAIM unset for the
-# trickle variant, "background=1" for the idle variant); a workload that exits non-zero is
+# trickle variant, $BENCH_IDLE_RECLAIM for the idle variant); a workload that exits non-zero is
 # reported as FAILED and makes this script exit 1 after the report is written. Target misses
 # never change the exit status.
 set -eu
@@ -27,6 +28,7 @@ BENCH_MEM_WORKLOADS=${BENCH_MEM_WORKLOADS:-a b c d e}
 BENCH_MEM_RUNS=${BENCH_MEM_RUNS:-1}
 PAGESIM=${PAGESIM:-}
 PAGESIM_TOOL=${PAGESIM_TOOL:-tests/tools/pagesim/pagesim}
+BENCH_IDLE_RECLAIM=${BENCH_IDLE_RECLAIM:-background=1}
 
 if [ ! -x "$BENCH_STOCK" ]; then
     echo "run-mem.sh: stock luajit not found or not executable: $BENCH_STOCK" >&2
@@ -83,7 +85,7 @@ run_set() {
                     fi
                     status=0
                     if [ "$variant" = idle ]; then
-                        env LUAJIT_RECLAIM=background=1 "$@" >"$raw" 2>"$raw.err" || status=$?
+                        env LUAJIT_RECLAIM="$BENCH_IDLE_RECLAIM" "$@" >"$raw" 2>"$raw.err" || status=$?
                     else
                         env -u LUAJIT_RECLAIM "$@" >"$raw" 2>"$raw.err" || status=$?
                     fi
@@ -98,7 +100,8 @@ run_set() {
             done
         done
     done
-    "$BENCH_STOCK" "$here/report-mem.lua" "$manifest" "$label" >>"$BENCH_OUT/mem.md"
+    "$BENCH_STOCK" "$here/report-mem.lua" "$manifest" "$label" "$BENCH_IDLE_RECLAIM" \
+        >>"$BENCH_OUT/mem.md"
     return "$any_failed"
 }
 
