@@ -16,6 +16,10 @@
  *                     is forced to 86 at exit. "0" or unset: off.
  *   PAGESIM_VERBOSE   "1": one line per violation (call, arguments,
  *                     reason) and per-call counters in the exit report.
+ *   PAGESIM_REPORT_PAGESIZE  any positive number: the page-size queries
+ *                     return it, and NO kernel rule is emulated (host page
+ *                     size). Only for testing how a program validates an
+ *                     impossible page size (e.g. 3000 or 131072) at startup.
  *
  * What the process sees:
  *   getauxval(AT_PAGESZ), sysconf(_SC_PAGESIZE / _SC_PAGE_SIZE),
@@ -107,6 +111,7 @@
 /* ---- Configuration ----------------------------------------------------- */
 
 static size_t emu_page;        /* P: the emulated page size */
+static size_t report_page;     /* what the page-size queries answer (= P) */
 static size_t host_page;       /* H: the real page size, P % H == 0 */
 static int strict_mode;
 static int verbose_mode;
@@ -262,6 +267,18 @@ static void load_config(void)
     char why[128];
     snprintf(why, sizeof(why), "cannot be emulated on a host with %zu-byte pages", host_page);
     fatal_config("PAGESIM_PAGESIZE", size ? size : "65536", why);
+  }
+  report_page = emu_page;
+  {
+    const char *rep = getenv("PAGESIM_REPORT_PAGESIZE");
+    if (rep && rep[0]) {
+      char *end;
+      unsigned long v = strtoul(rep, &end, 10);
+      if (*end || v == 0)
+        fatal_config("PAGESIM_REPORT_PAGESIZE", rep, "is not a positive number");
+      report_page = v;
+      emu_page = host_page;  /* Report only: enforce nothing. */
+    }
   }
   strict_mode = parse_flag("PAGESIM_STRICT");
   verbose_mode = parse_flag("PAGESIM_VERBOSE");
@@ -829,7 +846,7 @@ int getpagesize(void)
 {
   config_ready();
   count_query(KIND_GETPAGESIZE);
-  return (int)emu_page;
+  return (int)report_page;
 }
 
 int __getpagesize(void);
@@ -844,7 +861,7 @@ long sysconf(int name)
   config_ready();
   if (name == _SC_PAGESIZE) {
     count_query(KIND_SYSCONF);
-    return (long)emu_page;
+    return (long)report_page;
   }
   v = real_sysconf(name);
   if ((name == _SC_PHYS_PAGES || name == _SC_AVPHYS_PAGES) && v > 0)
@@ -863,7 +880,7 @@ unsigned long getauxval(unsigned long type)
   config_ready();
   if (type == AT_PAGESZ) {
     count_query(KIND_GETAUXVAL);
-    return (unsigned long)emu_page;
+    return (unsigned long)report_page;
   }
   return real_getauxval(type);
 }
