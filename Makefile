@@ -55,6 +55,10 @@ $(eval $(call variant,stock-x86_64,x86_64,1,0,))
 $(eval $(call variant,stock-arm64,arm64,1,0,))
 $(eval $(call variant,x86_64-assert,x86_64,0,0,$(ASSERT_XCFLAGS)))
 $(eval $(call variant,arm64-static-assert,arm64,0,1,$(ASSERT_XCFLAGS)))
+# Deliberately broken: purges with a fixed 4096-byte granule. The page-size
+# checks (check-pagesim, the QEMU matrix) must catch it at 16K and 64K.
+$(eval $(call variant,x86_64-granule4k,x86_64,0,0,-DRCL_TEST_FIXED_GRANULE=4096))
+$(eval $(call variant,arm64-static-granule4k,arm64,0,1,-DRCL_TEST_FIXED_GRANULE=4096))
 
 RELEASE_VARIANTS := x86_64 arm64 arm64-static
 STOCK_VARIANTS   := stock-x86_64 stock-arm64
@@ -83,6 +87,7 @@ distclean: clean
 
 # Test and tool fragments (each owns its own targets; see `make help`).
 include tests/build/build.mk
+include tests/pagesim/pagesim.mk
 -include tests/unit/unit.mk
 -include tests/lua/lua.mk
 -include tests/tools/pagesim/pagesim.mk
