@@ -113,6 +113,11 @@ function t.mode()
   return mode
 end
 
+-- Interpreter flags of the current mode (the same as runner.lua's), for child processes.
+function t.mode_flags()
+  return ({ on = "", off = "-joff", hotloop = "-Ohotloop=1 -Ohotexit=1" })[t.mode()]
+end
+
 function t.static() return os.getenv("LUAJIT_TEST_STATIC") == "1" end
 function t.small() return os.getenv("LUAJIT_TEST_SMALL") == "1" end
 
