@@ -133,7 +133,8 @@ else
       calls, purged = "n/a", "n/a"
     end
     emit("| ", name, " | ", #ratios, " | ", fmt(median(scpu)), " | ", fmt(median(ocpu)), " | ",
-         fmt(m), " (", fmt(lo), "-", fmt(hi), ") | ", fmt(median(wall_ratios)), " | ",
+         m and (fmt(m) .. " (" .. fmt(lo) .. "-" .. fmt(hi) .. ")") or "-", " | ",
+         fmt(median(wall_ratios)), " | ",
          fmt(median(srss) and median(srss) / 1024, "%.1f"), " | ",
          fmt(median(orss) and median(orss) / 1024, "%.1f"), " | ", calls, " | ", purged, " |")
     rows[#rows + 1] = { name = name, median = m, pairs = #ratios }
