@@ -18,6 +18,8 @@ BENCH_OUT=${BENCH_OUT:-build/bench}
 export BENCH_OUT
 mkdir -p "$BENCH_OUT"
 
+# Backticks below are markdown code quotes, not command substitution.
+# shellcheck disable=SC2016
 describe_binary() {
     if [ -x "$1" ]; then
         printf '`%s`: %s' "$1" "$("$1" -v 2>&1 | tr '\n' ' ' | sed 's/ *$//')"
