@@ -71,5 +71,27 @@ ci_apt_download_arm64() {
     { cat "$aptdir/download.log" >&2; ci_die "apt-get download $pkg:arm64 failed"; }
   deb=$(ls "$dest/${pkg}"_*_arm64.deb 2>/dev/null | head -n1 || true)
   [ -n "$deb" ] || ci_die "apt-get download $pkg:arm64 left no .deb in $dest"
+  rm -rf "$aptdir"
   echo "$deb"
+}
+
+# ci_build_arm64_probes DIR: cross-compiles ci/probe/*.c into static arm64
+# binaries DIR/<name> (warnings are errors: the project is -Wall -Wextra clean).
+ci_build_arm64_probes() {
+  local dir=$1 src name
+  ci_need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+  mkdir -p "$dir"
+  for src in "$CI_ROOT"/ci/probe/*.c; do
+    name=$(basename "$src" .c)
+    if [ ! "$dir/$name" -nt "$src" ]; then
+      aarch64-linux-gnu-gcc -std=c99 -O2 -Wall -Wextra -Werror -static \
+        -o "$dir/$name" "$src" || ci_die "cross-compiling $src failed"
+    fi
+  done
+}
+
+# ci_is_static_elf FILE: true when FILE has no program interpreter.
+ci_is_static_elf() {
+  ci_need readelf binutils
+  ! readelf -lW "$1" 2>/dev/null | grep -q 'Requesting program interpreter'
 }

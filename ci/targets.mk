@@ -12,7 +12,7 @@
 #
 # Keys (<target>.<key>):
 #   kind          native | user (qemu-user) | system (qemu-system guest)
-#   run           command prefix that runs the target's binaries on this host
+#   run           command prefix that runs the target's binaries on this host ("-" = none)
 #   page_size     OS page size the target must report (bytes)
 #   kernel        system only: "<page> <va_bits>" for ci/kernel/build-kernel.sh
 #   cpu           system only: qemu -cpu model
@@ -34,12 +34,12 @@ MATRIX_KEYS := kind run page_size kernel cpu highmap_above builds \
 # Suites each build name runs (rows of the table: target x build x suite).
 # The "dynamic" build (glibc + ffi.C inside the guests) re-runs the parts
 # that differ between static and dynamic linking.
-MATRIX_SUITES.release := lua-on lua-hotloop lua-off reclaim diff counters addr47
-MATRIX_SUITES.assert  := lua-on lua-hotloop lua-off reclaim diff counters addr47
+MATRIX_SUITES.release := lua-on lua-hotloop lua-off reclaim diff addr47 counters
+MATRIX_SUITES.assert  := lua-on lua-hotloop lua-off reclaim diff addr47 counters
 MATRIX_SUITES.dynamic := lua-on reclaim diff counters
 
 x86_64.kind          := native
-x86_64.run           := $(x86_64_RUN)
+x86_64.run           := $(or $(x86_64_RUN),-)
 x86_64.page_size     := 4096
 x86_64.kernel        := -
 x86_64.cpu           := -
@@ -51,7 +51,7 @@ x86_64.build.dynamic := -
 x86_64.timeout       := 600
 
 arm64-user.kind          := user
-arm64-user.run           := $(arm64_RUN)
+arm64-user.run           := $(or $(arm64_RUN),-)
 arm64-user.page_size     := 4096
 arm64-user.kernel        := -
 arm64-user.cpu           := -
