@@ -1,0 +1,110 @@
+/*
+** rcl.h: public API of the reclaiming allocator (luajit-reclaim).
+**
+** A per-Lua-state heap that hands out blocks under the lua_Alloc contract
+** (the caller always passes the exact old size; nsize == 0 frees) and gives
+** free memory back to the OS: madvise() on free OS pages, munmap() of free
+** segments and large blocks. One heap is used by one thread at a time (its
+** owner); an optional global background thread may purge it concurrently.
+**
+** Invariants this API keeps:
+**  - every block address is below 2^47 and 16-byte aligned (8 for n < 16);
+**  - a failed allocation returns NULL and leaves the heap usable;
+**  - purging never changes a byte of a live block;
+**  - the OS page size is read at run time (rcl_page_size()).
+**
+** Embedding: with RCL_EMBED defined, every function below becomes static
+** (compile rcl_all.c into the embedding translation unit).
+*/
+#ifndef RCL_H
+#define RCL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef RCL_EMBED
+#define RCL_API static __attribute__((unused))
+#else
+#define RCL_API extern
+#endif
+
+#define RCL_VERSION "0.1.0"
+
+typedef struct rcl_heap rcl_heap;
+
+/* Purge modes: how free OS pages are given back. */
+enum { RCL_MODE_DONTNEED, RCL_MODE_FREE, RCL_MODE_OFF };
+
+typedef struct rcl_config {
+  uint32_t decay_ms;       /* cycle-end/background purges skip memory freed less than this ago */
+  int mode;                /* RCL_MODE_*: madvise(MADV_DONTNEED) default, MADV_FREE, or no purge */
+  size_t soft_limit;       /* 0 = none; before mapping new memory above it, purge everything first */
+  int background;          /* 1 = global background purge thread serves this heap */
+  uint32_t background_interval_ms;
+  size_t step_budget;      /* max bytes of span memory examined per rcl_step() */
+  int full_gc_purge;       /* rcl_full_gc() purges everything (1, default) or behaves like cycle end */
+} rcl_config;
+
+typedef struct rcl_stats {
+  size_t page_size;        /* run-time OS page size */
+  size_t mapped;           /* bytes mapped from the OS (segments, large blocks, metadata) */
+  size_t resident;         /* estimate: metadata + in_use + free_dirty */
+  size_t in_use;           /* sum of the block sizes of live blocks (rcl_usable_size) */
+  size_t free_dirty;       /* free bytes in OS pages that may be resident */
+  size_t free_clean;       /* free bytes in purged or never-touched OS pages (mapped - resident) */
+  size_t floor;            /* bytes of OS pages holding >= 1 live block (best RSS without moving) */
+  size_t metadata;         /* segment headers, heap struct, large-block table */
+  size_t segments, spans, large_blocks;
+  uint64_t purged_total;   /* bytes given back by purges (madvise, free-segment unmaps) */
+  uint64_t purge_calls;    /* successful madvise calls made by purges */
+  uint64_t madvise_failed, mmap_failed, munmap_failed, mremap_failed;
+  uint64_t high_mappings_rejected; /* mappings refused for ending above the address limit */
+  double fragmentation;    /* 1 - in_use/resident (0 if resident == 0) */
+} rcl_stats;
+
+/* Configuration knobs (one table in rcl_config.c). Keys: decay, mode,
+** soft_limit, background, background_interval, step_budget, full_gc_purge.
+** Errors name the key or value; on error the config is unchanged. */
+#define RCL_CONFIG_NKEYS 7
+enum { RCL_KIND_NUMBER, RCL_KIND_BOOLEAN, RCL_KIND_STRING };
+RCL_API void rcl_config_default(rcl_config *c);
+RCL_API int rcl_config_parse(rcl_config *c, const char *spec, char *err, size_t errlen);
+RCL_API int rcl_config_set(rcl_config *c, const char *key, const char *value,
+                           char *err, size_t errlen);
+RCL_API int rcl_config_format(const rcl_config *c, const char *key, char *buf, size_t len);
+RCL_API int rcl_config_kind(const char *key);   /* RCL_KIND_*, or -1 for an unknown key */
+RCL_API const char *rcl_config_doc(const char *key); /* one-line description, NULL if unknown */
+RCL_API const char *const rcl_config_keys[RCL_CONFIG_NKEYS + 1]; /* NULL-terminated */
+
+/* Heaps. */
+RCL_API rcl_heap *rcl_heap_create(const rcl_config *c, uint64_t seed); /* NULL config = defaults */
+RCL_API void rcl_heap_destroy(rcl_heap *h);     /* unmaps everything, live blocks included */
+RCL_API void rcl_heap_configure(rcl_heap *h, const rcl_config *c);
+RCL_API void rcl_heap_get_config(rcl_heap *h, rcl_config *c);
+
+/* Blocks. rcl_alloc_f is lua_Alloc-compatible: (heap, ptr, osize, nsize). */
+RCL_API void *rcl_alloc_f(void *heap, void *ptr, size_t osize, size_t nsize);
+RCL_API void *rcl_malloc(rcl_heap *h, size_t n);
+RCL_API void rcl_free(rcl_heap *h, void *p, size_t n);
+RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn);
+RCL_API size_t rcl_usable_size(size_t n);       /* block size a request of n bytes gets */
+
+/* Reclaim. */
+RCL_API void rcl_cycle_end(rcl_heap *h);   /* a GC cycle ended: arm a decay-aware budgeted purge */
+RCL_API void rcl_step(rcl_heap *h);        /* bounded pending purge work; ~free when none pending */
+RCL_API size_t rcl_full_gc(rcl_heap *h);   /* a full GC finished; returns bytes released */
+RCL_API size_t rcl_purge(rcl_heap *h);     /* purge everything free now (ignores decay) */
+
+/* Observation. */
+RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *s); /* walks the heap: O(heap) */
+RCL_API size_t rcl_page_size(void);        /* run-time OS page size */
+
+/* Test-only hooks (used by tests/unit; harmless in production builds). */
+enum { RCL_FAULT_MMAP, RCL_FAULT_MADVISE, RCL_FAULT_MUNMAP, RCL_FAULT_MREMAP, RCL_FAULT__MAX };
+RCL_API void rcl_test_set_addr_limit(uint64_t limit); /* 0 restores 2^47 (process-wide) */
+RCL_API void rcl_test_set_hints(int enabled);         /* 0: mmap without address hints */
+RCL_API int rcl_test_fault(int kind, uint64_t nth, uint64_t count); /* -1 unless RCL_FAULT_INJECTION */
+RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen); /* invariants; 0 ok */
+RCL_API int rcl_test_background_running(void);
+
+#endif

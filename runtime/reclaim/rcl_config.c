@@ -1,0 +1,236 @@
+/*
+** rcl_config.c: the knobs, in ONE table (name, kind, default, doc, field).
+**
+** Defaults are text parsed by the same parser as user input, so the table
+** is the single source of truth for names, defaults, syntax and docs. The
+** Lua API (r.config) and the LUAJIT_RECLAIM environment variable use the
+** same keys. Errors name the key and the value; on error the config is left
+** unchanged.
+**
+** Value syntax: numbers are decimal digits (no sign); byte sizes accept a
+** k, m or g suffix (KiB, MiB, GiB); booleans are true/false, 1/0, yes/no,
+** on/off; mode is dontneed, free or off.
+*/
+#include "rcl_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { RCL_FIELD_MS, RCL_FIELD_BYTES, RCL_FIELD_BOOL, RCL_FIELD_MODE };
+
+typedef struct rcl_knob {
+  const char *name;
+  int field;            /* RCL_FIELD_*: how the value is parsed and stored */
+  size_t offset;        /* offsetof(rcl_config, ...) */
+  uint64_t min;         /* smallest accepted number */
+  const char *def;      /* default, as text */
+  const char *doc;
+} rcl_knob;
+
+/* The table: X(name, field, member, min, default, doc). */
+#define RCL_KNOBS(X) \
+  X("decay", RCL_FIELD_MS, decay_ms, 0, "1000", \
+    "milliseconds: cycle-end and background purges skip memory freed more recently") \
+  X("mode", RCL_FIELD_MODE, mode, 0, "dontneed", \
+    "how free pages are returned: dontneed (RSS drops now), free (MADV_FREE, lazy), off") \
+  X("soft_limit", RCL_FIELD_BYTES, soft_limit, 0, "0", \
+    "bytes: purge everything before mapping memory beyond this (0 = no limit)") \
+  X("background", RCL_FIELD_BOOL, background, 0, "false", \
+    "a background thread purges this heap every background_interval ms") \
+  X("background_interval", RCL_FIELD_MS, background_interval_ms, 1, "1000", \
+    "milliseconds between background purge passes") \
+  X("step_budget", RCL_FIELD_BYTES, step_budget, 1, "1048576", \
+    "bytes of heap examined per GC step by the cycle-end purge pass") \
+  X("full_gc_purge", RCL_FIELD_BOOL, full_gc_purge, 0, "true", \
+    "a full GC (collectgarbage()) purges all free memory, ignoring decay")
+
+#define RCL_KNOB_ROW(name, field, member, min, def, doc) \
+  { name, field, offsetof(rcl_config, member), min, def, doc },
+#define RCL_KNOB_NAME(name, field, member, min, def, doc) name,
+
+static const rcl_knob rcl_knobs[RCL_CONFIG_NKEYS] = { RCL_KNOBS(RCL_KNOB_ROW) };
+
+RCL_API_DATA const char *const rcl_config_keys[RCL_CONFIG_NKEYS + 1] = { RCL_KNOBS(RCL_KNOB_NAME) NULL };
+
+static const char *const rcl_mode_names[] = { "dontneed", "free", "off" };
+
+static const rcl_knob *rcl_knob_find(const char *key, size_t len)
+{
+  int i;
+  for (i = 0; i < RCL_CONFIG_NKEYS; i++)
+    if (strlen(rcl_knobs[i].name) == len && memcmp(rcl_knobs[i].name, key, len) == 0)
+      return &rcl_knobs[i];
+  return NULL;
+}
+
+static int rcl_config_error(char *err, size_t errlen, const char *fmt, const char *a,
+                            const char *b, const char *c)
+{
+  if (err && errlen) snprintf(err, errlen, fmt, a, b, c);
+  return -1;
+}
+
+/* Unsigned decimal with an optional binary suffix (bytes only). */
+static int rcl_parse_number(const char *v, int bytes, uint64_t max, uint64_t *out)
+{
+  uint64_t n = 0, mult = 1;
+  const char *p = v;
+  if (*p < '0' || *p > '9') return -1;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (n > (UINT64_MAX - 9) / 10) return -1;
+    n = n * 10 + (uint64_t)(*p - '0');
+  }
+  if (bytes && *p) {
+    switch (*p | 0x20) {
+    case 'k': mult = (uint64_t)1 << 10; break;
+    case 'm': mult = (uint64_t)1 << 20; break;
+    case 'g': mult = (uint64_t)1 << 30; break;
+    default: return -1;
+    }
+    p++;
+  }
+  if (*p) return -1;
+  if (n > max / mult) return -1;
+  *out = n * mult;
+  return 0;
+}
+
+static int rcl_parse_bool(const char *v, int *out)
+{
+  static const char *const yes[] = { "true", "1", "yes", "on" }, *const no[] = { "false", "0", "no", "off" };
+  int i;
+  for (i = 0; i < 4; i++) {
+    if (strcmp(v, yes[i]) == 0) { *out = 1; return 0; }
+    if (strcmp(v, no[i]) == 0) { *out = 0; return 0; }
+  }
+  return -1;
+}
+
+static int rcl_knob_set(rcl_config *c, const rcl_knob *k, const char *v, char *err, size_t errlen)
+{
+  char *field = (char *)c + k->offset;
+  uint64_t n;
+  int b, i;
+  switch (k->field) {
+  case RCL_FIELD_MS:
+    if (rcl_parse_number(v, 0, UINT32_MAX, &n) != 0 || n < k->min)
+      return rcl_config_error(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
+                              k->min ? "milliseconds, an integer 1..4294967295"
+                                     : "milliseconds, an integer 0..4294967295");
+    *(uint32_t *)(void *)field = (uint32_t)n;
+    return 0;
+  case RCL_FIELD_BYTES:
+    if (rcl_parse_number(v, 1, SIZE_MAX, &n) != 0 || n < k->min)
+      return rcl_config_error(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
+                              k->min ? "bytes, an integer >= 1 with optional k/m/g suffix"
+                                     : "bytes, an integer >= 0 with optional k/m/g suffix");
+    *(size_t *)(void *)field = (size_t)n;
+    return 0;
+  case RCL_FIELD_BOOL:
+    if (rcl_parse_bool(v, &b) != 0)
+      return rcl_config_error(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
+                              "true or false");
+    *(int *)(void *)field = b;
+    return 0;
+  default:
+    for (i = 0; i < 3; i++)
+      if (strcmp(v, rcl_mode_names[i]) == 0) { *(int *)(void *)field = i; return 0; }
+    return rcl_config_error(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
+                            "dontneed, free or off");
+  }
+}
+
+RCL_API int rcl_config_set(rcl_config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+  const rcl_knob *k = rcl_knob_find(key, strlen(key));
+  rcl_config tmp = *c;
+  if (!k) {
+    char keys[256];
+    size_t n = 0;
+    int i;
+    keys[0] = '\0';
+    for (i = 0; i < RCL_CONFIG_NKEYS; i++)
+      n += (size_t)snprintf(keys + n, sizeof(keys) - n, "%s%s", i ? ", " : "", rcl_knobs[i].name);
+    return rcl_config_error(err, errlen, "unknown key '%s' (keys: %s)%s", key, keys, "");
+  }
+  if (rcl_knob_set(&tmp, k, value, err, errlen) != 0) return -1;
+  *c = tmp;
+  return 0;
+}
+
+RCL_API void rcl_config_default(rcl_config *c)
+{
+  int i;
+  memset(c, 0, sizeof(*c));
+  for (i = 0; i < RCL_CONFIG_NKEYS; i++) rcl_knob_set(c, &rcl_knobs[i], rcl_knobs[i].def, NULL, 0);
+}
+
+/* Copy [p, e) without surrounding blanks into buf (NUL-terminated). */
+static void rcl_trim_copy(const char *p, const char *e, char *buf, size_t len)
+{
+  size_t n;
+  while (p < e && (*p == ' ' || *p == '\t')) p++;
+  while (e > p && (e[-1] == ' ' || e[-1] == '\t')) e--;
+  n = (size_t)(e - p);
+  if (n >= len) n = len - 1;
+  memcpy(buf, p, n);
+  buf[n] = '\0';
+}
+
+RCL_API int rcl_config_parse(rcl_config *c, const char *spec, char *err, size_t errlen)
+{
+  rcl_config tmp = *c;
+  const char *p = spec ? spec : "";
+  while (*p) {
+    const char *end = strchr(p, ','), *eq;
+    char key[64], value[128];
+    if (!end) end = p + strlen(p);
+    eq = memchr(p, '=', (size_t)(end - p));
+    if (!eq) {
+      rcl_trim_copy(p, end, key, sizeof(key));
+      if (key[0])
+        return rcl_config_error(err, errlen, "expected key=value, got '%s'%s%s", key, "", "");
+    } else {
+      rcl_trim_copy(p, eq, key, sizeof(key));
+      rcl_trim_copy(eq + 1, end, value, sizeof(value));
+      if (rcl_config_set(&tmp, key, value, err, errlen) != 0) return -1;
+    }
+    p = *end ? end + 1 : end;
+  }
+  *c = tmp;
+  return 0;
+}
+
+RCL_API int rcl_config_format(const rcl_config *c, const char *key, char *buf, size_t len)
+{
+  const rcl_knob *k = rcl_knob_find(key, strlen(key));
+  const char *field;
+  int n;
+  if (!k || !buf || !len) return -1;
+  field = (const char *)c + k->offset;
+  switch (k->field) {
+  case RCL_FIELD_MS: n = snprintf(buf, len, "%u", (unsigned)*(const uint32_t *)(const void *)field); break;
+  case RCL_FIELD_BYTES: n = snprintf(buf, len, "%zu", *(const size_t *)(const void *)field); break;
+  case RCL_FIELD_BOOL: n = snprintf(buf, len, "%s", *(const int *)(const void *)field ? "true" : "false"); break;
+  default: {
+    int m = *(const int *)(const void *)field;
+    n = snprintf(buf, len, "%s", m >= 0 && m < 3 ? rcl_mode_names[m] : "?");
+  }
+  }
+  return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
+RCL_API int rcl_config_kind(const char *key)
+{
+  const rcl_knob *k = rcl_knob_find(key, strlen(key));
+  if (!k) return -1;
+  if (k->field == RCL_FIELD_BOOL) return RCL_KIND_BOOLEAN;
+  if (k->field == RCL_FIELD_MODE) return RCL_KIND_STRING;
+  return RCL_KIND_NUMBER;
+}
+
+RCL_API const char *rcl_config_doc(const char *key)
+{
+  const rcl_knob *k = rcl_knob_find(key, strlen(key));
+  return k ? k->doc : NULL;
+}

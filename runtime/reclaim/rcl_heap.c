@@ -1,0 +1,742 @@
+/*
+** rcl_heap.c: heaps, segments, spans and the alloc/free/realloc paths.
+**
+** Placement for density: a new span takes the lowest run of free units of
+** the lowest-address segment that has one; a class that needs a new current
+** span first takes the head of its partial list, which rcl_cycle_end sorts
+** by address, so survivors pack into low spans and high spans drain.
+**
+** Span life cycle (rcl_internal.h, RCL_SPAN_*): units -> CURRENT -> (bitmap
+** drained) FULL -> (first free) PARTIAL -> (last free) units again. Only the
+** owner changes states, under the heap lock when the heap is locking. The
+** hot paths (rcl_alloc_small, rcl_free_span_block) take no lock and make no
+** system call; everything here that changes shared structure does.
+*/
+#include "rcl_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* -- Errors ---------------------------------------------------------------------- */
+
+RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why)
+{
+  fprintf(stderr, "luajit-reclaim: invalid free/realloc of %p (size %zu): %s\n", p, n, why);
+  abort();
+}
+
+static RCL_NOINLINE void rcl_internal_error(const char *what)
+{
+  fprintf(stderr, "luajit-reclaim: internal error: %s\n", what);
+  abort();
+}
+
+/* -- Partial lists ------------------------------------------------------------------ */
+
+static void rcl_partial_push(rcl_heap *h, rcl_span *s)
+{
+  unsigned cls = s->cls;
+  s->state = RCL_SPAN_PARTIAL;
+  s->next = NULL;
+  s->prev = h->partial_tail[cls];
+  if (s->prev) s->prev->next = s; else h->partial_head[cls] = s;
+  h->partial_tail[cls] = s;
+}
+
+static void rcl_partial_remove(rcl_heap *h, rcl_span *s)
+{
+  unsigned cls = s->cls;
+  if (s->prev) s->prev->next = s->next; else h->partial_head[cls] = s->next;
+  if (s->next) s->next->prev = s->prev; else h->partial_tail[cls] = s->prev;
+  s->next = s->prev = NULL;
+}
+
+/* Merge sort of a partial list by address (lowest first). */
+static rcl_span *rcl_span_merge(rcl_span *a, rcl_span *b)
+{
+  rcl_span head, *t = &head;
+  while (a && b) {
+    if (a->base < b->base) { t->next = a; a = a->next; }
+    else { t->next = b; b = b->next; }
+    t = t->next;
+  }
+  t->next = a ? a : b;
+  return head.next;
+}
+
+static rcl_span *rcl_span_sort(rcl_span *list)
+{
+  rcl_span *slow = list, *fast, *second;
+  if (!list || !list->next) return list;
+  for (fast = list->next; fast && fast->next; fast = fast->next->next) slow = slow->next;
+  second = slow->next;
+  slow->next = NULL;
+  return rcl_span_merge(rcl_span_sort(list), rcl_span_sort(second));
+}
+
+RCL_INTERN void rcl_sort_partials(rcl_heap *h)
+{
+  unsigned cls;
+  for (cls = 0; cls < RCL_NCLASSES; cls++) {
+    rcl_span *s, *prev = NULL;
+    if (!h->partial_head[cls] || !h->partial_head[cls]->next) continue;
+    h->partial_head[cls] = rcl_span_sort(h->partial_head[cls]);
+    for (s = h->partial_head[cls]; s; prev = s, s = s->next) s->prev = prev;
+    h->partial_tail[cls] = prev;
+  }
+}
+
+/* -- Segments -------------------------------------------------------------------------- */
+
+static size_t rcl_header_pages(rcl_heap *h)
+{
+  return rcl_align_up(sizeof(rcl_segment), h->page_size) >> h->page_shift;
+}
+
+static void rcl_seg_hint_offer(rcl_heap *h, rcl_segment *seg)
+{
+  if (!h->seg_hint || seg < h->seg_hint) h->seg_hint = seg;
+}
+
+static rcl_segment *rcl_segment_new(rcl_heap *h)
+{
+  rcl_segment *seg, *after;
+  size_t pages, hdr;
+  rcl_soft_limit_check(h, RCL_SEGMENT_SIZE);
+  seg = (rcl_segment *)rcl_os_map(h, RCL_SEGMENT_SIZE, RCL_SEGMENT_SIZE);
+  if (!seg) return NULL;
+  /* Fresh anonymous memory is zero: unit map empty, spans[] unused, and the
+  ** poison spans[0] has nblocks == 0 so every free that reaches it fails. */
+  seg->heap = h;
+  seg->free_units = RCL_ALL_UNITS;
+  pages = RCL_SEGMENT_SIZE >> h->page_shift;
+  hdr = rcl_header_pages(h);
+  rcl_clean_set(seg, hdr, pages);     /* nothing but the header was touched */
+  /* Link in address order. */
+  for (after = h->seg_last; after && after > seg; after = after->prev) {}
+  seg->prev = after;
+  seg->next = after ? after->next : h->seg_first;
+  if (seg->next) seg->next->prev = seg; else h->seg_last = seg;
+  if (after) after->next = seg; else h->seg_first = seg;
+  h->mapped += RCL_SEGMENT_SIZE;
+  h->metadata += hdr << h->page_shift;
+  h->nsegments++;
+  h->nfree_segments++;
+  rcl_seg_hint_offer(h, seg);
+  RCL_VG_NOACCESS((char *)seg + RCL_UNIT_SIZE, RCL_SEGMENT_SIZE - RCL_UNIT_SIZE);
+  return seg;
+}
+
+/* Unmap a fully free segment (caller holds the lock). On munmap failure the
+** segment stays (counted in munmap_failed) as a free segment. */
+RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg)
+{
+  rcl_segment *prev = seg->prev, *next = seg->next;
+  if (seg->free_units != RCL_ALL_UNITS) rcl_internal_error("unmapping a segment in use");
+  if (rcl_os_unmap(h, seg, RCL_SEGMENT_SIZE) != 0) return -1;
+  if (prev) prev->next = next; else h->seg_first = next;
+  if (next) next->prev = prev; else h->seg_last = prev;
+  if (h->seg_hint == seg) h->seg_hint = next;
+  if (h->pass_seg == seg) h->pass_seg = next;
+  if (h->bg_seg == seg) h->bg_seg = next;
+  h->mapped -= RCL_SEGMENT_SIZE;
+  h->metadata -= rcl_header_pages(h) << h->page_shift;
+  h->nsegments--;
+  h->nfree_segments--;
+  return 0;
+}
+
+/* The span owning OS page `page` of seg, or NULL for free units and unit 0. */
+RCL_INTERN rcl_span *rcl_span_of_page(rcl_segment *seg, size_t page, unsigned page_shift)
+{
+  unsigned head = seg->unit_span[(page << page_shift) >> RCL_UNIT_SHIFT];
+  return head ? &seg->spans[head] : NULL;
+}
+
+/* -- Units ------------------------------------------------------------------------------ */
+
+static uint64_t rcl_unit_mask(unsigned first, unsigned k)
+{
+  return (((uint64_t)1 << k) - 1) << first;
+}
+
+/* Take the lowest run of k free units (k <= 16), mapping a segment if needed. */
+static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k)
+{
+  rcl_segment *seg = h->seg_hint;
+  unsigned u = 0, i;
+  rcl_span *s;
+  while (seg && seg->free_units == 0) seg = seg->next;
+  h->seg_hint = seg;
+  for (; seg; seg = seg->next) {
+    uint64_t f = seg->free_units, m = f;
+    for (i = 1; i < k && m; i++) m &= f >> i;
+    if (m) { u = rcl_ctz64(m); break; }
+  }
+  if (!seg) {
+    seg = rcl_segment_new(h);
+    if (!seg) return NULL;
+    u = 1;
+  }
+  if (seg->free_units == RCL_ALL_UNITS) h->nfree_segments--;
+  seg->free_units &= ~rcl_unit_mask(u, k);
+  for (i = 0; i < k; i++) seg->unit_span[u + i] = (uint8_t)u;
+  s = &seg->spans[u];
+  s->base = (char *)seg + ((size_t)u << RCL_UNIT_SHIFT);
+  s->units = (uint8_t)k;
+  s->next = s->prev = NULL;
+  s->scan = 0;
+  s->freed_at = h->clock;
+  s->nclean = (uint32_t)rcl_clean_count(seg, (size_t)u << (RCL_UNIT_SHIFT - h->page_shift),
+                                        (size_t)(u + k) << (RCL_UNIT_SHIFT - h->page_shift));
+  h->nspans++;
+  return s;
+}
+
+/* Give the units of span s back to its segment (caller holds the lock). */
+static void rcl_units_release(rcl_heap *h, rcl_span *s)
+{
+  rcl_segment *seg = rcl_segment_of(s->base);
+  unsigned u = (unsigned)(((uintptr_t)s->base >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1));
+  unsigned k = s->units, i;
+  for (i = 0; i < k; i++) {
+    seg->unit_span[u + i] = 0;
+    seg->unit_freed_at[u + i] = h->clock;
+  }
+  seg->free_units |= rcl_unit_mask(u, k);
+  if (seg->free_units == RCL_ALL_UNITS) h->nfree_segments++;
+  s->state = RCL_SPAN_NONE;
+  s->nblocks = 0;             /* a stale pointer into it now fails the free checks */
+  s->block_size = 0;
+  h->nspans--;
+  rcl_seg_hint_offer(h, seg);
+}
+
+/* -- Spans -------------------------------------------------------------------------------- */
+
+static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
+{
+  rcl_cache *c = &h->cache[cls];
+  uint32_t nb = c->nblocks, full = nb >> 6, w;
+  s->block_size = c->size;
+  s->magic = c->magic;
+  s->nblocks = nb;
+  s->cls = (uint8_t)cls;
+  for (w = 0; w < RCL_SPAN_WORDS; w++) {
+    uint64_t v = 0;
+    if (w < full) v = ~(uint64_t)0;
+    else if (w == full && (nb & 63)) v = ((uint64_t)1 << (nb & 63)) - 1;
+    rcl_store(&s->free_bits[w], v);
+  }
+  rcl_store(&s->nfree, nb);
+}
+
+/* Mark the pages under [p, p+size) of span s dirty: a live block is there. */
+RCL_INTERN void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size)
+{
+  rcl_segment *seg = rcl_segment_of(p);
+  size_t off = (size_t)(p - (char *)seg);
+  size_t n = rcl_clean_clear(seg, off >> h->page_shift, ((off + size - 1) >> h->page_shift) + 1);
+  s->nclean -= (uint32_t)n;
+  if (s->nclean == 0 && s->cls != RCL_CLASS_MEDIUM && h->cache[s->cls].span == s)
+    h->cache[s->cls].clean = 0;
+}
+
+/* Move the next non-empty bitmap word of the current span into the cache. */
+static void rcl_take_word(rcl_cache *c, rcl_span *s)
+{
+  unsigned nw = (s->nblocks + 63) >> 6, i = s->scan, tries;
+  uint64_t w = 0;
+  for (tries = 0; tries <= nw; tries++, i++) {
+    if (i >= nw) i = 0;
+    w = rcl_load(&s->free_bits[i]);
+    if (w) break;
+  }
+  if (!w) rcl_internal_error("span free count without free bits");
+  rcl_store(&s->free_bits[i], (uint64_t)0);
+  rcl_store(&s->nfree, rcl_load(&s->nfree) - rcl_popcount64(w));
+  c->word = w;
+  c->word_index = i;
+  c->base = s->base + (size_t)i * 64 * c->size;
+  c->clean = s->nclean != 0;
+  s->scan = (uint8_t)(i + 1);
+}
+
+static inline void *rcl_cache_pop(rcl_heap *h, rcl_cache *c)
+{
+  uint64_t w = c->word;
+  char *p = c->base + (size_t)rcl_ctz64(w) * c->size;
+  c->word = w & (w - 1);
+  if (c->clean) rcl_unclean_block(h, c->span, p, c->size);
+  return p;
+}
+
+/* Retire the current span of a class; returns it to the right place. */
+static void rcl_cache_retire(rcl_heap *h, rcl_cache *c)
+{
+  rcl_span *s = c->span;
+  uint32_t nf;
+  if (!s) return;
+  if (c->word) {
+    uint64_t *wp = &s->free_bits[c->word_index];
+    rcl_store(wp, rcl_load(wp) | c->word);
+    rcl_store(&s->nfree, rcl_load(&s->nfree) + rcl_popcount64(c->word));
+  }
+  c->word = 0;
+  c->span = NULL;
+  c->clean = 0;
+  nf = rcl_load(&s->nfree);
+  if (nf == s->nblocks) rcl_units_release(h, s);
+  else if (nf) rcl_partial_push(h, s);
+  else s->state = RCL_SPAN_FULL;
+}
+
+/* Caller holds the lock. */
+RCL_INTERN void rcl_flush_caches(rcl_heap *h)
+{
+  unsigned cls;
+  for (cls = 0; cls < RCL_NCLASSES; cls++) rcl_cache_retire(h, &h->cache[cls]);
+}
+
+static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls)
+{
+  rcl_cache *c = &h->cache[cls];
+  rcl_span *s;
+  rcl_lock(h);
+  h->clock = rcl_os_now_ms();
+  rcl_cache_retire(h, c);
+  s = h->partial_head[cls];
+  if (s) {
+    rcl_partial_remove(h, s);
+  } else {
+    s = rcl_units_acquire(h, c->units);
+    if (!s) { rcl_unlock(h); return NULL; }
+    rcl_span_init_small(h, s, cls);
+  }
+  s->state = RCL_SPAN_CURRENT;
+  c->span = s;
+  rcl_take_word(c, s);
+  rcl_unlock(h);
+  return rcl_cache_pop(h, c);
+}
+
+RCL_INTERN void *rcl_alloc_refill(rcl_heap *h, unsigned cls)
+{
+  rcl_cache *c = &h->cache[cls];
+  rcl_span *s = c->span;
+  if (s && rcl_load(&s->nfree)) {
+    rcl_take_word(c, s);
+    return rcl_cache_pop(h, c);
+  }
+  return rcl_alloc_new_span(h, cls);
+}
+
+/* A free made a span leave FULL (nfree 0 -> 1) or become all free. */
+RCL_INTERN void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree)
+{
+  if (s->state == RCL_SPAN_CURRENT) return;
+  rcl_lock(h);
+  if (nfree == s->nblocks) {
+    if (s->state == RCL_SPAN_PARTIAL) rcl_partial_remove(h, s);
+    rcl_units_release(h, s);
+  } else if (s->state == RCL_SPAN_FULL) {
+    rcl_partial_push(h, s);
+  }
+  rcl_unlock(h);
+}
+
+/* -- Medium blocks: one block per span of 1..16 units --------------------------------- */
+
+static uint32_t rcl_medium_units(size_t n)
+{
+  return (uint32_t)((n + RCL_UNIT_SIZE - 1) >> RCL_UNIT_SHIFT);
+}
+
+static void rcl_span_recount_clean(rcl_heap *h, rcl_span *s)
+{
+  rcl_segment *seg = rcl_segment_of(s->base);
+  size_t first = (size_t)(s->base - (char *)seg) >> h->page_shift;
+  s->nclean = (uint32_t)rcl_clean_count(seg, first,
+                                        first + (((size_t)s->units << RCL_UNIT_SHIFT) >> h->page_shift));
+}
+
+static void *rcl_alloc_medium(rcl_heap *h, size_t n)
+{
+  rcl_span *s;
+  rcl_lock(h);
+  h->clock = rcl_os_now_ms();
+  s = rcl_units_acquire(h, rcl_medium_units(n));
+  if (!s) { rcl_unlock(h); return NULL; }
+  s->block_size = (uint32_t)rcl_align_up(n, 16);
+  s->magic = 0;
+  s->nblocks = 1;
+  s->cls = RCL_CLASS_MEDIUM;
+  s->state = RCL_SPAN_MEDIUM;
+  memset(s->free_bits, 0, sizeof(s->free_bits));   /* stale bits of an earlier span */
+  rcl_store(&s->nfree, (uint32_t)0);
+  rcl_unclean_block(h, s, s->base, s->block_size);
+  rcl_unlock(h);
+  RCL_VG_MALLOC(s->base, n, 0);
+  return s->base;
+}
+
+static rcl_span *rcl_medium_span(void *p, size_t n)
+{
+  rcl_segment *seg = rcl_segment_of(p);
+  rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
+  if (s->state != RCL_SPAN_MEDIUM || s->base != (char *)p || n > s->block_size)
+    rcl_bad_free(p, n, "not a live block of this size");
+  return s;
+}
+
+/* Resize a medium block in place if its units allow; NULL = move it. */
+static void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn)
+{
+  rcl_span *s = rcl_medium_span(p, oldn);
+  rcl_segment *seg = rcl_segment_of(p);
+  unsigned u = (unsigned)(((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1));
+  unsigned k = s->units, nk = rcl_medium_units(newn), i;
+  uint32_t nb = (uint32_t)rcl_align_up(newn, 16);
+  rcl_lock(h);
+  h->clock = rcl_os_now_ms();
+  if (nk < k) {
+    for (i = nk; i < k; i++) {
+      seg->unit_span[u + i] = 0;
+      seg->unit_freed_at[u + i] = h->clock;
+    }
+    seg->free_units |= rcl_unit_mask(u + nk, k - nk);
+    rcl_seg_hint_offer(h, seg);
+  } else if (nk > k) {
+    uint64_t m = rcl_unit_mask(u + k, nk - k);
+    if (u + nk > RCL_SEGMENT_UNITS || (seg->free_units & m) != m) {
+      rcl_unlock(h);
+      return NULL;
+    }
+    seg->free_units &= ~m;
+    for (i = k; i < nk; i++) seg->unit_span[u + i] = (uint8_t)u;
+  }
+  s->units = (uint8_t)nk;
+  rcl_span_recount_clean(h, s);
+  if (nb > s->block_size) rcl_unclean_block(h, s, s->base + s->block_size, nb - s->block_size);
+  s->block_size = nb;
+  rcl_store(&s->freed_at, h->clock);    /* the tail changed */
+  rcl_unlock(h);
+  RCL_VG_RESIZE(p, oldn, newn);
+  return p;
+}
+
+/* -- Large blocks: own mapping, recorded in an open-addressing table ------------------ */
+
+static size_t rcl_large_slot(const rcl_heap *h, uintptr_t addr)
+{
+  return (size_t)(((uint64_t)(addr >> 12) * 0x9e3779b97f4a7c15ull) >> 32) & (h->large_cap - 1);
+}
+
+static rcl_large *rcl_large_find(rcl_heap *h, uintptr_t addr)
+{
+  size_t i;
+  if (!h->large_cap) return NULL;
+  for (i = rcl_large_slot(h, addr); h->large[i].addr; i = (i + 1) & (h->large_cap - 1))
+    if (h->large[i].addr == addr) return &h->large[i];
+  return NULL;
+}
+
+static void rcl_large_put(rcl_heap *h, uintptr_t addr, size_t size)
+{
+  size_t i = rcl_large_slot(h, addr);
+  while (h->large[i].addr) i = (i + 1) & (h->large_cap - 1);
+  h->large[i].addr = addr;
+  h->large[i].size = size;
+  h->large_count++;
+}
+
+/* Make room for one more entry (grow at half load). 0 ok, -1 no memory. */
+static int rcl_large_reserve(rcl_heap *h)
+{
+  size_t ncap, nbytes, obytes = h->large_cap * sizeof(rcl_large), i;
+  rcl_large *old = h->large, *nt;
+  if ((h->large_count + 1) * 2 <= h->large_cap) return 0;
+  ncap = h->large_cap ? h->large_cap * 2 : h->os_page_size / sizeof(rcl_large);
+  nbytes = ncap * sizeof(rcl_large);
+  nt = (rcl_large *)rcl_os_map_plain(nbytes);
+  if (!nt) { h->mmap_failed++; return -1; }
+  h->large = nt;
+  h->large_cap = ncap;
+  h->large_count = 0;
+  for (i = 0; i < obytes / sizeof(rcl_large); i++)
+    if (old[i].addr) rcl_large_put(h, old[i].addr, old[i].size);
+  h->mapped += nbytes;
+  h->metadata += nbytes;
+  if (old) {
+    rcl_os_unmap(h, old, obytes);
+    h->mapped -= obytes;
+    h->metadata -= obytes;
+  }
+  return 0;
+}
+
+/* 0 if entry i is reachable by probing from its home slot. */
+RCL_INTERN int rcl_large_check_slot(rcl_heap *h, size_t i)
+{
+  size_t k = rcl_large_slot(h, h->large[i].addr);
+  for (; k != i; k = (k + 1) & (h->large_cap - 1))
+    if (!h->large[k].addr) return -1;
+  return 0;
+}
+
+/* Remove an entry, shifting the following cluster back (no tombstones). */
+static void rcl_large_remove(rcl_heap *h, rcl_large *e)
+{
+  size_t mask = h->large_cap - 1, i = (size_t)(e - h->large), j = i;
+  for (;;) {
+    size_t k;
+    j = (j + 1) & mask;
+    if (!h->large[j].addr) break;
+    k = rcl_large_slot(h, h->large[j].addr);
+    /* Move j to i unless its home slot k lies cyclically in (i, j]. */
+    if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j)) continue;
+    h->large[i] = h->large[j];
+    i = j;
+  }
+  h->large[i].addr = 0;
+  h->large[i].size = 0;
+  h->large_count--;
+}
+
+static void *rcl_alloc_large(rcl_heap *h, size_t n)
+{
+  size_t size;
+  char *p = NULL;
+  if (n > ((size_t)1 << 62)) return NULL;
+  size = rcl_align_up(n, h->os_page_size);
+  rcl_lock(h);
+  h->clock = rcl_os_now_ms();
+  if (rcl_large_reserve(h) == 0) {
+    rcl_soft_limit_check(h, size);
+    p = (char *)rcl_os_map(h, size, h->os_page_size);
+    if (p) {
+      rcl_large_put(h, (uintptr_t)p, size);
+      h->mapped += size;
+      h->large_bytes += size;
+      h->nlarge++;
+    }
+  }
+  rcl_unlock(h);
+  if (p) RCL_VG_MALLOC(p, n, 1);
+  return p;
+}
+
+static rcl_large *rcl_large_lookup(rcl_heap *h, void *p, size_t n)
+{
+  rcl_large *e = rcl_large_find(h, (uintptr_t)p);
+  if (!e || e->size != rcl_align_up(n, h->os_page_size)) {
+    rcl_unlock(h);
+    rcl_bad_free(p, n, "not a live large block of this size");
+  }
+  return e;
+}
+
+static void rcl_free_large(rcl_heap *h, void *p, size_t n)
+{
+  rcl_large *e;
+  size_t size;
+  rcl_lock(h);
+  e = rcl_large_lookup(h, p, n);
+  size = e->size;
+  rcl_large_remove(h, e);
+  h->mapped -= size;
+  h->large_bytes -= size;
+  h->nlarge--;
+  if (rcl_os_unmap(h, p, size) != 0) {
+    /* The address range leaks (counted in munmap_failed); drop its pages. */
+    rcl_os_purge(h, p, size);
+  }
+  rcl_unlock(h);
+}
+
+static void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t newn)
+{
+  rcl_large *e;
+  size_t olds, news;
+  char *q;
+  if (newn > ((size_t)1 << 62)) return NULL;
+  news = rcl_align_up(newn, h->os_page_size);
+  rcl_lock(h);
+  e = rcl_large_lookup(h, p, oldn);
+  olds = e->size;
+  if (olds == news) {
+    rcl_unlock(h);
+    RCL_VG_RESIZE(p, oldn, newn);
+    return p;
+  }
+  h->clock = rcl_os_now_ms();
+  if (news > olds) rcl_soft_limit_check(h, news - olds);
+  e = rcl_large_find(h, (uintptr_t)p);   /* the soft-limit purge leaves the table alone */
+  q = (char *)rcl_os_remap(h, p, olds, news);
+  if (!q) { rcl_unlock(h); return NULL; }
+  if (q != (char *)p) {
+    rcl_large_remove(h, e);
+    rcl_large_put(h, (uintptr_t)q, news);
+  } else {
+    e->size = news;
+  }
+  h->mapped = h->mapped - olds + news;
+  h->large_bytes = h->large_bytes - olds + news;
+  rcl_unlock(h);
+  if (q == (char *)p) {
+    RCL_VG_RESIZE(p, oldn, newn);
+  } else {
+    RCL_VG_FREE(p);
+    RCL_VG_MALLOC(q, newn, 1);
+  }
+  return q;
+}
+
+/* -- Public block API --------------------------------------------------------------------- */
+
+RCL_API size_t rcl_usable_size(size_t n)
+{
+  if (n <= RCL_SMALL_MAX) return rcl_class_size(rcl_class_of(n));
+  if (n <= RCL_LARGE_MIN) return rcl_align_up(n, 16);
+  return rcl_align_up(n, rcl_os_page_size());
+}
+
+RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
+{
+  if (RCL_LIKELY(n <= RCL_SMALL_MAX)) {
+    void *p = rcl_alloc_small(h, rcl_class_of(n));
+    if (p) RCL_VG_MALLOC(p, n, 0);
+    return p;
+  }
+  if (n <= RCL_LARGE_MIN) return rcl_alloc_medium(h, n);
+  return rcl_alloc_large(h, n);
+}
+
+RCL_API void rcl_free(rcl_heap *h, void *p, size_t n)
+{
+  if (!p) return;
+  if (RCL_LIKELY(n <= RCL_LARGE_MIN)) {
+    RCL_VG_FREE(p);
+    rcl_free_span_block(h, p, n);
+    return;
+  }
+  RCL_VG_FREE(p);
+  rcl_free_large(h, p, n);
+}
+
+RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn)
+{
+  void *q;
+  if (!p) return rcl_malloc(h, newn);
+  if (newn == 0) { rcl_free(h, p, oldn); return NULL; }
+  if (oldn <= RCL_SMALL_MAX && newn <= RCL_SMALL_MAX) {
+    if (rcl_class_of(oldn) == rcl_class_of(newn)) {
+      RCL_VG_RESIZE(p, oldn, newn);
+      return p;
+    }
+  } else if (oldn > RCL_SMALL_MAX && oldn <= RCL_LARGE_MIN &&
+             newn > RCL_SMALL_MAX && newn <= RCL_LARGE_MIN) {
+    if ((q = rcl_realloc_medium(h, p, oldn, newn)) != NULL) return q;
+  } else if (oldn > RCL_LARGE_MIN && newn > RCL_LARGE_MIN) {
+    return rcl_realloc_large(h, p, oldn, newn);
+  }
+  q = rcl_malloc(h, newn);
+  if (!q) return NULL;
+  memcpy(q, p, oldn < newn ? oldn : newn);
+  rcl_free(h, p, oldn);
+  return q;
+}
+
+/* lua_Alloc: nsize == 0 frees and returns NULL; otherwise NULL means failure. */
+RCL_API void *rcl_alloc_f(void *heap, void *ptr, size_t osize, size_t nsize)
+{
+  rcl_heap *h = (rcl_heap *)heap;
+  if (nsize == 0) { rcl_free(h, ptr, osize); return NULL; }
+  if (!ptr) return rcl_malloc(h, nsize);
+  return rcl_realloc(h, ptr, osize, nsize);
+}
+
+/* -- Heaps ------------------------------------------------------------------------------------ */
+
+RCL_API rcl_heap *rcl_heap_create(const rcl_config *cfg, uint64_t seed)
+{
+  size_t page = rcl_os_page_size(), size = rcl_align_up(sizeof(rcl_heap), page);
+  unsigned cls;
+  rcl_heap *h;
+  rcl_os_fault_from_env();
+  h = (rcl_heap *)rcl_os_map_plain(size);
+  if (!h) return NULL;
+  h->os_page_size = page;
+#ifdef RCL_TEST_FIXED_GRANULE
+  /* Deliberate bug for the test matrix: purge with a fixed granule. */
+  h->page_size = RCL_TEST_FIXED_GRANULE;
+#else
+  h->page_size = page;
+#endif
+  h->page_shift = (unsigned)rcl_ctz64(h->page_size);
+  h->self_size = size;
+  h->mapped = size;
+  h->metadata = size;
+  if (cfg) h->cfg = *cfg; else rcl_config_default(&h->cfg);
+  pthread_mutex_init(&h->lock, NULL);
+  for (cls = 0; cls < RCL_NCLASSES; cls++) {
+    rcl_cache *c = &h->cache[cls];
+    c->size = (uint32_t)rcl_class_size(cls);
+    rcl_class_layout(cls, &c->units, &c->nblocks);
+    c->magic = rcl_class_magic(c->size);
+  }
+  h->prng = seed ^ 0x6c75616a69742d72ull;
+  h->clock = rcl_os_now_ms();
+  h->soft_next = 0;
+  if (h->cfg.background) rcl_bg_update(h);
+  return h;
+}
+
+RCL_API void rcl_heap_destroy(rcl_heap *h)
+{
+  rcl_segment *seg, *next;
+  size_t i;
+  if (!h) return;
+  rcl_bg_unregister(h);
+  rcl_flush_caches(h);
+  for (i = 0; i < h->large_cap; i++)
+    if (h->large[i].addr) {
+      RCL_VG_FREE((void *)h->large[i].addr);
+      rcl_os_unmap(h, (void *)h->large[i].addr, h->large[i].size);
+    }
+  if (h->large) rcl_os_unmap(h, h->large, h->large_cap * sizeof(rcl_large));
+  for (seg = h->seg_first; seg; seg = next) {
+    next = seg->next;
+#ifdef RCL_VALGRIND
+    {
+      /* Tell memcheck the blocks still live in the segment are gone. */
+      unsigned u;
+      for (u = 1; u < RCL_SEGMENT_UNITS; u++) {
+        rcl_span *s = &seg->spans[u];
+        uint32_t b;
+        if (seg->unit_span[u] != u || s->state == RCL_SPAN_NONE) continue;
+        for (b = 0; b < s->nblocks; b++)
+          if (!((s->free_bits[b >> 6] >> (b & 63)) & 1)) RCL_VG_FREE(s->base + (size_t)b * s->block_size);
+      }
+    }
+#endif
+    rcl_os_unmap(h, seg, RCL_SEGMENT_SIZE);
+  }
+  pthread_mutex_destroy(&h->lock);
+  rcl_os_unmap(h, h, h->self_size);
+}
+
+RCL_API void rcl_heap_configure(rcl_heap *h, const rcl_config *c)
+{
+  rcl_lock(h);
+  h->cfg = *c;
+  h->soft_next = 0;
+  rcl_unlock(h);
+  rcl_bg_update(h);
+}
+
+RCL_API void rcl_heap_get_config(rcl_heap *h, rcl_config *c)
+{
+  *c = h->cfg;
+}

@@ -1,0 +1,359 @@
+/*
+** rcl_internal.h: glossary, layout constants, structures and inline fast
+** paths of the reclaiming allocator. Private to runtime/reclaim/.
+**
+** Glossary (the same words are used in code, comments and stats):
+**   OS page   the kernel's page, size P read at run time (4 KiB, 16 KiB or
+**             64 KiB). Every mmap/munmap/madvise/mremap length and every
+**             purge range is a multiple of P; purge ranges are rounded
+**             INWARD to P so they never reach a byte outside the free range.
+**   unit      64 KiB, a multiple of every supported P. Spans are made of units.
+**   segment   a 4 MiB mapping aligned to 4 MiB, 64 units. Unit 0 holds the
+**             segment header (rcl_segment): unit map, clean-page bitmap and
+**             the span descriptors. Units 1..63 hold spans or are free.
+**   span      1..16 contiguous units of one segment. A small span holds blocks
+**             of one size class; a single-block span ("medium") holds one
+**             block of 32 KiB < n <= 1 MiB. Described by the rcl_span at
+**             spans[first unit] of its segment.
+**   block     what a caller gets. Free blocks are tracked out of band in the
+**             span's bitmap (bit set = free); nothing is ever stored inside a
+**             free block, so purging a free page (which then reads as zeros)
+**             cannot destroy allocator state.
+**   large block  a block above RCL_LARGE_MIN bytes with its own mapping,
+**             page-rounded, recorded in the heap's large-block table.
+**   clean     an OS page that is not resident: purged, or never touched since
+**             it was mapped. dirty = possibly resident. Clean pages never hold
+**             a byte of a live block (checked by rcl_test_check).
+**   current span  the span a size class allocates from. The owner keeps one
+**             64-bit word of its free bits in the class cache (the span's
+**             bitmap word is zeroed while the owner holds it).
+**   heap clock    milliseconds (CLOCK_MONOTONIC_COARSE) cached in the heap,
+**             refreshed on slow paths only; frees stamp span->freed_at with it.
+**
+** Accounting identities (kept exact by construction, verified by tests):
+**   mapped   = metadata + in_use + free_dirty + free_clean
+**   resident = metadata + in_use + free_dirty        (an estimate of RSS)
+**
+** Threads and locks: the owner thread uses the hot paths without locks. Each
+** heap has a mutex that the owner takes only on slow paths (units, segments,
+** span changes, purge passes, large blocks) and only while the heap is served
+** by the background thread (h->locking). The background thread takes it for
+** its purge pass and never touches current spans or class caches. In a span
+** that is not current the owner only turns bits from used to free, so the
+** background thread reading bitmap words with relaxed atomic loads sees a
+** subset of the free blocks: it may miss a just-freed block, never purge a
+** live one. Racing fields use __atomic builtins with RELAXED order.
+*/
+#ifndef RCL_INTERNAL_H
+#define RCL_INTERNAL_H
+
+#include "rcl.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef RCL_EMBED
+#define RCL_INTERN static __attribute__((unused))
+#define RCL_API_DATA static __attribute__((unused))  /* definition of public data */
+#else
+#define RCL_INTERN __attribute__((visibility("hidden"))) extern
+#define RCL_API_DATA
+#endif
+
+#ifdef RCL_VALGRIND
+#include <valgrind/valgrind.h>
+#include <valgrind/memcheck.h>
+#define RCL_VG_MALLOC(p, n, zeroed) VALGRIND_MALLOCLIKE_BLOCK((p), (n), 0, (zeroed))
+#define RCL_VG_FREE(p)              VALGRIND_FREELIKE_BLOCK((p), 0)
+#define RCL_VG_RESIZE(p, o, n)      VALGRIND_RESIZEINPLACE_BLOCK((p), (o), (n), 0)
+#define RCL_VG_NOACCESS(p, n)       VALGRIND_MAKE_MEM_NOACCESS((p), (n))
+#else
+#define RCL_VG_MALLOC(p, n, zeroed) ((void)0)
+#define RCL_VG_FREE(p)              ((void)0)
+#define RCL_VG_RESIZE(p, o, n)      ((void)0)
+#define RCL_VG_NOACCESS(p, n)       ((void)0)
+#endif
+
+#define RCL_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define RCL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define RCL_NOINLINE    __attribute__((noinline))
+
+/* -- Layout ---------------------------------------------------------------- */
+
+#define RCL_UNIT_SHIFT      16
+#define RCL_UNIT_SIZE       ((size_t)1 << RCL_UNIT_SHIFT)
+#define RCL_SEGMENT_SHIFT   22
+#define RCL_SEGMENT_SIZE    ((size_t)1 << RCL_SEGMENT_SHIFT)
+#define RCL_SEGMENT_UNITS   64
+#define RCL_ALL_UNITS       (~(uint64_t)1)         /* units 1..63 */
+#define RCL_MIN_PAGE        4096
+#define RCL_MAX_PAGE        65536
+#define RCL_SEGMENT_PAGES   (RCL_SEGMENT_SIZE / RCL_MIN_PAGE)   /* bitmap bits */
+
+#define RCL_NCLASSES        40         /* 16..128 step 16, then 4 per doubling */
+#define RCL_SMALL_MAX       32768      /* largest size-class block */
+#define RCL_LARGE_MIN       ((size_t)1 << 20) /* blocks above this get their own mapping */
+#define RCL_SPAN_MAX_UNITS  16         /* a 1 MiB single-block span */
+#define RCL_SPAN_MAX_BLOCKS 4096
+#define RCL_SPAN_WORDS      (RCL_SPAN_MAX_BLOCKS / 64)
+#define RCL_CLASS_MEDIUM    255        /* span->cls of a single-block span */
+#define RCL_MAGIC_SHIFT     40         /* see rcl_class_magic() for exactness */
+
+#define RCL_ADDR_LIMIT_DEFAULT ((uint64_t)1 << 47)
+#define RCL_RESERVE_SEGMENTS 1         /* fully free segments kept mapped (purged) */
+#define RCL_MAP_TRIES       16         /* random hints tried before a mapping fails */
+
+/* Span states. A span is on its class's partial list iff PARTIAL. */
+enum {
+  RCL_SPAN_NONE,      /* descriptor unused */
+  RCL_SPAN_CURRENT,   /* a class allocates from it (owner only) */
+  RCL_SPAN_PARTIAL,   /* some free blocks, on the partial list */
+  RCL_SPAN_FULL,      /* no free block in the bitmap, on no list */
+  RCL_SPAN_MEDIUM     /* single-block span, block live */
+};
+
+typedef struct rcl_span {
+  char *base;             /* address of block 0 = first unit of the span */
+  uint64_t magic;         /* ceil(2^40 / block_size); 0 for single-block spans */
+  uint32_t block_size;
+  uint32_t nfree;         /* set bits in free_bits (racy: relaxed) */
+  uint32_t nblocks;
+  uint8_t state;          /* RCL_SPAN_* */
+  uint8_t cls;            /* size class or RCL_CLASS_MEDIUM */
+  uint8_t units;
+  uint8_t scan;           /* next bitmap word the refill looks at */
+  uint64_t freed_at;      /* heap clock of the last free (racy: relaxed) */
+  uint32_t nclean;        /* clean OS pages inside the span */
+  uint32_t unused;
+  struct rcl_span *next, *prev;   /* partial list links */
+  uint64_t free_bits[RCL_SPAN_WORDS]; /* bit i set = block i free (racy: relaxed) */
+} __attribute__((aligned(64))) rcl_span;
+
+typedef struct rcl_segment {
+  uint8_t unit_span[RCL_SEGMENT_UNITS]; /* unit -> first unit of its span; 0 = none */
+  struct rcl_heap *heap;
+  struct rcl_segment *next, *prev;      /* heap list, ascending addresses */
+  uint64_t free_units;                  /* bit u set: unit u is free */
+  uint64_t clean[RCL_SEGMENT_PAGES / 64]; /* bit p set: OS page p is clean (atomic RMW) */
+  uint64_t unit_freed_at[RCL_SEGMENT_UNITS]; /* heap clock when a free unit was freed */
+  rcl_span spans[RCL_SEGMENT_UNITS];    /* spans[0]: poison entry, never valid */
+} rcl_segment;
+
+/* Per-class allocation cache: the hot path only touches word/base/size/clean. */
+typedef struct rcl_cache {
+  uint64_t word;          /* free blocks reserved by the owner: bit i -> base + i*size */
+  char *base;
+  uint32_t size;          /* block size of the class */
+  uint32_t clean;         /* current span has clean pages: allocations unclean them */
+  rcl_span *span;         /* current span or NULL */
+  uint32_t word_index;    /* bitmap word the cached bits came from */
+  uint32_t nblocks;       /* class layout: blocks per span */
+  uint32_t units;         /* class layout: units per span */
+  uint32_t unused;
+  uint64_t magic;         /* class layout: ceil(2^40 / size) */
+} rcl_cache;
+
+/* Large-block table entry (open addressing, key = block address). */
+typedef struct rcl_large {
+  uintptr_t addr;         /* 0 = empty slot */
+  size_t size;            /* mapping size (page-rounded) */
+} rcl_large;
+
+struct rcl_heap {
+  rcl_cache cache[RCL_NCLASSES];       /* hot: first */
+  uint64_t clock;                      /* heap clock (ms) */
+  int locking;                         /* slow paths take `lock` (background on) */
+  unsigned page_shift;                 /* log2(page_size) */
+  size_t page_size;                    /* granule of every OS call and purge range */
+  size_t os_page_size;                 /* what the kernel says (reported in stats) */
+  rcl_config cfg;
+  pthread_mutex_t lock;
+  rcl_span *partial_head[RCL_NCLASSES], *partial_tail[RCL_NCLASSES];
+  rcl_segment *seg_first, *seg_last;
+  rcl_segment *seg_hint;               /* lowest segment that may have a free unit */
+  /* Incremental purge pass armed by rcl_cycle_end (owner). */
+  int pass_armed;
+  rcl_segment *pass_seg;               /* cursor: segment, unit */
+  unsigned pass_unit;
+  /* Background thread bookkeeping (under the global background lock). */
+  struct rcl_heap *bg_next;
+  uint64_t bg_due;                     /* clock of the next background pass */
+  uint32_t bg_interval;                /* copy of background_interval_ms */
+  int bg_busy;                         /* the thread is purging this heap */
+  int bg_registered;                   /* owner-side flag */
+  rcl_segment *bg_seg;                 /* background pass cursor (under h->lock) */
+  unsigned bg_unit;
+  /* Counters (under h->lock when locking). */
+  size_t mapped, metadata, nsegments, nspans, nfree_segments;
+  size_t large_bytes, nlarge;
+  uint64_t purged_total, purge_calls;
+  uint64_t madvise_failed, mmap_failed, munmap_failed, mremap_failed, high_rejected;
+  size_t soft_next;                    /* soft-limit hysteresis: next check level */
+  /* Address hints. */
+  uint64_t prng;
+  uintptr_t hint;
+  /* Large blocks. */
+  rcl_large *large;
+  size_t large_cap, large_count;
+  size_t self_size;                    /* bytes of this struct's mapping */
+};
+
+/* -- Small helpers ---------------------------------------------------------- */
+
+#define rcl_load(p)      __atomic_load_n((p), __ATOMIC_RELAXED)
+#define rcl_store(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+static inline unsigned rcl_ctz64(uint64_t x) { return (unsigned)__builtin_ctzll(x); }
+static inline unsigned rcl_popcount64(uint64_t x) { return (unsigned)__builtin_popcountll(x); }
+static inline uintptr_t rcl_align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }
+static inline uintptr_t rcl_align_down(uintptr_t x, uintptr_t a) { return x & ~(a - 1); }
+
+static inline rcl_segment *rcl_segment_of(const void *p)
+{
+  return (rcl_segment *)((uintptr_t)p & ~(uintptr_t)(RCL_SEGMENT_SIZE - 1));
+}
+
+/* Size class of a request n <= RCL_SMALL_MAX: no table, no division. */
+static inline unsigned rcl_class_of(size_t n)
+{
+  size_t m;
+  unsigned b;
+  if (n <= 128) return n ? (unsigned)((n - 1) >> 4) : 0;
+  m = n - 1;
+  b = 63u - (unsigned)__builtin_clzll(m);     /* 7..14 */
+  return 8 + (b - 7) * 4 + (unsigned)((m >> (b - 2)) & 3);
+}
+
+static inline void rcl_lock(rcl_heap *h)   { if (h->locking) pthread_mutex_lock(&h->lock); }
+static inline void rcl_unlock(rcl_heap *h) { if (h->locking) pthread_mutex_unlock(&h->lock); }
+
+/* -- rcl_class.c ------------------------------------------------------------- */
+RCL_INTERN size_t rcl_class_size(unsigned cls);
+RCL_INTERN void rcl_class_layout(unsigned cls, uint32_t *units, uint32_t *nblocks);
+RCL_INTERN uint64_t rcl_class_magic(uint32_t size);
+
+/* -- rcl_os.c ------------------------------------------------------------------ */
+RCL_INTERN size_t rcl_os_page_size(void);        /* validated; aborts if unsupported */
+RCL_INTERN uint64_t rcl_os_now_ms(void);
+RCL_INTERN uint64_t rcl_os_addr_limit(void);
+RCL_INTERN void *rcl_os_map(rcl_heap *h, size_t size, size_t align);
+RCL_INTERN void *rcl_os_map_plain(size_t size);  /* heap struct, tables: no hint rules */
+RCL_INTERN int rcl_os_unmap(rcl_heap *h, void *p, size_t size);
+RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size);
+RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsize);
+RCL_INTERN void rcl_os_fault_from_env(void);
+
+/* -- rcl_heap.c ------------------------------------------------------------------ */
+RCL_INTERN void *rcl_alloc_refill(rcl_heap *h, unsigned cls);
+RCL_INTERN void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size);
+RCL_INTERN void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree);
+RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why);
+RCL_INTERN void rcl_flush_caches(rcl_heap *h);
+RCL_INTERN void rcl_sort_partials(rcl_heap *h);
+RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg);
+RCL_INTERN rcl_span *rcl_span_of_page(rcl_segment *seg, size_t page, unsigned page_shift);
+RCL_INTERN int rcl_large_check_slot(rcl_heap *h, size_t i);
+
+/* -- rcl_purge.c ------------------------------------------------------------------ */
+RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **seg, unsigned *unit,
+                                size_t budget, uint64_t cutoff);
+RCL_INTERN uint64_t rcl_decay_cutoff(rcl_heap *h, uint64_t now);
+RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h);
+RCL_INTERN void rcl_soft_limit_check(rcl_heap *h, size_t request);
+
+/* -- rcl_bg.c ------------------------------------------------------------------ */
+RCL_INTERN void rcl_bg_update(rcl_heap *h);      /* (un)register after a config change */
+RCL_INTERN void rcl_bg_unregister(rcl_heap *h);
+RCL_INTERN void rcl_bg_ensure_running(rcl_heap *h); /* restart after fork if wanted */
+
+/* -- Clean-page bitmap ---------------------------------------------------------- */
+
+static inline int rcl_page_is_clean(const rcl_segment *seg, size_t page)
+{
+  return (int)((rcl_load(&seg->clean[page >> 6]) >> (page & 63)) & 1);
+}
+
+/* Bits of bitmap word `w` that fall in the page range [first, end). */
+static inline uint64_t rcl_page_mask(size_t first, size_t end, size_t w)
+{
+  size_t lo = w * 64, a = first > lo ? first - lo : 0, b = end < lo + 64 ? end - lo : 64;
+  uint64_t m;
+  if (a >= b) return 0;
+  m = b == 64 ? ~(uint64_t)0 : (((uint64_t)1 << b) - 1);
+  return m & ~(((uint64_t)1 << a) - 1);
+}
+
+/* Number of clean pages in [first, end). */
+static inline size_t rcl_clean_count(rcl_segment *seg, size_t first, size_t end)
+{
+  size_t n = 0, w;
+  for (w = first >> 6; w < ((end + 63) >> 6); w++)
+    n += rcl_popcount64(rcl_load(&seg->clean[w]) & rcl_page_mask(first, end, w));
+  return n;
+}
+
+/* Mark [first, end) clean; returns how many pages were dirty before. */
+static inline size_t rcl_clean_set(rcl_segment *seg, size_t first, size_t end)
+{
+  size_t n = 0, w;
+  for (w = first >> 6; w < ((end + 63) >> 6); w++) {
+    uint64_t m = rcl_page_mask(first, end, w);
+    if (m) n += rcl_popcount64(~__atomic_fetch_or(&seg->clean[w], m, __ATOMIC_RELAXED) & m);
+  }
+  return n;
+}
+
+/* Mark [first, end) dirty; returns how many pages were clean before. */
+static inline size_t rcl_clean_clear(rcl_segment *seg, size_t first, size_t end)
+{
+  size_t n = 0, w;
+  for (w = first >> 6; w < ((end + 63) >> 6); w++) {
+    uint64_t m = rcl_page_mask(first, end, w);
+    if (m) n += rcl_popcount64(__atomic_fetch_and(&seg->clean[w], ~m, __ATOMIC_RELAXED) & m);
+  }
+  return n;
+}
+
+/* -- Hot paths ----------------------------------------------------------------------- */
+
+/* Allocate a block of size class cls. */
+static inline void *rcl_alloc_small(rcl_heap *h, unsigned cls)
+{
+  rcl_cache *c = &h->cache[cls];
+  uint64_t w = c->word;
+  if (RCL_LIKELY(w != 0)) {
+    char *p = c->base + (size_t)rcl_ctz64(w) * c->size;
+    c->word = w & (w - 1);
+    if (RCL_UNLIKELY(c->clean)) rcl_unclean_block(h, c->span, p, c->size);
+    return p;
+  }
+  return rcl_alloc_refill(h, cls);
+}
+
+/*
+** Free a block that lives in a span (n <= RCL_LARGE_MIN). The span is found
+** from the address alone; n is only checked against the block size. An
+** address outside a live span, an interior pointer or a double free aborts.
+*/
+static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
+{
+  rcl_segment *seg = rcl_segment_of(p);
+  rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
+  size_t off = (size_t)((char *)p - s->base);
+  size_t idx = (size_t)(((uint64_t)off * s->magic) >> RCL_MAGIC_SHIFT);
+  uint64_t *wp = &s->free_bits[(idx >> 6) & (RCL_SPAN_WORDS - 1)];
+  uint64_t bit = (uint64_t)1 << (idx & 63);
+  uint64_t w = rcl_load(wp);
+  uint32_t nf;
+  if (RCL_UNLIKELY((w & bit) | (idx * s->block_size != off) | (idx >= s->nblocks) |
+                   (n > s->block_size)))
+    rcl_bad_free(p, n, (w & bit) ? "double free" : "not a live block of this size");
+  rcl_store(wp, w | bit);
+  nf = rcl_load(&s->nfree) + 1;
+  rcl_store(&s->nfree, nf);
+  rcl_store(&s->freed_at, h->clock);
+  if (RCL_UNLIKELY(nf == 1 || nf == s->nblocks)) rcl_free_transition(h, s, nf);
+}
+
+#endif

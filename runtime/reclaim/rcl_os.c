@@ -1,0 +1,320 @@
+/*
+** rcl_os.c: everything that talks to the kernel.
+**
+** - the run-time OS page size: getauxval(AT_PAGESZ), else sysconf; it must be
+**   a power of two in 4 KiB..64 KiB or the process aborts with a message
+**   naming the value (no compile-time page size exists anywhere);
+** - mmap/munmap/madvise/mremap wrappers that count their failures in the
+**   heap and never hand out memory ending above the address limit (2^47, the
+**   GC64 pointer range): mappings are placed with hints (a random 4 MiB
+**   aligned start in [2^32, limit/2), then growing upward), and a result
+**   above the limit is unmapped, counted (high_mappings_rejected) and retried
+**   with a new random hint, RCL_MAP_TRIES times, then the mapping fails;
+** - the heap clock source (CLOCK_MONOTONIC_COARSE, milliseconds);
+** - fault injection (compiled only with -DRCL_FAULT_INJECTION): make the
+**   Nth call of a kind and the following ones fail (see rcl_test_fault).
+** All OS calls are made with the heap lock held when the heap is locking.
+*/
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
+#include "rcl_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MADV_FREE
+#define MADV_FREE 8
+#endif
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS MAP_ANON
+#endif
+
+static size_t rcl_os_page;                           /* 0 until first read */
+static uint64_t rcl_os_limit = RCL_ADDR_LIMIT_DEFAULT; /* test hook may lower it */
+static int rcl_os_hints = 1;                         /* test hook may disable hints */
+
+RCL_INTERN size_t rcl_os_page_size(void)
+{
+  size_t p = rcl_load(&rcl_os_page);
+  unsigned long v;
+  if (RCL_LIKELY(p != 0)) return p;
+  v = getauxval(AT_PAGESZ);
+  if (v == 0) {
+    long s = sysconf(_SC_PAGESIZE);
+    v = s > 0 ? (unsigned long)s : 0;
+  }
+  if (v < RCL_MIN_PAGE || v > RCL_MAX_PAGE || (v & (v - 1)) != 0) {
+    fprintf(stderr, "luajit-reclaim: unsupported OS page size %lu "
+            "(supported: a power of two from 4096 to 65536)\n", v);
+    abort();
+  }
+  rcl_store(&rcl_os_page, (size_t)v);
+  return (size_t)v;
+}
+
+RCL_API size_t rcl_page_size(void) { return rcl_os_page_size(); }
+
+RCL_INTERN uint64_t rcl_os_now_ms(void)
+{
+  struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+  if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+#endif
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+RCL_INTERN uint64_t rcl_os_addr_limit(void) { return rcl_load(&rcl_os_limit); }
+
+RCL_API void rcl_test_set_addr_limit(uint64_t limit)
+{
+  rcl_store(&rcl_os_limit, limit ? limit : RCL_ADDR_LIMIT_DEFAULT);
+}
+
+RCL_API void rcl_test_set_hints(int enabled) { rcl_store(&rcl_os_hints, enabled != 0); }
+
+/* -- Fault injection ----------------------------------------------------------- */
+
+#ifdef RCL_FAULT_INJECTION
+typedef struct rcl_fault_plan { uint64_t calls, first, last; } rcl_fault_plan;
+static rcl_fault_plan rcl_faults[RCL_FAULT__MAX];
+static const char *const rcl_fault_names[RCL_FAULT__MAX] = { "mmap", "madvise", "munmap", "mremap" };
+
+/* 1 if this call of `kind` must fail. Calls are numbered from 1 after arming. */
+static int rcl_os_fault(int kind)
+{
+  rcl_fault_plan *f = &rcl_faults[kind];
+  uint64_t first = rcl_load(&f->first), n;
+  if (first == 0) return 0;
+  n = __atomic_add_fetch(&f->calls, 1, __ATOMIC_RELAXED);
+  return n >= first && n <= rcl_load(&f->last);
+}
+
+/* Calls nth .. nth+count-1 (1-based, counted from now) of `kind` fail;
+** count == 0 or nth == 0 disarms. */
+RCL_API int rcl_test_fault(int kind, uint64_t nth, uint64_t count)
+{
+  rcl_fault_plan *f;
+  if (kind < 0 || kind >= RCL_FAULT__MAX) return -1;
+  f = &rcl_faults[kind];
+  rcl_store(&f->first, (uint64_t)0);
+  rcl_store(&f->calls, (uint64_t)0);
+  rcl_store(&f->last, nth + count - 1);
+  if (nth && count) rcl_store(&f->first, nth);
+  return 0;
+}
+
+/* LUAJIT_RECLAIM_FAULT="mmap=N[:C],madvise=N[:C],munmap=..,mremap=.." arms
+** the plans at heap creation (C defaults to 1). A malformed value is a loud
+** failure: this is a test-only build. */
+RCL_INTERN void rcl_os_fault_from_env(void)
+{
+  const char *spec = getenv("LUAJIT_RECLAIM_FAULT"), *p;
+  if (!spec) return;
+  for (p = spec; *p; ) {
+    const char *eq = strchr(p, '='), *end = strchr(p, ',');
+    char *num_end;
+    unsigned long long nth, count = 1;
+    int kind;
+    if (!end) end = p + strlen(p);
+    if (!eq || eq > end) goto bad;
+    for (kind = 0; kind < RCL_FAULT__MAX; kind++)
+      if (strlen(rcl_fault_names[kind]) == (size_t)(eq - p) &&
+          memcmp(rcl_fault_names[kind], p, (size_t)(eq - p)) == 0) break;
+    if (kind == RCL_FAULT__MAX) goto bad;
+    nth = strtoull(eq + 1, &num_end, 10);
+    if (num_end == eq + 1) goto bad;
+    if (*num_end == ':') {
+      const char *c = num_end + 1;
+      count = strtoull(c, &num_end, 10);
+      if (num_end == c) goto bad;
+    }
+    if (num_end != end) goto bad;
+    rcl_test_fault(kind, nth, count);
+    p = *end ? end + 1 : end;
+  }
+  return;
+bad:
+  fprintf(stderr, "luajit-reclaim: LUAJIT_RECLAIM_FAULT: cannot parse '%s' "
+          "(expected kind=N[:count],... with kind mmap, madvise, munmap or mremap)\n", spec);
+  abort();
+}
+#else
+#define rcl_os_fault(kind) 0
+RCL_API int rcl_test_fault(int kind, uint64_t nth, uint64_t count)
+{
+  (void)kind; (void)nth; (void)count;
+  return -1;
+}
+RCL_INTERN void rcl_os_fault_from_env(void) {}
+#endif
+
+/* -- Raw calls ------------------------------------------------------------------- */
+
+static void *rcl_sys_map(uintptr_t hint, size_t size)
+{
+  void *p;
+  if (rcl_os_fault(RCL_FAULT_MMAP)) { errno = ENOMEM; return NULL; }
+  p = mmap((void *)hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+static int rcl_sys_unmap(void *p, size_t size)
+{
+  if (rcl_os_fault(RCL_FAULT_MUNMAP)) { errno = EINVAL; return -1; }
+  return munmap(p, size);
+}
+
+RCL_INTERN void *rcl_os_map_plain(size_t size)
+{
+  return rcl_sys_map(0, size);
+}
+
+RCL_INTERN int rcl_os_unmap(rcl_heap *h, void *p, size_t size)
+{
+  if (rcl_sys_unmap(p, size) != 0) {
+    h->munmap_failed++;
+    return -1;
+  }
+  return 0;
+}
+
+/* splitmix64: the hint generator. */
+static uint64_t rcl_os_random(rcl_heap *h)
+{
+  uint64_t z = (h->prng += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/* A random segment-aligned hint in [2^32, limit/2). */
+static uintptr_t rcl_os_random_hint(rcl_heap *h, uint64_t limit)
+{
+  uint64_t lo = (uint64_t)1 << 32, hi = limit / 2;
+  if (hi <= lo + RCL_SEGMENT_SIZE) { lo = RCL_SEGMENT_SIZE; hi = limit / 2; }
+  if (hi <= lo + RCL_SEGMENT_SIZE) return 0;
+  return (uintptr_t)rcl_align_down(lo + rcl_os_random(h) % (hi - lo), RCL_SEGMENT_SIZE);
+}
+
+/*
+** Map `size` bytes aligned to `align` (a power of two >= page size) entirely
+** below the address limit. Returns NULL (counted in mmap_failed) on failure.
+*/
+RCL_INTERN void *rcl_os_map(rcl_heap *h, size_t size, size_t align)
+{
+  uint64_t limit = rcl_os_addr_limit();
+  int hints = rcl_load(&rcl_os_hints), tries;
+  for (tries = 0; tries < RCL_MAP_TRIES; tries++) {
+    uintptr_t hint = 0, a;
+    char *p;
+    if (hints) {
+      hint = rcl_align_up(h->hint, align);
+      if (hint == 0 || (uint64_t)hint + size > limit) hint = rcl_os_random_hint(h, limit);
+    }
+    p = rcl_sys_map(hint, size);
+    if (!p) { h->mmap_failed++; return NULL; }
+    if (((uintptr_t)p & (align - 1)) != 0) {
+      /* Over-map and trim to get the alignment. */
+      size_t over = size + align - h->page_size, head, tail;
+      rcl_os_unmap(h, p, size);
+      p = rcl_sys_map(hint, over);
+      if (!p) { h->mmap_failed++; return NULL; }
+      a = rcl_align_up((uintptr_t)p, align);
+      head = a - (uintptr_t)p;
+      tail = over - head - size;
+      if (head) rcl_os_unmap(h, p, head);
+      if (tail) rcl_os_unmap(h, (char *)a + size, tail);
+      p = (char *)a;
+    }
+    if ((uint64_t)(uintptr_t)p + size > limit) {
+      rcl_os_unmap(h, p, size);
+      h->high_rejected++;
+      h->hint = rcl_os_random_hint(h, limit);
+      continue;
+    }
+    h->hint = (uintptr_t)p + size;
+    return p;
+  }
+  h->mmap_failed++;
+  return NULL;
+}
+
+/* Give the pages of [p, p+size) back; p and size are multiples of the page
+** size. A failure is counted and the caller keeps the range dirty. */
+RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size)
+{
+  int advice = h->cfg.mode == RCL_MODE_FREE ? MADV_FREE : MADV_DONTNEED, r;
+  if (rcl_os_fault(RCL_FAULT_MADVISE)) {
+    errno = EINVAL;
+    r = -1;
+  } else {
+    r = madvise(p, size, advice);
+    if (r != 0 && errno == EINVAL && advice == MADV_FREE)
+      r = madvise(p, size, MADV_DONTNEED);   /* kernel without MADV_FREE */
+  }
+  if (r != 0) {
+    h->madvise_failed++;
+    return -1;
+  }
+  h->purge_calls++;
+  h->purged_total += size;
+  return 0;
+}
+
+static void *rcl_sys_remap(void *p, size_t oldsize, size_t newsize, int flags)
+{
+  void *r;
+  if (rcl_os_fault(RCL_FAULT_MREMAP)) { errno = EINVAL; return NULL; }
+  r = mremap(p, oldsize, newsize, flags);
+  return r == MAP_FAILED ? NULL : r;
+}
+
+/*
+** Resize the mapping of a large block (sizes page-rounded). Order: mremap in
+** place; MREMAP_MAYMOVE, kept only if it ends below the address limit;
+** otherwise map-copy-unmap. Returns the new address or NULL with the old
+** mapping intact. An in-place attempt failing with ENOMEM (neighbour in the
+** way) is normal and not counted; every other mremap failure is.
+*/
+RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsize)
+{
+  size_t keep = oldsize < newsize ? oldsize : newsize;
+  char *r, *q;
+  if (rcl_sys_remap(p, oldsize, newsize, 0)) return p;
+  if (errno != ENOMEM) h->mremap_failed++;
+  r = rcl_sys_remap(p, oldsize, newsize, MREMAP_MAYMOVE);
+  if (r) {
+    if ((uint64_t)(uintptr_t)r + newsize <= rcl_os_addr_limit()) {
+      h->hint = (uintptr_t)r + newsize;
+      return r;
+    }
+    h->high_rejected++;
+    q = rcl_os_map(h, newsize, h->page_size);
+    if (q) {
+      memcpy(q, r, keep);
+      rcl_os_unmap(h, r, newsize);
+      return q;
+    }
+    /* No room below the limit: move the block back where it was. */
+    if (mremap(r, newsize, oldsize, MREMAP_MAYMOVE | MREMAP_FIXED, p) == MAP_FAILED) {
+      fprintf(stderr, "luajit-reclaim: cannot move a %zu byte block back below the "
+              "address limit\n", oldsize);
+      abort();
+    }
+    return NULL;
+  }
+  h->mremap_failed++;
+  q = rcl_os_map(h, newsize, h->page_size);
+  if (!q) return NULL;
+  memcpy(q, p, keep);
+  rcl_os_unmap(h, p, oldsize);
+  return q;
+}

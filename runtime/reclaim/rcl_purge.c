@@ -1,0 +1,308 @@
+/*
+** rcl_purge.c: giving free memory back to the OS.
+**
+** What is purged (madvise MADV_DONTNEED, or MADV_FREE by mode; mode off =
+** never madvise):
+**  - free units of a segment (whole units, runs coalesced);
+**  - in spans: runs of free blocks taken from the bitmap, the span's slack
+**    included, converted to byte ranges rounded INWARD to the OS page, so
+**    only OS pages entirely free are touched;
+**  - the tail of a single-block span beyond its block;
+**  - fully free segments beyond RCL_RESERVE_SEGMENTS are unmapped.
+** Adjacent ranges are coalesced into one madvise call; pages already clean
+** are skipped (nothing is purged twice). A failed madvise is counted and
+** its pages stay dirty. Current spans are never examined.
+**
+** When:
+**  - rcl_cycle_end() flushes the class caches, sorts the partial lists and
+**    arms an incremental pass; each rcl_step() advances it by step_budget
+**    bytes of units examined. Memory freed less than decay_ms ago (by the
+**    heap clock) is skipped and stays dirty.
+**  - rcl_full_gc()/rcl_purge() do everything now, ignoring decay.
+**  - soft limit: before mapping new memory while mapped + request exceeds
+**    soft_limit, everything is purged first (then the mapping is made
+**    anyway: the limit is soft). To keep this O(1) amortised, the next such
+**    purge waits until mapped has grown by max(4 MiB, mapped/16).
+**
+** Defaults (rcl_config.c): decay 1000 ms, so memory that churns within a
+** second is not purged and refaulted (each purge of a reused page costs a
+** zero-fill fault), while a burst that is over is returned about one GC
+** cycle after a second has passed. step_budget 1 MiB: examining one unit
+** costs at most 64 bitmap words plus possibly one madvise, so a step stays
+** in the microseconds, a small fraction of a LuaJIT GC step.
+**
+** Every function here runs with the heap lock held (when locking).
+*/
+#include "rcl_internal.h"
+
+#include <string.h>
+
+/* Collects dirty page ranges of one segment and madvises them coalesced. */
+typedef struct rcl_purger {
+  rcl_heap *h;
+  rcl_segment *seg;
+  size_t lo, hi;            /* pending run of pages [lo, hi); empty if lo == hi */
+  size_t released;          /* bytes successfully purged */
+} rcl_purger;
+
+static void rcl_purger_flush(rcl_purger *pg)
+{
+  rcl_heap *h = pg->h;
+  rcl_segment *seg = pg->seg;
+  unsigned shift = h->page_shift;
+  size_t lo = pg->lo, hi = pg->hi;
+  pg->lo = pg->hi = 0;
+  if (lo == hi) return;
+  if (rcl_os_purge(h, (char *)seg + (lo << shift), (hi - lo) << shift) != 0) return;
+  rcl_clean_set(seg, lo, hi);
+  pg->released += (hi - lo) << shift;
+  /* Credit the newly clean pages to their spans, unit by unit. */
+  {
+    size_t ppu_shift = RCL_UNIT_SHIFT - shift, p = lo;
+    while (p < hi) {
+      size_t u = p >> ppu_shift, uend = (u + 1) << ppu_shift, e = uend < hi ? uend : hi;
+      unsigned head = seg->unit_span[u];
+      if (head) seg->spans[head].nclean += (uint32_t)(e - p);
+      p = e;
+    }
+  }
+}
+
+/* Add the dirty pages of page range [first, end) to the pending run. */
+static void rcl_purger_add_pages(rcl_purger *pg, size_t first, size_t end)
+{
+  size_t p;
+  for (p = first; p < end; p++) {
+    if (rcl_page_is_clean(pg->seg, p)) {
+      if (pg->lo != pg->hi) rcl_purger_flush(pg);
+      continue;
+    }
+    if (pg->lo != pg->hi && pg->hi == p) {
+      pg->hi = p + 1;
+    } else {
+      if (pg->lo != pg->hi) rcl_purger_flush(pg);
+      pg->lo = p;
+      pg->hi = p + 1;
+    }
+  }
+}
+
+/* Add the OS pages lying entirely inside the free byte range [lo, hi). */
+static void rcl_purger_add_bytes(rcl_purger *pg, const char *lo, const char *hi)
+{
+  size_t off_lo = (size_t)(lo - (char *)pg->seg), off_hi = (size_t)(hi - (char *)pg->seg);
+  size_t first = rcl_align_up(off_lo, pg->h->page_size) >> pg->h->page_shift;
+  size_t end = off_hi >> pg->h->page_shift;
+  if (first < end) rcl_purger_add_pages(pg, first, end);
+}
+
+/* Index of the first bit >= i that is set in the bitmap (inverted if
+** `used`), or nb if none below nb. Bits at and above nb read as used. */
+static uint32_t rcl_bits_next(const uint64_t *bits, uint32_t i, uint32_t nb, int used)
+{
+  while (i < nb) {
+    uint64_t w = rcl_load(&bits[i >> 6]);
+    if (used) w = ~w;
+    w &= ~(uint64_t)0 << (i & 63);
+    if (w) {
+      uint32_t r = (i & ~(uint32_t)63) + rcl_ctz64(w);
+      return r < nb ? r : nb;
+    }
+    i = (i & ~(uint32_t)63) + 64;
+  }
+  return nb;
+}
+
+static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
+{
+  char *end = s->base + ((size_t)s->units << RCL_UNIT_SHIFT);
+  size_t size = s->block_size;
+  uint32_t nb = s->nblocks, i, j;
+  int last_free = 0;
+  if (s->cls == RCL_CLASS_MEDIUM) {
+    if (rcl_load(&s->free_bits[0]) & 1) rcl_purger_add_bytes(pg, s->base, end);
+    else rcl_purger_add_bytes(pg, s->base + size, end);
+    return;
+  }
+  /* No run of free blocks (slack included) can cover an OS page: skip. */
+  if (((size_t)rcl_load(&s->nfree) + 1) * size < pg->h->page_size) return;
+  for (i = rcl_bits_next(s->free_bits, 0, nb, 0); i < nb; i = rcl_bits_next(s->free_bits, j, nb, 0)) {
+    j = rcl_bits_next(s->free_bits, i, nb, 1);
+    last_free = j == nb;
+    rcl_purger_add_bytes(pg, s->base + i * size, last_free ? end : s->base + (size_t)j * size);
+  }
+  if (!last_free && s->base + (size_t)nb * size < end)
+    rcl_purger_add_bytes(pg, s->base + (size_t)nb * size, end);
+}
+
+/* Newest free time of the units of a fully free segment. */
+static uint64_t rcl_segment_freed_at(const rcl_segment *seg)
+{
+  uint64_t t = 0;
+  unsigned u;
+  for (u = 1; u < RCL_SEGMENT_UNITS; u++) if (seg->unit_freed_at[u] > t) t = seg->unit_freed_at[u];
+  return t;
+}
+
+/* Unmap a fully free segment beyond the reserve whose units were all freed
+** at or before cutoff. Returns 1 if it is gone (*released += its dirty
+** bytes), 0 if it stays mapped. */
+static int rcl_segment_try_unmap(rcl_heap *h, rcl_segment *seg, uint64_t cutoff, size_t *released)
+{
+  size_t pages = RCL_SEGMENT_SIZE >> h->page_shift, dirty;
+  if (seg->free_units != RCL_ALL_UNITS || h->nfree_segments <= RCL_RESERVE_SEGMENTS) return 0;
+  if (rcl_segment_freed_at(seg) > cutoff) return 0;
+  dirty = (pages - rcl_clean_count(seg, 0, pages)) << h->page_shift;
+  if (rcl_segment_unmap(h, seg) != 0) return 0;
+  h->purged_total += dirty;
+  *released += dirty;
+  return 1;
+}
+
+/*
+** Purge units [*unit, ...) of seg whose memory was freed at or before
+** cutoff, examining at most *budget bytes of units. Updates *unit (64 when
+** the segment is done) and *budget. Returns bytes released.
+*/
+static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, size_t *budget,
+                              uint64_t cutoff)
+{
+  rcl_purger pg;
+  unsigned u = *unit;
+  pg.h = h; pg.seg = seg; pg.lo = pg.hi = 0; pg.released = 0;
+  while (u < RCL_SEGMENT_UNITS && *budget > 0) {
+    unsigned head = seg->unit_span[u], k = 1;
+    if (head == 0) {
+      if (seg->unit_freed_at[u] <= cutoff)
+        rcl_purger_add_pages(&pg, (size_t)u << (RCL_UNIT_SHIFT - h->page_shift),
+                             (size_t)(u + 1) << (RCL_UNIT_SHIFT - h->page_shift));
+    } else {
+      rcl_span *s = &seg->spans[head];
+      k = s->units;
+      if (head != u) { k = 1; }  /* cannot happen: spans are walked by their head */
+      else if (s->state != RCL_SPAN_CURRENT && rcl_load(&s->freed_at) <= cutoff) rcl_purge_span(&pg, s);
+    }
+    u += k;
+    *budget = *budget > ((size_t)k << RCL_UNIT_SHIFT) ? *budget - ((size_t)k << RCL_UNIT_SHIFT) : 0;
+  }
+  rcl_purger_flush(&pg);
+  *unit = u;
+  return pg.released;
+}
+
+/*
+** Advance a pass cursor (a heap field: pass_seg/pass_unit or bg_seg/bg_unit,
+** kept valid by rcl_segment_unmap) by about `budget` bytes of units.
+** Returns 1 when the pass has reached the end of the segment list.
+*/
+RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **cursor, unsigned *unit,
+                                size_t budget, uint64_t cutoff)
+{
+  size_t released = 0;
+  while (budget > 0 && *cursor) {
+    rcl_segment *seg = *cursor;
+    if (*unit <= 1) {
+      *unit = 1;
+      if (rcl_segment_try_unmap(h, seg, cutoff, &released)) {
+        budget = budget > RCL_UNIT_SIZE ? budget - RCL_UNIT_SIZE : 0;
+        continue;                      /* *cursor moved to the next segment */
+      }
+    }
+    if (h->cfg.mode != RCL_MODE_OFF) rcl_purge_units(h, seg, unit, &budget, cutoff);
+    else *unit = RCL_SEGMENT_UNITS;
+    if (*unit >= RCL_SEGMENT_UNITS) {
+      *cursor = seg->next;
+      *unit = 1;
+    }
+  }
+  return *cursor == NULL;
+}
+
+/* Memory freed at or before the returned heap-clock value is old enough. */
+RCL_INTERN uint64_t rcl_decay_cutoff(rcl_heap *h, uint64_t now)
+{
+  return now > h->cfg.decay_ms ? now - h->cfg.decay_ms : 0;
+}
+
+/* Purge everything free now, ignoring decay; unmaps free segments beyond
+** the reserve. Current spans are skipped (rcl_purge flushes them first). */
+RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h)
+{
+  rcl_segment *seg = h->seg_first;
+  size_t released = 0;
+  while (seg) {
+    rcl_segment *next = seg->next;
+    if (!rcl_segment_try_unmap(h, seg, UINT64_MAX, &released) && h->cfg.mode != RCL_MODE_OFF) {
+      /* Still mapped (in use, the reserve, or munmap failed): purge it. */
+      unsigned u = 1;
+      size_t budget = (size_t)-1;
+      released += rcl_purge_units(h, seg, &u, &budget, UINT64_MAX);
+    }
+    seg = next;
+  }
+  return released;
+}
+
+RCL_INTERN void rcl_soft_limit_check(rcl_heap *h, size_t request)
+{
+  size_t limit = h->cfg.soft_limit, grow;
+  if (limit == 0 || h->mapped + request <= limit || h->mapped + request <= h->soft_next) return;
+  rcl_purge_all_locked(h);
+  grow = h->mapped / 16 > RCL_SEGMENT_SIZE ? h->mapped / 16 : RCL_SEGMENT_SIZE;
+  h->soft_next = h->mapped + request + grow;
+}
+
+/* -- Public entry points ------------------------------------------------------------- */
+
+RCL_API void rcl_cycle_end(rcl_heap *h)
+{
+  rcl_bg_ensure_running(h);
+  rcl_lock(h);
+  h->clock = rcl_os_now_ms();
+  rcl_flush_caches(h);
+  rcl_sort_partials(h);
+  if (!h->pass_armed || !h->pass_seg) {
+    h->pass_seg = h->seg_first;
+    h->pass_unit = 1;
+  }
+  h->pass_armed = h->pass_seg != NULL;
+  rcl_unlock(h);
+}
+
+static RCL_NOINLINE void rcl_step_slow(rcl_heap *h)
+{
+  size_t budget = h->cfg.step_budget > RCL_UNIT_SIZE ? h->cfg.step_budget : RCL_UNIT_SIZE;
+  rcl_lock(h);
+  h->clock = rcl_os_now_ms();
+  if (rcl_pass_advance(h, &h->pass_seg, &h->pass_unit, budget, rcl_decay_cutoff(h, h->clock)))
+    h->pass_armed = 0;
+  rcl_unlock(h);
+}
+
+RCL_API void rcl_step(rcl_heap *h)
+{
+  if (RCL_LIKELY(!h->pass_armed)) return;
+  rcl_step_slow(h);
+}
+
+RCL_API size_t rcl_purge(rcl_heap *h)
+{
+  size_t released;
+  rcl_bg_ensure_running(h);
+  rcl_lock(h);
+  h->clock = rcl_os_now_ms();
+  rcl_flush_caches(h);
+  rcl_sort_partials(h);
+  released = rcl_purge_all_locked(h);
+  h->pass_armed = 0;
+  h->pass_seg = NULL;
+  rcl_unlock(h);
+  return released;
+}
+
+RCL_API size_t rcl_full_gc(rcl_heap *h)
+{
+  if (h->cfg.full_gc_purge) return rcl_purge(h);
+  rcl_cycle_end(h);
+  return 0;
+}

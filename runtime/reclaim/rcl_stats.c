@@ -1,0 +1,277 @@
+/*
+** rcl_stats.c: statistics (a walk of the heap) and the invariant checker.
+**
+** Stats identities (rcl_internal.h): mapped = metadata + in_use + free_dirty
+** + free_clean and resident = metadata + in_use + free_dirty. in_use is
+** computed from the span bitmaps (blocks in the owner's cached words are
+** free), free_clean from the clean-page bitmaps, mapped and metadata from
+** counters; rcl_test_check() proves the pieces agree (counters match the
+** walk, no clean page under a live block or a header, per-span counts match
+** their bitmaps), so the identities are not true merely by definition.
+** Both run with the heap lock (when locking) and are O(heap).
+*/
+#include "rcl_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The span's free bitmap as the owner sees it: cached-word bits are free. */
+static void rcl_span_free_view(rcl_heap *h, rcl_span *s, uint64_t *bits)
+{
+  unsigned w;
+  for (w = 0; w < RCL_SPAN_WORDS; w++) bits[w] = rcl_load(&s->free_bits[w]);
+  if (s->state == RCL_SPAN_CURRENT && s->cls < RCL_NCLASSES && h->cache[s->cls].span == s)
+    bits[h->cache[s->cls].word_index] |= h->cache[s->cls].word;
+}
+
+/* Calls fn for every maximal run [i, j) of live blocks of span s. */
+typedef struct rcl_live_walk {
+  size_t pages_seen_end;    /* floor: first page not yet counted */
+  size_t floor_pages;
+  size_t in_use;
+  const char *error;        /* first overlap of a live block and a clean page */
+} rcl_live_walk;
+
+static void rcl_live_range(rcl_heap *h, rcl_segment *seg, const char *lo, const char *hi,
+                           rcl_live_walk *lw)
+{
+  size_t first = (size_t)(lo - (char *)seg) >> h->page_shift;
+  size_t end = ((size_t)(hi - (char *)seg) + h->page_size - 1) >> h->page_shift;
+  if (first < lw->pages_seen_end) first = lw->pages_seen_end;
+  if (first < end) {
+    lw->floor_pages += end - first;
+    lw->pages_seen_end = end;
+    if (!lw->error && rcl_clean_count(seg, first, end)) lw->error = "a clean page holds a live block";
+  }
+}
+
+static void rcl_span_walk_live(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl_live_walk *lw)
+{
+  uint64_t bits[RCL_SPAN_WORDS];
+  uint32_t i = 0, nb = s->nblocks;
+  if (s->cls == RCL_CLASS_MEDIUM) {
+    if (!(rcl_load(&s->free_bits[0]) & 1)) {
+      lw->in_use += s->block_size;
+      rcl_live_range(h, seg, s->base, s->base + s->block_size, lw);
+    }
+    return;
+  }
+  rcl_span_free_view(h, s, bits);
+  while (i < nb) {
+    uint32_t j;
+    uint64_t w = ~bits[i >> 6] & (~(uint64_t)0 << (i & 63));
+    if (!w) { i = (i & ~(uint32_t)63) + 64; continue; }
+    i = (i & ~(uint32_t)63) + rcl_ctz64(w);
+    if (i >= nb) break;
+    for (j = i + 1; j < nb && !((bits[j >> 6] >> (j & 63)) & 1); j++) {}
+    lw->in_use += (size_t)(j - i) * s->block_size;
+    rcl_live_range(h, seg, s->base + (size_t)i * s->block_size, s->base + (size_t)j * s->block_size, lw);
+    i = j;
+  }
+}
+
+RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
+{
+  rcl_segment *seg;
+  size_t pages = RCL_SEGMENT_SIZE >> h->page_shift, free_clean = 0, free_dirty = 0, in_use, floor;
+  memset(st, 0, sizeof(*st));
+  rcl_lock(h);
+  in_use = h->large_bytes;
+  floor = h->large_bytes;
+  for (seg = h->seg_first; seg; seg = seg->next) {
+    rcl_live_walk lw;
+    size_t clean = rcl_clean_count(seg, 0, pages) << h->page_shift, hdr;
+    unsigned u;
+    memset(&lw, 0, sizeof(lw));
+    for (u = 1; u < RCL_SEGMENT_UNITS; u++)
+      if (seg->unit_span[u] == u) rcl_span_walk_live(h, seg, &seg->spans[u], &lw);
+    hdr = rcl_align_up(sizeof(rcl_segment), h->page_size);
+    free_clean += clean;
+    free_dirty += RCL_SEGMENT_SIZE - hdr - lw.in_use - clean;
+    in_use += lw.in_use;
+    floor += lw.floor_pages << h->page_shift;
+  }
+  st->page_size = h->os_page_size;
+  st->mapped = h->mapped;
+  st->metadata = h->metadata;
+  st->in_use = in_use;
+  st->free_dirty = free_dirty;
+  st->free_clean = free_clean;
+  st->resident = h->metadata + in_use + free_dirty;
+  st->floor = floor;
+  st->segments = h->nsegments;
+  st->spans = h->nspans;
+  st->large_blocks = h->nlarge;
+  st->purged_total = h->purged_total;
+  st->purge_calls = h->purge_calls;
+  st->madvise_failed = h->madvise_failed;
+  st->mmap_failed = h->mmap_failed;
+  st->munmap_failed = h->munmap_failed;
+  st->mremap_failed = h->mremap_failed;
+  st->high_mappings_rejected = h->high_rejected;
+  st->fragmentation = st->resident ? 1.0 - (double)in_use / (double)st->resident : 0.0;
+  rcl_unlock(h);
+}
+
+/* -- Invariant checker (tests) ----------------------------------------------------- */
+
+static int rcl_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+  va_list ap;
+  if (err && errlen) {
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, size_t errlen)
+{
+  rcl_span *s = &seg->spans[u];
+  size_t first = ((size_t)u << RCL_UNIT_SHIFT) >> h->page_shift;
+  size_t end = ((size_t)(u + s->units) << RCL_UNIT_SHIFT) >> h->page_shift;
+  uint32_t nfree = 0, w, nw = (s->nblocks + 63) >> 6;
+  if (s->state == RCL_SPAN_NONE || s->units == 0 || u + s->units > RCL_SEGMENT_UNITS)
+    return rcl_fail(err, errlen, "span at unit %u: bad state %d / units %d", u, s->state, s->units);
+  if (s->base != (char *)seg + ((size_t)u << RCL_UNIT_SHIFT))
+    return rcl_fail(err, errlen, "span at unit %u: wrong base", u);
+  if (s->nclean != rcl_clean_count(seg, first, end))
+    return rcl_fail(err, errlen, "span at unit %u: nclean %u != %zu", u, s->nclean,
+                    rcl_clean_count(seg, first, end));
+  for (w = 0; w < RCL_SPAN_WORDS; w++) {
+    uint64_t v = s->free_bits[w], valid = w < nw ? ~(uint64_t)0 : 0;
+    if (w == nw - 1 && (s->nblocks & 63)) valid = ((uint64_t)1 << (s->nblocks & 63)) - 1;
+    if (v & ~valid) return rcl_fail(err, errlen, "span at unit %u: free bit beyond nblocks", u);
+    nfree += rcl_popcount64(v);
+  }
+  if (nfree != s->nfree) return rcl_fail(err, errlen, "span at unit %u: nfree %u != %u bits", u, s->nfree, nfree);
+  if (s->cls == RCL_CLASS_MEDIUM) {
+    if (s->state != RCL_SPAN_MEDIUM || s->nblocks != 1 || nfree != 0 ||
+        s->block_size > ((size_t)s->units << RCL_UNIT_SHIFT) ||
+        (size_t)s->block_size <= ((size_t)(s->units - 1) << RCL_UNIT_SHIFT))
+      return rcl_fail(err, errlen, "medium span at unit %u: inconsistent", u);
+    return 0;
+  }
+  if (s->cls >= RCL_NCLASSES || s->block_size != h->cache[s->cls].size ||
+      s->nblocks != h->cache[s->cls].nblocks || s->units != h->cache[s->cls].units)
+    return rcl_fail(err, errlen, "span at unit %u: layout does not match class %u", u, s->cls);
+  switch (s->state) {
+  case RCL_SPAN_CURRENT: {
+    rcl_cache *c = &h->cache[s->cls];
+    if (c->span != s) return rcl_fail(err, errlen, "span at unit %u: CURRENT but not cached", u);
+    if (c->word & s->free_bits[c->word_index])
+      return rcl_fail(err, errlen, "span at unit %u: cached bits also in bitmap", u);
+    break;
+  }
+  case RCL_SPAN_PARTIAL:
+    if (nfree == 0 || nfree >= s->nblocks)
+      return rcl_fail(err, errlen, "span at unit %u: PARTIAL with %u free", u, nfree);
+    break;
+  case RCL_SPAN_FULL:
+    if (nfree != 0) return rcl_fail(err, errlen, "span at unit %u: FULL with %u free", u, nfree);
+    break;
+  default:
+    return rcl_fail(err, errlen, "span at unit %u: small span in state %d", u, s->state);
+  }
+  return 0;
+}
+
+static int rcl_check_segment(rcl_heap *h, rcl_segment *seg, size_t *nspans, size_t *npartial,
+                             char *err, size_t errlen)
+{
+  size_t hdr_pages = rcl_align_up(sizeof(rcl_segment), h->page_size) >> h->page_shift;
+  rcl_live_walk lw;
+  unsigned u;
+  if (seg->heap != h) return rcl_fail(err, errlen, "segment %p: wrong heap", (void *)seg);
+  if (seg->free_units & 1) return rcl_fail(err, errlen, "segment %p: unit 0 free", (void *)seg);
+  if (seg->spans[0].nblocks != 0) return rcl_fail(err, errlen, "segment %p: poison span", (void *)seg);
+  if (rcl_clean_count(seg, 0, hdr_pages)) return rcl_fail(err, errlen, "segment %p: clean header page", (void *)seg);
+  memset(&lw, 0, sizeof(lw));
+  for (u = 1; u < RCL_SEGMENT_UNITS; ) {
+    unsigned head = seg->unit_span[u], i;
+    if ((seg->free_units >> u) & 1) {
+      if (head) return rcl_fail(err, errlen, "segment %p unit %u: free but mapped", (void *)seg, u);
+      u++;
+      continue;
+    }
+    if (head != u) return rcl_fail(err, errlen, "segment %p unit %u: not a span head", (void *)seg, u);
+    if (rcl_check_span(h, seg, u, err, errlen)) return -1;
+    for (i = 1; i < seg->spans[u].units; i++)
+      if (seg->unit_span[u + i] != u || ((seg->free_units >> (u + i)) & 1))
+        return rcl_fail(err, errlen, "segment %p unit %u: span map", (void *)seg, u + i);
+    if (seg->spans[u].state == RCL_SPAN_PARTIAL) (*npartial)++;
+    rcl_span_walk_live(h, seg, &seg->spans[u], &lw);
+    if (lw.error) return rcl_fail(err, errlen, "segment %p span at unit %u: %s", (void *)seg, u, lw.error);
+    (*nspans)++;
+    u += seg->spans[u].units;
+  }
+  return 0;
+}
+
+RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
+{
+  rcl_segment *seg, *prev = NULL;
+  size_t nseg = 0, nfreeseg = 0, nspans = 0, npartial = 0, listed = 0, large = 0, nlarge = 0, i;
+  size_t hdr = rcl_align_up(sizeof(rcl_segment), h->page_size);
+  unsigned cls;
+  int r = 0;
+  rcl_lock(h);
+  for (seg = h->seg_first; seg; prev = seg, seg = seg->next) {
+    if (seg->prev != prev || (prev && prev >= seg)) { r = rcl_fail(err, errlen, "segment list order"); goto out; }
+    if ((uint64_t)(uintptr_t)seg + RCL_SEGMENT_SIZE > rcl_os_addr_limit() ||
+        ((uintptr_t)seg & (RCL_SEGMENT_SIZE - 1))) {
+      r = rcl_fail(err, errlen, "segment %p above the address limit or misaligned", (void *)seg);
+      goto out;
+    }
+    if (rcl_check_segment(h, seg, &nspans, &npartial, err, errlen)) { r = -1; goto out; }
+    nseg++;
+    if (seg->free_units == RCL_ALL_UNITS) nfreeseg++;
+    if (seg->free_units && h->seg_hint && seg < h->seg_hint) { r = rcl_fail(err, errlen, "segment hint too high"); goto out; }
+  }
+  if (prev != h->seg_last) { r = rcl_fail(err, errlen, "segment list tail"); goto out; }
+  if (nseg != h->nsegments || nfreeseg != h->nfree_segments || nspans != h->nspans) {
+    r = rcl_fail(err, errlen, "counts: segments %zu/%zu free %zu/%zu spans %zu/%zu", nseg, h->nsegments,
+                 nfreeseg, h->nfree_segments, nspans, h->nspans);
+    goto out;
+  }
+  for (cls = 0; cls < RCL_NCLASSES; cls++) {
+    rcl_span *s, *p = NULL;
+    rcl_cache *c = &h->cache[cls];
+    for (s = h->partial_head[cls]; s; p = s, s = s->next, listed++)
+      if (s->state != RCL_SPAN_PARTIAL || s->cls != cls || s->prev != p) {
+        r = rcl_fail(err, errlen, "partial list of class %u", cls);
+        goto out;
+      }
+    if (p != h->partial_tail[cls]) { r = rcl_fail(err, errlen, "partial tail of class %u", cls); goto out; }
+    if (c->span && (c->span->state != RCL_SPAN_CURRENT || c->span->cls != cls)) {
+      r = rcl_fail(err, errlen, "cache of class %u", cls);
+      goto out;
+    }
+    if (!c->span && (c->word || c->clean)) { r = rcl_fail(err, errlen, "empty cache of class %u", cls); goto out; }
+  }
+  if (listed != npartial) { r = rcl_fail(err, errlen, "partial spans %zu listed %zu", npartial, listed); goto out; }
+  for (i = 0; i < h->large_cap; i++)
+    if (h->large[i].addr) {
+      if (h->large[i].addr + h->large[i].size > rcl_os_addr_limit() ||
+          rcl_large_check_slot(h, i)) { r = rcl_fail(err, errlen, "large table entry %zu", i); goto out; }
+      large += h->large[i].size;
+      nlarge++;
+    }
+  if (nlarge != h->nlarge || nlarge != h->large_count || large != h->large_bytes) {
+    r = rcl_fail(err, errlen, "large blocks %zu/%zu bytes %zu/%zu", nlarge, h->nlarge, large, h->large_bytes);
+    goto out;
+  }
+  {
+    size_t table = h->large_cap * sizeof(rcl_large);
+    if (h->mapped != h->self_size + table + nseg * RCL_SEGMENT_SIZE + large ||
+        h->metadata != h->self_size + table + nseg * hdr) {
+      r = rcl_fail(err, errlen, "mapped %zu / metadata %zu do not match the heap", h->mapped, h->metadata);
+      goto out;
+    }
+  }
+out:
+  rcl_unlock(h);
+  return r;
+}

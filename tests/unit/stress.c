@@ -1,0 +1,207 @@
+/*
+** stress.c: randomized stress test of the reclaiming allocator.
+**
+** Usage: stress [-n OPS] [-s SEED] [-q]
+** A table of live blocks is churned with alloc/free/realloc (via rcl_malloc,
+** rcl_realloc and the lua_Alloc entry point) over all size ranges: classes,
+** single-block spans and large mappings. Every block carries a content
+** pattern derived from its tag; it is verified on every free and realloc and
+** for ALL live blocks after every purge and cycle-end pass, so a purge that
+** touched a live byte (or any other corruption) fails at once. rcl_test_check
+** verifies the heap invariants periodically. The middle third of the run
+** has the background thread on (1 ms interval, no decay) purging concurrently.
+** Exit status 0 on success; the seed is printed first so a failure replays.
+** Built with -fsanitize=address,undefined by tests/unit/unit.mk.
+*/
+#include "rcl.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NSLOTS 20000
+
+typedef struct slot { unsigned char *p; size_t n; uint64_t tag; } slot;
+
+static slot slots[NSLOTS];
+static uint64_t rng_state;
+static size_t live_bytes;
+
+static uint64_t rng(void)
+{
+  uint64_t x = rng_state;
+  x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+  return rng_state = x;
+}
+
+static unsigned char pattern(uint64_t tag, size_t off)
+{
+  uint64_t v = (tag + off) * 0x9e3779b97f4a7c15ull;
+  return (unsigned char)(v >> 56);
+}
+
+/* Offsets that carry the pattern: every byte of blocks up to 2 KiB, else
+** the first and last 64 bytes and every 256th byte (a purge zeroes whole
+** OS pages, >= 4 KiB, so it cannot hide between samples). */
+static size_t next_offset(size_t n, size_t i)
+{
+  size_t j;
+  if (n <= 2048 || i < 63 || i + 1 >= n - 64) return i + 1;
+  j = (i + 256) & ~(size_t)255;
+  return j < n - 64 ? j : n - 64;
+}
+
+static void fill(slot *s)
+{
+  size_t i;
+  for (i = 0; i < s->n; i = next_offset(s->n, i)) s->p[i] = pattern(s->tag, i);
+}
+
+/* Check the pattern of s at offsets below min(upto, s->n). */
+static void verify(const slot *s, size_t upto, const char *when, uint64_t op)
+{
+  size_t i, n = upto < s->n ? upto : s->n;
+  for (i = 0; i < n; i = next_offset(s->n, i))
+    if (s->p[i] != pattern(s->tag, i)) {
+      fprintf(stderr, "stress: corruption %s at op %" PRIu64 ": block %p size %zu offset %zu "
+              "has %02x, expected %02x\n", when, op, (void *)s->p, s->n, i, s->p[i], pattern(s->tag, i));
+      exit(1);
+    }
+}
+
+static size_t random_size(void)
+{
+  uint64_t r = rng() % 10000;
+  if (r < 7000) return (size_t)(rng() % 256);                     /* tiny and small */
+  if (r < 9300) return (size_t)(rng() % 4096);
+  if (r < 9950) return (size_t)(rng() % 32768) + 1;
+  if (r < 9995) return (size_t)(rng() % (1u << 20)) + 32768;     /* single-block spans */
+  return (size_t)(rng() % (3u << 20)) + (1u << 20);               /* large mappings */
+}
+
+static void check_heap(rcl_heap *h, uint64_t op)
+{
+  char err[256];
+  rcl_stats st;
+  if (rcl_test_check(h, err, sizeof(err)) != 0) {
+    fprintf(stderr, "stress: invariant broken at op %" PRIu64 ": %s\n", op, err);
+    exit(1);
+  }
+  rcl_stats_get(h, &st);
+  if (st.mapped != st.metadata + st.in_use + st.free_dirty + st.free_clean ||
+      st.resident != st.metadata + st.in_use + st.free_dirty || st.floor > st.resident) {
+    fprintf(stderr, "stress: stats identity broken at op %" PRIu64 "\n", op);
+    exit(1);
+  }
+}
+
+static void verify_all(const char *when, uint64_t op)
+{
+  size_t i;
+  for (i = 0; i < NSLOTS; i++) if (slots[i].p) verify(&slots[i], (size_t)-1, when, op);
+}
+
+int main(int argc, char **argv)
+{
+  uint64_t ops = 10000000, seed = (uint64_t)time(NULL), op, purges = 0, passes = 0;
+  int quiet = 0, i, bg = 0;
+  rcl_heap *h;
+  rcl_config cfg;
+  rcl_stats st;
+  for (i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "-n") && i + 1 < argc) ops = strtoull(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "-s") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "-q")) quiet = 1;
+    else { fprintf(stderr, "usage: stress [-n OPS] [-s SEED] [-q]\n"); return 2; }
+  }
+  printf("stress: seed %" PRIu64 " ops %" PRIu64 " (replay: stress -s %" PRIu64 " -n %" PRIu64 ")\n",
+         seed, ops, seed, ops);
+  fflush(stdout);
+  rng_state = seed * 2654435761u + 1;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 0;
+  h = rcl_heap_create(&cfg, seed);
+  if (!h) { fprintf(stderr, "stress: heap creation failed\n"); return 1; }
+  for (op = 0; op < ops; op++) {
+    slot *s = &slots[rng() % NSLOTS];
+    uint64_t r = rng() % 1000;
+    if (op == ops / 3 || op == 2 * ops / 3) {
+      bg = op == ops / 3;
+      cfg.background = bg;
+      cfg.background_interval_ms = 1;
+      rcl_heap_configure(h, &cfg);
+      if (!quiet) printf("stress: op %" PRIu64 ": background thread %s\n", op, bg ? "on" : "off");
+    }
+    if (!s->p) {
+      s->n = random_size();
+      if (s->n > (1u << 20) && live_bytes > (256u << 20)) s->n = 100;
+      s->tag = rng();
+      /* lua_Alloc with nsize 0 means free: use rcl_malloc for 0 bytes. */
+      s->p = (unsigned char *)((r & 1) || !s->n ? rcl_malloc(h, s->n) : rcl_alloc_f(h, NULL, 0, s->n));
+      if (!s->p) {
+        rcl_stats_get(h, &st);
+        fprintf(stderr, "stress: allocation of %zu failed at op %" PRIu64 " (mmap_failed %" PRIu64 ", rejected %" PRIu64 ")\n",
+                s->n, op, st.mmap_failed, st.high_mappings_rejected);
+        return 1;
+      }
+      if (((uintptr_t)s->p & (s->n >= 16 ? 15 : 7)) || (uint64_t)(uintptr_t)s->p + s->n > ((uint64_t)1 << 47)) {
+        fprintf(stderr, "stress: bad address %p for size %zu\n", (void *)s->p, s->n);
+        return 1;
+      }
+      fill(s);
+      live_bytes += s->n;
+    } else if (r < 600) {
+      verify(s, (size_t)-1, "before free", op);
+      if (r & 1) rcl_free(h, s->p, s->n); else rcl_alloc_f(h, s->p, s->n, 0);
+      live_bytes -= s->n;
+      s->p = NULL;
+    } else {
+      size_t nn = r < 800 ? random_size() : s->n + (size_t)(rng() % 512) - (s->n >= 256 ? 256 : s->n);
+      unsigned char *q;
+      if (nn == 0) nn = 1;
+      if (nn > (1u << 20) && live_bytes > (256u << 20)) nn = 100;
+      verify(s, (size_t)-1, "before realloc", op);
+      q = (unsigned char *)(r & 1 ? rcl_realloc(h, s->p, s->n, nn) : rcl_alloc_f(h, s->p, s->n, nn));
+      if (!q) { fprintf(stderr, "stress: realloc to %zu failed at op %" PRIu64 "\n", nn, op); return 1; }
+      live_bytes = live_bytes - s->n + nn;
+      {
+        slot t = *s;
+        t.p = q;
+        verify(&t, nn, "after realloc", op);    /* the common prefix moved intact */
+      }
+      s->p = q;
+      s->n = nn;
+      s->tag = rng();
+      fill(s);
+    }
+    if (op % 100000 == 99999) {
+      rcl_purge(h);
+      purges++;
+      verify_all("after purge", op);
+      check_heap(h, op);
+    } else if (op % 20000 == 19999) {
+      int k;
+      rcl_cycle_end(h);
+      for (k = 0; k < 50; k++) rcl_step(h);
+      passes++;
+      verify_all("after cycle-end pass", op);
+    }
+  }
+  verify_all("at the end", op);
+  check_heap(h, op);
+  rcl_stats_get(h, &st);
+  printf("stress: ok: %" PRIu64 " ops, %" PRIu64 " purges, %" PRIu64 " cycle-end passes, mapped %zu, "
+         "in_use %zu, purged_total %" PRIu64 ", purge_calls %" PRIu64 ", madvise_failed %" PRIu64 "\n",
+         ops, purges, passes, st.mapped, st.in_use, st.purged_total, st.purge_calls, st.madvise_failed);
+  if (st.madvise_failed || st.mmap_failed || st.munmap_failed) {
+    fprintf(stderr, "stress: unexpected OS call failures\n");
+    return 1;
+  }
+  for (i = 0; i < NSLOTS; i++) if (slots[i].p) rcl_free(h, slots[i].p, slots[i].n);
+  rcl_purge(h);
+  check_heap(h, op);
+  rcl_heap_destroy(h);
+  return 0;
+}
