@@ -1,0 +1,266 @@
+/*
+** test_alloc.c: realloc across every kind (classes, single-block spans,
+** mappings), in-place resizing, the lua_Alloc contract, in_use accounting,
+** several heaps, and rejection of invalid frees (in child processes).
+*/
+#include "unit_util.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static const size_t realloc_sizes[] = {
+  1, 15, 16, 17, 100, 128, 129, 1000, 4096, 4097, 32767, 32768, 32769, 65536, 65537,
+  200000, 1048575, 1048576, 1048577, 3000000, 5000001
+};
+#define NREALLOC (sizeof(realloc_sizes) / sizeof(realloc_sizes[0]))
+
+/* Every pair (a, b): grow and shrink keep the common prefix. */
+static void test_realloc_matrix(void)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 10);
+  size_t i, j;
+  int bad = 0;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < NREALLOC; i++)
+    for (j = 0; j < NREALLOC; j++) {
+      size_t a = realloc_sizes[i], b = realloc_sizes[j];
+      void *p = rcl_malloc(h, a), *q;
+      void *guard = rcl_malloc(h, 100);   /* a neighbour that must survive */
+      CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+      tu_fill(p, a, i * 100 + j);
+      tu_fill(guard, 100, 7);
+      q = rcl_realloc(h, p, a, b);
+      CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+      if (!tu_verify(q, a < b ? a : b, i * 100 + j)) bad++;
+      tu_fill(q, b, 1);                   /* the new size is writable */
+      if (!tu_verify(guard, 100, 7)) bad++;
+      CU_ASSERT_EQUAL((uintptr_t)q & 15, 0);
+      rcl_free(h, q, b);
+      rcl_free(h, guard, 100);
+    }
+  CU_ASSERT_EQUAL(bad, 0);
+  TU_CHECK_HEAP(h);
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* A single-block span grows into free units after it and shrinks in place. */
+static void test_medium_in_place(void)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 11);
+  char *p, *q;
+  rcl_stats st;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  p = (char *)rcl_malloc(h, 40000);
+  tu_fill(p, 40000, 3);
+  q = (char *)rcl_realloc(h, p, 40000, 300000);
+  CU_ASSERT_PTR_EQUAL(q, p);                /* units after it were free */
+  CU_ASSERT(tu_verify(q, 40000, 3));
+  tu_fill(q, 300000, 4);
+  TU_CHECK_HEAP(h);
+  p = (char *)rcl_realloc(h, q, 300000, 70000);
+  CU_ASSERT_PTR_EQUAL(p, q);                /* shrinks in place, tail units freed */
+  CU_ASSERT(tu_verify(p, 70000, 4));
+  TU_CHECK_HEAP(h);
+  q = (char *)rcl_malloc(h, 100000);         /* reuses the freed tail units */
+  CU_ASSERT(q > p && q < p + 300000);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, rcl_usable_size(70000) + rcl_usable_size(100000));
+  rcl_free(h, q, 100000);
+  rcl_free(h, p, 70000);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* Large blocks keep content across growth (mremap or copy) and shrink. */
+static void test_large_resize(void)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 12);
+  char *p;
+  size_t n = 2u << 20;
+  int round;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  p = (char *)rcl_malloc(h, n);
+  tu_fill(p, n, 5);
+  for (round = 0; round < 4; round++) {
+    char *q = (char *)rcl_realloc(h, p, n, n * 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    CU_ASSERT(tu_verify(q, n, 5));
+    tu_fill(q + n, n, 99);
+    tu_fill(q, n * 2, 5);
+    p = q;
+    n *= 2;
+  }
+  p = (char *)rcl_realloc(h, p, n, 1500000);
+  CU_ASSERT(tu_verify(p, 1500000, 5));
+  TU_CHECK_HEAP(h);
+  rcl_free(h, p, 1500000);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* lua_Alloc: nsize 0 frees and returns NULL, otherwise non-NULL. */
+static void test_lua_alloc_contract(void)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 13);
+  void *p, *q;
+  rcl_stats st;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  p = rcl_alloc_f(h, NULL, 0, 56);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  tu_fill(p, 56, 1);
+  q = rcl_alloc_f(h, p, 56, 300);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  CU_ASSERT(tu_verify(q, 56, 1));
+  CU_ASSERT_PTR_NULL(rcl_alloc_f(h, q, 300, 0));
+  CU_ASSERT_PTR_NULL(rcl_alloc_f(h, NULL, 0, 0));
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, 0);
+  /* malloc(0) gives distinct blocks. */
+  p = rcl_malloc(h, 0);
+  q = rcl_malloc(h, 0);
+  CU_ASSERT(p && q && p != q);
+  rcl_free(h, p, 0);
+  rcl_free(h, q, 0);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* in_use is exactly the sum of usable sizes of live blocks. */
+static void test_in_use_accounting(void)
+{
+  enum { N = 30000 };
+  static void *p[N];
+  static size_t n[N];
+  rcl_heap *h = rcl_heap_create(NULL, 14);
+  uint64_t x = 777;
+  size_t expect = 0;
+  rcl_stats st;
+  int i, round;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  memset(p, 0, sizeof(p));
+  for (round = 0; round < 5; round++) {
+    for (i = 0; i < N; i++) {
+      x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+      if (p[i] && (x & 1)) {
+        rcl_free(h, p[i], n[i]);
+        expect -= rcl_usable_size(n[i]);
+        p[i] = NULL;
+      } else if (!p[i]) {
+        n[i] = (size_t)(x % (x % 97 == 0 ? 150000 : 2000));
+        p[i] = rcl_malloc(h, n[i]);
+        expect += rcl_usable_size(n[i]);
+      }
+    }
+    rcl_stats_get(h, &st);
+    CU_ASSERT_EQUAL(st.in_use, expect);
+    TU_CHECK_HEAP(h);
+    if (round == 2) rcl_cycle_end(h);   /* flushes the class caches */
+  }
+  for (i = 0; i < N; i++) if (p[i]) rcl_free(h, p[i], n[i]);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, 0);
+  rcl_heap_destroy(h);
+}
+
+/* Independent heaps; destroying one with live blocks unmaps them. */
+static void test_several_heaps(void)
+{
+  rcl_heap *a = rcl_heap_create(NULL, 15), *b = rcl_heap_create(NULL, 16);
+  void *pa[100], *pb[100];
+  size_t before = tu_rss();
+  int i;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+  for (i = 0; i < 100; i++) {
+    pa[i] = rcl_malloc(a, 1000);
+    pb[i] = rcl_malloc(b, 1000);
+    tu_fill(pa[i], 1000, (uint64_t)i);
+    tu_fill(pb[i], 1000, (uint64_t)i + 1000);
+  }
+  for (i = 0; i < 100; i++) CU_ASSERT_PTR_NOT_EQUAL(pa[i], pb[i]);
+  for (i = 0; i < 100; i++) rcl_free(a, pa[i], 1000);
+  for (i = 0; i < 100; i++) CU_ASSERT(tu_verify(pb[i], 1000, (uint64_t)i + 1000));
+  {
+    void *big = rcl_malloc(b, 50u << 20);    /* large block left live */
+    tu_fill(big, 50u << 20, 1);
+    CU_ASSERT(tu_rss() > before + (40u << 20));
+  }
+  rcl_heap_destroy(b);
+  CU_ASSERT(tu_rss() < before + (10u << 20));
+  TU_CHECK_HEAP(a);
+  rcl_heap_destroy(a);
+}
+
+/* -- Invalid frees abort (checked in children) --------------------------------- */
+
+static int child_double_free(void *arg)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 17);
+  void *p = rcl_malloc(h, 64), *keep = rcl_malloc(h, 64);
+  (void)arg; (void)keep;
+  rcl_free(h, p, 64);
+  rcl_free(h, p, 64);
+  return 0;
+}
+
+static int child_interior_free(void *arg)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 18);
+  char *p = (char *)rcl_malloc(h, 64);
+  (void)arg;
+  rcl_free(h, p + 16, 48);
+  return 0;
+}
+
+static int child_wrong_size_free(void *arg)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 19);
+  char *p = (char *)rcl_malloc(h, 64);
+  (void)arg;
+  rcl_free(h, p, 200);          /* larger than the block */
+  return 0;
+}
+
+static int child_large_unknown(void *arg)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 20);
+  char *p = (char *)rcl_malloc(h, 3u << 20);
+  (void)arg;
+  rcl_free(h, p, 5u << 20);     /* not this block's size */
+  return 0;
+}
+
+static void expect_abort(int (*fn)(void *))
+{
+  int st;
+  st = tu_child(fn, NULL, 10);
+  CU_ASSERT(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+}
+
+static void test_invalid_frees_abort(void)
+{
+  fprintf(stderr, "\n  (four 'invalid free' messages from children are expected)\n");
+  expect_abort(child_double_free);
+  expect_abort(child_interior_free);
+  expect_abort(child_wrong_size_free);
+  expect_abort(child_large_unknown);
+}
+
+int tu_register_alloc(void)
+{
+  CU_pSuite s = CU_add_suite("alloc", NULL, NULL);
+  if (!s) return -1;
+  if (!CU_add_test(s, "realloc between every kind and size", test_realloc_matrix) ||
+      !CU_add_test(s, "single-block span resized in place", test_medium_in_place) ||
+      !CU_add_test(s, "large block grow/shrink keeps content", test_large_resize) ||
+      !CU_add_test(s, "lua_Alloc contract", test_lua_alloc_contract) ||
+      !CU_add_test(s, "in_use equals the sum of usable sizes", test_in_use_accounting) ||
+      !CU_add_test(s, "several heaps; destroy unmaps live blocks", test_several_heaps) ||
+      !CU_add_test(s, "invalid frees abort", test_invalid_frees_abort))
+    return -1;
+  return 0;
+}

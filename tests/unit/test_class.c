@@ -1,0 +1,180 @@
+/*
+** test_class.c: size classes, usable sizes, every class boundary (n-1, n,
+** n+1), the span and large-block thresholds, and alignment.
+*/
+#include "unit_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SPAN_LARGE_MAX ((size_t)1 << 20)   /* blocks above get their own mapping */
+
+/* Reference class list computed independently of the library. */
+static size_t ref_classes[64];
+static int ref_nclasses;
+
+static void ref_build(void)
+{
+  size_t base;
+  int i;
+  ref_nclasses = 0;
+  for (i = 1; i <= 8; i++) ref_classes[ref_nclasses++] = (size_t)i * 16;
+  for (base = 128; base < 32768; base *= 2)
+    for (i = 1; i <= 4; i++) ref_classes[ref_nclasses++] = base + (size_t)i * base / 4;
+}
+
+static size_t ref_usable(size_t n)
+{
+  int i;
+  for (i = 0; i < ref_nclasses; i++) if (ref_classes[i] >= n) return ref_classes[i];
+  return 0;
+}
+
+static void test_class_table(void)
+{
+  size_t n;
+  ref_build();
+  CU_ASSERT_EQUAL(ref_nclasses, 40);
+  CU_ASSERT_EQUAL(ref_classes[ref_nclasses - 1], 32768);
+  for (n = 0; n <= 32768; n++) {
+    size_t u = rcl_usable_size(n), r = ref_usable(n ? n : 1);
+    if (u != r) {
+      fprintf(stderr, "\n  usable(%zu) = %zu, expected %zu\n", n, u, r);
+      CU_FAIL("usable size differs from the reference class list");
+      return;
+    }
+  }
+  CU_PASS("all sizes 0..32768 map to the smallest class that fits");
+}
+
+static void test_thresholds_usable(void)
+{
+  size_t page = rcl_page_size();
+  CU_ASSERT_EQUAL(rcl_usable_size(32768), 32768);
+  CU_ASSERT_EQUAL(rcl_usable_size(32769), 32784);            /* single-block span */
+  CU_ASSERT_EQUAL(rcl_usable_size(SPAN_LARGE_MAX), SPAN_LARGE_MAX);
+  CU_ASSERT_EQUAL(rcl_usable_size(SPAN_LARGE_MAX + 1), SPAN_LARGE_MAX + page);
+  CU_ASSERT_EQUAL(rcl_usable_size(5 * SPAN_LARGE_MAX + 1), 5 * SPAN_LARGE_MAX + page);
+}
+
+typedef struct blk { void *p; size_t n; } blk;
+
+/* Allocate n-1, n, n+1 for every class and threshold, all live at once;
+** check alignment, in_use, kind counters and that no two blocks overlap. */
+static void test_boundaries(void)
+{
+  static size_t sizes[512];
+  static blk blocks[512];
+  size_t nsizes = 0, i, expect_in_use = 0, page = rcl_page_size();
+  const size_t extra[] = { 32768, 65536, 65536 * 4, SPAN_LARGE_MAX, 2 * SPAN_LARGE_MAX, 3 * SPAN_LARGE_MAX + 7 };
+  rcl_heap *h = rcl_heap_create(NULL, 1);
+  rcl_stats st;
+  int k;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  ref_build();
+  for (k = 0; k < ref_nclasses; k++) {
+    sizes[nsizes++] = ref_classes[k] - 1;
+    sizes[nsizes++] = ref_classes[k];
+    sizes[nsizes++] = ref_classes[k] + 1;
+  }
+  for (k = 0; k < (int)(sizeof(extra) / sizeof(extra[0])); k++) {
+    sizes[nsizes++] = extra[k] - 1;
+    sizes[nsizes++] = extra[k];
+    sizes[nsizes++] = extra[k] + 1;
+  }
+  sizes[nsizes++] = 0;
+  sizes[nsizes++] = 1;
+  for (i = 0; i < nsizes; i++) {
+    size_t n = sizes[i];
+    blocks[i].n = n;
+    blocks[i].p = rcl_malloc(h, n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(blocks[i].p);
+    CU_ASSERT_EQUAL((uintptr_t)blocks[i].p & 15, 0);
+    CU_ASSERT((uint64_t)(uintptr_t)blocks[i].p + rcl_usable_size(n) <= ((uint64_t)1 << 47));
+    tu_fill(blocks[i].p, rcl_usable_size(n), i);    /* the whole usable size is ours */
+    expect_in_use += rcl_usable_size(n);
+  }
+  for (i = 0; i < nsizes; i++) CU_ASSERT(tu_verify(blocks[i].p, rcl_usable_size(blocks[i].n), i));
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, expect_in_use);
+  CU_ASSERT_EQUAL(st.large_blocks, 7);  /* 1M+1; 2M-1, 2M, 2M+1; 3M+6, 3M+7, 3M+8 */
+  CU_ASSERT_EQUAL(st.page_size, page);
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < nsizes; i += 2) rcl_free(h, blocks[i].p, blocks[i].n);
+  TU_CHECK_HEAP(h);
+  for (i = 1; i < nsizes; i += 2) CU_ASSERT(tu_verify(blocks[i].p, rcl_usable_size(blocks[i].n), i));
+  for (i = 1; i < nsizes; i += 2) rcl_free(h, blocks[i].p, blocks[i].n);
+  rcl_cycle_end(h);          /* retires the (now empty) current spans */
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, 0);
+  CU_ASSERT_EQUAL(st.large_blocks, 0);
+  CU_ASSERT_EQUAL(st.spans, 0);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* Thresholds pick the right kind: class span, single-block span, mapping. */
+static void test_threshold_kinds(void)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 2);
+  rcl_stats st;
+  void *a, *b, *c, *d;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  a = rcl_malloc(h, 32768);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.spans, 1);
+  b = rcl_malloc(h, 32769);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.spans, 2);
+  CU_ASSERT_EQUAL(st.large_blocks, 0);
+  c = rcl_malloc(h, SPAN_LARGE_MAX);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.spans, 3);
+  CU_ASSERT_EQUAL(st.large_blocks, 0);
+  d = rcl_malloc(h, SPAN_LARGE_MAX + 1);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.spans, 3);
+  CU_ASSERT_EQUAL(st.large_blocks, 1);
+  CU_ASSERT_EQUAL((uintptr_t)d % rcl_page_size(), 0);
+  rcl_free(h, a, 32768);
+  rcl_free(h, b, 32769);
+  rcl_free(h, c, SPAN_LARGE_MAX);
+  rcl_free(h, d, SPAN_LARGE_MAX + 1);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* Random sizes: 16-byte alignment for n >= 16 (8 would be the minimum). */
+static void test_alignment(void)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 3);
+  static void *p[20000];
+  static size_t n[20000];
+  uint64_t x = 12345;
+  int i, bad = 0;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < 20000; i++) {
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    n[i] = (size_t)(x % (i % 50 == 0 ? 200000 : 3000));
+    p[i] = rcl_malloc(h, n[i]);
+    if (!p[i] || ((uintptr_t)p[i] & (n[i] >= 16 ? 15 : 7))) bad++;
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < 20000; i++) rcl_free(h, p[i], n[i]);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+int tu_register_class(void)
+{
+  CU_pSuite s = CU_add_suite("classes", NULL, NULL);
+  if (!s) return -1;
+  if (!CU_add_test(s, "size class table (every size 0..32768)", test_class_table) ||
+      !CU_add_test(s, "usable sizes at the span and large thresholds", test_thresholds_usable) ||
+      !CU_add_test(s, "n-1, n, n+1 of every class and threshold", test_boundaries) ||
+      !CU_add_test(s, "thresholds choose span / single-block span / mapping", test_threshold_kinds) ||
+      !CU_add_test(s, "alignment of random sizes", test_alignment))
+    return -1;
+  return 0;
+}

@@ -1,0 +1,146 @@
+/*
+** test_config.c: knob defaults, parsing, formatting round trips, error
+** messages naming the key and the value, and that errors change nothing.
+*/
+#include "unit_util.h"
+
+#include <string.h>
+
+static void test_defaults(void)
+{
+  rcl_config c;
+  rcl_config_default(&c);
+  CU_ASSERT_EQUAL(c.decay_ms, 1000);
+  CU_ASSERT_EQUAL(c.mode, RCL_MODE_DONTNEED);
+  CU_ASSERT_EQUAL(c.soft_limit, 0);
+  CU_ASSERT_EQUAL(c.background, 0);
+  CU_ASSERT_EQUAL(c.background_interval_ms, 1000);
+  CU_ASSERT_EQUAL(c.step_budget, 1u << 20);
+  CU_ASSERT_EQUAL(c.full_gc_purge, 1);
+}
+
+static void test_keys_kinds_docs(void)
+{
+  int i;
+  for (i = 0; rcl_config_keys[i]; i++) {
+    CU_ASSERT(rcl_config_kind(rcl_config_keys[i]) >= 0);
+    CU_ASSERT_PTR_NOT_NULL(rcl_config_doc(rcl_config_keys[i]));
+  }
+  CU_ASSERT_EQUAL(i, RCL_CONFIG_NKEYS);
+  CU_ASSERT_EQUAL(rcl_config_kind("decay"), RCL_KIND_NUMBER);
+  CU_ASSERT_EQUAL(rcl_config_kind("background"), RCL_KIND_BOOLEAN);
+  CU_ASSERT_EQUAL(rcl_config_kind("mode"), RCL_KIND_STRING);
+  CU_ASSERT_EQUAL(rcl_config_kind("nosuch"), -1);
+  CU_ASSERT_PTR_NULL(rcl_config_doc("nosuch"));
+}
+
+static void test_parse_values(void)
+{
+  rcl_config c;
+  char err[200];
+  rcl_config_default(&c);
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, "decay=5,background=1", err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.decay_ms, 5);
+  CU_ASSERT_EQUAL(c.background, 1);
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, " mode = free , soft_limit=64m,step_budget=2k ", err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.mode, RCL_MODE_FREE);
+  CU_ASSERT_EQUAL(c.soft_limit, 64u << 20);
+  CU_ASSERT_EQUAL(c.step_budget, 2048);
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, "soft_limit=1G,full_gc_purge=off,background=no", err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.soft_limit, (size_t)1 << 30);
+  CU_ASSERT_EQUAL(c.full_gc_purge, 0);
+  CU_ASSERT_EQUAL(c.background, 0);
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, "", err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, "mode=off,", err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.mode, RCL_MODE_OFF);
+  CU_ASSERT_EQUAL(rcl_config_set(&c, "decay", "4294967295", err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.decay_ms, 4294967295u);
+}
+
+static void expect_error(const char *spec, const char *word1, const char *word2)
+{
+  rcl_config c, before;
+  char err[300];
+  rcl_config_default(&c);
+  before = c;
+  err[0] = '\0';
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, spec, err, sizeof(err)), -1);
+  CU_ASSERT(memcmp(&c, &before, sizeof(c)) == 0);          /* unchanged */
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, word1));
+  if (word2) CU_ASSERT_PTR_NOT_NULL(strstr(err, word2));
+  if (!strstr(err, word1) || (word2 && !strstr(err, word2)))
+    fprintf(stderr, "\n  spec '%s' gave '%s'\n", spec, err);
+}
+
+static void test_errors_name_key_and_value(void)
+{
+  expect_error("bogus=1", "bogus", NULL);
+  expect_error("decay=5,nosuch=1", "nosuch", NULL);      /* decay=5 not applied either */
+  expect_error("decay=-3", "decay", "-3");
+  expect_error("decay=abc", "decay", "abc");
+  expect_error("decay=4294967296", "decay", "4294967296");
+  expect_error("decay=1.5", "decay", "1.5");
+  expect_error("mode=maybe", "mode", "maybe");
+  expect_error("background=2", "background", "2");
+  expect_error("background_interval=0", "background_interval", "0");
+  expect_error("step_budget=0", "step_budget", "0");
+  expect_error("soft_limit=12q", "soft_limit", "12q");
+  expect_error("soft_limit=99999999999999999999", "soft_limit", "99999999999999999999");
+  expect_error("soft_limit=", "soft_limit", NULL);
+  expect_error("decay", "decay", NULL);
+}
+
+static void test_format_round_trip(void)
+{
+  rcl_config a, b;
+  char buf[64], err[200];
+  int i;
+  rcl_config_default(&a);
+  CU_ASSERT_EQUAL(rcl_config_parse(&a, "decay=7,mode=free,soft_limit=12345,background=true,"
+                                   "background_interval=33,step_budget=99999,full_gc_purge=false",
+                                   err, sizeof(err)), 0);
+  rcl_config_default(&b);
+  for (i = 0; rcl_config_keys[i]; i++) {
+    CU_ASSERT_EQUAL(rcl_config_format(&a, rcl_config_keys[i], buf, sizeof(buf)), 0);
+    CU_ASSERT_EQUAL(rcl_config_set(&b, rcl_config_keys[i], buf, err, sizeof(err)), 0);
+  }
+  CU_ASSERT(memcmp(&a, &b, sizeof(a)) == 0);
+  CU_ASSERT_EQUAL(rcl_config_format(&a, "mode", buf, sizeof(buf)), 0);
+  CU_ASSERT_STRING_EQUAL(buf, "free");
+  CU_ASSERT_EQUAL(rcl_config_format(&a, "background", buf, sizeof(buf)), 0);
+  CU_ASSERT_STRING_EQUAL(buf, "true");
+  CU_ASSERT_EQUAL(rcl_config_format(&a, "nosuch", buf, sizeof(buf)), -1);
+  CU_ASSERT_EQUAL(rcl_config_format(&a, "decay", buf, 1), -1);   /* does not fit */
+}
+
+/* A heap reports what it was configured with. */
+static void test_heap_config(void)
+{
+  rcl_config c, got;
+  rcl_heap *h;
+  rcl_config_default(&c);
+  c.decay_ms = 123;
+  c.mode = RCL_MODE_FREE;
+  h = rcl_heap_create(&c, 50);
+  rcl_heap_get_config(h, &got);
+  CU_ASSERT(memcmp(&c, &got, sizeof(c)) == 0);
+  c.decay_ms = 9;
+  rcl_heap_configure(h, &c);
+  rcl_heap_get_config(h, &got);
+  CU_ASSERT_EQUAL(got.decay_ms, 9);
+  rcl_heap_destroy(h);
+}
+
+int tu_register_config(void)
+{
+  CU_pSuite s = CU_add_suite("config", NULL, NULL);
+  if (!s) return -1;
+  if (!CU_add_test(s, "defaults", test_defaults) ||
+      !CU_add_test(s, "keys, kinds and docs", test_keys_kinds_docs) ||
+      !CU_add_test(s, "parse values", test_parse_values) ||
+      !CU_add_test(s, "errors name the key and value, change nothing", test_errors_name_key_and_value) ||
+      !CU_add_test(s, "format round trip", test_format_round_trip) ||
+      !CU_add_test(s, "heap configure/get", test_heap_config))
+    return -1;
+  return 0;
+}

@@ -1,0 +1,373 @@
+/*
+** test_purge.c: purging never changes live contents; stats add up; RSS
+** really falls after a purge (also with 2% scattered survivors); decay,
+** step budget, soft limit, full GC and the purge modes behave as specified.
+*/
+#include "unit_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MIB ((size_t)1 << 20)
+
+typedef struct blk { void *p; size_t n; } blk;
+
+static uint64_t xs_state = 99;
+static uint64_t xs(void)
+{
+  xs_state ^= xs_state << 13; xs_state ^= xs_state >> 7; xs_state ^= xs_state << 17;
+  return xs_state;
+}
+
+/* Sizes like a Lua heap: mostly small, some strings/arrays, a few big. */
+static size_t mixed_size(void)
+{
+  uint64_t r = xs() % 1000;
+  if (r < 700) return 16 + (size_t)(xs() % 112);
+  if (r < 950) return 128 + (size_t)(xs() % 2000);
+  if (r < 998) return 2048 + (size_t)(xs() % 30000);
+  return 40000 + (size_t)(xs() % 400000);
+}
+
+static size_t alloc_mixed(rcl_heap *h, blk *b, size_t count)
+{
+  size_t i, total = 0;
+  for (i = 0; i < count; i++) {
+    b[i].n = mixed_size();
+    b[i].p = rcl_malloc(h, b[i].n);
+    tu_fill(b[i].p, b[i].n, i);
+    total += b[i].n;
+  }
+  return total;
+}
+
+/* Free ~70% at random, purge (and run a decay-0 pass), verify the rest. */
+static void test_purge_keeps_contents(void)
+{
+  enum { N = 60000 };
+  static blk b[N];
+  rcl_config cfg;
+  rcl_heap *h;
+  size_t i, released;
+  int bad = 0;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 0;
+  h = rcl_heap_create(&cfg, 30);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  alloc_mixed(h, b, N);
+  for (i = 0; i < N; i++)
+    if (xs() % 10 < 7) { rcl_free(h, b[i].p, b[i].n); b[i].p = NULL; }
+  released = rcl_purge(h);
+  CU_ASSERT(released > 0);
+  for (i = 0; i < N; i++) if (b[i].p && !tu_verify(b[i].p, b[i].n, i)) bad++;
+  CU_ASSERT_EQUAL(bad, 0);
+  TU_CHECK_HEAP(h);
+  /* Free more, then a cycle-end pass purges incrementally. */
+  for (i = 0; i < N; i += 3) if (b[i].p) { rcl_free(h, b[i].p, b[i].n); b[i].p = NULL; }
+  rcl_cycle_end(h);
+  for (i = 0; i < 10000; i++) rcl_step(h);
+  for (i = 0; i < N; i++) if (b[i].p && !tu_verify(b[i].p, b[i].n, i)) bad++;
+  CU_ASSERT_EQUAL(bad, 0);
+  TU_CHECK_HEAP(h);
+  /* Reallocating into purged pages works and they read as ours. */
+  for (i = 0; i < N; i++) if (!b[i].p) { b[i].p = rcl_malloc(h, b[i].n); tu_fill(b[i].p, b[i].n, i); }
+  for (i = 0; i < N; i++) if (!tu_verify(b[i].p, b[i].n, i)) bad++;
+  CU_ASSERT_EQUAL(bad, 0);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* The identities and the meaning of each field across a life cycle. */
+static void test_stats_add_up(void)
+{
+  enum { N = 40000 };
+  static blk b[N];
+  rcl_heap *h = rcl_heap_create(NULL, 31);
+  rcl_stats s0, s1, s2, s3;
+  size_t i, usable = 0;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  rcl_stats_get(h, &s0);
+  CU_ASSERT_EQUAL(s0.in_use, 0);
+  CU_ASSERT_EQUAL(s0.segments, 0);
+  CU_ASSERT(s0.metadata > 0 && s0.mapped == s0.metadata);
+  alloc_mixed(h, b, N);
+  for (i = 0; i < N; i++) usable += rcl_usable_size(b[i].n);
+  TU_CHECK_HEAP(h);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.in_use, usable);
+  CU_ASSERT(s1.resident >= s1.in_use + s1.metadata);
+  CU_ASSERT(s1.floor >= s1.in_use / 2 && s1.floor <= s1.resident);
+  CU_ASSERT(s1.fragmentation < 0.2);
+  for (i = 0; i < N; i++) if (i % 50) { rcl_free(h, b[i].p, b[i].n); usable -= rcl_usable_size(b[i].n); }
+  rcl_stats_get(h, &s2);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT_EQUAL(s2.in_use, usable);
+  CU_ASSERT(s2.free_dirty > s1.free_dirty);
+  CU_ASSERT(s2.fragmentation > 0.5);          /* freed but not purged yet */
+  CU_ASSERT(rcl_purge(h) > 0);
+  rcl_stats_get(h, &s3);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT_EQUAL(s3.in_use, usable);
+  CU_ASSERT(s3.free_dirty < s2.free_dirty / 4);
+  CU_ASSERT(s3.resident < s2.resident);
+  CU_ASSERT(s3.purged_total > s2.purged_total && s3.purge_calls > s2.purge_calls);
+  /* After a purge the resident estimate is close to the floor. */
+  CU_ASSERT(s3.resident <= s3.floor + s3.floor / 10 + s3.metadata + MIB);
+  for (i = 0; i < N; i += 50) rcl_free(h, b[i].p, b[i].n);
+  rcl_purge(h);
+  rcl_stats_get(h, &s3);
+  CU_ASSERT_EQUAL(s3.in_use, 0);
+  CU_ASSERT_EQUAL(s3.floor, 0);
+  CU_ASSERT(s3.segments <= 1);                 /* only the reserve stays mapped */
+  CU_ASSERT(s3.resident <= s3.metadata);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* In a child: a 200 MB burst, freed and purged, gives the RSS back. */
+static int child_rss_burst(void *arg)
+{
+  enum { N = 400000 };
+  static blk b[N];
+  rcl_heap *h = rcl_heap_create(NULL, 32);
+  size_t rss0, rss1, rss2, total = 0, i;
+  rcl_stats st1, st2;
+  (void)arg;
+  memset(b, 0, sizeof(b));          /* the test's own table is not the heap's */
+  rss0 = tu_rss();
+  for (i = 0; i < N; i++) {
+    b[i].n = 64 + (size_t)(xs() % 960);
+    b[i].p = rcl_malloc(h, b[i].n);
+    memset(b[i].p, 1, b[i].n);
+    total += b[i].n;
+  }
+  rss1 = tu_rss();
+  rcl_stats_get(h, &st1);
+  for (i = 0; i < N; i++) rcl_free(h, b[i].p, b[i].n);
+  rcl_purge(h);
+  rss2 = tu_rss();
+  rcl_stats_get(h, &st2);
+  printf("\n  burst %zu MB: RSS %zu -> %zu -> %zu KB; resident estimate %zu -> %zu KB\n",
+         total >> 20, rss0 >> 10, rss1 >> 10, rss2 >> 10, st1.resident >> 10, st2.resident >> 10);
+  if (rss1 < rss0 + 150 * MIB) return 2;            /* the burst was resident */
+  if (rss2 > rss0 + 2 * MIB) return 3;              /* and it went back */
+  if (st2.resident > st1.resident / 50) return 4;
+  return 0;
+}
+
+static void test_rss_falls(void)
+{
+  int st = tu_child(child_rss_burst, NULL, 60);
+  CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* 2% scattered survivors: RSS after purge is close to the floor. */
+static int child_rss_survivors(void *arg)
+{
+  enum { N = 300000 };
+  static blk b[N];
+  rcl_heap *h = rcl_heap_create(NULL, 33);
+  size_t rss0, rss1, rss2, i;
+  rcl_stats st;
+  (void)arg;
+  memset(b, 0, sizeof(b));
+  rss0 = tu_rss();
+  for (i = 0; i < N; i++) {
+    b[i].n = mixed_size();
+    if (b[i].n > 32768) b[i].n = 100;
+    b[i].p = rcl_malloc(h, b[i].n);
+    memset(b[i].p, 1, b[i].n);
+  }
+  rss1 = tu_rss();
+  for (i = 0; i < N; i++) if (xs() % 50) rcl_free(h, b[i].p, b[i].n);
+  rcl_purge(h);
+  rss2 = tu_rss();
+  rcl_stats_get(h, &st);
+  printf("\n  2%% survivors: RSS %zu -> %zu -> %zu KB; floor %zu KB, resident %zu KB, metadata %zu KB\n",
+         rss0 >> 10, rss1 >> 10, rss2 >> 10, st.floor >> 10, st.resident >> 10, st.metadata >> 10);
+  if (rss2 > rss0 + st.floor + st.floor / 10 + st.metadata + 2 * MIB) return 2;
+  if (st.resident > st.floor + st.floor / 10 + st.metadata + MIB) return 3;
+  return 0;
+}
+
+static void test_rss_survivors(void)
+{
+  int st = tu_child(child_rss_survivors, NULL, 60);
+  CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Memory freed just now is not purged by a cycle-end pass; rcl_purge does. */
+static void test_decay(void)
+{
+  enum { N = 20000 };
+  static blk b[N];
+  rcl_config cfg;
+  rcl_heap *h;
+  rcl_stats s0, s1, s2;
+  size_t i;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 1000;
+  h = rcl_heap_create(&cfg, 34);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < N; i++) { b[i].n = 1000; b[i].p = rcl_malloc(h, 1000); memset(b[i].p, 2, 1000); }
+  for (i = 0; i < N; i++) if (i % 16) rcl_free(h, b[i].p, b[i].n);
+  rcl_stats_get(h, &s0);
+  rcl_cycle_end(h);
+  for (i = 0; i < 1000; i++) rcl_step(h);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.purged_total, s0.purged_total);   /* too recent: left dirty */
+  CU_ASSERT(s1.free_dirty >= s0.free_dirty);
+  CU_ASSERT(rcl_purge(h) > 10 * MIB);                     /* ignores decay */
+  rcl_stats_get(h, &s2);
+  CU_ASSERT(s2.free_dirty < s1.free_dirty / 4);
+  TU_CHECK_HEAP(h);
+  /* With a short decay, a pass after the decay time purges. */
+  cfg.decay_ms = 30;
+  rcl_heap_configure(h, &cfg);
+  for (i = 0; i < N; i++) if (i % 16) { b[i].p = rcl_malloc(h, 1000); memset(b[i].p, 3, 1000); }
+  for (i = 0; i < N; i++) if (i % 16) rcl_free(h, b[i].p, b[i].n);
+  rcl_stats_get(h, &s0);
+  tu_sleep_ms(120);
+  rcl_cycle_end(h);
+  for (i = 0; i < 1000; i++) rcl_step(h);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT(s1.purged_total > s0.purged_total + 10 * MIB);
+  for (i = 0; i < N; i += 16) CU_ASSERT(b[i].p && ((unsigned char *)b[i].p)[999] == 2);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* A step examines at most step_budget bytes; repeated steps finish the pass. */
+static void test_step_budget(void)
+{
+  enum { N = 4096 };
+  static void *p[N];
+  rcl_config cfg;
+  rcl_heap *h;
+  rcl_stats s0, s1, s2;
+  size_t i, steps = 0;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 0;
+  cfg.step_budget = 65536;
+  h = rcl_heap_create(&cfg, 35);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < N; i++) { p[i] = rcl_malloc(h, 4096); memset(p[i], 4, 4096); }
+  /* Keep block 0 of every 16-block span: no unit becomes free. */
+  for (i = 0; i < N; i++) if (i % 16) rcl_free(h, p[i], 4096);
+  rcl_stats_get(h, &s0);
+  rcl_cycle_end(h);
+  rcl_step(h);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT(s1.purged_total > s0.purged_total);
+  CU_ASSERT(s1.purged_total - s0.purged_total <= 65536);   /* one unit examined */
+  do {
+    s0 = s1;
+    rcl_step(h);
+    steps++;
+    rcl_stats_get(h, &s1);
+  } while (steps < 10000 && s1.purged_total != s0.purged_total);
+  CU_ASSERT(steps > 100);                                   /* many small steps */
+  rcl_stats_get(h, &s2);
+  CU_ASSERT(rcl_purge(h) < s2.purged_total / 20);           /* the pass left little */
+  for (i = 0; i < N; i += 16) CU_ASSERT(((unsigned char *)p[i])[4095] == 4);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* Mapping beyond soft_limit purges first, with no explicit purge call. */
+static void test_soft_limit(void)
+{
+  enum { N = 12000 };
+  static void *p[N];
+  rcl_config cfg;
+  rcl_heap *h;
+  rcl_stats s0, s1;
+  size_t i;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 100000;
+  cfg.soft_limit = 16 * MIB;
+  h = rcl_heap_create(&cfg, 36);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < N; i++) { p[i] = rcl_malloc(h, 1000); memset(p[i], 5, 1000); }
+  for (i = 0; i < N; i++) if (i % 64) rcl_free(h, p[i], 1000);
+  rcl_stats_get(h, &s0);
+  CU_ASSERT_EQUAL(s0.purged_total, 0);
+  {
+    void *big = rcl_malloc(h, 8 * MIB);       /* mapped + 8 MiB > 16 MiB */
+    rcl_stats_get(h, &s1);
+    CU_ASSERT(s1.purged_total > 5 * MIB);
+    rcl_free(h, big, 8 * MIB);
+  }
+  for (i = 0; i < N; i += 64) CU_ASSERT(((unsigned char *)p[i])[999] == 5);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* mode=off never madvises; mode=free purges and keeps contents. */
+static void test_modes(void)
+{
+  enum { N = 8000 };
+  static void *p[N];
+  rcl_config cfg;
+  rcl_heap *h;
+  rcl_stats st;
+  size_t i;
+  int mode;
+  for (mode = RCL_MODE_DONTNEED; mode <= RCL_MODE_OFF; mode++) {
+    rcl_config_default(&cfg);
+    cfg.mode = mode;
+    h = rcl_heap_create(&cfg, 37);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    for (i = 0; i < N; i++) { p[i] = rcl_malloc(h, 2000); tu_fill(p[i], 2000, i); }
+    for (i = 0; i < N; i++) if (i % 8) rcl_free(h, p[i], 2000);
+    rcl_purge(h);
+    rcl_stats_get(h, &st);
+    if (mode == RCL_MODE_OFF) CU_ASSERT_EQUAL(st.purge_calls, 0);
+    if (mode != RCL_MODE_OFF) CU_ASSERT(st.purge_calls > 0);
+    for (i = 0; i < N; i += 8) CU_ASSERT(tu_verify(p[i], 2000, i));
+    TU_CHECK_HEAP(h);
+    rcl_heap_destroy(h);
+  }
+}
+
+/* rcl_full_gc purges everything with full_gc_purge, else arms a pass. */
+static void test_full_gc(void)
+{
+  enum { N = 8000 };
+  static void *p[N];
+  rcl_config cfg;
+  rcl_heap *h;
+  size_t i;
+  rcl_config_default(&cfg);
+  h = rcl_heap_create(&cfg, 38);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < N; i++) p[i] = rcl_malloc(h, 3000), memset(p[i], 6, 3000);
+  for (i = 0; i < N; i++) if (i % 4) rcl_free(h, p[i], 3000);
+  CU_ASSERT(rcl_full_gc(h) > 10 * MIB);
+  cfg.full_gc_purge = 0;
+  rcl_heap_configure(h, &cfg);
+  for (i = 0; i < N; i++) if (i % 4) p[i] = rcl_malloc(h, 3000), memset(p[i], 6, 3000);
+  for (i = 0; i < N; i++) if (i % 4) rcl_free(h, p[i], 3000);
+  CU_ASSERT_EQUAL(rcl_full_gc(h), 0);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+int tu_register_purge(void)
+{
+  CU_pSuite s = CU_add_suite("purge", NULL, NULL);
+  if (!s) return -1;
+  if (!CU_add_test(s, "purge never changes live contents", test_purge_keeps_contents) ||
+      !CU_add_test(s, "stats add up", test_stats_add_up) ||
+      !CU_add_test(s, "RSS falls after purge (200 MB burst, child)", test_rss_falls) ||
+      !CU_add_test(s, "RSS near floor with 2% survivors (child)", test_rss_survivors) ||
+      !CU_add_test(s, "decay: recent frees survive a pass, not a purge", test_decay) ||
+      !CU_add_test(s, "step budget bounds each step", test_step_budget) ||
+      !CU_add_test(s, "soft limit purges before mapping", test_soft_limit) ||
+      !CU_add_test(s, "modes dontneed/free/off", test_modes) ||
+      !CU_add_test(s, "full GC purge on/off", test_full_gc))
+    return -1;
+  return 0;
+}

@@ -1,0 +1,78 @@
+# tests/unit/unit.mk: Make fragment for the allocator's C tests (included by
+# the top-level Makefile; paths relative to the repo root; BUILD and CC come
+# from there). Needs libcunit1-dev; valgrind only for check-unit-valgrind.
+#
+#   check-unit     CUnit suites (fault injection compiled in) + the embedded
+#                  smoke test; CUnit's basic-mode summary is printed; fails
+#                  on any failed assertion
+#   check-stress   randomized stress, ASan+UBSan, fixed seed (STRESS_SEED),
+#                  STRESS_OPS operations (10^7), background thread on for
+#                  the middle third
+#   soak           the same with SOAK_OPS (10^9) operations
+#   check-unit-valgrind  stress under valgrind memcheck (RCL_VALGRIND client
+#                  requests), VALGRIND_OPS operations
+#   microbench-unit  ns/op against glibc (and LuaJIT's lj_alloc when
+#                  LUAJIT_SRC points at an unpacked LuaJIT src/ directory)
+
+ifndef RCL_SOURCES
+include runtime/reclaim/reclaim.mk
+endif
+
+UNIT_DIR     := tests/unit
+UNIT_OUT     := $(BUILD)/unit
+UNIT_CFLAGS  := -std=gnu99 -O2 -g -Wall -Wextra -Werror -I$(RCL_DIR) -I$(UNIT_DIR)
+UNIT_SAN     := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_TESTS   := $(UNIT_DIR)/unit_main.c $(UNIT_DIR)/unit_util.c $(UNIT_DIR)/test_class.c \
+                $(UNIT_DIR)/test_alloc.c $(UNIT_DIR)/test_purge.c $(UNIT_DIR)/test_os.c \
+                $(UNIT_DIR)/test_config.c $(UNIT_DIR)/test_bg.c
+STRESS_SEED  ?= 20251121
+STRESS_OPS   ?= 10000000
+SOAK_OPS     ?= 1000000000
+VALGRIND_OPS ?= 300000
+LUAJIT_SRC   ?=
+
+.PHONY: check-unit check-stress soak check-unit-valgrind microbench-unit
+
+$(UNIT_OUT)/unit: $(UNIT_TESTS) $(UNIT_DIR)/unit_util.h $(RCL_SOURCES) $(RCL_HEADERS)
+	@mkdir -p $(UNIT_OUT)
+	$(CC) $(UNIT_CFLAGS) -DRCL_FAULT_INJECTION $(UNIT_TESTS) $(RCL_DIR)/rcl_all.c -o $@ -lcunit -pthread
+
+$(UNIT_OUT)/embed_smoke: $(UNIT_DIR)/embed_smoke.c $(RCL_SOURCES) $(RCL_HEADERS)
+	@mkdir -p $(UNIT_OUT)
+	$(CC) $(UNIT_CFLAGS) $(UNIT_DIR)/embed_smoke.c -o $@ -pthread
+
+$(UNIT_OUT)/stress: $(UNIT_DIR)/stress.c $(RCL_SOURCES) $(RCL_HEADERS)
+	@mkdir -p $(UNIT_OUT)
+	$(CC) $(UNIT_CFLAGS) $(UNIT_SAN) $(UNIT_DIR)/stress.c $(RCL_DIR)/rcl_all.c -o $@ -pthread
+
+$(UNIT_OUT)/stress-vg: $(UNIT_DIR)/stress.c $(RCL_SOURCES) $(RCL_HEADERS)
+	@mkdir -p $(UNIT_OUT)
+	$(CC) $(UNIT_CFLAGS) -DRCL_VALGRIND $(UNIT_DIR)/stress.c $(RCL_DIR)/rcl_all.c -o $@ -pthread
+
+check-unit: $(UNIT_OUT)/unit $(UNIT_OUT)/embed_smoke
+	$(UNIT_OUT)/unit
+	$(UNIT_OUT)/embed_smoke
+
+check-stress: $(UNIT_OUT)/stress
+	$(UNIT_OUT)/stress -s $(STRESS_SEED) -n $(STRESS_OPS)
+
+soak: $(UNIT_OUT)/stress
+	$(UNIT_OUT)/stress -s $(STRESS_SEED) -n $(SOAK_OPS) -q
+
+check-unit-valgrind: $(UNIT_OUT)/stress-vg
+	@command -v valgrind >/dev/null || { echo "check-unit-valgrind: valgrind not found (apt-get install valgrind)"; exit 1; }
+	valgrind --error-exitcode=99 --leak-check=no --quiet $(UNIT_OUT)/stress-vg -s $(STRESS_SEED) -n $(VALGRIND_OPS)
+
+$(UNIT_OUT)/microbench: $(UNIT_DIR)/microbench.c $(RCL_SOURCES) $(RCL_HEADERS)
+	@mkdir -p $(UNIT_OUT)
+ifneq ($(LUAJIT_SRC),)
+	$(CC) -O2 -c -I$(LUAJIT_SRC) $(LUAJIT_SRC)/lj_alloc.c -o $(UNIT_OUT)/lj_alloc.o
+	$(CC) -O2 -c -I$(LUAJIT_SRC) $(LUAJIT_SRC)/lj_prng.c -o $(UNIT_OUT)/lj_prng.o
+	$(CC) $(UNIT_CFLAGS) -DWITH_LJ_ALLOC $(UNIT_DIR)/microbench.c $(RCL_DIR)/rcl_all.c \
+	  $(UNIT_OUT)/lj_alloc.o $(UNIT_OUT)/lj_prng.o -o $@ -pthread
+else
+	$(CC) $(UNIT_CFLAGS) $(UNIT_DIR)/microbench.c $(RCL_DIR)/rcl_all.c -o $@ -pthread
+endif
+
+microbench-unit: $(UNIT_OUT)/microbench
+	$(UNIT_OUT)/microbench 5
