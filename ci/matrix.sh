@@ -29,10 +29,11 @@ set -eu
 CI_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$CI_ROOT/ci/lib.sh"
 
-usage() { sed -n '4,14p' "$0" >&2; exit 2; }
+usage() { sed -n '/^# Usage:/,/^# the listed/s/^# \{0,1\}//p' "$0" >&2; exit "${1:-2}"; }
 
 build_root="$CI_ROOT/build" targets_arg="" builds_arg="" expect_arg="" reference="" out="" jobs=2
 while [ $# -gt 0 ]; do
+  [ "$1" = --help ] && usage 0
   [ $# -ge 2 ] || usage
   case $1 in
     --build) build_root=$(cd "$2" && pwd) || ci_die "no build root $2" ;;
@@ -155,6 +156,17 @@ fi
 # ---- per-target jobs ------------------------------------------------------------------------
 q() { printf '%q' "$1"; }
 
+# lua_path_of TARGET BUILD: jit.* modules from the build's variant first, then from the
+# target's other builds (static variants may install no share/; the modules are the same).
+lua_path_of() {
+  local p other
+  p="$(variant_dir "$1" "$2")/share/luajit-2.1/?.lua"
+  for other in $(builds_of "$1"); do
+    [ "$other" = "$2" ] || p="$p;$(variant_dir "$1" "$other")/share/luajit-2.1/?.lua"
+  done
+  echo "$p;;"
+}
+
 write_host_job() {  # native and qemu-user targets: suites.sh with the run prefix
   local t=$1 run b v lj static
   run=${FACT[$t:run]}
@@ -178,7 +190,7 @@ write_host_job() {  # native and qemu-user targets: suites.sh with the run prefi
       lj="${run:+$run }$v/bin/luajit"
       static=0
       ci_is_static_elf "$v/bin/luajit" && static=1
-      echo "ci/suites.sh build --target $t --build $b --luajit $(q "$lj") --suites $(q "$(suites_of "$t" "$b")") --static $static --lua-path $(q "$v/share/luajit-2.1/?.lua;;")"
+      echo "ci/suites.sh build --target $t --build $b --luajit $(q "$lj") --suites $(q "$(suites_of "$t" "$b")") --static $static --lua-path $(q "$(lua_path_of "$t" "$b")")"
     done
     echo "echo '@@LJRM@@ end $t'"
   } >"$runs/$t/run.sh"

@@ -3,8 +3,8 @@
 #
 # Usage: mk-initramfs.sh OUT.cpio PROBE_DIR BUILD=VARIANT_DIR...
 #   PROBE_DIR holds the static arm64 probes (getconf, highmap; ci_build_arm64_probes).
-#   Each BUILD=VARIANT_DIR adds an installed luajit variant (bin/luajit, share/luajit-2.1,
-#   lib/libluajit-5.1.so.2) as /t/lj/BUILD; a dynamic one also brings the glibc pieces it needs
+#   Each BUILD=VARIANT_DIR adds an installed luajit variant (bin/luajit, and when present
+#   share/luajit-2.1 and lib/libluajit-5.1.so.2) as /t/lj/BUILD; a dynamic one also brings the glibc pieces it needs
 #   from the cross sysroot (found with readelf, recursively) and its libluajit.
 #
 # Layout of the archive (newc, uncompressed):
@@ -75,8 +75,8 @@ for spec in "$@"; do
   dest="$stage/t/lj/$build"
   mkdir -p "$dest/bin" "$dest/share" "$dest/lib"
   cp -L "$luajit" "$dest/bin/luajit"
-  [ -d "$variant/share/luajit-2.1" ] || ci_die "$variant/share/luajit-2.1 missing (jit.* modules)"
-  cp -rL "$variant/share/luajit-2.1" "$dest/share/"
+  # jit.* modules; static variants may install none (init then uses another build's).
+  [ -d "$variant/share/luajit-2.1" ] && cp -rL "$variant/share/luajit-2.1" "$dest/share/"
   if ci_is_static_elf "$luajit"; then
     echo 1 >"$dest/static"
   else
