@@ -11,6 +11,15 @@
 #   soak           the same with SOAK_OPS (10^9) operations
 #   check-unit-valgrind  stress under valgrind memcheck (RCL_VALGRIND client
 #                  requests), VALGRIND_OPS operations
+#   check-stress-pagesim  the stress test (no sanitizer) under the LD_PRELOAD
+#                  page-size simulator at 4K, 16K and 64K, strict (any
+#                  unaligned or spilling OS call fails); then the deliberate
+#                  RCL_TEST_FIXED_GRANULE=4096 build, which must pass at 4K
+#                  and must FAIL at 16K and 64K (proves the check has teeth)
+#   check-stress-arm64  the stress test cross-compiled static for aarch64,
+#                  run under qemu-aarch64-static with AT_PAGESZ 4K/16K/64K
+#                  (qemu-user does not emulate madvise: this covers the
+#                  page-size bookkeeping and invariants, not zeroing)
 #   microbench-unit  ns/op against glibc (and LuaJIT's lj_alloc when
 #                  LUAJIT_SRC points at an unpacked LuaJIT src/ directory)
 
@@ -31,7 +40,12 @@ SOAK_OPS     ?= 1000000000
 VALGRIND_OPS ?= 300000
 LUAJIT_SRC   ?=
 
-.PHONY: check-unit check-stress soak check-unit-valgrind microbench-unit
+.PHONY: check-unit check-stress soak check-unit-valgrind microbench-unit \
+        check-stress-pagesim check-stress-arm64
+
+PAGESIM_OPS  ?= 1000000
+ARM64_OPS    ?= 200000
+QEMU_AARCH64 ?= qemu-aarch64-static
 
 $(UNIT_OUT)/unit: $(UNIT_TESTS) $(UNIT_DIR)/unit_util.h $(RCL_SOURCES) $(RCL_HEADERS)
 	@mkdir -p $(UNIT_OUT)
@@ -62,6 +76,41 @@ soak: $(UNIT_OUT)/stress
 check-unit-valgrind: $(UNIT_OUT)/stress-vg
 	@command -v valgrind >/dev/null || { echo "check-unit-valgrind: valgrind not found (apt-get install valgrind)"; exit 1; }
 	valgrind --error-exitcode=99 --leak-check=no --quiet $(UNIT_OUT)/stress-vg -s $(STRESS_SEED) -n $(VALGRIND_OPS)
+
+$(UNIT_OUT)/stress-plain: $(UNIT_DIR)/stress.c $(RCL_SOURCES) $(RCL_HEADERS)
+	@mkdir -p $(UNIT_OUT)
+	$(CC) $(UNIT_CFLAGS) $(UNIT_DIR)/stress.c $(RCL_DIR)/rcl_all.c -o $@ -pthread
+
+$(UNIT_OUT)/stress-granule: $(UNIT_DIR)/stress.c $(RCL_SOURCES) $(RCL_HEADERS)
+	@mkdir -p $(UNIT_OUT)
+	$(CC) $(UNIT_CFLAGS) -DRCL_TEST_FIXED_GRANULE=4096 $(UNIT_DIR)/stress.c $(RCL_DIR)/rcl_all.c -o $@ -pthread
+
+$(UNIT_OUT)/stress-aarch64: $(UNIT_DIR)/stress.c $(RCL_SOURCES) $(RCL_HEADERS)
+	@mkdir -p $(UNIT_OUT)
+	@command -v $(AARCH64_CC) >/dev/null || { echo "check-stress-arm64: $(AARCH64_CC) not found"; exit 1; }
+	$(AARCH64_CC) $(UNIT_CFLAGS) -static $(UNIT_DIR)/stress.c $(RCL_DIR)/rcl_all.c -o $@ -pthread
+
+check-stress-pagesim: $(UNIT_OUT)/stress-plain $(UNIT_OUT)/stress-granule $(BUILD)/tools/pagesim.so
+	@set -e; for p in 4096 16384 65536; do \
+	  echo "== stress under pagesim -p $$p --strict"; \
+	  PAGESIM_SO=$(BUILD)/tools/pagesim.so tests/tools/pagesim/pagesim -p $$p --strict -- \
+	    $(UNIT_OUT)/stress-plain -s $(STRESS_SEED) -n $(PAGESIM_OPS) -q; \
+	done
+	@set -e; for p in 4096 16384 65536; do \
+	  echo "== deliberate 4096-granule build under pagesim -p $$p (must fail at 16K/64K)"; \
+	  if PAGESIM_SO=$(BUILD)/tools/pagesim.so tests/tools/pagesim/pagesim -p $$p --strict -- \
+	       $(UNIT_OUT)/stress-granule -s $(STRESS_SEED) -n 300000 -q; then r=pass; else r=fail; fi; \
+	  case $$p:$$r in 4096:pass|16384:fail|65536:fail) echo "   as expected: $$r";; \
+	    *) echo "check-stress-pagesim: granule canary at $$p: $$r (unexpected)"; exit 1;; esac; \
+	done
+	@echo "check-stress-pagesim: ok"
+
+check-stress-arm64: $(UNIT_OUT)/stress-aarch64
+	@command -v $(QEMU_AARCH64) >/dev/null || { echo "check-stress-arm64: $(QEMU_AARCH64) not found"; exit 1; }
+	@set -e; for p in 4096 16384 65536; do \
+	  echo "== aarch64 stress, AT_PAGESZ $$p"; \
+	  $(QEMU_AARCH64) -p $$p $(UNIT_OUT)/stress-aarch64 -s $(STRESS_SEED) -n $(ARM64_OPS) -q; \
+	done
 
 $(UNIT_OUT)/microbench: $(UNIT_DIR)/microbench.c $(RCL_SOURCES) $(RCL_HEADERS)
 	@mkdir -p $(UNIT_OUT)
