@@ -233,7 +233,7 @@ static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
 }
 
 /* Mark the pages under [p, p+size) of span s dirty: a live block is there. */
-RCL_INTERN void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size)
+RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size)
 {
   rcl_segment *seg = rcl_segment_of(p);
   size_t off = (size_t)(p - (char *)seg);
@@ -321,7 +321,7 @@ static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls)
   return rcl_cache_pop(h, c);
 }
 
-RCL_INTERN void *rcl_alloc_refill(rcl_heap *h, unsigned cls)
+RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls)
 {
   rcl_cache *c = &h->cache[cls];
   rcl_span *s = c->span;
@@ -333,7 +333,7 @@ RCL_INTERN void *rcl_alloc_refill(rcl_heap *h, unsigned cls)
 }
 
 /* A free made a span leave FULL (nfree 0 -> 1) or become all free. */
-RCL_INTERN void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree)
+RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree)
 {
   if (s->state == RCL_SPAN_CURRENT) return;
   rcl_lock(h);
@@ -602,34 +602,23 @@ RCL_API size_t rcl_usable_size(size_t n)
   return rcl_align_up(n, rcl_os_page_size());
 }
 
-RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
+/* Everything but the size-class fast paths is kept out of line, so the
+** hot functions stay small (no big prologue on the common path). */
+static RCL_NOINLINE void *rcl_malloc_big(rcl_heap *h, size_t n)
 {
-  if (RCL_LIKELY(n <= RCL_SMALL_MAX)) {
-    void *p = rcl_alloc_small(h, rcl_class_of(n));
-    if (p) RCL_VG_MALLOC(p, n, 0);
-    return p;
-  }
   if (n <= RCL_LARGE_MIN) return rcl_alloc_medium(h, n);
   return rcl_alloc_large(h, n);
 }
 
-RCL_API void rcl_free(rcl_heap *h, void *p, size_t n)
+static RCL_NOINLINE void rcl_free_big(rcl_heap *h, void *p, size_t n)
 {
-  if (!p) return;
-  if (RCL_LIKELY(n <= RCL_LARGE_MIN)) {
-    RCL_VG_FREE(p);
-    rcl_free_span_block(h, p, n);
-    return;
-  }
   RCL_VG_FREE(p);
   rcl_free_large(h, p, n);
 }
 
-RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn)
+static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, size_t newn)
 {
   void *q;
-  if (!p) return rcl_malloc(h, newn);
-  if (newn == 0) { rcl_free(h, p, oldn); return NULL; }
   if (oldn <= RCL_SMALL_MAX && newn <= RCL_SMALL_MAX) {
     if (rcl_class_of(oldn) == rcl_class_of(newn)) {
       RCL_VG_RESIZE(p, oldn, newn);
@@ -648,13 +637,42 @@ RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn)
   return q;
 }
 
+RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
+{
+  if (RCL_LIKELY(n <= RCL_SMALL_MAX)) {
+    void *p = rcl_alloc_small(h, rcl_class_of(n));
+    if (p) RCL_VG_MALLOC(p, n, 0);
+    return p;
+  }
+  return rcl_malloc_big(h, n);
+}
+
+RCL_API void rcl_free(rcl_heap *h, void *p, size_t n)
+{
+  if (RCL_LIKELY(n <= RCL_LARGE_MIN)) {
+    if (RCL_UNLIKELY(!p)) return;
+    RCL_VG_FREE(p);
+    rcl_free_span_block(h, p, n);
+    return;
+  }
+  if (p) rcl_free_big(h, p, n);
+}
+
+/* realloc(NULL) allocates; newn == 0 frees and returns NULL. */
+RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn)
+{
+  if (!p) return rcl_malloc(h, newn);
+  if (newn == 0) { rcl_free(h, p, oldn); return NULL; }
+  return rcl_realloc_block(h, p, oldn, newn);
+}
+
 /* lua_Alloc: nsize == 0 frees and returns NULL; otherwise NULL means failure. */
 RCL_API void *rcl_alloc_f(void *heap, void *ptr, size_t osize, size_t nsize)
 {
   rcl_heap *h = (rcl_heap *)heap;
   if (nsize == 0) { rcl_free(h, ptr, osize); return NULL; }
   if (!ptr) return rcl_malloc(h, nsize);
-  return rcl_realloc(h, ptr, osize, nsize);
+  return rcl_realloc_block(h, ptr, osize, nsize);
 }
 
 /* -- Heaps ------------------------------------------------------------------------------------ */

@@ -245,9 +245,9 @@ RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsi
 RCL_INTERN void rcl_os_fault_from_env(void);
 
 /* -- rcl_heap.c ------------------------------------------------------------------ */
-RCL_INTERN void *rcl_alloc_refill(rcl_heap *h, unsigned cls);
-RCL_INTERN void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size);
-RCL_INTERN void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree);
+RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls);
+RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size);
+RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree);
 RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why);
 RCL_INTERN void rcl_flush_caches(rcl_heap *h);
 RCL_INTERN void rcl_sort_partials(rcl_heap *h);
@@ -346,9 +346,9 @@ static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
   uint64_t bit = (uint64_t)1 << (idx & 63);
   uint64_t w = rcl_load(wp);
   uint32_t nf;
-  if (RCL_UNLIKELY((w & bit) | (idx * s->block_size != off) | (idx >= s->nblocks) |
-                   (n > s->block_size)))
-    rcl_bad_free(p, n, (w & bit) ? "double free" : "not a live block of this size");
+  if (RCL_UNLIKELY(idx >= s->nblocks || idx * s->block_size != off || n > s->block_size))
+    rcl_bad_free(p, n, "not a live block of this size");
+  if (RCL_UNLIKELY(w & bit)) rcl_bad_free(p, n, "double free");
   rcl_store(wp, w | bit);
   nf = rcl_load(&s->nfree) + 1;
   rcl_store(&s->nfree, nf);
