@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # ci/lib.sh: shell helpers shared by every ci/ script (sourced, never run).
 #
 # Invariants:
@@ -9,7 +10,8 @@
 #   and no mirror host name appears in any project file.
 # - A missing tool is a loud failure (ci_need), never a silent skip.
 
-# POSIX sh (bash, dash and busybox ash): ci/suites.sh sources it inside the
+# POSIX sh plus `local` and `test -nt` (bash, dash and busybox ash have both):
+# ci/suites.sh sources it inside the
 # guests too. The sourcing script sets CI_ROOT (the directory holding ci/).
 : "${CI_ROOT:?set CI_ROOT before sourcing ci/lib.sh}"
 # Per-user cache shared by every ci/ script.
@@ -44,9 +46,9 @@ ci_deb_version() {
 # The package lists go to a private directory under the cache, so the
 # machine's apt configuration and state stay untouched.
 ci_apt_download_arm64() {
-  local pkg=$1 dest=$2 deb aptdir src
+  local pkg="$1" dest="$2" deb aptdir src
   mkdir -p "$dest"
-  deb=$(ls "$dest/${pkg}"_*_arm64.deb 2>/dev/null | head -n1 || true)
+  deb=$(find "$dest" -maxdepth 1 -name "${pkg}_*_arm64.deb" | head -n1)
   if [ -n "$deb" ]; then echo "$deb"; return 0; fi
   ci_need apt-get apt
   aptdir="$CI_CACHE/apt-arm64"
@@ -69,7 +71,7 @@ ci_apt_download_arm64() {
     { cat "$aptdir/update.log" >&2; ci_die "apt-get update (private arm64 config) failed"; }
   (cd "$dest" && apt-get "$@" -q download "$pkg:arm64") >"$aptdir/download.log" 2>&1 ||
     { cat "$aptdir/download.log" >&2; ci_die "apt-get download $pkg:arm64 failed"; }
-  deb=$(ls "$dest/${pkg}"_*_arm64.deb 2>/dev/null | head -n1 || true)
+  deb=$(find "$dest" -maxdepth 1 -name "${pkg}_*_arm64.deb" | head -n1)
   [ -n "$deb" ] || ci_die "apt-get download $pkg:arm64 left no .deb in $dest"
   rm -rf "$aptdir"
   echo "$deb"
@@ -78,7 +80,7 @@ ci_apt_download_arm64() {
 # ci_build_arm64_probes DIR: cross-compiles ci/probe/*.c into static arm64
 # binaries DIR/<name> (warnings are errors: the project is -Wall -Wextra clean).
 ci_build_arm64_probes() {
-  local dir=$1 src name
+  local dir="$1" src name
   ci_need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
   mkdir -p "$dir"
   for src in "$CI_ROOT"/ci/probe/*.c; do

@@ -2,6 +2,7 @@
 #
 #   make matrix                     every target of ci/targets.mk, release + assert builds
 #   make matrix TARGETS=arm64-16k   one target (comma or space separated list)
+#   make check-matrix               the same as `make matrix` (the part `make check` runs)
 #   make kernels                    build (or find cached) the guest kernels and print times
 #   make matrix-granule             deliberate-bug check: a runtime purging with a fixed 4096-byte
 #                                   granule ($(GRANULE_BUILD)) must fail on 16k and 64k and
@@ -33,13 +34,15 @@ ci_variants_of = $(sort $(foreach t,$(call ci_selected,$(1)),\
 MATRIX_VARIANT_DEPS := $(filter $(call ci_variants_of,$(TARGETS)),\
 	$(RELEASE_VARIANTS) $(ASSERT_VARIANTS))
 
-.PHONY: matrix kernels matrix-granule
+.PHONY: matrix check-matrix kernels matrix-granule
 kernels:
 	@set -e; for k in $(call ci_kernels_of,$(TARGETS)); do \
 	  $(CI_MATRIX_DIR)/kernel/build-kernel.sh $${k%%:*} $${k##*:} >/dev/null; done
 
 matrix: kernels $(MATRIX_VARIANT_DEPS)
 	@$(CI_MATRIX_DIR)/matrix.sh --build $(MATRIX_BUILD) --targets "$(TARGETS)" $(MATRIX_ARGS)
+
+check-matrix: matrix
 
 matrix-granule: TARGETS := $(GRANULE_TARGETS)
 matrix-granule: kernels

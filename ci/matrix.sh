@@ -58,18 +58,22 @@ fi
 
 # ---- target facts (ci/targets.mk) ------------------------------------------------------------
 declare -A FACT
+# facts_of TARGET: ci/targets.mk's shell assignments (a clean make: no parent make's flags).
+facts_of() {
+  env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+    make -s --no-print-directory -f "$CI_ROOT/ci/targets.mk" ci-target-facts T="$1"
+}
 load_facts() {  # load_facts TARGET
   local line key value
   while IFS= read -r line; do
     key=${line%%=*} value=${line#*=}
     value=${value#\'} value=${value%\'}
     FACT[$1:$key]=$value
-  done < <(make -s --no-print-directory -f "$CI_ROOT/ci/targets.mk" ci-target-facts T="$1") ||
+  done < <(facts_of "$1") ||
     ci_die "ci/targets.mk has no facts for target '$1'"
   [ -n "${FACT[$1:kind]:-}" ] || ci_die "ci/targets.mk has no facts for target '$1'"
 }
-all_targets=$(make -s --no-print-directory -f "$CI_ROOT/ci/targets.mk" ci-target-facts T=x86_64 |
-  sed -n "s/^all_targets='\(.*\)'$/\1/p")
+all_targets=$(facts_of x86_64 | sed -n "s/^all_targets='\(.*\)'$/\1/p")
 [ -n "$all_targets" ] || ci_die "cannot read MATRIX_TARGETS from ci/targets.mk"
 
 resolve_target() {  # accepts a full name or the short form "16k" for arm64-16k
@@ -345,9 +349,9 @@ echo "matrix: $n_ok ok, $n_fail failed, $n_missing missing; wall $(ci_elapsed "$
 
 for t in $targets; do
   [ -n "${TARGET_BAD[$t]:-}" ] || continue
-  fails=$(tr -d '\r' <"$runs/$t/console.log" | grep -E '^(FAIL|suites:.*(no .N passed|exit status)|init:)' | head -n 15 || true)
+  fails=$(tr -d '\r' <"$runs/$t/console.log" | grep -E '^(FAIL|matrix:|suites:.*(no .N passed|exit status)|init:)' | head -n 15 || true)
   [ -n "$fails" ] || continue
-  { echo "$t: first failures in $runs/$t/console.log:"; echo "$fails" | sed 's/^/    /'; } >>"$diff_report"
+  { echo "$t: first failures in $runs/$t/console.log:"; printf '    %s\n' "$fails" | sed '2,$s/^/    /'; } >>"$diff_report"
 done
 if [ -s "$diff_report" ]; then
   echo

@@ -151,6 +151,7 @@ cmd_build() {
   export LJRM_COUNTERS_LOG LUA_INIT LUA_PATH LUAJIT_TEST_STATIC
   echo "suites: $target/$build: luajit = $luajit, static = $static, suites = $suites"
   for suite in $suites; do
+    # shellcheck disable=SC2086  # $luajit is a command line
     case $suite in
       lua-on|lua-off|lua-hotloop) run_logged "$suite" run_runner "${suite#lua-}" tests/lua ;;
       reclaim) run_logged reclaim run_runner on tests/reclaim ;;
@@ -165,7 +166,7 @@ cmd_build() {
 [ $# -ge 1 ] || ci_die "usage: suites.sh target|build OPTIONS..."
 work=$(mktemp -d "${TMPDIR:-/tmp}/ljrm-suites.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-target=? build=? luajit=?
+target="?" build="?" luajit="?"
 sub=$1; shift
 case $sub in
   target) cmd_target "$@" ;;
