@@ -1,0 +1,84 @@
+#!/bin/bash
+# chroots.sh: print the path of a cached chroot tarball, creating it with
+# mmdebstrap when it is not in the cache yet.
+#
+#   chroots.sh build DISTRO        multiarch (amd64 + arm64) buildd chroot with
+#                                  debhelper, the arm64 cross toolchain and lintian
+#   chroots.sh test DISTRO ARCH    minbase chroot with Debian's LuaJIT consumers
+#                                  (nginx + lua module, lua-resty-core; neovim on
+#                                  amd64) installed, for check-packages
+#
+# Invariants:
+# - The cache key is kind, distro, arch, the exact mmdebstrap arguments
+#   (package list and hooks) and the month (PKG_CHROOT_STAMP, default YYYYMM),
+#   so a changed package list or a new month never reuses an old tarball.
+#   Tarballs live in $PKG_CACHE/chroots/; older ones of the same kind, distro
+#   and arch are removed when a new one is written.
+# - A tarball is written to a temporary name and renamed when complete, so an
+#   interrupted run never leaves a broken cache entry.
+# - Test chroots keep apt's lists and the .debs of Debian's LuaJIT packages
+#   (and, on bookworm, of the stock flavour) so switching flavours and going
+#   back to Debian's packages works without downloading them again.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+kind=${1:?usage: chroots.sh build DISTRO | test DISTRO ARCH}
+distro=${2:?usage: chroots.sh build DISTRO | test DISTRO ARCH}
+arch=${3:-amd64}
+stamp=${PKG_CHROOT_STAMP:-$(date +%Y%m)}
+need_tools mmdebstrap
+
+case "$distro" in bookworm|trixie) ;; *) die "unknown distro '$distro'" ;; esac
+
+common=(--mode=root --format=tar --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr
+	--dpkgopt=force-unsafe-io --aptopt='APT::Install-Recommends "false"')
+
+case "$kind" in
+build)
+	arch=amd64
+	args=("${common[@]}" --variant=buildd --architectures=amd64,arm64
+		--include=debhelper,crossbuild-essential-arm64,libc6-dev:arm64,lintian)
+	;;
+test)
+	case "$arch" in amd64|arm64) ;; *) die "unknown arch '$arch'" ;; esac
+	stock=
+	if [ "$distro" = bookworm ]; then
+		pkgs=nginx-light,libnginx-mod-http-lua,lua-resty-core
+		# The stock-flavour scenario (explicit switch) runs on amd64 only.
+		[ "$arch" = amd64 ] && stock='libluajit-5.1-2 libluajit-5.1-common luajit'
+	else
+		pkgs=nginx,libnginx-mod-http-lua,lua-resty-core
+	fi
+	# neovim only on amd64: arm64 runs under qemu-user and is kept minimal.
+	[ "$arch" = amd64 ] && pkgs=$pkgs,neovim
+	# Keep the lists and only the LuaJIT .debs from the download cache.
+	keep='find "$1/var/cache/apt/archives" -name "*.deb" ! -name "*luajit*" -delete'
+	fetch="chroot \"\$1\" sh -c 'cd /var/cache/apt/archives && apt-get -q -o APT::Sandbox::User=root download $stock'"
+	args=("${common[@]}" --variant=minbase --architectures="$arch" --include="$pkgs"
+		--skip=cleanup/apt/lists --skip=cleanup/apt/cache --customize-hook="$keep")
+	[ -n "$stock" ] && args+=(--customize-hook="$fetch")
+	;;
+*) die "unknown chroot kind '$kind'" ;;
+esac
+
+key=$(printf '%s\n' "$kind" "$distro" "$arch" "$stamp" "${args[@]}" | sha256sum | cut -c1-12)
+dir=$PKG_CACHE/chroots
+tarball=$dir/$kind-$distro-$arch-$stamp-$key.tar
+if [ -f "$tarball" ]; then
+	echo "$tarball"
+	exit 0
+fi
+
+mkdir -p "$dir"
+log=$dir/$kind-$distro-$arch.log
+say "creating $kind chroot $distro/$arch (log: $log)"
+start=$(date +%s)
+if ! mmdebstrap "${args[@]}" "$distro" "$tarball.part" "$(archive_uri)" >"$log" 2>&1; then
+	tail -n 30 "$log" >&2
+	rm -f "$tarball.part"
+	die "mmdebstrap failed for $kind $distro/$arch"
+fi
+find "$dir" -maxdepth 1 -name "$kind-$distro-$arch-*.tar" ! -name "$(basename "$tarball")" -delete
+mv "$tarball.part" "$tarball"
+say "$kind chroot $distro/$arch created in $(( $(date +%s) - start ))s"
+echo "$tarball"

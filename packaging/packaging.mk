@@ -1,0 +1,66 @@
+# packaging.mk: .deb/.rpm packages, apt and yum repositories, and their
+# install tests (included by the top Makefile, which defines BUILD, CACHE,
+# RECLAIM_VERSION, UPSTREAM_* and the stamp $(BUILD)/.upstream-ok).
+#
+#   make debs            .debs for bookworm and trixie, amd64 + arm64 -> build/packages/<distro>/
+#   make apt-repo        signed apt repository (dists bookworm, trixie)  -> build/apt-repo/
+#   make rpms            luajit + luajit-devel, x86_64 + aarch64         -> build/packages/rpm/
+#   make yum-repo        signed yum repository                           -> build/yum-repo/
+#   make check-packages  install tests in fresh chroots (see packaging/check-packages.sh)
+#
+# Invariants: every .deb set is built once per change of its inputs (a stamp
+# per distro); the signing key is generated once per build/ tree, never
+# committed (PKG_SIGNING_GNUPGHOME selects a publisher's keyring instead);
+# chroot tarballs are cached in $(CACHE)/chroots/.
+
+PKG_DISTROS    := bookworm trixie
+PKG_OUT        := $(BUILD)/packages
+PKG_APT_REPO   := $(BUILD)/apt-repo
+PKG_YUM_REPO   := $(BUILD)/yum-repo
+PKG_TARBALL    := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
+# The URI the keyring package's apt source names; publishers set the real one.
+PKG_APT_URI    ?= file:/srv/luajit-reclaim/apt
+PKG_YUM_URI    ?= file:///srv/luajit-reclaim/yum
+PKG_MAINTAINER ?= luajit-reclaim developers <packaging@luajit-reclaim.invalid>
+# Changelog date: when our version last changed (stable across rebuilds).
+PKG_DATE       := $(or $(shell git log -1 --format=%cD -- runtime/version.mk 2>/dev/null),$(shell date -R))
+
+PKG_ENV = PKG_CACHE='$(CACHE)' TARBALL='$(PKG_TARBALL)' RECLAIM_VERSION='$(RECLAIM_VERSION)' \
+	UPSTREAM_VERSION='$(UPSTREAM_VERSION)' UPSTREAM_RELVER='$(UPSTREAM_RELVER)' \
+	PKG_OUT='$(PKG_OUT)' PKG_MAINTAINER='$(PKG_MAINTAINER)' PKG_DATE='$(PKG_DATE)' \
+	PKG_APT_URI='$(PKG_APT_URI)' PKG_YUM_URI='$(PKG_YUM_URI)' \
+	PKG_KEYRING='$(PKG_OUT)/signing/luajit-reclaim-archive-keyring.gpg' JOBS='$(JOBS)'
+
+PKG_DEB_INPUTS := $(RUNTIME_INPUTS) $(addprefix packaging/,lib.sh chroots.sh debian-ref.sh \
+	debian-dir.sh symbols-check.sh build-debs.sh) $(wildcard packaging/debian/* \
+	packaging/debian/*/* packaging/distros/* packaging/keyring/* packaging/keyring/debian/* \
+	packaging/keyring/debian/*/*)
+PKG_RPM_INPUTS := $(RUNTIME_INPUTS) $(wildcard packaging/rpm/*) packaging/lib.sh
+
+$(PKG_OUT)/signing/env: packaging/signing-key.sh | $(BUILD)/.deps-ok
+	@packaging/signing-key.sh $(PKG_OUT)/signing >/dev/null
+
+$(PKG_OUT)/%/.stamp: $(PKG_DEB_INPUTS) $(BUILD)/.upstream-ok $(PKG_OUT)/signing/env
+	@$(PKG_ENV) packaging/build-debs.sh $*
+	@touch $@
+
+$(PKG_APT_REPO)/.stamp: $(foreach d,$(PKG_DISTROS),$(PKG_OUT)/$(d)/.stamp) packaging/apt-repo.sh
+	@packaging/apt-repo.sh $(PKG_OUT) $(PKG_APT_REPO) $(PKG_DISTROS)
+	@touch $@
+
+$(PKG_OUT)/rpm/.stamp: $(PKG_RPM_INPUTS) $(BUILD)/.upstream-ok
+	@$(PKG_ENV) packaging/rpm/build-rpms.sh
+	@touch $@
+
+$(PKG_YUM_REPO)/.stamp: $(PKG_OUT)/rpm/.stamp $(PKG_OUT)/signing/env packaging/rpm/yum-repo.sh
+	@$(PKG_ENV) packaging/rpm/yum-repo.sh $(PKG_OUT) $(PKG_YUM_REPO)
+	@touch $@
+
+.PHONY: debs apt-repo rpms yum-repo check-packages
+debs: $(foreach d,$(PKG_DISTROS),$(PKG_OUT)/$(d)/.stamp)
+apt-repo: $(PKG_APT_REPO)/.stamp
+rpms: $(PKG_OUT)/rpm/.stamp
+yum-repo: $(PKG_YUM_REPO)/.stamp
+
+check-packages: apt-repo yum-repo
+	@$(PKG_ENV) packaging/check-packages.sh $(PKG_APT_REPO) $(PKG_YUM_REPO)
