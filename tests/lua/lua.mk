@@ -4,6 +4,8 @@
 #   check-lua          tests/lua/*.lua on build/x86_64, JIT modes on, off and hotloop
 #   check-lua-arm64    the same on build/arm64 under qemu-user ($(arm64_RUN))
 #   check-reclaim      tests/reclaim/*.lua on build/x86_64, JIT modes on and off
+#   check-lua-assert   tests/lua/*.lua and tests/reclaim/*.lua on build/x86_64-assert (VM and
+#                      allocator assertions on), JIT modes on and off
 #   check-lua-stock    tests/lua/*.lua on build/stock-x86_64 (what upstream passes; the
 #                      luajit-reclaim specific checks are expected to fail there)
 #
@@ -27,7 +29,7 @@ define lua_test_run
 	  --timeout $(LUA_TEST_TIMEOUT) $(LUA_TEST_ARGS) $(4)
 endef
 
-.PHONY: check-lua check-lua-arm64 check-reclaim check-lua-stock
+.PHONY: check-lua check-lua-arm64 check-reclaim check-lua-assert check-lua-stock
 
 check-lua: $(BUILD)/x86_64/.stamp
 	$(call lua_test_run,x86_64,,all,$(LUA_TEST_FILES))
@@ -37,6 +39,9 @@ check-lua-arm64: $(BUILD)/arm64/.stamp
 
 check-reclaim: $(BUILD)/x86_64/.stamp
 	$(call lua_test_run,x86_64,,,$(RECLAIM_TEST_FILES))
+
+check-lua-assert: $(BUILD)/x86_64-assert/.stamp
+	$(call lua_test_run,x86_64-assert,,,$(LUA_TEST_FILES) $(RECLAIM_TEST_FILES))
 
 check-lua-stock: $(BUILD)/stock-x86_64/.stamp
 	$(call lua_test_run,stock-x86_64,,all,$(LUA_TEST_FILES))

@@ -60,7 +60,12 @@ t.note(string.format("peak rss %.1f MB; after: rss %.1f MB, floor %.1f MB, in_us
 t.ok(kept > OBJECTS * 0.015 and kept < OBJECTS * 0.025, "about 2% survive")
 t.eq(intact, kept, "every survivor is intact after the purge")
 t.le(st.in_use, st.floor, "in_use <= floor")
-t.le(rss1 - outside, 1.1 * st.floor + 2 * MiB, "heap RSS after collect <= 1.1*floor + 2 MiB")
+local emulator = mem.emulator()
+if emulator then   -- RSS is the emulator's, whose code cache grows (see mem.emulator)
+  t.skip("RSS bound: RSS belongs to the emulator " .. emulator .. ", not to the guest")
+else
+  t.le(rss1 - outside, 1.1 * st.floor + 2 * MiB, "heap RSS after collect <= 1.1*floor + 2 MiB")
+end
 t.le(st.resident, 1.1 * st.floor + 2 * MiB, "stats().resident <= 1.1*floor + 2 MiB")
 t.eq(st.madvise_failed, 0, "no failed madvise")
 

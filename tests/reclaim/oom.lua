@@ -24,7 +24,16 @@ local function child()
       end
     end
   end)
+  -- Nothing may allocate before the data is dropped: the heap is at the limit right now.
   local reached = mem.live()
+  hold = nil
+  local collected, gc_err = pcall(collectgarbage, "collect")
+  if not collected then
+    print("FAIL the full GC after dropping everything raised: " .. tostring(gc_err))
+    os.exit(1)
+  end
+  collectgarbage("collect")
+  local after = mem.live()
   print(string.format("caught after %.0f MB: %s", reached / MiB, tostring(err)))
   if ok or not tostring(err):find("not enough memory", 1, true) then
     print("FAIL expected 'not enough memory'")
@@ -34,10 +43,6 @@ local function child()
   print(string.format("mmap_failed=%d mmap_failed+mremap_failed=%d", st.mmap_failed,
                       st.mmap_failed + (st.mremap_failed or 0)))
 
-  hold = nil
-  collectgarbage("collect")
-  collectgarbage("collect")
-  local after = mem.live()
   -- Allocate again: 60% of what fitted before, and verify it.
   local again, m = {}, 0
   local ok2, err2 = pcall(function()
@@ -69,8 +74,13 @@ for line in out:gmatch("[^\n]+") do t.note("child: " .. line) end
 t.eq(status, 0, "child exit status")
 t.ok(out:find("not enough memory", 1, true), "child hit 'not enough memory'")
 local reached = tonumber(out:match("caught after (%d+) MB"))
-t.ok(reached and reached >= 100 and reached <= LIMIT_KB / 1024,
-     "OOM came from the address-space limit (" .. tostring(reached) .. " MB of heap)")
+t.ok(reached and reached <= LIMIT_KB / 1024, "the heap stayed within the limit (" .. tostring(reached) .. " MB)")
+local emulator = mem.emulator()
+if emulator then   -- the limit also covers the emulator's own mappings (code cache, guest space)
+  t.skip("heap size at OOM: the address-space limit applies to the emulator " .. emulator)
+else
+  t.ok(reached and reached >= 100, "the OOM came from the limit, not from an early failure")
+end
 local failed_maps = tonumber(out:match("mmap_failed%+mremap_failed=(%d+)"))
 t.ok(failed_maps and failed_maps > 0, "the allocator counted the refused mappings")
 t.ok(out:find("\nok reallocated") or out:find("^ok reallocated"), "child allocated again and said ok")

@@ -37,7 +37,15 @@ t.note(string.format("after collect: rss %.1f MB, resident %.1f MB, live heap %.
 -- pages covers these at every page size we run on (4 KiB: 2.1 MiB, 64 KiB: 4 MiB).
 local SLACK = 2 * MiB + 32 * page
 local limit = rss0 + 1.1 * live + 1 * MiB + SLACK
-t.le(rss1, limit, "RSS after collect <= start + 1.1*live + 1 MiB + slack")
+-- Under a user-mode emulator RSS is the emulator's (see mem.emulator): its code cache grows
+-- during the test, so the RSS bounds are checked natively and in system emulation only; the
+-- allocator's own resident estimate is checked everywhere.
+local emulator = mem.emulator()
+if emulator then
+  t.skip("RSS bounds: RSS belongs to the emulator " .. emulator .. ", not to the guest")
+else
+  t.le(rss1, limit, "RSS after collect <= start + 1.1*live + 1 MiB + slack")
+end
 t.le(st1.resident, st0.resident + 1.1 * live + 1 * MiB + SLACK,
      "stats().resident fell back to start + 1.1*live + 1 MiB + slack")
 t.ok(st_peak.resident - st1.resident >= 0.8 * BURST, "stats().resident fell by the burst")
@@ -51,6 +59,10 @@ local count = #hold
 hold = nil
 collectgarbage("collect")
 t.ok(count > 0, "second burst allocated " .. count .. " objects")
-t.le(mem.rss(), rss0 + 1.1 * mem.live() + 1 * MiB + SLACK, "RSS falls again after a second burst")
+if not emulator then
+  t.le(mem.rss(), rss0 + 1.1 * mem.live() + 1 * MiB + SLACK, "RSS falls again after a second burst")
+end
+t.le(r.stats().resident, st0.resident + 1.1 * mem.live() + 1 * MiB + SLACK,
+     "stats().resident falls again after a second burst")
 
 t.done()

@@ -18,6 +18,18 @@ function mem.rss()
   return tonumber(kb) * 1024
 end
 
+-- Name of the user-mode emulator this process runs under, or nil when it runs natively.
+-- qemu-user emulates /proc/self/stat, maps and auxv for the guest but passes /proc/self/status
+-- through, so its Name line (and VmRSS) describe the emulator process: the guest heap plus
+-- qemu's own translation cache and heap, which grow while the test runs.
+function mem.emulator()
+  local f = assert(io.open("/proc/self/status", "r"), "cannot open /proc/self/status")
+  local name = f:read("*l"):match("^Name:%s*(%S+)")
+  f:close()
+  if name and name:find("^qemu%-") then return name end
+  return nil
+end
+
 -- The OS page size from the ELF auxiliary vector (AT_PAGESZ = 6): what the kernel told this
 -- process, independent of libc and of the allocator.  64-bit little-endian entries (x64, arm64).
 function mem.auxv_page_size()
