@@ -56,7 +56,8 @@ t.ok(out:find("[hotloop]", 1, true) and out:find("[off]", 1, true), "all modes r
 
 out, status = t.run(runner .. " " .. fixture("env"))
 t.eq(status, 0, "default modes pass")
-t.ok(out:find("%[on%]") and out:find("%[off%]") and not out:find("%[hotloop%]"), "default modes are on and off")
+t.ok(out:find("%[on%]") and out:find("%[off%]") and not out:find("%[hotloop%]"),
+     "default modes are on and off")
 t.eq(lines_of(out)[3], "2 passed, 0 failed", "summary for default modes")
 
 -- --flags reaches the child.

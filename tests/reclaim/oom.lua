@@ -74,7 +74,8 @@ for line in out:gmatch("[^\n]+") do t.note("child: " .. line) end
 t.eq(status, 0, "child exit status")
 t.ok(out:find("not enough memory", 1, true), "child hit 'not enough memory'")
 local reached = tonumber(out:match("caught after (%d+) MB"))
-t.ok(reached and reached <= LIMIT_KB / 1024, "the heap stayed within the limit (" .. tostring(reached) .. " MB)")
+t.ok(reached and reached <= LIMIT_KB / 1024,
+     "the heap stayed within the limit (" .. tostring(reached) .. " MB)")
 local emulator = mem.emulator()
 if emulator then   -- the limit also covers the emulator's own mappings (code cache, guest space)
   t.skip("heap size at OOM: the address-space limit applies to the emulator " .. emulator)

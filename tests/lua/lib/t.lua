@@ -43,23 +43,27 @@ local function record(passed, msg, detail)
   return false
 end
 
+-- The check functions below call record() and return its result in two statements: a direct
+-- `return record(...)` would be a tail call and drop the caller's frame that where() reports.
+
 -- Passes when v is truthy.
 function t.ok(v, msg)
-  local passed_check = record(v and true or false, msg, not v and ("got " .. show(v)) or nil)
-  return passed_check  -- not a tail call: keeps the caller frame for where()
+  local passed = record(v and true or false, msg, not v and ("got " .. show(v)) or nil)
+  return passed
 end
 
--- Passes when a == b (raw Lua equality).
+-- Passes when a == b (Lua equality, metamethods included).
 function t.eq(a, b, msg)
-  local passed_check = record(a == b, msg, a ~= b and ("got " .. show(a) .. ", expected " .. show(b)) or nil)
-  return passed_check  -- not a tail call: keeps the caller frame for where()
+  local detail = a ~= b and ("got " .. show(a) .. ", expected " .. show(b)) or nil
+  local passed = record(a == b, msg, detail)
+  return passed
 end
 
 -- Passes when a <= b (numbers); the message shows both sides.
 function t.le(a, b, msg)
-  local passed = type(a) == "number" and type(b) == "number" and a <= b
-  local passed_check = record(passed, msg, not passed and (show(a) .. " is not <= " .. show(b)) or nil)
-  return passed_check  -- not a tail call: keeps the caller frame for where()
+  local holds = type(a) == "number" and type(b) == "number" and a <= b
+  local passed = record(holds, msg, not holds and (show(a) .. " is not <= " .. show(b)) or nil)
+  return passed
 end
 
 -- Passes when fn() raises an error whose message matches the Lua pattern (if given).
