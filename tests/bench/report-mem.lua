@@ -301,9 +301,10 @@ local function burst_table(workload)
   row("idle: RSS after incremental GC", "collect", "rss_kb", "idle", workload)
   row("idle: RSS after 100 ms idle", "after100ms", "rss_kb", "idle", workload)
   row("idle: RSS after 1 s idle", "after1s", "rss_kb", "idle", workload)
+  row("idle: RSS after 3 s idle (information)", "after3s", "rss_kb", "idle", workload)
   row("idle: live heap at 1 s", "after1s", "heap_kb", "idle", workload)
   row("idle: floor at 1 s", "after1s", "floor_kb", "idle", workload, true)
-  row("idle: purged total at 1 s", "after1s", "purged_kb", "idle", workload, true)
+  row("idle: purged total at 3 s", "after3s", "purged_kb", "idle", workload, true)
   emit("")
   config_note(workload, "trickle")
   config_note(workload, "idle")
@@ -346,8 +347,9 @@ local function sawtooth_table()
   local cycles = cycle_phases(st)
   if #cycles == 0 then cycles = cycle_phases(ot) end
   emit("| cycle | stock trough | ours trough | ours floor | live heap | stock after 1 s trickle | ",
-       "ours after 1 s trickle | stock after 1 s idle | ours after 1 s idle | ours floor at 1 s idle |")
-  emit("|---|---|---|---|---|---|---|---|---|---|")
+       "ours after 1 s trickle | stock after 1 s idle | ours after 1 s idle | ours floor at 1 s idle | ",
+       "ours after 3 s idle |")
+  emit("|---|---|---|---|---|---|---|---|---|---|---|")
   local function ocell(key, phase, field)
     return have_ours and cell(key, phase, field) or "missing"
   end
@@ -357,7 +359,7 @@ local function sawtooth_table()
          " | ", cell(st, prefix .. "collect", "heap_kb"), " | ", cell(st, prefix .. "after1s", "rss_kb"),
          " | ", ocell(ot, prefix .. "after1s", "rss_kb"), " | ", cell(si, prefix .. "after1s", "rss_kb"),
          " | ", ocell(oi, prefix .. "after1s", "rss_kb"), " | ", ocell(oi, prefix .. "after1s", "floor_kb"),
-         " |")
+         " | ", ocell(oi, prefix .. "after3s", "rss_kb"), " |")
   end
   for _, c in ipairs(cycles) do line(tostring(c), "c" .. c .. ".") end
   line("final (ring dropped)", "final.")
@@ -366,7 +368,7 @@ local function sawtooth_table()
        " MiB. Peak RSS (VmHWM): stock ", mib(peak_kb(st)), ", ours ",
        have_ours and mib(peak_kb(ot)) or "missing",
        " MiB. Troughs are RSS right after the double full collect (idle variant: after ",
-       "incremental GC); in the idle variant the bursts are separated by pure idleness.")
+       "incremental GC); in the idle variant the bursts are separated by 3 s of pure idleness.")
   emit("")
   config_note("e", "trickle")
   config_note("e", "idle")
@@ -411,7 +413,8 @@ emit("Phases: `start` after a full collect; peak = VmHWM; the burst is dropped, 
      "`collectgarbage(\"collect\")` twice (trickle variant) or incremental GC steps until two ",
      "cycles complete (idle variant, run with `LUAJIT_RECLAIM=", idle_reclaim, "`); then 100 ms and 1 s ",
      "of trickle (one small table every ~10 ms, sleeping in between) or of pure idleness ",
-     "(poll(2) sleep, no allocation). Live heap = `collectgarbage(\"count\")`.")
+     "(poll(2) sleep, no allocation; idle also at 3 s, for information). ",
+     "Live heap = `collectgarbage(\"count\")`.")
 emit("")
 
 for _, workload in ipairs({ "a", "b", "c", "d", "e" }) do

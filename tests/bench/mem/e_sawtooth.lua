@@ -4,7 +4,7 @@
 --
 -- Usage: luajit e_sawtooth.lua [trickle|idle]
 -- Phases printed: start, then per cycle k: c<k>.peak, c<k>.collect, c<k>.after100ms,
--- c<k>.after1s; finally final.collect, final.after100ms, final.after1s.
+-- c<k>.after1s (idle variant also c<k>.after3s); finally the same for "final.".
 -- Invariant: the burst size is measured with collectgarbage("count") growth, so every
 -- build allocates the same objects in the same order for the same number of cycles.
 

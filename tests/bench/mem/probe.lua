@@ -146,7 +146,8 @@ end
 
 -- The settle sequence that follows a burst whose references were just dropped:
 --   trickle variant: full collect, then 100 ms and 1 s of trickle;
---   idle variant:    incremental collect, then 100 ms and 1 s of pure idleness.
+--   idle variant:    incremental collect, then 100 ms, 1 s and 3 s of pure idleness
+--                    (the 3 s point shows whether memory comes back at all when slower).
 -- Phase names carry a prefix (e.g. "c3." for cycle 3 of the sawtooth) when given.
 function probe.settle(prefix)
   prefix = prefix or ""
@@ -157,6 +158,8 @@ function probe.settle(prefix)
     probe.mark(prefix .. "after100ms")
     probe.idle(900)
     probe.mark(prefix .. "after1s")
+    probe.idle(2000)
+    probe.mark(prefix .. "after3s")
   else
     probe.full_collect()
     probe.mark(prefix .. "collect")
