@@ -4,9 +4,9 @@
 #
 #   chroots.sh build DISTRO        multiarch (amd64 + arm64) buildd chroot with
 #                                  debhelper, the arm64 cross toolchain and lintian
-#   chroots.sh test DISTRO ARCH    minbase chroot with Debian's LuaJIT consumers
-#                                  (nginx + lua module, lua-resty-core; neovim on
-#                                  amd64) installed, for check-packages
+#   chroots.sh test DISTRO ARCH    minbase chroot with Debian's LuaJIT CLI and
+#                                  consumers (nginx + lua module, lua-resty-core;
+#                                  neovim on amd64) installed, for check-packages
 #
 # Invariants:
 # - The cache key is kind, distro, arch, the exact mmdebstrap arguments
@@ -43,11 +43,11 @@ test)
 	case "$arch" in amd64|arm64) ;; *) die "unknown arch '$arch'" ;; esac
 	stock=
 	if [ "$distro" = bookworm ]; then
-		pkgs=nginx-light,libnginx-mod-http-lua,lua-resty-core
+		pkgs=nginx-light,libnginx-mod-http-lua,lua-resty-core,luajit2
 		# The stock-flavour scenario (explicit switch) runs on amd64 only.
 		[ "$arch" = amd64 ] && stock='libluajit-5.1-2 libluajit-5.1-common luajit'
 	else
-		pkgs=nginx,libnginx-mod-http-lua,lua-resty-core
+		pkgs=nginx,libnginx-mod-http-lua,lua-resty-core,luajit
 	fi
 	# neovim only on amd64: arm64 runs under qemu-user and is kept minimal.
 	[ "$arch" = amd64 ] && pkgs=$pkgs,neovim

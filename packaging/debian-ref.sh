@@ -32,14 +32,21 @@ if [ -z "$(find "$ref/updated" -mmin "-${PKG_REF_MAX_AGE:-60}" 2>/dev/null)" ]; 
 fi
 
 mkdir -p "$ref/debs"
+specs="$DEB_CLI:amd64 $DEB_CLI:arm64 $DEB_LIB:amd64 $DEB_LIB:arm64 $DEB_DEV:amd64 $DEB_DEV:arm64 $DEB_COMMON:all"
+# One apt-cache call for all candidates ("pkg:arch:" header, then "Candidate:").
+# shellcheck disable=SC2086
+apt-cache $APT_OPTS policy $(echo "$specs" | sed 's/:all//') >"$ref/policy.txt" 2>&1 ||
+	{ cat "$ref/policy.txt" >&2; die "apt-cache policy failed"; }
 : >"$ref/versions.txt.part"
-for spec in "$DEB_CLI:amd64" "$DEB_CLI:arm64" "$DEB_LIB:amd64" "$DEB_LIB:arm64" \
-	"$DEB_DEV:amd64" "$DEB_DEV:arm64" "$DEB_COMMON:all"; do
+for spec in $specs; do
 	pkg=${spec%%:*} arch=${spec#*:}
 	q=$pkg:$arch
 	[ "$arch" = all ] && q=$pkg
-	# shellcheck disable=SC2086
-	ver=$(apt-cache $APT_OPTS policy "$q" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+	# amd64 is the native architecture of the private config: its header has no ":amd64".
+	ver=$(awk -v q="$q:" -v p="$pkg:" -v a="$arch" '
+		$0 == q || ($0 == p && (a == "amd64" || a == "all")) { f = 1; next }
+		/^[^ ]/ { f = 0 }
+		f && $1 == "Candidate:" { print $2 }' "$ref/policy.txt")
 	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "Debian $distro has no $q"
 	echo "$pkg $arch $ver" >>"$ref/versions.txt.part"
 	file=$ref/debs/${pkg}_${ver#*:}_$arch.deb

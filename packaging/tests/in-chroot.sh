@@ -1,0 +1,232 @@
+#!/bin/bash
+# in-chroot.sh: the package install tests, run inside a fresh test chroot (by
+# check-packages.sh) that has Debian's LuaJIT CLI, nginx with the lua module and
+# lua-resty-core (and neovim on amd64) installed, and our apt repository
+# mounted at /srv/luajit-reclaim/apt.
+#
+# Environment: DISTRO, ARCH, MODE (full | minimal), PORT, OUR_VERSION (our
+# Debian version), RECLAIM_VERSION, DEBIAN_VERSION (Debian's version of the
+# packages we replace), DEB_CLI, DEB_LIB, DEB_COMMON.
+#
+# full:    Debian's packages serve nginx first (no reclaim module) -> keyring
+#          package + apt-get upgrade moves everything to ours (pin 1001) ->
+#          nginx page, RSS falls back after a burst, neovim, luajit -v ->
+#          going back to Debian's packages works and nginx still serves ->
+#          bookworm only: a system on the stock flavour keeps it on upgrade and
+#          moves to ours with the documented explicit install.
+# minimal: (arm64 under qemu-user) keyring + upgrade -> nginx page once, luajit -v.
+#
+# Invariants: every check prints "ok: ..." or stops the run with "FAIL: ...";
+# nothing is skipped silently. Each phase prints the time it took.
+set -eu
+
+: "${DISTRO:?}" "${ARCH:?}" "${MODE:?}" "${PORT:?}" "${OUR_VERSION:?}" "${RECLAIM_VERSION:?}"
+: "${DEBIAN_VERSION:?}" "${DEB_CLI:?}" "${DEB_LIB:?}" "${DEB_COMMON:?}"
+tests=/srv/luajit-reclaim/tests
+repo=/srv/luajit-reclaim/apt
+errlog=/var/log/nginx/error.log
+export DEBIAN_FRONTEND=noninteractive
+
+fail() { echo "FAIL [$DISTRO/$ARCH]: $*"; [ -f "$errlog" ] && tail -n 20 "$errlog"; exit 1; }
+ok() { echo "ok [$DISTRO/$ARCH]: $*"; }
+phase_start=$(date +%s)
+phase() {
+	echo "--- [$DISTRO/$ARCH] $* (previous phase: $(( $(date +%s) - phase_start ))s)"
+	phase_start=$(date +%s)
+}
+apt_q() { apt-get -q -y -o Dpkg::Use-Pty=0 "$@" >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; fail "apt-get $*"; }; }
+
+# version_of PKG: the installed version of PKG, empty if not installed.
+version_of() { dpkg-query -W -f='${db:Status-Abbrev} ${Version}' "$1" 2>/dev/null | awk '$1 == "ii" { print $2 }'; }
+
+expect_version() {
+	local got
+	got=$(version_of "$1")
+	[ "$got" = "$2" ] || fail "$1 is '${got:-not installed}', want $2"
+	ok "$1 $got"
+}
+
+# http_get PATH: the body of http://127.0.0.1:PORT/PATH; fails unless 200.
+http_get() {
+	local resp
+	resp=$(timeout 60 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"
+		printf "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$2" >&3
+		cat <&3' http_get "$PORT" "$1") || fail "GET $1: no answer"
+	case "$(printf '%s\n' "$resp" | head -n 1)" in
+	*" 200 "*) ;;
+	*) printf '%s\n' "$resp"; fail "GET $1: not 200" ;;
+	esac
+	printf '%s\n' "$resp" | tr -d '\r' | sed '1,/^$/d'
+}
+
+# field NAME TEXT: the value of a "NAME=value" line.
+field() { printf '%s\n' "$2" | sed -n "s/^$1=//p"; }
+
+nginx_setup() {
+	sed -i 's/^worker_processes .*/worker_processes 1;/' /etc/nginx/nginx.conf
+	rm -f /etc/nginx/sites-enabled/default
+	sed "s/@PORT@/$PORT/" "$tests/nginx-site.conf.in" >/etc/nginx/conf.d/luajit-reclaim-test.conf
+	if timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' port "$PORT" 2>/dev/null; then
+		fail "port $PORT is already in use (set PKG_TEST_PORT)"
+	fi
+}
+
+nginx_restart() {
+	if [ -f /run/nginx.pid ]; then
+		nginx -s stop 2>/dev/null || true
+		for _ in $(seq 50); do [ -f /run/nginx.pid ] || break; sleep 0.2; done
+	fi
+	: >"$errlog"
+	nginx -t >/tmp/nginx-t.log 2>&1 || { cat /tmp/nginx-t.log; fail "nginx -t"; }
+	nginx || fail "nginx did not start"
+	for _ in $(seq 100); do
+		timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' port "$PORT" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	fail "nginx does not listen on 127.0.0.1:$PORT"
+}
+
+# check_page ours|debian: nginx serves /t on the expected runtime.
+check_page() {
+	local body
+	body=$(http_get /t)
+	printf '%s\n' "$body" | sed 's/^/    /'
+	case "$(field jit.version "$body")" in "LuaJIT 2.1."*) ;; *) fail "no jit.version" ;; esac
+	[ "$(field resty.core "$body")" = true ] || fail "resty.core is not loaded"
+	if [ "$1" = ours ]; then
+		[ "$(field reclaim.version "$body")" = "$RECLAIM_VERSION" ] || fail "reclaim.version is not $RECLAIM_VERSION"
+		[ "$(field reclaim.page_size "$body")" -gt 0 ] || fail "reclaim.page_size is not positive"
+		[ "$(field reclaim.resident "$body")" -gt 0 ] || fail "reclaim.resident is not positive"
+	else
+		[ "$(field reclaim "$body")" = absent ] || fail "the reclaim module is present on Debian's runtime"
+	fi
+	if grep -n '\[alert\]\|\[emerg\]' "$errlog"; then fail "nginx error.log has [alert]/[emerg] lines"; fi
+	ok "nginx + lua serves on $1 runtime, resty.core loaded, no [alert] in error.log"
+}
+
+check_cli() {
+	local v
+	v=$(luajit -v)
+	printf '%s\n' "$v" | sed 's/^/    /'
+	case "$(printf '%s\n' "$v" | head -n 1)" in "LuaJIT 2.1."*) ;; *) fail "luajit -v: no LuaJIT banner" ;; esac
+	if [ "$1" = ours ]; then
+		[ "$(printf '%s\n' "$v" | sed -n 2p)" = "luajit-reclaim $RECLAIM_VERSION" ] ||
+			fail "luajit -v: second line is not 'luajit-reclaim $RECLAIM_VERSION'"
+	else
+		! printf '%s\n' "$v" | grep -q reclaim || fail "luajit -v mentions reclaim on Debian's CLI"
+	fi
+	luajit -e 'local s = 0; for i = 1, 1e6 do s = s + i end; assert(s == 500000500000)' ||
+		fail "luajit cannot run a loop"
+	ok "luajit -v is $1"
+}
+
+check_nvim() {
+	local out want=$1
+	out=$(timeout 120 nvim --headless -u NONE -i NONE \
+		-c 'lua local ok, r = pcall(require, "reclaim"); io.stdout:write(jit.version, " reclaim=", ok and r.version or "absent", "\n")' \
+		-c 'qa!' 2>&1) || fail "nvim --headless failed: $out"
+	echo "    nvim: $out"
+	case "$out" in *"LuaJIT 2.1."*) ;; *) fail "nvim did not run Lua" ;; esac
+	case "$out" in *"reclaim=$want"*) ;; *) fail "nvim: want reclaim=$want" ;; esac
+	ok "nvim --headless runs Lua (reclaim=$want)"
+}
+
+check_burst() {
+	local body before peak after grown kept
+	http_get /rss >/dev/null
+	body=$(http_get /burst)
+	printf '%s\n' "$body" | sed 's/^/    /'
+	before=$(field before_kb "$body") peak=$(field peak_kb "$body") after=$(field after_kb "$body")
+	kept=$(field kept "$body")
+	[ "$kept" -gt 0 ] || fail "the burst kept nothing alive"
+	grown=$((peak - before))
+	[ "$grown" -gt 102400 ] || fail "the burst grew RSS by only ${grown} kB"
+	# Ours must give at least half of the burst back although one string in
+	# 1000 stays alive on (almost) every page; the stock allocator keeps it.
+	[ $((after - before)) -lt $((grown / 2)) ] ||
+		fail "RSS did not fall back: before $before kB, peak $peak kB, after $after kB"
+	body=$(http_get /rss)
+	ok "RSS fell back after the burst: before $before kB, peak $peak kB, after $after kB, next request $(field rss_kb "$body") kB"
+}
+
+install_our_repo() {
+	local deb
+	deb=$(ls "$repo/pool/$DISTRO/main/l/luajit-reclaim-archive-keyring/"*.deb)
+	apt_q install "$deb"
+	[ -f /usr/share/keyrings/luajit-reclaim-archive-keyring.gpg ] || fail "keyring not installed"
+	grep -q "^Signed-By: /usr/share/keyrings/luajit-reclaim-archive-keyring.gpg" \
+		/etc/apt/sources.list.d/luajit-reclaim.sources || fail ".sources has no Signed-By"
+	apt_q update
+	grep -q "^W:.*luajit-reclaim\|^E:" /tmp/apt.log && { cat /tmp/apt.log; fail "apt-get update warned about our repository"; }
+	apt-cache policy "$DEB_LIB" >/tmp/policy.txt
+	awk -v v="$OUR_VERSION" '($1 == v && $2 == 1001) || ($1 == "***" && $2 == v && $3 == 1001) { f = 1 }
+		END { exit !f }' /tmp/policy.txt ||
+		{ cat /tmp/policy.txt; fail "our $DEB_LIB is not pinned at 1001"; }
+	ok "our repository: signature verified by apt, $DEB_LIB $OUR_VERSION at priority 1001"
+}
+
+phase "setup"
+nginx_setup
+
+if [ "$MODE" = full ]; then
+	phase "Debian's packages"
+	expect_version "$DEB_LIB" "$DEBIAN_VERSION"
+	nginx_restart
+	check_page debian
+	check_cli debian
+fi
+
+phase "add our repository, apt-get upgrade"
+install_our_repo
+apt_q upgrade
+sed -n '/^The following packages will be upgraded:/,/^[0-9]* upgraded/p' /tmp/apt.log | sed 's/^/    /'
+for p in "$DEB_LIB" "$DEB_COMMON" "$DEB_CLI"; do expect_version "$p" "$OUR_VERSION"; done
+apt-get check >/dev/null 2>&1 || fail "apt-get check: broken dependencies"
+ok "apt-get upgrade moved $DEB_LIB, $DEB_COMMON and $DEB_CLI to ours"
+
+phase "our runtime"
+nginx_restart
+check_page ours
+check_cli ours
+if [ "$MODE" = full ]; then
+	check_burst
+	check_nvim "$RECLAIM_VERSION"
+	if grep -n '\[alert\]\|\[emerg\]' "$errlog"; then fail "nginx error.log has [alert]/[emerg] lines"; fi
+
+	phase "back to Debian's packages"
+	apt_q purge luajit-reclaim-archive-keyring
+	[ ! -e /etc/apt/sources.list.d/luajit-reclaim.sources ] || fail "purge left our .sources behind"
+	[ ! -e /etc/apt/preferences.d/luajit-reclaim.pref ] || fail "purge left our pin behind"
+	apt_q update
+	apt_q install --allow-downgrades "$DEB_CLI/$DISTRO" "$DEB_LIB/$DISTRO" "$DEB_COMMON/$DISTRO"
+	for p in "$DEB_LIB" "$DEB_COMMON" "$DEB_CLI"; do expect_version "$p" "$DEBIAN_VERSION"; done
+	nginx_restart
+	check_page debian
+	check_cli debian
+	check_nvim absent
+	body=$(http_get /burst)
+	echo "    for comparison, the same burst on Debian's runtime:" $body
+	ok "going back to Debian's packages works and nginx still serves"
+
+	if [ "$DISTRO" = bookworm ]; then
+		phase "bookworm system on the stock flavour"
+		apt_q install libluajit-5.1-2 luajit
+		[ -z "$(version_of libluajit2-5.1-2)" ] || fail "libluajit2-5.1-2 still installed"
+		stock=$(version_of libluajit-5.1-2)
+		install_our_repo
+		apt_q upgrade
+		[ "$(version_of libluajit-5.1-2)" = "$stock" ] || fail "apt-get upgrade changed the stock flavour"
+		[ -z "$(version_of libluajit2-5.1-2)" ] || fail "apt-get upgrade installed libluajit2-5.1-2"
+		ok "apt-get upgrade keeps a stock-flavour system on libluajit-5.1-2 $stock (documented)"
+		# The documented explicit switch (README): install our flavour by name.
+		apt_q install libluajit2-5.1-2 luajit2
+		expect_version libluajit2-5.1-2 "$OUR_VERSION"
+		expect_version luajit2 "$OUR_VERSION"
+		[ -z "$(version_of libluajit-5.1-2)" ] || fail "the stock libluajit-5.1-2 is still installed"
+		check_cli ours
+		check_nvim "$RECLAIM_VERSION"
+		ok "apt-get install libluajit2-5.1-2 luajit2 moves a stock-flavour system to ours"
+	fi
+fi
+phase "done"
+ok "all package checks passed"
