@@ -184,6 +184,8 @@ static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k)
   for (i = 0; i < k; i++) seg->unit_span[u + i] = (uint8_t)u;
   s = &seg->spans[u];
   s->base = (char *)seg + ((size_t)u << RCL_UNIT_SHIFT);
+  s->bits = s->inline_bits;
+  s->bits_bytes = 0;
   s->units = (uint8_t)k;
   s->next = s->prev = NULL;
   s->scan = 0;
@@ -197,9 +199,17 @@ static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k)
 /* Give the units of span s back to its segment (caller holds the lock). */
 static void rcl_units_release(rcl_heap *h, rcl_span *s)
 {
-  rcl_segment *seg = rcl_segment_of(s->base);
-  unsigned u = (unsigned)(((uintptr_t)s->base >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1));
+  char *start = rcl_span_start(s);
+  rcl_segment *seg = rcl_segment_of(start);
+  unsigned u = (unsigned)(((uintptr_t)start >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1));
   unsigned k = s->units, i;
+  if (s->bits_bytes) {
+    h->metadata -= s->bits_bytes;
+    RCL_VG_NOACCESS(start, s->bits_bytes);
+    s->base = start;
+    s->bits = s->inline_bits;
+    s->bits_bytes = 0;
+  }
   for (i = 0; i < k; i++) {
     seg->unit_span[u + i] = 0;
     seg->unit_freed_at[u + i] = h->clock;
@@ -215,19 +225,31 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
 
 /* -- Spans -------------------------------------------------------------------------------- */
 
+/* Make s (fresh units, base = span start) a span of class cls, all free. */
 static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
 {
   rcl_cache *c = &h->cache[cls];
-  uint32_t nb = c->nblocks, full = nb >> 6, w;
+  uint32_t nb = c->nblocks, full = nb >> 6, w, words = RCL_INLINE_WORDS;
+  char *start = s->base;
   s->block_size = c->size;
   s->magic = c->magic;
   s->nblocks = nb;
   s->cls = (uint8_t)cls;
-  for (w = 0; w < RCL_SPAN_WORDS; w++) {
+  if (c->bits_bytes) {
+    /* The bitmap takes the first bytes of the span: metadata, kept dirty. */
+    s->bits_bytes = c->bits_bytes;
+    s->bits = (uint64_t *)(void *)start;
+    s->base = start + c->bits_bytes;
+    words = c->bits_bytes / 8;
+    h->metadata += c->bits_bytes;
+    RCL_VG_DEFINED(start, c->bits_bytes);
+    rcl_unclean_block(h, s, start, c->bits_bytes);
+  }
+  for (w = 0; w < words; w++) {
     uint64_t v = 0;
     if (w < full) v = ~(uint64_t)0;
     else if (w == full && (nb & 63)) v = ((uint64_t)1 << (nb & 63)) - 1;
-    rcl_store(&s->free_bits[w], v);
+    rcl_store(&s->bits[w], v);
   }
   rcl_store(&s->nfree, nb);
 }
@@ -250,11 +272,11 @@ static void rcl_take_word(rcl_cache *c, rcl_span *s)
   uint64_t w = 0;
   for (tries = 0; tries <= nw; tries++, i++) {
     if (i >= nw) i = 0;
-    w = rcl_load(&s->free_bits[i]);
+    w = rcl_load(&s->bits[i]);
     if (w) break;
   }
   if (!w) rcl_internal_error("span free count without free bits");
-  rcl_store(&s->free_bits[i], (uint64_t)0);
+  rcl_store(&s->bits[i], (uint64_t)0);
   rcl_store(&s->nfree, rcl_load(&s->nfree) - rcl_popcount64(w));
   c->word = w;
   c->word_index = i;
@@ -279,7 +301,7 @@ static void rcl_cache_retire(rcl_heap *h, rcl_cache *c)
   uint32_t nf;
   if (!s) return;
   if (c->word) {
-    uint64_t *wp = &s->free_bits[c->word_index];
+    uint64_t *wp = &s->bits[c->word_index];
     rcl_store(wp, rcl_load(wp) | c->word);
     rcl_store(&s->nfree, rcl_load(&s->nfree) + rcl_popcount64(c->word));
   }
@@ -373,7 +395,7 @@ static void *rcl_alloc_medium(rcl_heap *h, size_t n)
   s->nblocks = 1;
   s->cls = RCL_CLASS_MEDIUM;
   s->state = RCL_SPAN_MEDIUM;
-  memset(s->free_bits, 0, sizeof(s->free_bits));   /* stale bits of an earlier span */
+  memset(s->inline_bits, 0, sizeof(s->inline_bits));   /* stale bits of an earlier span */
   rcl_store(&s->nfree, (uint32_t)0);
   rcl_unclean_block(h, s, s->base, s->block_size);
   rcl_unlock(h);
@@ -701,7 +723,7 @@ RCL_API rcl_heap *rcl_heap_create(const rcl_config *cfg, uint64_t seed)
   for (cls = 0; cls < RCL_NCLASSES; cls++) {
     rcl_cache *c = &h->cache[cls];
     c->size = (uint32_t)rcl_class_size(cls);
-    rcl_class_layout(cls, &c->units, &c->nblocks);
+    rcl_class_layout(cls, &c->units, &c->nblocks, &c->bits_bytes);
     c->magic = rcl_class_magic(c->size);
   }
   h->prng = seed ^ 0x6c75616a69742d72ull;
@@ -735,7 +757,7 @@ RCL_API void rcl_heap_destroy(rcl_heap *h)
         uint32_t b;
         if (seg->unit_span[u] != u || s->state == RCL_SPAN_NONE) continue;
         for (b = 0; b < s->nblocks; b++)
-          if (!((s->free_bits[b >> 6] >> (b & 63)) & 1)) RCL_VG_FREE(s->base + (size_t)b * s->block_size);
+          if (!((s->bits[b >> 6] >> (b & 63)) & 1)) RCL_VG_FREE(s->base + (size_t)b * s->block_size);
       }
     }
 #endif

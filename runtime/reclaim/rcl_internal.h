@@ -18,7 +18,13 @@
 **   block     what a caller gets. Free blocks are tracked out of band in the
 **             span's bitmap (bit set = free); nothing is ever stored inside a
 **             free block, so purging a free page (which then reads as zeros)
-**             cannot destroy allocator state.
+**             cannot destroy allocator state. The bitmap lives in the span
+**             descriptor (up to 512 blocks) or, for the tiny classes with more
+**             blocks, in the first bytes of the span itself, before block 0:
+**             that region is metadata, never a block, never purged. This
+**             keeps descriptors small (segment header: 3 pages at 4 KiB).
+**   span start    first byte of the span's first unit; block 0 starts
+**             bits_bytes later (0 unless the bitmap is in the span).
 **   large block  a block above RCL_LARGE_MIN bytes with its own mapping,
 **             page-rounded, recorded in the heap's large-block table.
 **   clean     an OS page that is not resident: purged, or never touched since
@@ -68,11 +74,13 @@
 #define RCL_VG_FREE(p)              VALGRIND_FREELIKE_BLOCK((p), 0)
 #define RCL_VG_RESIZE(p, o, n)      VALGRIND_RESIZEINPLACE_BLOCK((p), (o), (n), 0)
 #define RCL_VG_NOACCESS(p, n)       VALGRIND_MAKE_MEM_NOACCESS((p), (n))
+#define RCL_VG_DEFINED(p, n)        VALGRIND_MAKE_MEM_DEFINED((p), (n))
 #else
 #define RCL_VG_MALLOC(p, n, zeroed) ((void)0)
 #define RCL_VG_FREE(p)              ((void)0)
 #define RCL_VG_RESIZE(p, o, n)      ((void)0)
 #define RCL_VG_NOACCESS(p, n)       ((void)0)
+#define RCL_VG_DEFINED(p, n)        ((void)0)
 #endif
 
 #define RCL_LIKELY(x)   __builtin_expect(!!(x), 1)
@@ -91,12 +99,14 @@
 #define RCL_MAX_PAGE        65536
 #define RCL_SEGMENT_PAGES   (RCL_SEGMENT_SIZE / RCL_MIN_PAGE)   /* bitmap bits */
 
-#define RCL_NCLASSES        40         /* 16..128 step 16, then 4 per doubling */
+#define RCL_CLASS_SHIFT     3          /* log2 of the classes per doubling above 128 */
+#define RCL_NCLASSES        (8 + 8 * (1 << RCL_CLASS_SHIFT)) /* 16..128 step 16, then 8 doublings */
 #define RCL_SMALL_MAX       32768      /* largest size-class block */
 #define RCL_LARGE_MIN       ((size_t)1 << 20) /* blocks above this get their own mapping */
 #define RCL_SPAN_MAX_UNITS  16         /* a 1 MiB single-block span */
 #define RCL_SPAN_MAX_BLOCKS 4096
 #define RCL_SPAN_WORDS      (RCL_SPAN_MAX_BLOCKS / 64)
+#define RCL_INLINE_WORDS    8          /* bitmap words kept in the descriptor */
 #define RCL_CLASS_MEDIUM    255        /* span->cls of a single-block span */
 #define RCL_MAGIC_SHIFT     40         /* see rcl_class_magic() for exactness */
 
@@ -114,10 +124,11 @@ enum {
 };
 
 typedef struct rcl_span {
-  char *base;             /* address of block 0 = first unit of the span */
+  char *base;             /* address of block 0 (span start + bits_bytes) */
+  uint64_t *bits;         /* free bitmap: inline_bits or the span's start */
   uint64_t magic;         /* ceil(2^40 / block_size); 0 for single-block spans */
   uint32_t block_size;
-  uint32_t nfree;         /* set bits in free_bits (racy: relaxed) */
+  uint32_t nfree;         /* set bits in the bitmap (racy: relaxed) */
   uint32_t nblocks;
   uint8_t state;          /* RCL_SPAN_* */
   uint8_t cls;            /* size class or RCL_CLASS_MEDIUM */
@@ -125,10 +136,10 @@ typedef struct rcl_span {
   uint8_t scan;           /* next bitmap word the refill looks at */
   uint64_t freed_at;      /* heap clock of the last free (racy: relaxed) */
   uint32_t nclean;        /* clean OS pages inside the span */
-  uint32_t unused;
+  uint32_t bits_bytes;    /* bytes of bitmap at the span start (0 = inline) */
   struct rcl_span *next, *prev;   /* partial list links */
-  uint64_t free_bits[RCL_SPAN_WORDS]; /* bit i set = block i free (racy: relaxed) */
-} __attribute__((aligned(64))) rcl_span;
+  uint64_t inline_bits[RCL_INLINE_WORDS]; /* bit i set = block i free (racy: relaxed) */
+} rcl_span;
 
 typedef struct rcl_segment {
   uint8_t unit_span[RCL_SEGMENT_UNITS]; /* unit -> first unit of its span; 0 = none */
@@ -150,7 +161,7 @@ typedef struct rcl_cache {
   uint32_t word_index;    /* bitmap word the cached bits came from */
   uint32_t nblocks;       /* class layout: blocks per span */
   uint32_t units;         /* class layout: units per span */
-  uint32_t unused;
+  uint32_t bits_bytes;    /* class layout: bitmap bytes at the span start */
   uint64_t magic;         /* class layout: ceil(2^40 / size) */
 } rcl_cache;
 
@@ -214,6 +225,12 @@ static inline rcl_segment *rcl_segment_of(const void *p)
   return (rcl_segment *)((uintptr_t)p & ~(uintptr_t)(RCL_SEGMENT_SIZE - 1));
 }
 
+static inline char *rcl_span_start(const rcl_span *s) { return s->base - s->bits_bytes; }
+static inline char *rcl_span_end(const rcl_span *s)
+{
+  return rcl_span_start(s) + ((size_t)s->units << RCL_UNIT_SHIFT);
+}
+
 /* Size class of a request n <= RCL_SMALL_MAX: no table, no division. */
 static inline unsigned rcl_class_of(size_t n)
 {
@@ -222,7 +239,8 @@ static inline unsigned rcl_class_of(size_t n)
   if (n <= 128) return n ? (unsigned)((n - 1) >> 4) : 0;
   m = n - 1;
   b = 63u - (unsigned)__builtin_clzll(m);     /* 7..14 */
-  return 8 + (b - 7) * 4 + (unsigned)((m >> (b - 2)) & 3);
+  return 8 + ((b - 7) << RCL_CLASS_SHIFT) +
+         (unsigned)((m >> (b - RCL_CLASS_SHIFT)) & ((1u << RCL_CLASS_SHIFT) - 1));
 }
 
 static inline void rcl_lock(rcl_heap *h)   { if (h->locking) pthread_mutex_lock(&h->lock); }
@@ -230,7 +248,8 @@ static inline void rcl_unlock(rcl_heap *h) { if (h->locking) pthread_mutex_unloc
 
 /* -- rcl_class.c ------------------------------------------------------------- */
 RCL_INTERN size_t rcl_class_size(unsigned cls);
-RCL_INTERN void rcl_class_layout(unsigned cls, uint32_t *units, uint32_t *nblocks);
+RCL_INTERN void rcl_class_layout(unsigned cls, uint32_t *units, uint32_t *nblocks,
+                                 uint32_t *bits_bytes);
 RCL_INTERN uint64_t rcl_class_magic(uint32_t size);
 
 /* -- rcl_os.c ------------------------------------------------------------------ */
@@ -342,12 +361,14 @@ static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
   rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
   size_t off = (size_t)((char *)p - s->base);
   size_t idx = (size_t)(((uint64_t)off * s->magic) >> RCL_MAGIC_SHIFT);
-  uint64_t *wp = &s->free_bits[(idx >> 6) & (RCL_SPAN_WORDS - 1)];
-  uint64_t bit = (uint64_t)1 << (idx & 63);
-  uint64_t w = rcl_load(wp);
+  uint64_t *wp, w, bit = (uint64_t)1 << (idx & 63);
   uint32_t nf;
+  /* Checked before the bitmap is touched: a stale or foreign pointer lands
+  ** on a descriptor with nblocks == 0 (poison or released span). */
   if (RCL_UNLIKELY(idx >= s->nblocks || idx * s->block_size != off || n > s->block_size))
     rcl_bad_free(p, n, "not a live block of this size");
+  wp = &s->bits[idx >> 6];
+  w = rcl_load(wp);
   if (RCL_UNLIKELY(w & bit)) rcl_bad_free(p, n, "double free");
   rcl_store(wp, w | bit);
   nf = rcl_load(&s->nfree) + 1;

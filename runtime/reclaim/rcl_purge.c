@@ -115,19 +115,21 @@ static uint32_t rcl_bits_next(const uint64_t *bits, uint32_t i, uint32_t nb, int
 
 static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
 {
-  char *end = s->base + ((size_t)s->units << RCL_UNIT_SHIFT);
+  char *end = rcl_span_end(s);
   size_t size = s->block_size;
   uint32_t nb = s->nblocks, i, j;
   int last_free = 0;
   if (s->cls == RCL_CLASS_MEDIUM) {
-    if (rcl_load(&s->free_bits[0]) & 1) rcl_purger_add_bytes(pg, s->base, end);
+    if (rcl_load(&s->bits[0]) & 1) rcl_purger_add_bytes(pg, s->base, end);
     else rcl_purger_add_bytes(pg, s->base + size, end);
     return;
   }
   /* No run of free blocks (slack included) can cover an OS page: skip. */
   if (((size_t)rcl_load(&s->nfree) + 1) * size < pg->h->page_size) return;
-  for (i = rcl_bits_next(s->free_bits, 0, nb, 0); i < nb; i = rcl_bits_next(s->free_bits, j, nb, 0)) {
-    j = rcl_bits_next(s->free_bits, i, nb, 1);
+  /* Runs start at block 0 or later, after an in-span bitmap: rounding
+  ** inward keeps the bitmap's page out of every purge range. */
+  for (i = rcl_bits_next(s->bits, 0, nb, 0); i < nb; i = rcl_bits_next(s->bits, j, nb, 0)) {
+    j = rcl_bits_next(s->bits, i, nb, 1);
     last_free = j == nb;
     rcl_purger_add_bytes(pg, s->base + i * size, last_free ? end : s->base + (size_t)j * size);
   }

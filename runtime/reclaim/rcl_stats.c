@@ -19,8 +19,8 @@
 /* The span's free bitmap as the owner sees it: cached-word bits are free. */
 static void rcl_span_free_view(rcl_heap *h, rcl_span *s, uint64_t *bits)
 {
-  unsigned w;
-  for (w = 0; w < RCL_SPAN_WORDS; w++) bits[w] = rcl_load(&s->free_bits[w]);
+  unsigned w, nw = (s->nblocks + 63) >> 6;
+  for (w = 0; w < RCL_SPAN_WORDS; w++) bits[w] = w < nw ? rcl_load(&s->bits[w]) : 0;
   if (s->state == RCL_SPAN_CURRENT && s->cls < RCL_NCLASSES && h->cache[s->cls].span == s)
     bits[h->cache[s->cls].word_index] |= h->cache[s->cls].word;
 }
@@ -51,7 +51,7 @@ static void rcl_span_walk_live(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl_l
   uint64_t bits[RCL_SPAN_WORDS];
   uint32_t i = 0, nb = s->nblocks;
   if (s->cls == RCL_CLASS_MEDIUM) {
-    if (!(rcl_load(&s->free_bits[0]) & 1)) {
+    if (!(rcl_load(&s->bits[0]) & 1)) {
       lw->in_use += s->block_size;
       rcl_live_range(h, seg, s->base, s->base + s->block_size, lw);
     }
@@ -81,14 +81,17 @@ RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
   floor = h->large_bytes;
   for (seg = h->seg_first; seg; seg = seg->next) {
     rcl_live_walk lw;
-    size_t clean = rcl_clean_count(seg, 0, pages) << h->page_shift, hdr;
+    size_t clean = rcl_clean_count(seg, 0, pages) << h->page_shift, hdr, bitmaps = 0;
     unsigned u;
     memset(&lw, 0, sizeof(lw));
     for (u = 1; u < RCL_SEGMENT_UNITS; u++)
-      if (seg->unit_span[u] == u) rcl_span_walk_live(h, seg, &seg->spans[u], &lw);
+      if (seg->unit_span[u] == u) {
+        rcl_span_walk_live(h, seg, &seg->spans[u], &lw);
+        bitmaps += seg->spans[u].bits_bytes;
+      }
     hdr = rcl_align_up(sizeof(rcl_segment), h->page_size);
     free_clean += clean;
-    free_dirty += RCL_SEGMENT_SIZE - hdr - lw.in_use - clean;
+    free_dirty += RCL_SEGMENT_SIZE - hdr - bitmaps - lw.in_use - clean;
     in_use += lw.in_use;
     floor += lw.floor_pages << h->page_shift;
   }
@@ -130,18 +133,24 @@ static int rcl_fail(char *err, size_t errlen, const char *fmt, ...)
 static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, size_t errlen)
 {
   rcl_span *s = &seg->spans[u];
+  char *start = (char *)seg + ((size_t)u << RCL_UNIT_SHIFT);
   size_t first = ((size_t)u << RCL_UNIT_SHIFT) >> h->page_shift;
   size_t end = ((size_t)(u + s->units) << RCL_UNIT_SHIFT) >> h->page_shift;
   uint32_t nfree = 0, w, nw = (s->nblocks + 63) >> 6;
+  uint32_t words = s->bits_bytes ? s->bits_bytes / 8 : RCL_INLINE_WORDS;
   if (s->state == RCL_SPAN_NONE || s->units == 0 || u + s->units > RCL_SEGMENT_UNITS)
     return rcl_fail(err, errlen, "span at unit %u: bad state %d / units %d", u, s->state, s->units);
-  if (s->base != (char *)seg + ((size_t)u << RCL_UNIT_SHIFT))
+  if (rcl_span_start(s) != start)
     return rcl_fail(err, errlen, "span at unit %u: wrong base", u);
+  if (s->bits != (s->bits_bytes ? (uint64_t *)(void *)start : s->inline_bits) || nw > words)
+    return rcl_fail(err, errlen, "span at unit %u: bitmap placement", u);
+  if (s->bits_bytes && rcl_clean_count(seg, first, first + ((s->bits_bytes - 1) >> h->page_shift) + 1))
+    return rcl_fail(err, errlen, "span at unit %u: its bitmap is on a clean page", u);
   if (s->nclean != rcl_clean_count(seg, first, end))
     return rcl_fail(err, errlen, "span at unit %u: nclean %u != %zu", u, s->nclean,
                     rcl_clean_count(seg, first, end));
-  for (w = 0; w < RCL_SPAN_WORDS; w++) {
-    uint64_t v = s->free_bits[w], valid = w < nw ? ~(uint64_t)0 : 0;
+  for (w = 0; w < words; w++) {
+    uint64_t v = s->bits[w], valid = w < nw ? ~(uint64_t)0 : 0;
     if (w == nw - 1 && (s->nblocks & 63)) valid = ((uint64_t)1 << (s->nblocks & 63)) - 1;
     if (v & ~valid) return rcl_fail(err, errlen, "span at unit %u: free bit beyond nblocks", u);
     nfree += rcl_popcount64(v);
@@ -155,13 +164,14 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
     return 0;
   }
   if (s->cls >= RCL_NCLASSES || s->block_size != h->cache[s->cls].size ||
-      s->nblocks != h->cache[s->cls].nblocks || s->units != h->cache[s->cls].units)
+      s->nblocks != h->cache[s->cls].nblocks || s->units != h->cache[s->cls].units ||
+      s->bits_bytes != h->cache[s->cls].bits_bytes)
     return rcl_fail(err, errlen, "span at unit %u: layout does not match class %u", u, s->cls);
   switch (s->state) {
   case RCL_SPAN_CURRENT: {
     rcl_cache *c = &h->cache[s->cls];
     if (c->span != s) return rcl_fail(err, errlen, "span at unit %u: CURRENT but not cached", u);
-    if (c->word & s->free_bits[c->word_index])
+    if (c->word & s->bits[c->word_index])
       return rcl_fail(err, errlen, "span at unit %u: cached bits also in bitmap", u);
     break;
   }
@@ -179,7 +189,7 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
 }
 
 static int rcl_check_segment(rcl_heap *h, rcl_segment *seg, size_t *nspans, size_t *npartial,
-                             char *err, size_t errlen)
+                             size_t *bitmaps, char *err, size_t errlen)
 {
   size_t hdr_pages = rcl_align_up(sizeof(rcl_segment), h->page_size) >> h->page_shift;
   rcl_live_walk lw;
@@ -202,6 +212,7 @@ static int rcl_check_segment(rcl_heap *h, rcl_segment *seg, size_t *nspans, size
       if (seg->unit_span[u + i] != u || ((seg->free_units >> (u + i)) & 1))
         return rcl_fail(err, errlen, "segment %p unit %u: span map", (void *)seg, u + i);
     if (seg->spans[u].state == RCL_SPAN_PARTIAL) (*npartial)++;
+    *bitmaps += seg->spans[u].bits_bytes;
     rcl_span_walk_live(h, seg, &seg->spans[u], &lw);
     if (lw.error) return rcl_fail(err, errlen, "segment %p span at unit %u: %s", (void *)seg, u, lw.error);
     (*nspans)++;
@@ -214,6 +225,7 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
 {
   rcl_segment *seg, *prev = NULL;
   size_t nseg = 0, nfreeseg = 0, nspans = 0, npartial = 0, listed = 0, large = 0, nlarge = 0, i;
+  size_t bitmaps = 0;
   size_t hdr = rcl_align_up(sizeof(rcl_segment), h->page_size);
   unsigned cls;
   int r = 0;
@@ -225,7 +237,7 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
       r = rcl_fail(err, errlen, "segment %p above the address limit or misaligned", (void *)seg);
       goto out;
     }
-    if (rcl_check_segment(h, seg, &nspans, &npartial, err, errlen)) { r = -1; goto out; }
+    if (rcl_check_segment(h, seg, &nspans, &npartial, &bitmaps, err, errlen)) { r = -1; goto out; }
     nseg++;
     if (seg->free_units == RCL_ALL_UNITS) nfreeseg++;
     if (seg->free_units && h->seg_hint && seg < h->seg_hint) { r = rcl_fail(err, errlen, "segment hint too high"); goto out; }
@@ -266,7 +278,7 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
   {
     size_t table = h->large_cap * sizeof(rcl_large);
     if (h->mapped != h->self_size + table + nseg * RCL_SEGMENT_SIZE + large ||
-        h->metadata != h->self_size + table + nseg * hdr) {
+        h->metadata != h->self_size + table + nseg * hdr + bitmaps) {
       r = rcl_fail(err, errlen, "mapped %zu / metadata %zu do not match the heap", h->mapped, h->metadata);
       goto out;
     }

@@ -10,8 +10,10 @@
 #define SPAN_LARGE_MAX ((size_t)1 << 20)   /* blocks above get their own mapping */
 
 /* Reference class list computed independently of the library. */
-static size_t ref_classes[64];
+static size_t ref_classes[128];
 static int ref_nclasses;
+
+#define CLASSES_PER_DOUBLING 8   /* the documented design (rcl_class.c) */
 
 static void ref_build(void)
 {
@@ -20,7 +22,8 @@ static void ref_build(void)
   ref_nclasses = 0;
   for (i = 1; i <= 8; i++) ref_classes[ref_nclasses++] = (size_t)i * 16;
   for (base = 128; base < 32768; base *= 2)
-    for (i = 1; i <= 4; i++) ref_classes[ref_nclasses++] = base + (size_t)i * base / 4;
+    for (i = 1; i <= CLASSES_PER_DOUBLING; i++)
+      ref_classes[ref_nclasses++] = base + (size_t)i * base / CLASSES_PER_DOUBLING;
 }
 
 static size_t ref_usable(size_t n)
@@ -34,7 +37,7 @@ static void test_class_table(void)
 {
   size_t n;
   ref_build();
-  CU_ASSERT_EQUAL(ref_nclasses, 40);
+  CU_ASSERT_EQUAL(ref_nclasses, 8 + 8 * CLASSES_PER_DOUBLING);
   CU_ASSERT_EQUAL(ref_classes[ref_nclasses - 1], 32768);
   for (n = 0; n <= 32768; n++) {
     size_t u = rcl_usable_size(n), r = ref_usable(n ? n : 1);
@@ -63,8 +66,8 @@ typedef struct blk { void *p; size_t n; } blk;
 ** check alignment, in_use, kind counters and that no two blocks overlap. */
 static void test_boundaries(void)
 {
-  static size_t sizes[512];
-  static blk blocks[512];
+  static size_t sizes[1024];
+  static blk blocks[1024];
   size_t nsizes = 0, i, expect_in_use = 0, page = rcl_page_size();
   const size_t extra[] = { 32768, 65536, 65536 * 4, SPAN_LARGE_MAX, 2 * SPAN_LARGE_MAX, 3 * SPAN_LARGE_MAX + 7 };
   rcl_heap *h = rcl_heap_create(NULL, 1);
