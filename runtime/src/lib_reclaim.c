@@ -135,9 +135,9 @@ static void reclaim_pushopt(lua_State *L, const char *s)
 {
   char *end;
   double d;
-  if (!strcmp(s, "true") || !strcmp(s, "on")) {
+  if (!strcmp(s, "true")) {  /* Boolean options format as true/false. */
     lua_pushboolean(L, 1);
-  } else if (!strcmp(s, "false") || !strcmp(s, "off")) {
+  } else if (!strcmp(s, "false")) {
     lua_pushboolean(L, 0);
   } else {
     d = strtod(s, &end);
