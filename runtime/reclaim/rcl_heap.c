@@ -106,6 +106,7 @@ static rcl_segment *rcl_segment_new(rcl_heap *h)
   rcl_soft_limit_check(h, RCL_SEGMENT_SIZE);
   seg = (rcl_segment *)rcl_os_map(h, RCL_SEGMENT_SIZE, RCL_SEGMENT_SIZE);
   if (!seg) return NULL;
+  rcl_os_no_hugepages(seg, RCL_SEGMENT_SIZE);
   /* Fresh anonymous memory is zero: unit map empty, spans[] unused, and the
   ** poison spans[0] has nblocks == 0 so every free that reaches it fails. */
   seg->heap = h;

@@ -260,6 +260,7 @@ RCL_INTERN void *rcl_os_map(rcl_heap *h, size_t size, size_t align);
 RCL_INTERN void *rcl_os_map_plain(size_t size);  /* heap struct, tables: no hint rules */
 RCL_INTERN int rcl_os_unmap(rcl_heap *h, void *p, size_t size);
 RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size);
+RCL_INTERN void rcl_os_no_hugepages(void *p, size_t size);
 RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsize);
 RCL_INTERN void rcl_os_fault_from_env(void);
 

@@ -247,6 +247,23 @@ RCL_INTERN void *rcl_os_map(rcl_heap *h, size_t size, size_t align)
   return NULL;
 }
 
+/*
+** Keep transparent huge pages out of segments: with THP "always" a touched
+** byte could make 2 MiB resident, purging a 4 KiB page would split a huge
+** page, and khugepaged could collapse purged ranges back into huge pages,
+** re-inflating RSS. Best effort (kernels without THP say EINVAL); not a
+** purge, so neither counted nor subject to fault injection. Large blocks
+** are left alone: they are live as a whole and never purged inside.
+*/
+RCL_INTERN void rcl_os_no_hugepages(void *p, size_t size)
+{
+#ifdef MADV_NOHUGEPAGE
+  (void)madvise(p, size, MADV_NOHUGEPAGE);
+#else
+  (void)p; (void)size;
+#endif
+}
+
 /* Give the pages of [p, p+size) back; p and size are multiples of the page
 ** size. A failure is counted and the caller keeps the range dirty. */
 RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size)

@@ -251,6 +251,28 @@ static void test_fault_missing(void)
 }
 #endif
 
+/* Segments are marked MADV_NOHUGEPAGE ("nh" in smaps VmFlags) when the
+** kernel has transparent huge pages; the result is printed either way. */
+static void test_segments_no_thp(void)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 51);
+  char *p = (char *)rcl_malloc(h, 100), line[512];
+  FILE *f = fopen("/proc/self/smaps", "r");
+  int in_range = 0, nh = -1;
+  int thp = access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  while (fgets(line, sizeof(line), f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) in_range = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+    else if (in_range && strncmp(line, "VmFlags:", 8) == 0) nh = strstr(line, " nh") != NULL;
+  }
+  fclose(f);
+  printf("\n  segment VmFlags nh=%d (kernel THP support: %s)\n", nh, thp ? "yes" : "no");
+  CU_ASSERT(nh == 1 || (!thp && nh == 0));
+  rcl_free(h, p, 100);
+  rcl_heap_destroy(h);
+}
+
 /* More large blocks than the first table holds; free in mixed order. */
 static void test_large_table(void)
 {
@@ -284,7 +306,8 @@ int tu_register_os(void)
   if (!CU_add_test(s, "run-time page size", test_page_size) ||
       !CU_add_test(s, "unhinted high mappings are rejected (limit 2^40)", test_high_addresses_rejected) ||
       !CU_add_test(s, "every block below the limit (limit 2^40)", test_blocks_below_limit) ||
-      !CU_add_test(s, "large-block table growth", test_large_table))
+      !CU_add_test(s, "large-block table growth", test_large_table) ||
+      !CU_add_test(s, "segments opt out of transparent huge pages", test_segments_no_thp))
     return -1;
 #ifdef RCL_FAULT_INJECTION
   if (!CU_add_test(s, "fault: mmap", test_fault_mmap) ||
