@@ -5,14 +5,16 @@
 #   make check-matrix               the same as `make matrix` (the part `make check` runs)
 #   make kernels                    build (or find cached) the guest kernels and print times
 #   make matrix-granule             deliberate-bug check: a runtime purging with a fixed 4096-byte
-#                                   granule ($(GRANULE_BUILD)) must fail on 16k and 64k and
+#                                   granule (variant $(GRANULE_VARIANT), static arm64 built with
+#                                   -DRCL_TEST_FIXED_GRANULE=4096) must fail on 16k and 64k and
 #                                   pass on 4k
 # Variables: TARGETS, MATRIX_BUILD (build root, default $(BUILD) or build), MATRIX_ARGS (extra
-# ci/matrix.sh options, e.g. --builds release), GRANULE_BUILD.
+# ci/matrix.sh options, e.g. --builds release), GRANULE_VARIANT.
 #
 # Invariants: the variants a selected target runs are prerequisites of `matrix` when the top
 # Makefile defines them (so `make matrix` builds what it tests); kernels are built one at a
-# time (each uses -j2), before any guest runs.
+# time (each uses -j2), before any guest runs. The granule variant is a prerequisite of
+# matrix-granule when the top Makefile lists it in TEST_VARIANTS.
 
 CI_MATRIX_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 include $(CI_MATRIX_DIR)/targets.mk
@@ -20,7 +22,7 @@ include $(CI_MATRIX_DIR)/targets.mk
 TARGETS       ?= $(MATRIX_TARGETS)
 MATRIX_BUILD  ?= $(or $(BUILD),build)
 MATRIX_ARGS   ?=
-GRANULE_BUILD ?= $(MATRIX_BUILD)/granule4k
+GRANULE_VARIANT ?= arm64-static-granule4k
 GRANULE_TARGETS := arm64-4k arm64-16k arm64-64k
 
 ci_selected = $(filter $(MATRIX_TARGETS),$(subst $(comma), ,$(1)))
@@ -45,6 +47,7 @@ matrix: kernels $(MATRIX_VARIANT_DEPS)
 check-matrix: matrix
 
 matrix-granule: TARGETS := $(GRANULE_TARGETS)
-matrix-granule: kernels
-	@$(CI_MATRIX_DIR)/matrix.sh --build $(GRANULE_BUILD) --targets "$(GRANULE_TARGETS)" \
-	  --builds release --expect-fail arm64-16k,arm64-64k $(MATRIX_ARGS)
+matrix-granule: kernels $(filter $(GRANULE_VARIANT),$(TEST_VARIANTS))
+	@$(CI_MATRIX_DIR)/matrix.sh --build $(MATRIX_BUILD) --targets "$(GRANULE_TARGETS)" \
+	  --builds release --variant release=$(GRANULE_VARIANT) \
+	  --expect-fail arm64-16k,arm64-64k --out $(MATRIX_BUILD)/matrix-granule $(MATRIX_ARGS)

@@ -3,14 +3,18 @@
 # qemu-user, or in qemu-system guests booting our own kernels), two jobs at a time, and prints
 # ONE table: target x build x suite -> passed, failed, seconds.
 #
-# Usage: ci/matrix.sh [--build DIR] [--targets LIST] [--builds LIST] [--expect-fail LIST]
-#                     [--reference VARIANT_DIR] [--out DIR] [--jobs N]
+# Usage: ci/matrix.sh [--build DIR] [--targets LIST] [--builds LIST] [--variant BUILD=NAME]...
+#                     [--expect-fail LIST] [--reference VARIANT_DIR] [--out DIR] [--jobs N]
 #   --build DIR        build root holding the variants (default: build/ of the repository)
+#   --variant B=NAME   run variant NAME (a directory of the build root) as build B on every
+#                      selected target, instead of what ci/targets.mk says
 #   --targets LIST     comma/space list (default: every target of ci/targets.mk)
 #   --builds LIST      only these build names (release, assert, dynamic; default: all)
 #   --expect-fail LIST these targets must FAIL (at least one row not ok) and all others must
 #                      pass: the deliberate-bug check (e.g. a 4096-byte purge granule must
 #                      fail on 16k/64k). "16k" is short for "arm64-16k".
+#                      e.g. --targets 4k,16k,64k --builds release
+#                           --variant release=arm64-static-granule4k --expect-fail 16k,64k
 #   --reference DIR    variant whose -joff difftest output is the reference (default
 #                      <build root>/x86_64, falling back to build/x86_64 of the repository)
 #   --out DIR          artefacts (default build/matrix, or build/matrix-<name of --build>)
@@ -32,6 +36,7 @@ CI_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 usage() { sed -n '/^# Usage:/,/^# the listed/s/^# \{0,1\}//p' "$0" >&2; exit "${1:-2}"; }
 
 build_root="$CI_ROOT/build" targets_arg="" builds_arg="" expect_arg="" reference="" out="" jobs=2
+declare -A VARIANT_OVERRIDE
 while [ $# -gt 0 ]; do
   [ "$1" = --help ] && usage 0
   [ $# -ge 2 ] || usage
@@ -40,6 +45,9 @@ while [ $# -gt 0 ]; do
     --targets) targets_arg=$2 ;;
     --builds) builds_arg=$2 ;;
     --expect-fail) expect_arg=$2 ;;
+    --variant)
+      [[ $2 == ?*=?* ]] || usage
+      VARIANT_OVERRIDE[${2%%=*}]=${2#*=} ;;
     --reference) reference=$2 ;;
     --out) out=$2 ;;
     --jobs) jobs=$2 ;;
@@ -97,7 +105,7 @@ builds_of() {
   done
 }
 suites_of() { echo "${FACT[$1:suites_$2]}"; }
-variant_dir() { echo "$build_root/${FACT[$1:build_$2]}"; }
+variant_dir() { echo "$build_root/${VARIANT_OVERRIDE[$2]:-${FACT[$1:build_$2]}}"; }
 
 # ---- preparation: output dir, kernels, probes, initramfs, reference ------------------------
 runs="$out/runs"
