@@ -152,7 +152,18 @@ if [ $need_system = 1 ]; then
     else ci_log "WARNING: ${INITRAMFS_BUILD[$b]}/bin/luajit missing: guest build '$b' rows will be MISSING"; fi
   done
   [ ${#specs[@]} -gt 0 ] || ci_die "no guest build exists under $build_root"
-  "$CI_ROOT/ci/initramfs/mk-initramfs.sh" "$initramfs" "$probes" "${specs[@]}"
+  # jit.* modules for the guests: from the first guest variant that installed them (any build
+  # of the targets, also one left out by --builds: they are the same arm64 modules).
+  jit_share=""
+  for t in $targets; do
+    [ "${FACT[$t:kind]}" = system ] || continue
+    for b in ${FACT[$t:builds]}; do
+      v=$(variant_dir "$t" "$b")/share/luajit-2.1
+      [ -z "$jit_share" ] && [ -f "$v/jit/vmdef.lua" ] && jit_share=$v
+    done
+  done
+  [ -n "$jit_share" ] || ci_die "no guest variant under $build_root installed share/luajit-2.1 (jit.* modules)"
+  "$CI_ROOT/ci/initramfs/mk-initramfs.sh" "$initramfs" "$probes" "$jit_share" "${specs[@]}"
 fi
 
 # The reference outputs: x86_64 -joff (plus on/hotloop, unused) from the reference variant.

@@ -1,8 +1,10 @@
 #!/bin/bash
 # ci/initramfs/mk-initramfs.sh: assembles the initramfs every arm64 guest of the matrix boots.
 #
-# Usage: mk-initramfs.sh OUT.cpio PROBE_DIR BUILD=VARIANT_DIR...
+# Usage: mk-initramfs.sh OUT.cpio PROBE_DIR JIT_SHARE BUILD=VARIANT_DIR...
 #   PROBE_DIR holds the static arm64 probes (getconf, highmap; ci_build_arm64_probes).
+#   JIT_SHARE is an arm64 variant's share/luajit-2.1 (the jit.* modules), installed as
+#   /t/share/luajit-2.1 for builds that bring none (static variants may install only bin/).
 #   Each BUILD=VARIANT_DIR adds an installed luajit variant (bin/luajit, and when present
 #   share/luajit-2.1 and lib/libluajit-5.1.so.2) as /t/lj/BUILD; a dynamic one also brings the glibc pieces it needs
 #   from the cross sysroot (found with readelf, recursively) and its libluajit.
@@ -14,7 +16,7 @@
 #   /lib/ld-linux-aarch64.so.1, /lib/aarch64-linux-gnu/*   only when a dynamic build is present
 #   /t/                     the repository subset the suites need: ci/{lib.sh,suites.sh,checks,
 #                           difftest}, tests/{lua,reclaim}; /t/lj/<build>/ the luajits, each with
-#                           a file "static" holding 1 or 0
+#                           a file "static" holding 1 or 0; /t/share/luajit-2.1 = JIT_SHARE
 # Invariants: the archive is made from a fresh staging dir (nothing stale); binaries are copied,
 # never modified (stripping would change what is tested); no device nodes are needed (/init
 # mounts devtmpfs before opening the console), so no root privileges are needed either.
@@ -22,9 +24,10 @@ set -eu
 CI_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$CI_ROOT/ci/lib.sh"
 
-[ $# -ge 3 ] || ci_die "usage: mk-initramfs.sh OUT.cpio PROBE_DIR BUILD=VARIANT_DIR..."
-out=$1 probes=$2
-shift 2
+[ $# -ge 4 ] || ci_die "usage: mk-initramfs.sh OUT.cpio PROBE_DIR JIT_SHARE BUILD=VARIANT_DIR..."
+out=$1 probes=$2 jit_share=$3
+shift 3
+[ -f "$jit_share/jit/vmdef.lua" ] || ci_die "$jit_share holds no jit.* modules (jit/vmdef.lua)"
 ci_need cpio cpio
 ci_need dpkg-deb dpkg
 SYSROOT=/usr/aarch64-linux-gnu
@@ -33,7 +36,9 @@ SYSROOT=/usr/aarch64-linux-gnu
 
 stage="$out.stage"
 rm -rf "$stage"
-mkdir -p "$stage/bin" "$stage/lib/aarch64-linux-gnu" "$stage/t/ci" "$stage/t/tests" "$stage/t/lj"
+mkdir -p "$stage/bin" "$stage/lib/aarch64-linux-gnu" "$stage/t/ci" "$stage/t/tests" "$stage/t/lj" \
+  "$stage/t/share"
+cp -rL "$jit_share" "$stage/t/share/luajit-2.1"
 
 deb=$(ci_apt_download_arm64 busybox-static "$CI_CACHE/debs")
 dpkg-deb --fsys-tarfile "$deb" | tar -xO ./bin/busybox >"$stage/bin/busybox"
@@ -75,7 +80,7 @@ for spec in "$@"; do
   dest="$stage/t/lj/$build"
   mkdir -p "$dest/bin" "$dest/share" "$dest/lib"
   cp -L "$luajit" "$dest/bin/luajit"
-  # jit.* modules; static variants may install none (init then uses another build's).
+  # jit.* modules; static variants may install none (init then uses /t/share).
   [ -d "$variant/share/luajit-2.1" ] && cp -rL "$variant/share/luajit-2.1" "$dest/share/"
   if ci_is_static_elf "$luajit"; then
     echo 1 >"$dest/static"
