@@ -538,6 +538,7 @@ static void *rcl_alloc_large(rcl_heap *h, size_t n)
   if (rcl_large_reserve(h) == 0) {
     rcl_soft_limit_check(h, size);
     p = (char *)rcl_os_map(h, size, h->os_page_size);
+    if (!p && rcl_release_free_segments(h)) p = (char *)rcl_os_map(h, size, h->os_page_size);
     if (p) {
       rcl_large_put(h, (uintptr_t)p, size);
       h->mapped += size;
@@ -597,6 +598,7 @@ static void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t newn)
   if (news > olds) rcl_soft_limit_check(h, news - olds);
   e = rcl_large_find(h, (uintptr_t)p);   /* the soft-limit purge leaves the table alone */
   q = (char *)rcl_os_remap(h, p, olds, news);
+  if (!q && rcl_release_free_segments(h)) q = (char *)rcl_os_remap(h, p, olds, news);
   if (!q) { rcl_unlock(h); return NULL; }
   if (q != (char *)p) {
     rcl_large_remove(h, e);
@@ -654,7 +656,16 @@ static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, s
     return rcl_realloc_large(h, p, oldn, newn);
   }
   q = rcl_malloc(h, newn);
-  if (!q) return NULL;
+  if (!q) {
+    /* Shrinking must not fail: a span block stays where it is (frees accept
+    ** any size up to the block size). A large block shrinking below
+    ** RCL_LARGE_MIN cannot: its frees would look for a span. */
+    if (newn < oldn && oldn <= RCL_LARGE_MIN) {
+      RCL_VG_RESIZE(p, oldn, newn);
+      return p;
+    }
+    return NULL;
+  }
   memcpy(q, p, oldn < newn ? oldn : newn);
   rcl_free(h, p, oldn);
   return q;

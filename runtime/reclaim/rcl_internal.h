@@ -280,6 +280,7 @@ RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **seg, unsigned *unit,
                                 size_t budget, uint64_t cutoff);
 RCL_INTERN uint64_t rcl_decay_cutoff(rcl_heap *h, uint64_t now);
 RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h);
+RCL_INTERN size_t rcl_release_free_segments(rcl_heap *h);
 RCL_INTERN void rcl_soft_limit_check(rcl_heap *h, size_t request);
 
 /* -- rcl_bg.c ------------------------------------------------------------------ */

@@ -222,17 +222,24 @@ RCL_INTERN void *rcl_os_map(rcl_heap *h, size_t size, size_t align)
     p = rcl_sys_map(hint, size);
     if (!p) { h->mmap_failed++; return NULL; }
     if (((uintptr_t)p & (align - 1)) != 0) {
-      /* Over-map and trim to get the alignment. */
-      size_t over = size + align - h->page_size, head, tail;
+      /* Misaligned: first ask for the aligned address just below (free
+      ** when the kernel allocates top-down), so no extra address space is
+      ** needed near an address-space limit; else over-map and trim. */
+      uintptr_t below = rcl_align_down((uintptr_t)p, align);
+      size_t over = size + align - h->os_page_size, head, tail;
       rcl_os_unmap(h, p, size);
-      p = rcl_sys_map(hint, over);
-      if (!p) { h->mmap_failed++; return NULL; }
-      a = rcl_align_up((uintptr_t)p, align);
-      head = a - (uintptr_t)p;
-      tail = over - head - size;
-      if (head) rcl_os_unmap(h, p, head);
-      if (tail) rcl_os_unmap(h, (char *)a + size, tail);
-      p = (char *)a;
+      p = below ? rcl_sys_map(below, size) : NULL;
+      if (p && (uintptr_t)p != below) { rcl_os_unmap(h, p, size); p = NULL; }
+      if (!p) {
+        p = rcl_sys_map(hint, over);
+        if (!p) { h->mmap_failed++; return NULL; }
+        a = rcl_align_up((uintptr_t)p, align);
+        head = a - (uintptr_t)p;
+        tail = over - head - size;
+        if (head) rcl_os_unmap(h, p, head);
+        if (tail) rcl_os_unmap(h, (char *)a + size, tail);
+        p = (char *)a;
+      }
     }
     if ((uint64_t)(uintptr_t)p + size > limit) {
       rcl_os_unmap(h, p, size);

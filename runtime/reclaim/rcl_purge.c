@@ -245,6 +245,27 @@ RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h)
   return released;
 }
 
+/* A mapping failed (address space or memory exhausted): unmap every fully
+** free segment, the reserve included, whatever its age, so the caller can
+** retry. LuaJIT allocates during a full GC (the string table shrinks by
+** allocating a new one while swept segments are still mapped), so this is
+** what keeps an out-of-memory error recoverable. Returns segments unmapped. */
+RCL_INTERN size_t rcl_release_free_segments(rcl_heap *h)
+{
+  rcl_segment *seg = h->seg_first;
+  size_t n = 0;
+  while (seg) {
+    rcl_segment *next = seg->next;
+    if (seg->free_units == RCL_ALL_UNITS) {
+      size_t pages = RCL_SEGMENT_SIZE >> h->page_shift;
+      size_t dirty = (pages - rcl_clean_count(seg, 0, pages)) << h->page_shift;
+      if (rcl_segment_unmap(h, seg) == 0) { h->purged_total += dirty; n++; }
+    }
+    seg = next;
+  }
+  return n;
+}
+
 RCL_INTERN void rcl_soft_limit_check(rcl_heap *h, size_t request)
 {
   size_t limit = h->cfg.soft_limit, grow;

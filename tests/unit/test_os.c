@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -211,6 +212,49 @@ static void test_fault_mremap(void)
   rcl_heap_destroy(h);
 }
 
+/* When memory runs out: a shrinking realloc keeps the block in place; a
+** large mapping that fails is retried after unmapping free segments. */
+static void test_fault_recovery(void)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 52);
+  void *units[62], *p, *q, *big;
+  rcl_stats s0, s1;
+  int i;
+  p = rcl_malloc(h, 20000);                              /* a 20480-class span: unit 1 */
+  tu_fill(p, 20000, 3);
+  for (i = 0; i < 62; i++) units[i] = rcl_malloc(h, 60000);   /* the other 62 units */
+  rcl_stats_get(h, &s0);
+  CU_ASSERT_EQUAL(s0.segments, 1);
+  CU_ASSERT_EQUAL(rcl_test_fault(RCL_FAULT_MMAP, 1, 1000), 0);
+  q = rcl_realloc(h, p, 20000, 100);                     /* class 112 needs a segment */
+  CU_ASSERT_PTR_EQUAL(q, p);                             /* kept in place */
+  CU_ASSERT(tu_verify(q, 100, 3));
+  CU_ASSERT_PTR_NULL(rcl_realloc(h, q, 100, 200));        /* growth fails cleanly */
+  CU_ASSERT(tu_verify(q, 100, 3));
+  TU_CHECK_HEAP(h);
+  rcl_free(h, q, 100);                                   /* freed with the new size */
+  rcl_test_fault(RCL_FAULT_MMAP, 0, 0);
+  /* Several segments, then free everything: the free segments stay mapped
+  ** (decay, no purge call) until a mapping fails. */
+  for (i = 0; i < 62; i++) rcl_free(h, units[i], 60000);
+  for (i = 0; i < 62; i++) units[i] = rcl_malloc(h, 200000);  /* 4 units each: ~4 segments */
+  for (i = 0; i < 62; i++) rcl_free(h, units[i], 200000);
+  big = rcl_malloc(h, 3 * MIB);                          /* creates the large-block table */
+  rcl_free(h, big, 3 * MIB);
+  rcl_stats_get(h, &s0);
+  CU_ASSERT(s0.segments >= 3);
+  CU_ASSERT_EQUAL(rcl_test_fault(RCL_FAULT_MMAP, 1, 1), 0);   /* the next mapping fails once */
+  big = rcl_malloc(h, 3 * MIB);
+  CU_ASSERT_PTR_NOT_NULL(big);                            /* retried after unmapping */
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.mmap_failed, s0.mmap_failed + 1);
+  CU_ASSERT(s1.segments < s0.segments);                   /* free segments went */
+  TU_CHECK_HEAP(h);
+  rcl_free(h, big, 3 * MIB);
+  rcl_test_fault(RCL_FAULT_MMAP, 0, 0);
+  rcl_heap_destroy(h);
+}
+
 /* LUAJIT_RECLAIM_FAULT is read at heap creation. Call 1 maps the heap. */
 static void test_fault_env(void)
 {
@@ -250,6 +294,45 @@ static void test_fault_missing(void)
   CU_FAIL("built without -DRCL_FAULT_INJECTION: the fault tests cannot run");
 }
 #endif
+
+/* In a child under RLIMIT_AS: allocate until the address space is gone,
+** free everything, and a large allocation still succeeds (free segments
+** are unmapped to make room), as LuaJIT's OOM recovery needs. */
+static int child_address_space(void *arg)
+{
+  enum { N = 200000 };
+  static void *p[N];
+  struct rlimit rl;
+  rcl_heap *h = rcl_heap_create(NULL, 53);
+  rcl_stats st;
+  size_t i, n = 0;
+  void *big;
+  (void)arg;
+  memset(p, 0, sizeof(p));
+  rl.rlim_cur = rl.rlim_max = 256u << 20;
+  if (setrlimit(RLIMIT_AS, &rl) != 0) return 2;
+  for (n = 0; n < N; n++) {
+    p[n] = rcl_malloc(h, n % 2 ? 4000 : 1500);
+    if (!p[n]) break;
+  }
+  if (n == N) return 3;                                 /* never ran out */
+  rcl_stats_get(h, &st);
+  printf("\n  ran out after %zu blocks, %zu MB mapped, mmap_failed %llu\n", n, st.mapped >> 20,
+         (unsigned long long)st.mmap_failed);
+  if (st.mmap_failed == 0) return 4;
+  for (i = 0; i < n; i++) rcl_free(h, p[i], i % 2 ? 4000 : 1500);
+  big = rcl_malloc(h, 64u << 20);
+  if (!big) return 5;
+  memset(big, 1, 64u << 20);
+  rcl_free(h, big, 64u << 20);
+  return 0;
+}
+
+static void test_address_space_exhaustion(void)
+{
+  int st = tu_child(child_address_space, NULL, 60);
+  CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
 
 /* Segments are marked MADV_NOHUGEPAGE ("nh" in smaps VmFlags) when the
 ** kernel has transparent huge pages; the result is printed either way. */
@@ -307,13 +390,15 @@ int tu_register_os(void)
       !CU_add_test(s, "unhinted high mappings are rejected (limit 2^40)", test_high_addresses_rejected) ||
       !CU_add_test(s, "every block below the limit (limit 2^40)", test_blocks_below_limit) ||
       !CU_add_test(s, "large-block table growth", test_large_table) ||
-      !CU_add_test(s, "segments opt out of transparent huge pages", test_segments_no_thp))
+      !CU_add_test(s, "segments opt out of transparent huge pages", test_segments_no_thp) ||
+      !CU_add_test(s, "address space exhausted, then recovered (child)", test_address_space_exhaustion))
     return -1;
 #ifdef RCL_FAULT_INJECTION
   if (!CU_add_test(s, "fault: mmap", test_fault_mmap) ||
       !CU_add_test(s, "fault: madvise", test_fault_madvise) ||
       !CU_add_test(s, "fault: munmap", test_fault_munmap) ||
       !CU_add_test(s, "fault: mremap", test_fault_mremap) ||
+      !CU_add_test(s, "fault: shrink in place, retry after unmapping", test_fault_recovery) ||
       !CU_add_test(s, "fault: LUAJIT_RECLAIM_FAULT", test_fault_env) ||
       !CU_add_test(s, "fault: bad LUAJIT_RECLAIM_FAULT aborts", test_fault_env_bad))
     return -1;
