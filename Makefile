@@ -88,11 +88,13 @@ distclean: clean
 # Test and tool fragments (each owns its own targets; see `make help`).
 include tests/build/build.mk
 include tests/pagesim/pagesim.mk
--include tests/unit/unit.mk
--include tests/lua/lua.mk
--include tests/tools/pagesim/pagesim.mk
--include tests/bench/bench.mk
--include ci/matrix.mk
+include tests/valgrind/valgrind.mk
+include runtime/reclaim/reclaim.mk
+include tests/unit/unit.mk
+include tests/lua/lua.mk
+include tests/tools/pagesim/pagesim.mk
+include tests/bench/bench.mk
+include ci/matrix.mk
 
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
