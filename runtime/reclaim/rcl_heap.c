@@ -57,7 +57,7 @@ static rcl_span *rcl_span_merge(rcl_span *a, rcl_span *b)
 {
   rcl_span head, *t = &head;
   while (a && b) {
-    if (a->base < b->base) { t->next = a; a = a->next; }
+    if ((uintptr_t)a->base < (uintptr_t)b->base) { t->next = a; a = a->next; }
     else { t->next = b; b = b->next; }
     t = t->next;
   }
@@ -96,7 +96,7 @@ static size_t rcl_header_pages(rcl_heap *h)
 
 static void rcl_seg_hint_offer(rcl_heap *h, rcl_segment *seg)
 {
-  if (!h->seg_hint || seg < h->seg_hint) h->seg_hint = seg;
+  if (!h->seg_hint || (uintptr_t)seg < (uintptr_t)h->seg_hint) h->seg_hint = seg;
 }
 
 static rcl_segment *rcl_segment_new(rcl_heap *h)
@@ -115,7 +115,7 @@ static rcl_segment *rcl_segment_new(rcl_heap *h)
   hdr = rcl_header_pages(h);
   rcl_clean_set(seg, hdr, pages);     /* nothing but the header was touched */
   /* Link in address order. */
-  for (after = h->seg_last; after && after > seg; after = after->prev) {}
+  for (after = h->seg_last; after && (uintptr_t)after > (uintptr_t)seg; after = after->prev) {}
   seg->prev = after;
   seg->next = after ? after->next : h->seg_first;
   if (seg->next) seg->next->prev = seg; else h->seg_last = seg;
@@ -146,13 +146,6 @@ RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg)
   h->nsegments--;
   h->nfree_segments--;
   return 0;
-}
-
-/* The span owning OS page `page` of seg, or NULL for free units and unit 0. */
-RCL_INTERN rcl_span *rcl_span_of_page(rcl_segment *seg, size_t page, unsigned page_shift)
-{
-  unsigned head = seg->unit_span[(page << page_shift) >> RCL_UNIT_SHIFT];
-  return head ? &seg->spans[head] : NULL;
 }
 
 /* -- Units ------------------------------------------------------------------------------ */

@@ -103,7 +103,6 @@
 #define RCL_NCLASSES        (8 + 8 * (1 << RCL_CLASS_SHIFT)) /* 16..128 step 16, then 8 doublings */
 #define RCL_SMALL_MAX       32768      /* largest size-class block */
 #define RCL_LARGE_MIN       ((size_t)1 << 20) /* blocks above this get their own mapping */
-#define RCL_SPAN_MAX_UNITS  16         /* a 1 MiB single-block span */
 #define RCL_SPAN_MAX_BLOCKS 4096
 #define RCL_SPAN_WORDS      (RCL_SPAN_MAX_BLOCKS / 64)
 #define RCL_INLINE_WORDS    8          /* bitmap words kept in the descriptor */
@@ -176,8 +175,10 @@ struct rcl_heap {
   uint64_t clock;                      /* heap clock (ms) */
   int locking;                         /* slow paths take `lock` (background on) */
   unsigned page_shift;                 /* log2(page_size) */
-  size_t page_size;                    /* granule of every OS call and purge range */
-  size_t os_page_size;                 /* what the kernel says (reported in stats) */
+  size_t page_size;                    /* granule of purge ranges and clean-page bits: the
+                                          OS page, except in the deliberately broken
+                                          RCL_TEST_FIXED_GRANULE test build */
+  size_t os_page_size;                 /* the kernel's page: mapping sizes, stats */
   rcl_config cfg;
   pthread_mutex_t lock;
   rcl_span *partial_head[RCL_NCLASSES], *partial_tail[RCL_NCLASSES];
@@ -272,7 +273,6 @@ RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *w
 RCL_INTERN void rcl_flush_caches(rcl_heap *h);
 RCL_INTERN void rcl_sort_partials(rcl_heap *h);
 RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg);
-RCL_INTERN rcl_span *rcl_span_of_page(rcl_segment *seg, size_t page, unsigned page_shift);
 RCL_INTERN int rcl_large_check_slot(rcl_heap *h, size_t i);
 
 /* -- rcl_purge.c ------------------------------------------------------------------ */
@@ -354,8 +354,10 @@ static inline void *rcl_alloc_small(rcl_heap *h, unsigned cls)
 
 /*
 ** Free a block that lives in a span (n <= RCL_LARGE_MIN). The span is found
-** from the address alone; n is only checked against the block size. An
-** address outside a live span, an interior pointer or a double free aborts.
+** from the address alone; n is only checked against the block size (so a
+** block kept in place by a shrinking realloc may be freed with its new size).
+** An address outside a live span or an interior pointer aborts, and so does
+** a double free unless the block already sits in the owner's cached word.
 */
 static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
 {

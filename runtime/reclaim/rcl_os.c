@@ -321,7 +321,7 @@ RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsi
       return r;
     }
     h->high_rejected++;
-    q = rcl_os_map(h, newsize, h->page_size);
+    q = rcl_os_map(h, newsize, h->os_page_size);
     if (q) {
       memcpy(q, r, keep);
       rcl_os_unmap(h, r, newsize);
@@ -336,7 +336,7 @@ RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsi
     return NULL;
   }
   h->mremap_failed++;
-  q = rcl_os_map(h, newsize, h->page_size);
+  q = rcl_os_map(h, newsize, h->os_page_size);
   if (!q) return NULL;
   memcpy(q, p, keep);
   rcl_os_unmap(h, p, oldsize);

@@ -231,7 +231,7 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
   int r = 0;
   rcl_lock(h);
   for (seg = h->seg_first; seg; prev = seg, seg = seg->next) {
-    if (seg->prev != prev || (prev && prev >= seg)) { r = rcl_fail(err, errlen, "segment list order"); goto out; }
+    if (seg->prev != prev || (prev && (uintptr_t)prev >= (uintptr_t)seg)) { r = rcl_fail(err, errlen, "segment list order"); goto out; }
     if ((uint64_t)(uintptr_t)seg + RCL_SEGMENT_SIZE > rcl_os_addr_limit() ||
         ((uintptr_t)seg & (RCL_SEGMENT_SIZE - 1))) {
       r = rcl_fail(err, errlen, "segment %p above the address limit or misaligned", (void *)seg);
@@ -240,7 +240,7 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
     if (rcl_check_segment(h, seg, &nspans, &npartial, &bitmaps, err, errlen)) { r = -1; goto out; }
     nseg++;
     if (seg->free_units == RCL_ALL_UNITS) nfreeseg++;
-    if (seg->free_units && h->seg_hint && seg < h->seg_hint) { r = rcl_fail(err, errlen, "segment hint too high"); goto out; }
+    if (seg->free_units && h->seg_hint && (uintptr_t)seg < (uintptr_t)h->seg_hint) { r = rcl_fail(err, errlen, "segment hint too high"); goto out; }
   }
   if (prev != h->seg_last) { r = rcl_fail(err, errlen, "segment list tail"); goto out; }
   if (nseg != h->nsegments || nfreeseg != h->nfree_segments || nspans != h->nspans) {
