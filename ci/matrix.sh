@@ -114,9 +114,14 @@ mkdir -p "$runs"
 matrix_start=$(ci_now)
 ci_log "matrix: targets:$targets; build root $build_root; output $out"
 
-need_system=0
-for t in $targets; do [ "${FACT[$t:kind]}" = system ] && need_system=1; done
-for t in $targets; do [ "${FACT[$t:kind]}" = user ] && ci_need qemu-aarch64-static qemu-user-static; done
+need_system=0 need_user=0
+for t in $targets; do
+  case ${FACT[$t:kind]} in
+    system) need_system=1 ;;
+    user) need_user=1 ;;
+  esac
+done
+[ $need_user = 0 ] || ci_need qemu-aarch64-static qemu-user-static
 
 declare -A KERNEL
 if [ $need_system = 1 ]; then
@@ -129,7 +134,7 @@ if [ $need_system = 1 ]; then
 fi
 
 probes="$out/probe"
-if [ $need_system = 1 ] || [[ " $targets " == *" arm64-user "* ]]; then
+if [ $need_system = 1 ] || [ $need_user = 1 ]; then
   ci_build_arm64_probes "$probes"
 fi
 
@@ -180,11 +185,12 @@ fi
 q() { printf '%q' "$1"; }
 
 # lua_path_of TARGET BUILD: jit.* modules from the build's variant first, then from the
-# target's other builds (static variants may install no share/; the modules are the same).
+# target's other builds, also those left out by --builds (static variants may install no
+# share/; the modules are the same).
 lua_path_of() {
   local p other
   p="$(variant_dir "$1" "$2")/share/luajit-2.1/?.lua"
-  for other in $(builds_of "$1"); do
+  for other in ${FACT[$1:builds]}; do
     [ "$other" = "$2" ] || p="$p;$(variant_dir "$1" "$other")/share/luajit-2.1/?.lua"
   done
   echo "$p;;"

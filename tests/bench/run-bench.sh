@@ -7,7 +7,8 @@
 #        part drivers (see run-mem.sh and run-cpu.sh; BENCH_STOCK is required).
 # Invariants: every requested part runs even if an earlier one failed; the report is written
 # and printed either way; the exit status is 1 if any part failed (a crashed run, an output
-# mismatch, a missing tool), never because a performance target was missed.
+# mismatch, a missing tool), never because a performance target was missed. The header names
+# each binary with a content hash and warns when one changed while the benchmarks ran.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,16 +23,27 @@ mkdir -p "$BENCH_OUT"
 # shellcheck disable=SC2016
 describe_binary() {
     if [ -x "$1" ]; then
-        printf '`%s`: %s' "$1" "$("$1" -v 2>&1 | tr '\n' ' ' | sed 's/ *$//')"
+        printf '`%s` (sha256 %s, built %s): %s' "$1" "$(fingerprint "$1")" \
+            "$(date -u -r "$1" '+%Y-%m-%d %H:%M:%S UTC')" \
+            "$("$1" -v 2>&1 | tr '\n' ' ' | sed 's/ *$//')"
     else
         printf '`%s`: **missing**' "$1"
     fi
+}
+
+# Short content hash of a binary (symlinks followed), or "missing".
+fingerprint() {
+    if [ -e "$1" ]; then sha256sum <"$1" | cut -c1-12; else echo missing; fi
 }
 
 load_average() { cut -d' ' -f1-3 /proc/loadavg; }
 
 started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 load_before=$(load_average)
+stock_described=$(describe_binary "$BENCH_STOCK")
+ours_described=$(describe_binary "${BENCH_OURS:-<unset>}")
+stock_before=$(fingerprint "$BENCH_STOCK")
+ours_before=$(fingerprint "${BENCH_OURS:-<unset>}")
 
 failed=0
 for part in "$@"; do
@@ -52,8 +64,12 @@ report="$BENCH_OUT/report.md"
         "OS page size $(getconf PAGESIZE) bytes"
     echo "- load average (1/5/15 min): $load_before at start, $(load_average) at end" \
         "(other jobs share the machine: CPU ratios come from interleaved pairs; RSS does not depend on timing)"
-    echo "- stock: $(describe_binary "$BENCH_STOCK")"
-    echo "- ours: $(describe_binary "${BENCH_OURS:-<unset>}")"
+    echo "- stock: $stock_described"
+    echo "- ours: $ours_described"
+    if [ "$stock_before" != "$(fingerprint "$BENCH_STOCK")" ] ||
+        [ "$ours_before" != "$(fingerprint "${BENCH_OURS:-<unset>}")" ]; then
+        echo "- **WARNING: a binary was rebuilt while the benchmarks ran; figures mix two builds**"
+    fi
     if commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null); then
         dirty=$(git -C "$here" status --porcelain -- "$here" 2>/dev/null | head -n1)
         echo "- source: commit $commit${dirty:+ (tests/bench has uncommitted changes)}"
