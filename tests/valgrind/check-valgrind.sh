@@ -1,7 +1,8 @@
 #!/bin/bash
 # check-valgrind.sh: run tests/lua under valgrind memcheck with the
-# RCL_VALGRIND build, JIT on (every test runs interpreted before its traces compile). memcheck's --error-exitcode makes any
-# memory error a failed test run; the runner prints "N passed, N failed".
+# RCL_VALGRIND build, JIT on (each test also runs interpreted until its
+# traces compile). memcheck's --error-exitcode makes any memory error a failed
+# test run; the runner prints "N passed, N failed".
 #
 # Test files that start child interpreters themselves (the banner test) run
 # them under valgrind too, through LUAJIT_TEST_LUAJIT.
