@@ -9,6 +9,9 @@
 # LuaJIT embeds it: lj_alloc.c does `#define RCL_EMBED` + `#include "rcl_all.c"`
 # with -I$(RCL_DIR); link with -pthread (glibc >= 2.34 has it in libc).
 
+ifndef RCL_MK_INCLUDED
+RCL_MK_INCLUDED := 1
+
 RCL_DIR     ?= runtime/reclaim
 RCL_HEADERS := $(RCL_DIR)/rcl.h $(RCL_DIR)/rcl_internal.h
 RCL_SOURCES := $(RCL_DIR)/rcl_all.c $(RCL_DIR)/rcl_class.c $(RCL_DIR)/rcl_os.c \
@@ -30,3 +33,5 @@ check-reclaim-build: $(RCL_SOURCES) $(RCL_HEADERS) tests/unit/embed_smoke.c
 	$(AARCH64_CC) $(RCL_CFLAGS) -I$(RCL_DIR) -c tests/unit/embed_smoke.c -o $(RCL_OUT)/embed_smoke_aarch64.o
 	$(RCL_OUT)/embed_smoke
 	@echo "check-reclaim-build: ok (x86_64 + aarch64, standalone + embedded, -Werror)"
+
+endif

@@ -23,9 +23,7 @@
 #   microbench-unit  ns/op against glibc (and LuaJIT's lj_alloc when
 #                  LUAJIT_SRC points at an unpacked LuaJIT src/ directory)
 
-ifndef RCL_SOURCES
-include runtime/reclaim/reclaim.mk
-endif
+include runtime/reclaim/reclaim.mk    # guarded: including it twice is harmless
 
 UNIT_DIR     := tests/unit
 UNIT_OUT     := $(BUILD)/unit
