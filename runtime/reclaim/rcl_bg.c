@@ -18,13 +18,14 @@
 **
 ** fork(): prepare takes the global lock and every registered heap lock (so
 ** no pass is mid-segment), the parent releases them, the child releases them,
-** re-initialises the condition variables, clears busy/cursor state and marks
+** re-initialises the condition variables, clears busy/cursor/waiter state and marks
 ** the thread as not running. The child never waits on a thread it does not
 ** have; the thread is restarted lazily (rcl_bg_ensure_running, called at
 ** cycle end and purge) when a heap still wants it.
 */
 #include "rcl_internal.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -66,6 +67,7 @@ static void rcl_bg_child(void)
   for (h = rcl_bg_heaps; h; h = h->bg_next) {
     h->bg_busy = 0;
     h->bg_seg = NULL;
+    h->lock_wanted = 0;     /* its waiter, if any, was another thread: gone */
     pthread_mutex_unlock(&h->lock);
   }
   rcl_bg_init_conds();
@@ -79,7 +81,15 @@ static void rcl_bg_init(void)
   pthread_atfork(rcl_bg_prepare, rcl_bg_parent, rcl_bg_child);
 }
 
-/* One decay-aware pass over heap h, a segment at a time. */
+RCL_INTERN RCL_NOINLINE void rcl_lock_contended(rcl_heap *h)
+{
+  rcl_store(&h->lock_wanted, 1);
+  pthread_mutex_lock(&h->lock);
+  rcl_store(&h->lock_wanted, 0);
+}
+
+/* One decay-aware pass over heap h, a segment at a time; between segments
+** the owner gets the lock first if it asked for it. */
 static void rcl_bg_pass(rcl_heap *h)
 {
   uint64_t cutoff;
@@ -93,6 +103,7 @@ static void rcl_bg_pass(rcl_heap *h)
     pthread_mutex_lock(&h->lock);
     done = rcl_pass_advance(h, &h->bg_seg, &h->bg_unit, RCL_SEGMENT_SIZE, cutoff);
     pthread_mutex_unlock(&h->lock);
+    while (rcl_load(&h->lock_wanted)) sched_yield();
   } while (!done);
 }
 

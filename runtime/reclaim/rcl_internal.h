@@ -193,6 +193,7 @@ struct rcl_heap {
   uint64_t bg_due;                     /* clock of the next background pass */
   uint32_t bg_interval;                /* copy of background_interval_ms */
   int bg_busy;                         /* the thread is purging this heap */
+  int lock_wanted;                     /* the owner waits for `lock` (racy: relaxed) */
   int bg_registered;                   /* owner-side flag */
   rcl_segment *bg_seg;                 /* background pass cursor (under h->lock) */
   unsigned bg_unit;
@@ -244,7 +245,14 @@ static inline unsigned rcl_class_of(size_t n)
          (unsigned)((m >> (b - RCL_CLASS_SHIFT)) & ((1u << RCL_CLASS_SHIFT) - 1));
 }
 
-static inline void rcl_lock(rcl_heap *h)   { if (h->locking) pthread_mutex_lock(&h->lock); }
+/* The owner's lock: free unless the background thread serves the heap. If
+** the thread holds it, lock_wanted asks it to step aside between segments
+** (glibc mutexes are not fair: it would otherwise re-take the lock at once). */
+RCL_INTERN RCL_NOINLINE void rcl_lock_contended(rcl_heap *h);
+static inline void rcl_lock(rcl_heap *h)
+{
+  if (h->locking && pthread_mutex_trylock(&h->lock) != 0) rcl_lock_contended(h);
+}
 static inline void rcl_unlock(rcl_heap *h) { if (h->locking) pthread_mutex_unlock(&h->lock); }
 
 /* -- rcl_class.c ------------------------------------------------------------- */
