@@ -4,8 +4,13 @@
 ** ONE global thread serves every heap configured with background=1. Heaps
 ** are registered in a global list under the global lock. The thread sleeps
 ** until the earliest heap is due (background_interval_ms after its last
-** pass), then purges it with the decay rule, taking the heap lock one
-** segment at a time so the owner is never blocked for long.
+** pass), then purges it, taking the heap lock one segment at a time so the
+** owner is never blocked for long. A heap whose owner hit no allocator slow
+** path and ended no GC cycle since the previous pass is idle: decay exists to
+** spare memory that churns, and an idle heap churns nothing, so its pass
+** ignores decay and returns everything free. One such pass per idle period
+** is enough; further wakes skip the heap until it is active again. So an
+** idle heap is back at its floor within two intervals.
 **
 ** Lock order: global lock, then heap locks. The thread never holds both: it
 ** marks the heap busy (bg_busy) under the global lock, drops it, and takes
@@ -88,14 +93,23 @@ RCL_INTERN RCL_NOINLINE void rcl_lock_contended(rcl_heap *h)
   rcl_store(&h->lock_wanted, 0);
 }
 
-/* One decay-aware pass over heap h, a segment at a time; between segments
-** the owner gets the lock first if it asked for it. */
+/* One pass over heap h, a segment at a time; between segments the owner
+** gets the lock first if it asked for it. Decay applies unless h is idle. */
 static void rcl_bg_pass(rcl_heap *h)
 {
-  uint64_t cutoff;
+  uint64_t cutoff, seen = rcl_load(&h->activity);
   int done;
+  if (seen == h->bg_seen_activity) {   /* Idle since the previous pass. */
+    if (h->bg_idle_done) return;
+    h->bg_idle_done = 1;
+    cutoff = UINT64_MAX;
+  } else {
+    h->bg_seen_activity = seen;
+    h->bg_idle_done = 0;
+    cutoff = 0;
+  }
   pthread_mutex_lock(&h->lock);
-  cutoff = rcl_decay_cutoff(h, rcl_os_now_ms());
+  if (cutoff == 0) cutoff = rcl_decay_cutoff(h, rcl_os_now_ms());
   h->bg_seg = h->seg_first;
   h->bg_unit = 1;
   pthread_mutex_unlock(&h->lock);

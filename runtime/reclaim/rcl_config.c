@@ -37,7 +37,7 @@ typedef struct rcl_knob {
     "bytes: purge everything before mapping memory beyond this (0 = no limit)") \
   X("background", RCL_FIELD_BOOL, background, 0, "false", \
     "a background thread purges this heap every background_interval ms") \
-  X("background_interval", RCL_FIELD_MS, background_interval_ms, 1, "1000", \
+  X("background_interval", RCL_FIELD_MS, background_interval_ms, 1, "250", \
     "milliseconds between background purge passes") \
   X("step_budget", RCL_FIELD_BYTES, step_budget, 1, "1048576", \
     "bytes of heap examined per GC step by the cycle-end purge pass") \

@@ -319,7 +319,7 @@ static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls)
 {
   rcl_cache *c = &h->cache[cls];
   rcl_span *s;
-  rcl_lock(h);
+  rcl_lock_active(h);
   h->clock = rcl_os_now_ms();
   rcl_cache_retire(h, c);
   s = h->partial_head[cls];
@@ -352,7 +352,7 @@ RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls)
 RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree)
 {
   if (s->state == RCL_SPAN_CURRENT) return;
-  rcl_lock(h);
+  rcl_lock_active(h);
   if (nfree == s->nblocks) {
     if (s->state == RCL_SPAN_PARTIAL) rcl_partial_remove(h, s);
     rcl_units_release(h, s);
@@ -380,7 +380,7 @@ static void rcl_span_recount_clean(rcl_heap *h, rcl_span *s)
 static void *rcl_alloc_medium(rcl_heap *h, size_t n)
 {
   rcl_span *s;
-  rcl_lock(h);
+  rcl_lock_active(h);
   h->clock = rcl_os_now_ms();
   s = rcl_units_acquire(h, rcl_medium_units(n));
   if (!s) { rcl_unlock(h); return NULL; }
@@ -414,7 +414,7 @@ static void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn)
   unsigned u = (unsigned)(((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1));
   unsigned k = s->units, nk = rcl_medium_units(newn), i;
   uint32_t nb = (uint32_t)rcl_align_up(newn, 16);
-  rcl_lock(h);
+  rcl_lock_active(h);
   h->clock = rcl_os_now_ms();
   if (nk < k) {
     for (i = nk; i < k; i++) {
@@ -526,7 +526,7 @@ static void *rcl_alloc_large(rcl_heap *h, size_t n)
   char *p = NULL;
   if (n > ((size_t)1 << 62)) return NULL;
   size = rcl_align_up(n, h->os_page_size);
-  rcl_lock(h);
+  rcl_lock_active(h);
   h->clock = rcl_os_now_ms();
   if (rcl_large_reserve(h) == 0) {
     rcl_soft_limit_check(h, size);
@@ -558,7 +558,7 @@ static void rcl_free_large(rcl_heap *h, void *p, size_t n)
 {
   rcl_large *e;
   size_t size;
-  rcl_lock(h);
+  rcl_lock_active(h);
   e = rcl_large_lookup(h, p, n);
   size = e->size;
   rcl_large_remove(h, e);
@@ -579,7 +579,7 @@ static void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t newn)
   char *q;
   if (newn > ((size_t)1 << 62)) return NULL;
   news = rcl_align_up(newn, h->os_page_size);
-  rcl_lock(h);
+  rcl_lock_active(h);
   e = rcl_large_lookup(h, p, oldn);
   olds = e->size;
   if (olds == news) {

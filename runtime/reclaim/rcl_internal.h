@@ -173,6 +173,9 @@ typedef struct rcl_large {
 struct rcl_heap {
   rcl_cache cache[RCL_NCLASSES];       /* hot: first */
   uint64_t clock;                      /* heap clock (ms) */
+  uint64_t activity;                   /* bumped by the owner's allocator slow paths and
+                                          cycle ends; the background thread reads it
+                                          (relaxed) to tell an idle heap */
   int locking;                         /* slow paths take `lock` (background on) */
   unsigned page_shift;                 /* log2(page_size) */
   size_t page_size;                    /* granule of purge ranges and clean-page bits: the
@@ -196,6 +199,8 @@ struct rcl_heap {
   int lock_wanted;                     /* the owner waits for `lock` (racy: relaxed) */
   int bg_registered;                   /* owner-side flag */
   rcl_segment *bg_seg;                 /* background pass cursor (under h->lock) */
+  uint64_t bg_seen_activity;           /* `activity` at the previous background pass */
+  int bg_idle_done;                    /* an idle full pass ran since the last activity */
   unsigned bg_unit;
   /* Counters (under h->lock when locking). */
   size_t mapped, metadata, nsegments, nspans, nfree_segments;
@@ -254,6 +259,12 @@ static inline void rcl_lock(rcl_heap *h)
   if (h->locking && pthread_mutex_trylock(&h->lock) != 0) rcl_lock_contended(h);
 }
 static inline void rcl_unlock(rcl_heap *h) { if (h->locking) pthread_mutex_unlock(&h->lock); }
+/* rcl_lock for the owner's allocation slow paths: also marks the heap active. */
+static inline void rcl_lock_active(rcl_heap *h)
+{
+  rcl_store(&h->activity, h->activity + 1);
+  rcl_lock(h);
+}
 
 /* -- rcl_class.c ------------------------------------------------------------- */
 RCL_INTERN size_t rcl_class_size(unsigned cls);

@@ -280,7 +280,7 @@ RCL_INTERN void rcl_soft_limit_check(rcl_heap *h, size_t request)
 RCL_API void rcl_cycle_end(rcl_heap *h)
 {
   rcl_bg_ensure_running(h);
-  rcl_lock(h);
+  rcl_lock_active(h);
   h->clock = rcl_os_now_ms();
   rcl_flush_caches(h);
   rcl_sort_partials(h);

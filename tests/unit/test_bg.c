@@ -33,17 +33,19 @@ static rcl_heap *bg_heap(unsigned interval_ms, unsigned decay_ms, uint64_t seed)
   return rcl_heap_create(&c, seed);
 }
 
-/* An idle heap (no alloc, no cycle end, no purge call) gets purged. */
+/* An idle heap (no alloc, no cycle end, no purge call) gets purged. arg
+** points at the decay (ms): 50, or 60000 to show that an idle heap is purged
+** regardless of decay (it was idle for a whole interval). */
 static int child_idle_purge(void *arg)
 {
   enum { N = 100000 };
   static void *p[N];
-  rcl_heap *h = bg_heap(100, 50, 60);
+  unsigned decay = *(const unsigned *)arg;
+  rcl_heap *h = bg_heap(100, decay, 60);
   rcl_stats s0, s1;
   size_t rss_full, rss_idle;
   uint64_t t0, waited;
   int i;
-  (void)arg;
   if (!h || !rcl_test_background_running()) return 2;
   for (i = 0; i < N; i++) { p[i] = rcl_malloc(h, 500); memset(p[i], 1, 500); }
   for (i = 0; i < N; i++) if (i % 64) rcl_free(h, p[i], 500);
@@ -60,8 +62,9 @@ static int child_idle_purge(void *arg)
   } while (s1.resident > s1.floor + s1.metadata + MIB && waited < 500);
   rss_idle = tu_rss();
   printf("\n  idle heap: resident %zu -> %zu KB (floor %zu KB) after %llu ms = %.1f intervals "
-         "(interval 100 ms, decay 50 ms); RSS %zu -> %zu KB\n", s0.resident >> 10, s1.resident >> 10,
-         s1.floor >> 10, (unsigned long long)waited, (double)waited / 100.0, rss_full >> 10, rss_idle >> 10);
+         "(interval 100 ms, decay %u ms); RSS %zu -> %zu KB\n", s0.resident >> 10, s1.resident >> 10,
+         s1.floor >> 10, (unsigned long long)waited, (double)waited / 100.0, decay, rss_full >> 10,
+         rss_idle >> 10);
   if (s1.resident > s1.floor + s1.metadata + MIB) return 3;
   if (rss_idle + 20 * MIB > rss_full) return 4;
   for (i = 0; i < N; i += 64) if (((unsigned char *)p[i])[499] != 1) return 5;
@@ -71,7 +74,15 @@ static int child_idle_purge(void *arg)
 
 static void test_idle_heap_purged(void)
 {
-  int st = tu_child(child_idle_purge, NULL, 30);
+  unsigned decay = 50;
+  int st = tu_child(child_idle_purge, &decay, 30);
+  CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void test_idle_heap_ignores_decay(void)
+{
+  unsigned decay = 60000;
+  int st = tu_child(child_idle_purge, &decay, 30);
   CU_ASSERT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
@@ -196,6 +207,7 @@ int tu_register_bg(void)
   CU_pSuite s = CU_add_suite("background", NULL, NULL);
   if (!s) return -1;
   if (!CU_add_test(s, "idle heap purged within a few intervals (child)", test_idle_heap_purged) ||
+      !CU_add_test(s, "idle heap purged although decay is 60 s (child)", test_idle_heap_ignores_decay) ||
       !CU_add_test(s, "fork while the thread purges (20 children)", test_fork) ||
       !CU_add_test(s, "four owner threads, one background thread", test_many_heaps) ||
       !CU_add_test(s, "switch on/off under load, destroy while on", test_toggle))

@@ -14,7 +14,7 @@ static void test_defaults(void)
   CU_ASSERT_EQUAL(c.mode, RCL_MODE_DONTNEED);
   CU_ASSERT_EQUAL(c.soft_limit, 0);
   CU_ASSERT_EQUAL(c.background, 0);
-  CU_ASSERT_EQUAL(c.background_interval_ms, 1000);
+  CU_ASSERT_EQUAL(c.background_interval_ms, 250);
   CU_ASSERT_EQUAL(c.step_budget, 1u << 20);
   CU_ASSERT_EQUAL(c.full_gc_purge, 1);
 }
