@@ -33,7 +33,9 @@ ci_kernels_of = $(sort $(foreach t,$(call ci_selected,$(1)),\
 # Variant directories the selected targets run, as prerequisites if the top Makefile has them.
 ci_variants_of = $(sort $(foreach t,$(call ci_selected,$(1)),\
 	$(foreach b,$($(t).builds),$(filter-out -,$($(t).build.$(b))))))
-MATRIX_VARIANT_DEPS := $(filter $(call ci_variants_of,$(TARGETS)),\
+# x86_64 is always needed: its -joff difftest output is the reference every target must match.
+MATRIX_REFERENCE_VARIANT := x86_64
+MATRIX_VARIANT_DEPS := $(filter $(call ci_variants_of,$(TARGETS)) $(MATRIX_REFERENCE_VARIANT),\
 	$(RELEASE_VARIANTS) $(ASSERT_VARIANTS))
 
 .PHONY: matrix check-matrix kernels matrix-granule
@@ -47,7 +49,8 @@ matrix: kernels $(MATRIX_VARIANT_DEPS)
 check-matrix: matrix
 
 matrix-granule: TARGETS := $(GRANULE_TARGETS)
-matrix-granule: kernels $(filter $(GRANULE_VARIANT),$(TEST_VARIANTS))
+matrix-granule: kernels $(filter $(GRANULE_VARIANT),$(TEST_VARIANTS)) \
+	$(filter $(MATRIX_REFERENCE_VARIANT),$(RELEASE_VARIANTS))
 	@$(CI_MATRIX_DIR)/matrix.sh --build $(MATRIX_BUILD) --targets "$(GRANULE_TARGETS)" \
 	  --builds release --variant release=$(GRANULE_VARIANT) \
 	  --expect-fail arm64-16k,arm64-64k --out $(MATRIX_BUILD)/matrix-granule $(MATRIX_ARGS)
