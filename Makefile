@@ -63,6 +63,7 @@ $(eval $(call variant,arm64-static-granule4k,arm64,0,1,-DRCL_TEST_FIXED_GRANULE=
 RELEASE_VARIANTS := x86_64 arm64 arm64-static
 STOCK_VARIANTS   := stock-x86_64 stock-arm64
 ASSERT_VARIANTS  := x86_64-assert arm64-static-assert
+TEST_VARIANTS    := x86_64-granule4k arm64-static-granule4k x86_64-valgrind
 
 .PHONY: all stock assert deps clean distclean help check
 all: $(RELEASE_VARIANTS)
@@ -98,8 +99,9 @@ include ci/matrix.mk
 
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
-CHECK_PARTS ?= check-build check-unit check-stress check-lua check-lua-arm64 \
-	check-reclaim check-pagesim check-matrix
+CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress \
+	check-stress-pagesim check-lua check-reclaim check-valgrind check-pagesim \
+	check-matrix matrix-granule
 check: all stock assert
 	@tests/check.sh $(CHECK_PARTS)
 

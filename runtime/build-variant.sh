@@ -55,9 +55,11 @@ make -j"$JOBS" "$@" amalg >"$log" 2>&1 || fail "build failed"
 
 rm -rf "$out" "$out.stage"
 if [ "$STATIC" = 1 ]; then
-	# A fully static executable only: used inside bare initramfs images.
-	mkdir -p "$out/bin"
+	# A fully static executable (used inside bare initramfs images) and
+	# the jit.* modules.
+	mkdir -p "$out/bin" "$out/share/luajit-2.1/jit"
 	cp "$src/src/luajit" "$out/bin/luajit"
+	cp "$src/src/jit/"*.lua "$out/share/luajit-2.1/jit/"
 else
 	make "$@" install DESTDIR="$out.stage" >>"$log" 2>&1 || fail "install failed"
 	mv "$out.stage/usr" "$out"
