@@ -38,7 +38,7 @@ report_clean() {
 for p in 4096 16384 65536; do
 	log=$logdir/suite-$p.log
 	# The runner runs natively; every test process runs under pagesim.
-	if out=$(PAGESIM_LOG=$log $LJ tests/lua/runner.lua --mode on \
+	if out=$(PAGESIM_LOG=$log LUAJIT_TEST_PAGESIZE=$p $LJ tests/lua/runner.lua --mode on \
 		--luajit "$PAGESIM -p $p --strict -- $LJ" \
 		tests/lua/[!r]*.lua tests/reclaim/*.lua 2>&1); then
 		ok "lua+reclaim suites at $p ($(echo "$out" | tail -n 1))"
