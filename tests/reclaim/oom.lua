@@ -67,8 +67,20 @@ end
 
 if arg[1] == "child" then child() end
 
-local cmd = "ulimit -v " .. LIMIT_KB .. " && exec " .. t.interpreter() .. " " .. t.mode_flags()
-  .. " " .. t.shquote(arg[0]) .. " child"
+local emulator = mem.emulator()
+if emulator then
+  -- Under qemu-user, `ulimit -v` limits the emulator's own mappings (its code cache and guest
+  -- space), not the guest's heap: the emulator thrashes instead of the guest seeing ENOMEM. The
+  -- real arm64 kernels of the QEMU matrix and native x86_64 run this test for real.
+  t.skip("out-of-memory child: ulimit -v applies to the emulator " .. emulator)
+  t.ok(true, "skipped under an emulator, run on real kernels")
+  t.done()
+end
+
+-- A hung child must not hang the suite: `timeout` (coreutils or busybox) bounds it.
+local guard = os.execute("command -v timeout >/dev/null 2>&1") == 0 and "timeout 300 " or ""
+local cmd = "ulimit -v " .. LIMIT_KB .. " && exec " .. guard .. t.interpreter() .. " "
+  .. t.mode_flags() .. " " .. t.shquote(arg[0]) .. " child"
 local out, status = t.run("sh -c " .. t.shquote(cmd))
 for line in out:gmatch("[^\n]+") do t.note("child: " .. line) end
 t.eq(status, 0, "child exit status")
@@ -76,12 +88,7 @@ t.ok(out:find("not enough memory", 1, true), "child hit 'not enough memory'")
 local reached = tonumber(out:match("caught after (%d+) MB"))
 t.ok(reached and reached <= LIMIT_KB / 1024,
      "the heap stayed within the limit (" .. tostring(reached) .. " MB)")
-local emulator = mem.emulator()
-if emulator then   -- the limit also covers the emulator's own mappings (code cache, guest space)
-  t.skip("heap size at OOM: the address-space limit applies to the emulator " .. emulator)
-else
-  t.ok(reached and reached >= 100, "the OOM came from the limit, not from an early failure")
-end
+t.ok(reached and reached >= 100, "the OOM came from the limit, not from an early failure")
 local failed_maps = tonumber(out:match("mmap_failed%+mremap_failed=(%d+)"))
 t.ok(failed_maps and failed_maps > 0, "the allocator counted the refused mappings")
 t.ok(out:find("\nok reallocated") or out:find("^ok reallocated"), "child allocated again and said ok")
