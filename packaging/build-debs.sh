@@ -38,10 +38,8 @@ case " $arches " in *" amd64 "*) ;; *) die "PKG_ARCHES must include amd64 (it bu
 
 work=$PKG_TOP/build/packages/work/$distro
 root=$work/root
-if [ -z "${PKG_IN_NAMESPACE:-}" ]; then
-	mkdir -p "$work"
-	exec env PKG_IN_NAMESPACE=1 unshare --mount --propagation private "$0" "$@"
-fi
+mkdir -p "$work"
+private_mounts build-debs "$0" "$@"
 mount -t tmpfs -o size=${PKG_TMPFS_SIZE:-6g} tmpfs "$work"
 upstream=${DEB_VERSION%-*}
 tree_in_root=/build/$DEB_SOURCE-${upstream#*:}

@@ -10,7 +10,8 @@
 #
 # Parts, each timed:
 #  1. compare-debian.sh per distro: versions above Debian's, nm -D and symbols
-#     supersets, control fields, file lists (no chroot).
+#     supersets, control fields, file lists (no chroot); apt-signature.sh:
+#     apt takes the repository only with a valid signature.
 #  2. Test chroots (cached mmdebstrap tarballs; missing ones are created two at
 #     a time): tests/in-chroot.sh per distro and arch, "full" on amd64 and
 #     "minimal" on arm64 (qemu-user through binfmt_misc, registered here if
@@ -34,10 +35,8 @@ port=${PKG_TEST_PORT:-18089}
 need_tools mmdebstrap unshare chroot dpkg-deb nm apt-ftparchive gpg rpm dnf
 
 work=$PKG_TOP/build/packages/work/check
-if [ -z "${PKG_IN_NAMESPACE:-}" ]; then
-	mkdir -p "$work"
-	exec env PKG_IN_NAMESPACE=1 unshare --mount --propagation private "$0" "$@"
-fi
+mkdir -p "$work"
+private_mounts check-packages "$0" "$@"
 mount -t tmpfs -o size=${PKG_TMPFS_SIZE:-6g} tmpfs "$work"
 start=$(date +%s)
 summary=
@@ -67,6 +66,8 @@ ensure_arm64() {
 for distro in $distros; do
 	timed "$distro: compare with Debian" "$PKG_DIR/tests/compare-debian.sh" "$distro" "$PKG_OUT"
 done
+
+timed "apt: repository signatures" "$PKG_DIR/tests/apt-signature.sh" "$apt_repo" "$work/apt-signature"
 
 case " $arches " in *" arm64 "*) ensure_arm64 ;; esac
 

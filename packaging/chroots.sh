@@ -54,7 +54,11 @@ test)
 	# Keep the lists and only the LuaJIT .debs from the download cache.
 	keep='find "$1/var/cache/apt/archives" -name "*.deb" ! -name "*luajit*" -delete'
 	fetch="chroot \"\$1\" sh -c 'cd /var/cache/apt/archives && apt-get -q -o APT::Sandbox::User=root download $stock'"
+	# No docs, man pages or translations: fewer files for dpkg under qemu-user.
 	args=("${common[@]}" --variant=minbase --architectures="$arch" --include="$pkgs"
+		--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
+		--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*'
+		--dpkgopt='path-exclude=/usr/share/info/*'
 		--skip=cleanup/apt/lists --skip=cleanup/apt/cache --customize-hook="$keep")
 	[ -n "$stock" ] && args+=(--customize-hook="$fetch")
 	;;
@@ -70,6 +74,14 @@ if [ -f "$tarball" ]; then
 fi
 
 mkdir -p "$dir"
+# mmdebstrap's temporary root goes to a private tmpfs: no disk writes for the
+# tens of thousands of files dpkg unpacks (this matters most under qemu-user).
+private_mounts chroots "$0" "$@"
+tmp=$dir/tmp.$$
+mkdir -p "$tmp"
+trap 'umount "$tmp" 2>/dev/null; rmdir "$tmp"' EXIT
+mount -t tmpfs -o size=${PKG_TMPFS_SIZE:-6g} tmpfs "$tmp"
+export TMPDIR=$tmp
 log=$dir/$kind-$distro-$arch.log
 say "creating $kind chroot $distro/$arch (log: $log)"
 start=$(date +%s)

@@ -107,6 +107,17 @@ private_apt() {
  -o APT::Sandbox::User=root -o Debug::NoLocking=1"
 }
 
+# private_mounts NAME SCRIPT ARGS...: unless already done for NAME, re-run
+# SCRIPT in a private mount namespace, so the tmpfs and bind mounts it makes
+# are invisible to the system and vanish with it. Call as the script's first
+# action: private_mounts build-debs "$0" "$@".
+private_mounts() {
+	local var=PKG_NS_$(echo "$1" | tr 'a-z-' 'A-Z_')
+	shift
+	[ -n "${!var:-}" ] && return 0
+	exec env "$var=1" unshare --mount --propagation private "$@"
+}
+
 # fill_template FILE: print FILE with every @NAME@ replaced by the value of
 # the shell variable NAME; a placeholder without a value is an error.
 fill_template() {

@@ -40,7 +40,14 @@ PKG_RPM_INPUTS := $(RUNTIME_INPUTS) $(wildcard packaging/rpm/*) packaging/lib.sh
 $(PKG_OUT)/signing/env: packaging/signing-key.sh | $(BUILD)/.deps-ok
 	@packaging/signing-key.sh $(PKG_OUT)/signing >/dev/null
 
-$(PKG_OUT)/%/.stamp: $(PKG_DEB_INPUTS) $(BUILD)/.upstream-ok $(PKG_OUT)/signing/env
+# The build chroots of all distros are created (when not cached) side by side
+# first: mmdebstrap is mostly single-threaded, downloads and dpkg.
+$(PKG_OUT)/.build-chroots: packaging/chroots.sh packaging/lib.sh | $(BUILD)/.deps-ok
+	@for d in $(PKG_DISTROS); do PKG_CACHE='$(CACHE)' packaging/chroots.sh build $$d >/dev/null & done; \
+	 ok=1; for d in $(PKG_DISTROS); do wait -n || ok=0; done; [ $$ok = 1 ]
+	@mkdir -p $(@D) && touch $@
+
+$(PKG_OUT)/%/.stamp: $(PKG_DEB_INPUTS) $(BUILD)/.upstream-ok $(PKG_OUT)/signing/env $(PKG_OUT)/.build-chroots
 	@$(PKG_ENV) packaging/build-debs.sh $*
 	@touch $@
 
