@@ -32,6 +32,7 @@ export PKG_MAINTAINER=${PKG_MAINTAINER:-luajit-reclaim developers <packaging@lua
 export PKG_DATE=${PKG_DATE:-$(date -R)}
 arches=${PKG_ARCHES:-amd64 arm64}
 jobs=${JOBS:-2}
+# shellcheck source=distros/trixie.conf
 . "$PKG_DIR/distros/$distro.conf"
 need_tools unshare chroot tar dpkg-deb
 case " $arches " in *" amd64 "*) ;; *) die "PKG_ARCHES must include amd64 (it builds the arch-all package)" ;; esac
@@ -40,14 +41,14 @@ work=$PKG_TOP/build/packages/work/$distro
 root=$work/root
 mkdir -p "$work"
 private_mounts build-debs "$0" "$@"
-mount -t tmpfs -o size=${PKG_TMPFS_SIZE:-6g} tmpfs "$work"
+mount -t tmpfs -o size="${PKG_TMPFS_SIZE:-6g}" tmpfs "$work"
 upstream=${DEB_VERSION%-*}
 tree_in_root=/build/$DEB_SOURCE-${upstream#*:}
 tree=$root$tree_in_root
 start=$(date +%s)
 
-step "$distro: Debian's packages" eval 'ref=$("$PKG_DIR/debian-ref.sh" "$distro")'
-step "$distro: build chroot" eval 'chroot_tar=$("$PKG_DIR/chroots.sh" build "$distro")'
+ref=$(step "$distro: Debian's packages" "$PKG_DIR/debian-ref.sh" "$distro")
+chroot_tar=$(step "$distro: build chroot" "$PKG_DIR/chroots.sh" build "$distro")
 step "$distro: unpack chroot" chroot_unpack "$chroot_tar" "$root"
 
 prepare() {
@@ -100,7 +101,7 @@ collect() {
 	cp "$root"/build/*.changes "$root"/build/*.buildinfo "$root"/build/*.log "$out.new/logs/"
 	rm -rf "$out"
 	mv "$out.new" "$out"
-	ls "$out"/*.deb | sed "s|^$PKG_TOP/||" >&2
+	find "$out" -name '*.deb' | sort | sed "s|^$PKG_TOP/||" >&2
 }
 step "$distro: collect" collect
 say "$distro: all .debs built in $(( $(date +%s) - start ))s"

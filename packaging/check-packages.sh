@@ -37,14 +37,15 @@ need_tools mmdebstrap unshare chroot dpkg-deb nm apt-ftparchive gpg rpm dnf
 work=$PKG_TOP/build/packages/work/check
 mkdir -p "$work"
 private_mounts check-packages "$0" "$@"
-mount -t tmpfs -o size=${PKG_TMPFS_SIZE:-6g} tmpfs "$work"
+mount -t tmpfs -o size="${PKG_TMPFS_SIZE:-6g}" tmpfs "$work"
 start=$(date +%s)
 summary=
 trap 'printf "check-packages: time per part:\n%s" "$summary" >&2' EXIT
 
 # timed NAME CMD...: step plus a line in the final summary.
 timed() {
-	local t0=$(date +%s) rc=0
+	local t0 rc=0
+	t0=$(date +%s)
 	step "$@" || rc=$?
 	summary="$summary$(printf '  %-36s %4ss %s' "$1" $(( $(date +%s) - t0 )) "$([ $rc = 0 ] && echo ok || echo FAILED)")
 "
@@ -73,7 +74,7 @@ case " $arches " in *" arm64 "*) ensure_arm64 ;; esac
 
 # Test chroot tarballs: create the missing ones, two at a time.
 make_chroots() {
-	local pids= d a n=0 rc=0
+	local pids='' d a p n=0 rc=0
 	for a in $arches; do
 		for d in $distros; do
 			"$PKG_DIR/chroots.sh" test "$d" "$a" >"$work/chroot-$d-$a.path" &
@@ -95,6 +96,7 @@ run_chroot() {
 	local distro=$1 arch=$2 root=$work/root-$1-$2 mode=full ref debian_version
 	[ "$arch" = amd64 ] || mode=minimal
 	(
+		# shellcheck source=distros/trixie.conf
 		. "$PKG_DIR/distros/$distro.conf"
 		ref=$PKG_CACHE/debian-ref/$distro
 		debian_version=$(awk -v p="$DEB_LIB" -v a="$arch" '$1 == p && $2 == a { print $3 }' "$ref/versions.txt")

@@ -36,6 +36,7 @@ common=(--mode=root --format=tar --hook-dir=/usr/share/mmdebstrap/hooks/merged-u
 case "$kind" in
 build)
 	arch=amd64
+	# shellcheck disable=SC2054 # the comma is mmdebstrap's list separator
 	args=("${common[@]}" --variant=buildd --architectures=amd64,arm64
 		--include=debhelper,crossbuild-essential-arm64,libc6-dev:arm64,lintian)
 	;;
@@ -80,7 +81,7 @@ private_mounts chroots "$0" "$@"
 tmp=$dir/tmp.$$
 mkdir -p "$tmp"
 trap 'umount "$tmp" 2>/dev/null; rmdir "$tmp"' EXIT
-mount -t tmpfs -o size=${PKG_TMPFS_SIZE:-6g} tmpfs "$tmp"
+mount -t tmpfs -o size="${PKG_TMPFS_SIZE:-6g}" tmpfs "$tmp"
 export TMPDIR=$tmp
 log=$dir/$kind-$distro-$arch.log
 say "creating $kind chroot $distro/$arch (log: $log)"

@@ -19,7 +19,9 @@ tree=${2:?usage: debian-dir.sh DISTRO TREE}
 : "${RECLAIM_VERSION:?}" "${UPSTREAM_VERSION:?}" "${PKG_MAINTAINER:?}" "${PKG_DATE:?}"
 conf=$PKG_DIR/distros/$distro.conf
 [ -f "$conf" ] || die "no $conf"
+# shellcheck source=distros/trixie.conf
 . "$conf"
+# shellcheck disable=SC2034 # read by fill_template through @DISTRO@
 DISTRO=$distro
 src=$PKG_DIR/debian
 out=$tree/debian

@@ -19,6 +19,7 @@ distro=${1:?usage: debian-ref.sh DISTRO}
 conf=$PKG_DIR/distros/$distro.conf
 [ -f "$conf" ] || die "no $conf"
 UPSTREAM_VERSION=${UPSTREAM_VERSION:-} RECLAIM_VERSION=${RECLAIM_VERSION:-}
+# shellcheck source=distros/trixie.conf
 . "$conf"
 need_tools apt-get apt-cache dpkg-deb
 
@@ -33,9 +34,11 @@ fi
 
 mkdir -p "$ref/debs"
 specs="$DEB_CLI:amd64 $DEB_CLI:arm64 $DEB_LIB:amd64 $DEB_LIB:arm64 $DEB_DEV:amd64 $DEB_DEV:arm64 $DEB_COMMON:all"
+queries=()
+for spec in $specs; do queries+=("${spec%:all}"); done
 # One apt-cache call for all candidates ("pkg:arch:" header, then "Candidate:").
 # shellcheck disable=SC2086
-apt-cache $APT_OPTS policy $(echo "$specs" | sed 's/:all//') >"$ref/policy.txt" 2>&1 ||
+apt-cache $APT_OPTS policy "${queries[@]}" >"$ref/policy.txt" 2>&1 ||
 	{ cat "$ref/policy.txt" >&2; die "apt-cache policy failed"; }
 : >"$ref/versions.txt.part"
 for spec in $specs; do

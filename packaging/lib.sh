@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh: shell functions shared by the packaging scripts (sourced, not run).
 #
 # What lives here: step timing and logging, the Debian archive URI taken from
@@ -13,6 +14,7 @@
 # - A failing step stops the caller (scripts use `set -eu`); `die` names why.
 
 PKG_TOP=${PKG_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# shellcheck disable=SC2034 # used by the scripts that source this file
 PKG_DIR=$PKG_TOP/packaging
 PKG_CACHE=${PKG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/luajit-reclaim}
 
@@ -26,7 +28,11 @@ step() {
 	start=$(date +%s)
 	say "[$name] ..."
 	"$@" || rc=$?
-	say "[$name] $( [ $rc = 0 ] && echo done || echo "FAILED (exit $rc)" ) in $(( $(date +%s) - start ))s"
+	if [ $rc = 0 ]; then
+		say "[$name] done in $(( $(date +%s) - start ))s"
+	else
+		say "[$name] FAILED (exit $rc) in $(( $(date +%s) - start ))s"
+	fi
 	return $rc
 }
 
@@ -42,7 +48,7 @@ need_tools() {
 # .sources first, then the one-line sources.list). Empty for a missing
 # security archive; a missing main archive is an error.
 archive_uri() {
-	local f uri= want=${1:-main}
+	local f uri='' want=${1:-main}
 	for f in /etc/apt/sources.list.d/*.sources; do
 		[ -f "$f" ] || continue
 		uri=$(awk -v want="$want" '
@@ -100,6 +106,7 @@ private_apt() {
 	Signed-By: $keyring
 	EOF
 	: >"$dir/status"
+	# shellcheck disable=SC2034 # used by the callers
 	APT_OPTS="-o Dir::Etc::SourceParts=$dir/sources.list.d -o Dir::Etc::SourceList=/dev/null
  -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
  -o Dir::State::Lists=$dir/lists -o Dir::Cache=$dir/cache -o Dir::State::status=$dir/status
@@ -112,7 +119,8 @@ private_apt() {
 # are invisible to the system and vanish with it. Call as the script's first
 # action: private_mounts build-debs "$0" "$@".
 private_mounts() {
-	local var=PKG_NS_$(echo "$1" | tr 'a-z-' 'A-Z_')
+	local var
+	var=PKG_NS_$(echo "$1" | tr 'a-z-' 'A-Z_')
 	shift
 	[ -n "${!var:-}" ] && return 0
 	exec env "$var=1" unshare --mount --propagation private "$@"

@@ -19,6 +19,7 @@ ours=${1:?usage: symbols-check.sh OUR_SYMBOLS DEBIAN_REF_DIR DISTRO}
 ref=${2:?usage: symbols-check.sh OUR_SYMBOLS DEBIAN_REF_DIR DISTRO}
 distro=${3:?usage: symbols-check.sh OUR_SYMBOLS DEBIAN_REF_DIR DISTRO}
 UPSTREAM_VERSION=${UPSTREAM_VERSION:-} RECLAIM_VERSION=${RECLAIM_VERSION:-}
+# shellcheck source=distros/trixie.conf
 . "$PKG_DIR/distros/$distro.conf"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -17,10 +17,13 @@ distro=${1:?usage: keyring/source.sh DISTRO DEST}
 dest=${2:?usage: keyring/source.sh DISTRO DEST}
 : "${PKG_KEYRING:?}" "${PKG_APT_URI:?}" "${RECLAIM_VERSION:?}" "${PKG_MAINTAINER:?}" "${PKG_DATE:?}"
 UPSTREAM_VERSION=${UPSTREAM_VERSION:-}
+# shellcheck source=distros/trixie.conf
 . "$PKG_DIR/distros/$distro.conf"
 [ -s "$PKG_KEYRING" ] || die "no public key at $PKG_KEYRING"
 case "$distro" in bookworm) n=12 ;; trixie) n=13 ;; *) die "unknown distro '$distro'" ;; esac
+# shellcheck disable=SC2034 # read by fill_template through @DISTRO@ and @KEYRING_VERSION@
 DISTRO=$distro
+# shellcheck disable=SC2034
 KEYRING_VERSION=$RECLAIM_VERSION~deb${n}u1
 src=$PKG_DIR/keyring
 

@@ -21,7 +21,8 @@ fail() { echo "FAIL [apt]: $*" >&2; exit 1; }
 
 # update_from DIR SUITE: apt-get update with only DIR/SUITE as source.
 update_from() {
-	local d=$work/apt-$2-$(basename "$1")
+	local d
+	d=$work/apt-$2-$(basename "$1")
 	mkdir -p "$d/sources.list.d" "$d/lists/partial" "$d/cache/archives/partial"
 	cat >"$d/sources.list.d/luajit-reclaim.sources" <<-EOF
 	Types: deb
@@ -37,7 +38,8 @@ update_from() {
 		! grep -q '^[WE]:' "$d/update.log"
 }
 
-for suite in $(ls "$repo/dists"); do
+for dist in "$repo"/dists/*/; do
+	suite=$(basename "$dist")
 	update_from "$repo" "$suite" || { cat "$work"/apt-"$suite"-*/update.log; fail "$suite: apt-get update refused our repository"; }
 	cp -a "$repo" "$work/tampered"
 	sed -i 's/^Label: luajit-reclaim$/Label: tampered/' "$work/tampered/dists/$suite/InRelease"

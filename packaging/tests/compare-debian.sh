@@ -23,6 +23,7 @@ set -eu
 distro=${1:?usage: compare-debian.sh DISTRO PKG_OUT}
 out=${2:?usage: compare-debian.sh DISTRO PKG_OUT}/$distro
 : "${RECLAIM_VERSION:?}" "${UPSTREAM_VERSION:?}"
+# shellcheck source=distros/trixie.conf
 . "$PKG_DIR/distros/$distro.conf"
 need_tools dpkg-deb nm
 ref=$("$PKG_DIR/debian-ref.sh" "$distro")
