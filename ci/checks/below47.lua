@@ -6,7 +6,8 @@
 -- Allocates, and keeps alive at once, objects of every kind and size class the allocator has:
 -- tables, closures, coroutines, userdata (address from tostring(obj) = "<type>: 0x..."),
 -- strings from 1 byte to 8 MiB (address of the string data via ffi.cast("const char *", s))
--- and FFI arrays from 1 byte to 8 MiB (ffi.cast("uintptr_t", cdata)). One check per object
+-- and FFI arrays from 1 byte to 8 MiB (ffi.cast("uintptr_t", cdata)), and the FFI callback
+-- area. One check per object
 -- kind and size decade; ends with "N passed, N failed".
 -- Invariants: pure FFI (ffi.new/ffi.cast only, no ffi.C), so it runs on static builds; every
 -- check can fail; an address that cannot be read is a failure, not a skip.
@@ -115,6 +116,11 @@ end
 check_group("closures", closures)
 check_group("coroutines", threads)
 check_group("userdata", udata)
+
+-- The FFI callback trampoline area (its own mapping, runtime patch 0006).
+local cb = keep_alive(ffi.cast("int (*)(int)", function(x) return x + 1 end))
+check(cb(41) == 42, "callback works")
+check_group("FFI callback area", { cdata_address(cb) })
 
 print(string.format("below47: %d objects, highest address 0x%x", #keep, highest))
 print(string.format("%d passed, %d failed", passed, failed))
