@@ -33,6 +33,7 @@ distros=${PKG_CHECK_DISTROS:-bookworm trixie}
 arches=${PKG_CHECK_ARCHES:-amd64 arm64}
 port=${PKG_TEST_PORT:-18089}
 need_tools mmdebstrap unshare chroot dpkg-deb nm apt-ftparchive gpg rpm dnf
+need_root "the tests run in mmdebstrap chroots with private mounts"
 
 work=$PKG_TOP/build/packages/work/check
 mkdir -p "$work"

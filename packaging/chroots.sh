@@ -27,6 +27,7 @@ distro=${2:?usage: chroots.sh build DISTRO | test DISTRO ARCH}
 arch=${3:-amd64}
 stamp=${PKG_CHROOT_STAMP:-$(date +%Y%m)}
 need_tools mmdebstrap
+need_root "mmdebstrap runs in root mode"
 
 case "$distro" in bookworm|trixie) ;; *) die "unknown distro '$distro'" ;; esac
 

@@ -43,6 +43,11 @@ need_tools() {
 	[ -z "$missing" ] || die "missing tools:$missing (run \`make deps\` as root)"
 }
 
+# need_root WHY: fail unless running as root (mmdebstrap --mode=root, mounts).
+need_root() {
+	[ "$(id -u)" = 0 ] || die "must run as root: $*"
+}
+
 # archive_uri [security]: the URI of Debian's main archive (or, with
 # "security", of the security archive) in the machine's apt sources (deb822
 # .sources first, then the one-line sources.list). Empty for a missing
