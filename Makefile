@@ -27,7 +27,9 @@ export RECLAIM_VERSION
 DEPS := build-essential dpkg-dev patch xz-utils binutils \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
 	qemu-user-static libcunit1-dev valgrind \
-	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio libssl-dev
+	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio \
+	mmdebstrap apt-utils gnupg gpgv debian-archive-keyring rpm rpmlint createrepo-c dnf \
+	binfmt-support arch-test file
 
 TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
 
@@ -96,12 +98,13 @@ include tests/lua/lua.mk
 include tests/tools/pagesim/pagesim.mk
 include tests/bench/bench.mk
 include ci/matrix.mk
+include packaging/packaging.mk
 
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
 CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress \
 	check-stress-pagesim check-lua check-reclaim check-valgrind check-pagesim \
-	check-matrix matrix-granule
+	check-matrix matrix-granule check-packages
 check: all stock assert
 	@tests/check.sh $(CHECK_PARTS)
 
@@ -114,6 +117,7 @@ help:
 	@echo "make check-lua-arm64  tests/lua on arm64 under qemu-user"
 	@echo "make matrix [TARGETS=arm64-16k]  the QEMU matrix (ci/README.md)"
 	@echo "make kernels      build or find the cached guest kernels"
+	@echo "make debs apt-repo rpms yum-repo  packages and repositories (packaging/README.md)"
 	@echo "make bench        memory and CPU benchmarks, ours vs stock (figures, not tests)"
 	@echo "make soak         the long allocator stress run (10^9 operations)"
 	@echo "make deps         install the Debian packages the build and tests need"
