@@ -25,24 +25,9 @@ local function fields(line)
   return rec
 end
 
-local function median(values)
-  local v = {}
-  for i = 1, #values do v[i] = values[i] end
-  table.sort(v)
-  local n = #v
-  if n == 0 then return nil end
-  if n % 2 == 1 then return v[(n + 1) / 2] end
-  return (v[n / 2] + v[n / 2 + 1]) / 2
-end
-
-local function range(values)
-  local lo, hi
-  for _, x in ipairs(values) do
-    if not lo or x < lo then lo = x end
-    if not hi or x > hi then hi = x end
-  end
-  return lo, hi
-end
+package.path = (arg[0]:match("(.*/)") or "./") .. "?.lua;" .. package.path
+local stats = require("stats")
+local median, range = stats.median, stats.range
 
 -- runs[name][pair][build] = record; names in first-seen order.
 local runs, names = {}, {}

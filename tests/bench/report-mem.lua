@@ -86,15 +86,8 @@ end
 
 ---------------------------------------------------------------- statistics
 
-local function median(values)
-  local v = {}
-  for i = 1, #values do v[i] = values[i] end
-  table.sort(v)
-  local n = #v
-  if n == 0 then return nil end
-  if n % 2 == 1 then return v[(n + 1) / 2] end
-  return (v[n / 2] + v[n / 2 + 1]) / 2
-end
+package.path = (arg[0]:match("(.*/)") or "./") .. "?.lua;" .. package.path
+local median = require("stats").median
 
 -- Collects field of phase over the runs of one build/workload/variant (KiB values).
 local function samples(key, phase, field)
