@@ -212,6 +212,8 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
   if (seg->free_units == RCL_ALL_UNITS) h->nfree_segments++;
   s->state = RCL_SPAN_NONE;
   s->nblocks = 0;             /* a stale pointer into it now fails the free checks */
+  s->gblocks = 0;
+  s->ngroups = 0;
   s->block_size = 0;
   h->nspans--;
   rcl_seg_hint_offer(h, seg);
@@ -223,12 +225,17 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
 static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
 {
   rcl_cache *c = &h->cache[cls];
-  uint32_t nb = c->nblocks, full = nb >> 6, w, words = RCL_INLINE_WORDS;
+  uint32_t nb = c->nblocks, w, nw, words = RCL_INLINE_WORDS;
   char *start = s->base;
   s->block_size = c->size;
   s->magic = c->magic;
   s->nblocks = nb;
   s->cls = (uint8_t)cls;
+  s->gshift = c->gshift;
+  s->gbshift = c->gbshift;
+  s->ngroups = c->ngroups;
+  s->gblocks = c->gblocks;
+  nw = rcl_span_nwords(s);
   if (c->bits_bytes) {
     /* The bitmap takes the first bytes of the span: metadata, kept dirty. */
     s->bits_bytes = c->bits_bytes;
@@ -239,12 +246,7 @@ static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
     RCL_VG_DEFINED(start, c->bits_bytes);
     rcl_unclean_block(h, s, start, c->bits_bytes);
   }
-  for (w = 0; w < words; w++) {
-    uint64_t v = 0;
-    if (w < full) v = ~(uint64_t)0;
-    else if (w == full && (nb & 63)) v = ((uint64_t)1 << (nb & 63)) - 1;
-    rcl_store(&s->bits[w], v);
-  }
+  for (w = 0; w < words; w++) rcl_store(&s->bits[w], w < nw ? rcl_word_valid(s, w) : (uint64_t)0);
   rcl_store(&s->nfree, nb);
 }
 
@@ -262,7 +264,7 @@ RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const c
 /* Move the next non-empty bitmap word of the current span into the cache. */
 static void rcl_take_word(rcl_cache *c, rcl_span *s)
 {
-  unsigned nw = (s->nblocks + 63) >> 6, i = s->scan, tries;
+  unsigned nw = rcl_span_nwords(s), i = s->scan, tries;
   uint64_t w = 0;
   for (tries = 0; tries <= nw; tries++, i++) {
     if (i >= nw) i = 0;
@@ -274,7 +276,7 @@ static void rcl_take_word(rcl_cache *c, rcl_span *s)
   rcl_store(&s->nfree, rcl_load(&s->nfree) - rcl_popcount64(w));
   c->word = w;
   c->word_index = i;
-  c->base = s->base + (size_t)i * 64 * c->size;
+  c->base = rcl_word_base(s, i);
   c->clean = s->nclean != 0;
   s->scan = (uint8_t)(i + 1);
 }
@@ -389,6 +391,10 @@ static void *rcl_alloc_medium(rcl_heap *h, size_t n)
   s->nblocks = 1;
   s->cls = RCL_CLASS_MEDIUM;
   s->state = RCL_SPAN_MEDIUM;
+  s->gshift = 21;             /* one group: a medium block is at most 2^20 bytes */
+  s->gbshift = 6;
+  s->ngroups = 1;
+  s->gblocks = 1;
   memset(s->inline_bits, 0, sizeof(s->inline_bits));   /* stale bits of an earlier span */
   rcl_store(&s->nfree, (uint32_t)0);
   rcl_unclean_block(h, s, s->base, s->block_size);
@@ -424,8 +430,8 @@ static void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn)
     seg->free_units |= rcl_unit_mask(u + nk, k - nk);
     rcl_seg_hint_offer(h, seg);
   } else if (nk > k) {
-    uint64_t m = rcl_unit_mask(u + k, nk - k);
-    if (u + nk > RCL_SEGMENT_UNITS || (seg->free_units & m) != m) {
+    uint64_t m = u + nk <= RCL_SEGMENT_UNITS ? rcl_unit_mask(u + k, nk - k) : 0;
+    if (!m || (seg->free_units & m) != m) {
       rcl_unlock(h);
       return NULL;
     }
@@ -728,7 +734,7 @@ RCL_API rcl_heap *rcl_heap_create(const rcl_config *cfg, uint64_t seed)
   for (cls = 0; cls < RCL_NCLASSES; cls++) {
     rcl_cache *c = &h->cache[cls];
     c->size = (uint32_t)rcl_class_size(cls);
-    rcl_class_layout(cls, &c->units, &c->nblocks, &c->bits_bytes);
+    rcl_class_layout(cls, h->page_size, c);
     c->magic = rcl_class_magic(c->size);
   }
   h->prng = seed ^ 0x6c75616a69742d72ull;
@@ -759,10 +765,13 @@ RCL_API void rcl_heap_destroy(rcl_heap *h)
       unsigned u;
       for (u = 1; u < RCL_SEGMENT_UNITS; u++) {
         rcl_span *s = &seg->spans[u];
-        uint32_t b;
+        uint32_t w, nw;
         if (seg->unit_span[u] != u || s->state == RCL_SPAN_NONE) continue;
-        for (b = 0; b < s->nblocks; b++)
-          if (!((s->bits[b >> 6] >> (b & 63)) & 1)) RCL_VG_FREE(s->base + (size_t)b * s->block_size);
+        for (w = 0, nw = rcl_span_nwords(s); w < nw; w++) {
+          uint64_t live = rcl_word_valid(s, w) & ~s->bits[w];
+          for (; live; live &= live - 1)
+            RCL_VG_FREE(rcl_word_base(s, w) + (size_t)rcl_ctz64(live) * s->block_size);
+        }
       }
     }
 #endif

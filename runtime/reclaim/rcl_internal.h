@@ -25,6 +25,13 @@
 **             keeps descriptors small (segment header: 3 pages at 4 KiB).
 **   span start    first byte of the span's first unit; block 0 starts
 **             bits_bytes later (0 unless the bitmap is in the span).
+**   group     a span is ngroups groups of 2^gshift bytes; blocks never cross
+**             a group's end. Block `slot` of group g is at base + (g << gshift)
+**             + slot * size and is bit (g << gbshift) | slot of the bitmap; a
+**             bitmap word never spans two groups, so the hot path stays
+**             base + ctz * size. "Page-fit" classes use one OS page per group
+**             (a block then pins one page, never two); the others use one
+**             group per span (the classic dense layout).
 **   large block  a block above RCL_LARGE_MIN bytes with its own mapping,
 **             page-rounded, recorded in the heap's large-block table.
 **   clean     an OS page that is not resident: purged, or never touched since
@@ -105,8 +112,9 @@
 #define RCL_LARGE_MIN       ((size_t)1 << 20) /* blocks above this get their own mapping */
 #define RCL_SPAN_MAX_BLOCKS 4096
 #define RCL_SPAN_WORDS      (RCL_SPAN_MAX_BLOCKS / 64)
-#define RCL_INLINE_WORDS    8          /* bitmap words kept in the descriptor */
+#define RCL_INLINE_WORDS    16         /* bitmap words kept in the descriptor */
 #define RCL_CLASS_MEDIUM    255        /* span->cls of a single-block span */
+#define RCL_PAGEFIT_WASTE   16         /* page-fit: page tails waste <= unit/16 */
 #define RCL_MAGIC_SHIFT     40         /* see rcl_class_magic() for exactness */
 
 #define RCL_ADDR_LIMIT_DEFAULT ((uint64_t)1 << 47)
@@ -133,6 +141,10 @@ typedef struct rcl_span {
   uint8_t cls;            /* size class or RCL_CLASS_MEDIUM */
   uint8_t units;
   uint8_t scan;           /* next bitmap word the refill looks at */
+  uint8_t gshift;         /* log2 of the group size */
+  uint8_t gbshift;        /* log2 of the bitmap bits reserved per group (>= 6) */
+  uint8_t ngroups;        /* 0 for a released span */
+  uint16_t gblocks;       /* blocks per group; 0 for a released span */
   uint64_t freed_at;      /* heap clock of the last free (racy: relaxed) */
   uint32_t nclean;        /* clean OS pages inside the span */
   uint32_t bits_bytes;    /* bytes of bitmap at the span start (0 = inline) */
@@ -162,6 +174,8 @@ typedef struct rcl_cache {
   uint32_t units;         /* class layout: units per span */
   uint32_t bits_bytes;    /* class layout: bitmap bytes at the span start */
   uint64_t magic;         /* class layout: ceil(2^40 / size) */
+  uint8_t gshift, gbshift, ngroups;  /* class layout: groups (see glossary) */
+  uint16_t gblocks;
 } rcl_cache;
 
 /* Large-block table entry (open addressing, key = block address). */
@@ -238,6 +252,31 @@ static inline char *rcl_span_end(const rcl_span *s)
   return rcl_span_start(s) + ((size_t)s->units << RCL_UNIT_SHIFT);
 }
 
+/* Groups: bitmap words per group (a power of two when ngroups > 1), words
+** in all, the mask of word w's bits that name blocks, and the address of
+** the block named by bit 0 of word w. */
+static inline uint32_t rcl_span_wpg(const rcl_span *s) { return ((uint32_t)s->gblocks + 63) >> 6; }
+static inline uint32_t rcl_span_nwords(const rcl_span *s)
+{
+  return s->ngroups <= 1 ? rcl_span_wpg(s) : (uint32_t)s->ngroups << (s->gbshift - 6);
+}
+static inline char *rcl_group_base(const rcl_span *s, uint32_t g)
+{
+  return s->base + ((size_t)g << s->gshift);
+}
+static inline uint64_t rcl_word_valid(const rcl_span *s, uint32_t w)
+{
+  uint32_t lo = (w & ((1u << (s->gbshift - 6)) - 1)) * 64, n;
+  if (lo >= s->gblocks) return 0;
+  n = s->gblocks - lo;
+  return n >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1);
+}
+static inline char *rcl_word_base(const rcl_span *s, uint32_t w)
+{
+  uint32_t wig = w & ((1u << (s->gbshift - 6)) - 1);
+  return rcl_group_base(s, w >> (s->gbshift - 6)) + (size_t)wig * 64 * s->block_size;
+}
+
 /* Size class of a request n <= RCL_SMALL_MAX: no table, no division. */
 static inline unsigned rcl_class_of(size_t n)
 {
@@ -268,8 +307,7 @@ static inline void rcl_lock_active(rcl_heap *h)
 
 /* -- rcl_class.c ------------------------------------------------------------- */
 RCL_INTERN size_t rcl_class_size(unsigned cls);
-RCL_INTERN void rcl_class_layout(unsigned cls, uint32_t *units, uint32_t *nblocks,
-                                 uint32_t *bits_bytes);
+RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c);
 RCL_INTERN uint64_t rcl_class_magic(uint32_t size);
 
 /* -- rcl_os.c ------------------------------------------------------------------ */
@@ -383,12 +421,15 @@ static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
   rcl_segment *seg = rcl_segment_of(p);
   rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
   size_t off = (size_t)((char *)p - s->base);
-  size_t idx = (size_t)(((uint64_t)off * s->magic) >> RCL_MAGIC_SHIFT);
+  size_t g = off >> s->gshift, r = off & (((size_t)1 << s->gshift) - 1);
+  size_t slot = (size_t)(((uint64_t)r * s->magic) >> RCL_MAGIC_SHIFT);
+  size_t idx = (g << s->gbshift) | slot;
   uint64_t *wp, w, bit = (uint64_t)1 << (idx & 63);
   uint32_t nf;
   /* Checked before the bitmap is touched: a stale or foreign pointer lands
-  ** on a descriptor with nblocks == 0 (poison or released span). */
-  if (RCL_UNLIKELY(idx >= s->nblocks || idx * s->block_size != off || n > s->block_size))
+  ** on a descriptor with gblocks == 0 (poison or released span). */
+  if (RCL_UNLIKELY(g >= s->ngroups || slot >= s->gblocks || slot * s->block_size != r ||
+                   n > s->block_size))
     rcl_bad_free(p, n, "not a live block of this size");
   wp = &s->bits[idx >> 6];
   w = rcl_load(wp);

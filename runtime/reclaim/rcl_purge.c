@@ -117,8 +117,7 @@ static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
 {
   char *end = rcl_span_end(s);
   size_t size = s->block_size;
-  uint32_t nb = s->nblocks, i, j;
-  int last_free = 0;
+  uint32_t nb = s->gblocks, g, i, j;
   if (s->cls == RCL_CLASS_MEDIUM) {
     if (rcl_load(&s->bits[0]) & 1) rcl_purger_add_bytes(pg, s->base, end);
     else rcl_purger_add_bytes(pg, s->base + size, end);
@@ -126,15 +125,22 @@ static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
   }
   /* No run of free blocks (slack included) can cover an OS page: skip. */
   if (((size_t)rcl_load(&s->nfree) + 1) * size < pg->h->page_size) return;
-  /* Runs start at block 0 or later, after an in-span bitmap: rounding
-  ** inward keeps the bitmap's page out of every purge range. */
-  for (i = rcl_bits_next(s->bits, 0, nb, 0); i < nb; i = rcl_bits_next(s->bits, j, nb, 0)) {
-    j = rcl_bits_next(s->bits, i, nb, 1);
-    last_free = j == nb;
-    rcl_purger_add_bytes(pg, s->base + i * size, last_free ? end : s->base + (size_t)j * size);
+  /* Group by group; a group's unused tail (slack) is free. Runs start at
+  ** block 0 or later, after an in-span bitmap: rounding inward keeps the
+  ** bitmap's page out of every purge range. */
+  for (g = 0; g < s->ngroups; g++) {
+    const uint64_t *bits = s->bits + ((size_t)g << (s->gbshift - 6));
+    char *base = rcl_group_base(s, g);
+    char *gend = s->ngroups == 1 ? end : base + ((size_t)1 << s->gshift);
+    int last_free = 0;
+    for (i = rcl_bits_next(bits, 0, nb, 0); i < nb; i = rcl_bits_next(bits, j, nb, 0)) {
+      j = rcl_bits_next(bits, i, nb, 1);
+      last_free = j == nb;
+      rcl_purger_add_bytes(pg, base + (size_t)i * size, last_free ? gend : base + (size_t)j * size);
+    }
+    if (!last_free && base + (size_t)nb * size < gend)
+      rcl_purger_add_bytes(pg, base + (size_t)nb * size, gend);
   }
-  if (!last_free && s->base + (size_t)nb * size < end)
-    rcl_purger_add_bytes(pg, s->base + (size_t)nb * size, end);
 }
 
 /* Newest free time of the units of a fully free segment. */

@@ -19,7 +19,7 @@
 /* The span's free bitmap as the owner sees it: cached-word bits are free. */
 static void rcl_span_free_view(rcl_heap *h, rcl_span *s, uint64_t *bits)
 {
-  unsigned w, nw = (s->nblocks + 63) >> 6;
+  unsigned w, nw = rcl_span_nwords(s);
   for (w = 0; w < RCL_SPAN_WORDS; w++) bits[w] = w < nw ? rcl_load(&s->bits[w]) : 0;
   if (s->state == RCL_SPAN_CURRENT && s->cls < RCL_NCLASSES && h->cache[s->cls].span == s)
     bits[h->cache[s->cls].word_index] |= h->cache[s->cls].word;
@@ -49,7 +49,7 @@ static void rcl_live_range(rcl_heap *h, rcl_segment *seg, const char *lo, const 
 static void rcl_span_walk_live(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl_live_walk *lw)
 {
   uint64_t bits[RCL_SPAN_WORDS];
-  uint32_t i = 0, nb = s->nblocks;
+  uint32_t nb = s->gblocks, g;
   if (s->cls == RCL_CLASS_MEDIUM) {
     if (!(rcl_load(&s->bits[0]) & 1)) {
       lw->in_use += s->block_size;
@@ -58,16 +58,21 @@ static void rcl_span_walk_live(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl_l
     return;
   }
   rcl_span_free_view(h, s, bits);
-  while (i < nb) {
-    uint32_t j;
-    uint64_t w = ~bits[i >> 6] & (~(uint64_t)0 << (i & 63));
-    if (!w) { i = (i & ~(uint32_t)63) + 64; continue; }
-    i = (i & ~(uint32_t)63) + rcl_ctz64(w);
-    if (i >= nb) break;
-    for (j = i + 1; j < nb && !((bits[j >> 6] >> (j & 63)) & 1); j++) {}
-    lw->in_use += (size_t)(j - i) * s->block_size;
-    rcl_live_range(h, seg, s->base + (size_t)i * s->block_size, s->base + (size_t)j * s->block_size, lw);
-    i = j;
+  for (g = 0; g < s->ngroups; g++) {
+    const uint64_t *gb = bits + ((size_t)g << (s->gbshift - 6));
+    char *base = rcl_group_base(s, g);
+    uint32_t i = 0;
+    while (i < nb) {
+      uint32_t j;
+      uint64_t w = ~gb[i >> 6] & (~(uint64_t)0 << (i & 63));
+      if (!w) { i = (i & ~(uint32_t)63) + 64; continue; }
+      i = (i & ~(uint32_t)63) + rcl_ctz64(w);
+      if (i >= nb) break;
+      for (j = i + 1; j < nb && !((gb[j >> 6] >> (j & 63)) & 1); j++) {}
+      lw->in_use += (size_t)(j - i) * s->block_size;
+      rcl_live_range(h, seg, base + (size_t)i * s->block_size, base + (size_t)j * s->block_size, lw);
+      i = j;
+    }
   }
 }
 
@@ -136,7 +141,7 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   char *start = (char *)seg + ((size_t)u << RCL_UNIT_SHIFT);
   size_t first = ((size_t)u << RCL_UNIT_SHIFT) >> h->page_shift;
   size_t end = ((size_t)(u + s->units) << RCL_UNIT_SHIFT) >> h->page_shift;
-  uint32_t nfree = 0, w, nw = (s->nblocks + 63) >> 6;
+  uint32_t nfree = 0, w, nw = rcl_span_nwords(s);
   uint32_t words = s->bits_bytes ? s->bits_bytes / 8 : RCL_INLINE_WORDS;
   if (s->state == RCL_SPAN_NONE || s->units == 0 || u + s->units > RCL_SEGMENT_UNITS)
     return rcl_fail(err, errlen, "span at unit %u: bad state %d / units %d", u, s->state, s->units);
@@ -149,9 +154,14 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   if (s->nclean != rcl_clean_count(seg, first, end))
     return rcl_fail(err, errlen, "span at unit %u: nclean %u != %zu", u, s->nclean,
                     rcl_clean_count(seg, first, end));
+  if (s->ngroups == 0 || s->gbshift < 6 || (size_t)s->gblocks * s->ngroups != s->nblocks ||
+      (s->ngroups > 1 && rcl_span_wpg(s) != (1u << (s->gbshift - 6))) ||
+      (s->ngroups > 1 && ((size_t)s->ngroups << s->gshift) != ((size_t)s->units << RCL_UNIT_SHIFT)) ||
+      (size_t)s->gblocks * s->block_size > (s->ngroups > 1 ? (size_t)1 << s->gshift :
+                                            ((size_t)s->units << RCL_UNIT_SHIFT) - s->bits_bytes))
+    return rcl_fail(err, errlen, "span at unit %u: bad group layout", u);
   for (w = 0; w < words; w++) {
-    uint64_t v = s->bits[w], valid = w < nw ? ~(uint64_t)0 : 0;
-    if (w == nw - 1 && (s->nblocks & 63)) valid = ((uint64_t)1 << (s->nblocks & 63)) - 1;
+    uint64_t v = s->bits[w], valid = w < nw ? rcl_word_valid(s, w) : 0;
     if (v & ~valid) return rcl_fail(err, errlen, "span at unit %u: free bit beyond nblocks", u);
     nfree += rcl_popcount64(v);
   }
@@ -165,7 +175,9 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   }
   if (s->cls >= RCL_NCLASSES || s->block_size != h->cache[s->cls].size ||
       s->nblocks != h->cache[s->cls].nblocks || s->units != h->cache[s->cls].units ||
-      s->bits_bytes != h->cache[s->cls].bits_bytes)
+      s->bits_bytes != h->cache[s->cls].bits_bytes || s->gshift != h->cache[s->cls].gshift ||
+      s->gbshift != h->cache[s->cls].gbshift || s->ngroups != h->cache[s->cls].ngroups ||
+      s->gblocks != h->cache[s->cls].gblocks)
     return rcl_fail(err, errlen, "span at unit %u: layout does not match class %u", u, s->cls);
   switch (s->state) {
   case RCL_SPAN_CURRENT: {
