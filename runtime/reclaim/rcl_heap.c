@@ -214,6 +214,7 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
   s->nblocks = 0;             /* a stale pointer into it now fails the free checks */
   s->gblocks = 0;
   s->ngroups = 0;
+  s->nidx = 0;
   s->block_size = 0;
   h->nspans--;
   rcl_seg_hint_offer(h, seg);
@@ -235,6 +236,8 @@ static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
   s->gbshift = c->gbshift;
   s->ngroups = c->ngroups;
   s->gblocks = c->gblocks;
+  s->gmask = (uint32_t)(((size_t)1 << c->gshift) - 1);
+  s->nidx = (uint32_t)c->ngroups << c->gbshift;
   nw = rcl_span_nwords(s);
   if (c->bits_bytes) {
     /* The bitmap takes the first bytes of the span: metadata, kept dirty. */
@@ -395,6 +398,8 @@ static void *rcl_alloc_medium(rcl_heap *h, size_t n)
   s->gbshift = 6;
   s->ngroups = 1;
   s->gblocks = 1;
+  s->gmask = ((uint32_t)1 << 21) - 1;
+  s->nidx = (uint32_t)1 << 6;
   memset(s->inline_bits, 0, sizeof(s->inline_bits));   /* stale bits of an earlier span */
   rcl_store(&s->nfree, (uint32_t)0);
   rcl_unclean_block(h, s, s->base, s->block_size);

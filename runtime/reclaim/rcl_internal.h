@@ -145,6 +145,8 @@ typedef struct rcl_span {
   uint8_t gbshift;        /* log2 of the bitmap bits reserved per group (>= 6) */
   uint8_t ngroups;        /* 0 for a released span */
   uint16_t gblocks;       /* blocks per group; 0 for a released span */
+  uint32_t gmask;         /* 2^gshift - 1 */
+  uint32_t nidx;          /* ngroups << gbshift: bitmap indexes in use; 0 if released */
   uint64_t freed_at;      /* heap clock of the last free (racy: relaxed) */
   uint32_t nclean;        /* clean OS pages inside the span */
   uint32_t bits_bytes;    /* bytes of bitmap at the span start (0 = inline) */
@@ -420,15 +422,16 @@ static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
 {
   rcl_segment *seg = rcl_segment_of(p);
   rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
-  size_t off = (size_t)((char *)p - s->base);
-  size_t g = off >> s->gshift, r = off & (((size_t)1 << s->gshift) - 1);
+  size_t off = (size_t)((char *)p - s->base), r = off & s->gmask;
   size_t slot = (size_t)(((uint64_t)r * s->magic) >> RCL_MAGIC_SHIFT);
-  size_t idx = (g << s->gbshift) | slot;
+  size_t idx = ((off >> s->gshift) << s->gbshift) | slot;
   uint64_t *wp, w, bit = (uint64_t)1 << (idx & 63);
   uint32_t nf;
   /* Checked before the bitmap is touched: a stale or foreign pointer lands
-  ** on a descriptor with gblocks == 0 (poison or released span). */
-  if (RCL_UNLIKELY(g >= s->ngroups || slot >= s->gblocks || slot * s->block_size != r ||
+  ** on a descriptor with nidx == 0 (poison or released span). idx < nidx
+  ** bounds the group (slot < gblocks <= 2^gbshift); off >> gshift << gbshift
+  ** cannot wrap since gbshift <= gshift. */
+  if (RCL_UNLIKELY(idx >= s->nidx || slot >= s->gblocks || slot * s->block_size != r ||
                    n > s->block_size))
     rcl_bad_free(p, n, "not a live block of this size");
   wp = &s->bits[idx >> 6];

@@ -154,7 +154,8 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   if (s->nclean != rcl_clean_count(seg, first, end))
     return rcl_fail(err, errlen, "span at unit %u: nclean %u != %zu", u, s->nclean,
                     rcl_clean_count(seg, first, end));
-  if (s->ngroups == 0 || s->gbshift < 6 || (size_t)s->gblocks * s->ngroups != s->nblocks ||
+  if (s->ngroups == 0 || s->gbshift < 6 || s->gbshift > s->gshift ||
+      s->gmask != ((size_t)1 << s->gshift) - 1 || s->nidx != (uint32_t)s->ngroups << s->gbshift || (size_t)s->gblocks * s->ngroups != s->nblocks ||
       rcl_span_wpg(s) > (1u << (s->gbshift - 6)) || (1u << (s->gbshift - 6)) >= 2 * rcl_span_wpg(s) ||
       (s->ngroups > 1 && ((size_t)s->ngroups << s->gshift) != ((size_t)s->units << RCL_UNIT_SHIFT)) ||
       (size_t)s->gblocks * s->block_size > (s->ngroups > 1 ? (size_t)1 << s->gshift :
