@@ -24,9 +24,13 @@
 ** straddles two OS pages, so a survivor pins one page instead of two. This
 ** matters when few blocks survive: in the mixed 2%-survivor benchmark
 ** (tests/bench, workload d) about a quarter of the strings' blocks
-** straddled a page. The waste bound (1/16 of the unit) was chosen with the
-** placement model used for the benchmark notes: 1/16 took the floor from
-** 186 to 179 MiB for +3% mapped; 1/32 gave 184 MiB, 1/8 177 MiB for +5%.
+** straddled a page. The waste bound, 1/8 of the unit (RCL_PAGEFIT_WASTE),
+** was chosen by measurement (make bench-mem, 4K pages, 2026-11-22):
+**   no page-fit: (d) RSS after collect 203.0 MiB, (e) worst trough 53.3,
+**                peak (d) 1277 MiB (stock 1278);
+**   bound 1/16:  (d) 197.1, (e) 52.2, peak (d) 1299;
+**   bound 1/8:   (d) 194.8, (e) 51.4, peak (d) 1318 (1.031 x stock; the
+**                target is 1.05), peak (a)-(c) at most 0.99 x stock.
 ** At P = 64 KiB a page is a unit and the two layouts coincide.
 */
 #include "rcl_internal.h"

@@ -114,7 +114,7 @@
 #define RCL_SPAN_WORDS      (RCL_SPAN_MAX_BLOCKS / 64)
 #define RCL_INLINE_WORDS    16         /* bitmap words kept in the descriptor */
 #define RCL_CLASS_MEDIUM    255        /* span->cls of a single-block span */
-#define RCL_PAGEFIT_WASTE   16         /* page-fit: page tails waste <= unit/16 */
+#define RCL_PAGEFIT_WASTE   8          /* page-fit: page tails waste <= unit/8 */
 #define RCL_MAGIC_SHIFT     40         /* see rcl_class_magic() for exactness */
 
 #define RCL_ADDR_LIMIT_DEFAULT ((uint64_t)1 << 47)
