@@ -16,14 +16,7 @@ probe.begin("d")
 probe.full_collect()
 probe.mark("start")
 
-local next_random = probe.lcg(424242)
-local make_object = mix.generator(next_random)
-local objects, survivors = {}, {}
-for i = 1, COUNT do
-  local o = make_object(i)
-  objects[i] = o
-  if next_random() % 100 < SURVIVE_PERCENT then survivors[#survivors + 1] = o end
-end
+local objects, survivors = mix.fragmentation_burst(probe.lcg(424242), COUNT, SURVIVE_PERCENT)
 probe.mark("peak")
 
 objects = nil

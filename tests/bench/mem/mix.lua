@@ -28,4 +28,18 @@ function mix.generator(next_random)
   end
 end
 
+-- Workload (d)'s burst: count mixed objects driven by the LCG next_random (probe.lcg),
+-- of which a random survive_percent are also kept in a second table. Returns objects,
+-- survivors; the caller drops `objects` to leave only the survivors live.
+function mix.fragmentation_burst(next_random, count, survive_percent)
+  local make_object = mix.generator(next_random)
+  local objects, survivors = {}, {}
+  for i = 1, count do
+    local o = make_object(i)
+    objects[i] = o
+    if next_random() % 100 < survive_percent then survivors[#survivors + 1] = o end
+  end
+  return objects, survivors
+end
+
 return mix
