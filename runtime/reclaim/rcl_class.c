@@ -22,9 +22,10 @@
 ** when it wastes little: one unit of P-sized groups, floor(P / size) blocks
 ** from the start of each page, the page's tail unused. A block then never
 ** straddles two OS pages, so a survivor pins one page instead of two. This
-** matters when few blocks survive: in the mixed 2%-survivor benchmark
-** (tests/bench, workload d) about a quarter of the strings' blocks
-** straddled a page. The waste bound, 1/8 of the unit (RCL_PAGEFIT_WASTE),
+** matters when few blocks survive: in a dense span a b-byte block straddles
+** a page boundary with probability about b/P, so in the mixed 2%-survivor
+** benchmark (tests/bench, workload d; strings of ~1 KiB on average) about a
+** quarter of the surviving strings pinned two pages. The waste bound, 1/8 of the unit (RCL_PAGEFIT_WASTE),
 ** was chosen by measurement (make bench-mem, 4K pages, 2026-11-22):
 **   no page-fit: (d) RSS after collect 203.0 MiB, (e) worst trough 53.3,
 **                peak (d) 1277 MiB (stock 1278);
