@@ -19,10 +19,11 @@
 **             span's bitmap (bit set = free); nothing is ever stored inside a
 **             free block, so purging a free page (which then reads as zeros)
 **             cannot destroy allocator state. The bitmap lives in the span
-**             descriptor (up to 512 blocks) or, for the tiny classes with more
-**             blocks, in the first bytes of the span itself, before block 0:
-**             that region is metadata, never a block, never purged. This
-**             keeps descriptors small (segment header: 3 pages at 4 KiB).
+**             descriptor (up to 1024 bits: a page-fit span at 4 KiB pages
+**             needs 16 words) or, for the tiny classes with more blocks, in
+**             the first bytes of the span itself, before block 0: that region
+**             is metadata, never a block, never purged. Segment header: 4
+**             pages at 4 KiB (0.4% of a segment).
 **   span start    first byte of the span's first unit; block 0 starts
 **             bits_bytes later (0 unless the bitmap is in the span).
 **   group     a span is ngroups groups of 2^gshift bytes; blocks never cross
