@@ -25,7 +25,10 @@
 #     runtime, dpkg still has ours); size of the image's rootfs tar against the
 #     plain slim rootfs of the same mmdebstrap run (both printed; > 10 MiB
 #     more fails).
-#  4. reproducible: IMAGES_REPRO is built again now with mmdebstrap, never
+#  4. Dockerfile: docker/Dockerfile's RUN step (install-runtime.sh) in the
+#     plain slim amd64 rootfs of each distro, standing in for
+#     debian:<distro>-slim (no registry here): luajit -v, user, packages.
+#  5. reproducible: IMAGES_REPRO is built again now with mmdebstrap, never
 #     from the cache, and its manifest digest must equal the index's. One
 #     amd64 image only (about 15 s), because the other three cost minutes
 #     under qemu; the arm64 path shares every script with it.
@@ -230,8 +233,36 @@ check_image() {
 	CHROOT_BINDS="$IMG_REPO:$repo_in_image $cache:/var/cache/apt/archives" in_chroot "$root" \
 		env PORT="$port" RECLAIM_VERSION="$RECLAIM_VERSION" OUR_PACKAGES="$pkgs" EXAMPLE=/tmp/example \
 		/bin/bash /tmp/example-in-image.sh || fail "the example derived image ($d/$a)"
+	# The download cache of this test: drop .debs downloaded over a month ago
+	# (fetched again if still needed).
+	find "$cache" -maxdepth 1 -name '*.deb' -mtime +31 -delete
 	ok "example derived image keeps our runtime"
 	rm -rf "$dir"
+}
+
+# check_dockerfile DISTRO: docker/Dockerfile's RUN step in a copy of the
+# plain slim amd64 rootfs (the stand-in for debian:DISTRO-slim: no registry
+# here), with the repository and the script bind-mounted as the RUN mounts them.
+check_dockerfile() {
+	local d=$1 root=$work/dockerfile-$1 prefix line res
+	line=$(grep -A3 '^RUN --mount=type=bind,from=luajit-reclaim-apt,target=/tmp/luajit-reclaim-apt' "$IMG_DIR/Dockerfile" | tr -d '\\\n' | tr -s ' \t' '  ')
+	case "$line" in *"--mount=type=bind,source=install-runtime.sh,target=/tmp/install-runtime.sh sh /tmp/install-runtime.sh /tmp/luajit-reclaim-apt"*) ;;
+	*) fail "docker/Dockerfile's RUN step is not the one this test runs: $line" ;; esac
+	grep -qx 'FROM debian:${DISTRO}-slim' "$IMG_DIR/Dockerfile" || fail "docker/Dockerfile is not FROM debian:\${DISTRO}-slim"
+	prefix=$(cat "$out/rootfs-$d-amd64.prefix")
+	chroot_unpack "$prefix.plain.tar" "$root"
+	[ ! -e "$root/usr/bin/luajit" ] || fail "the plain rootfs has a luajit already"
+	CHROOT_BINDS="$IMG_REPO:/tmp/luajit-reclaim-apt $IMG_DIR:/tmp/luajit-reclaim-docker" in_chroot "$root" \
+		sh /tmp/luajit-reclaim-docker/install-runtime.sh /tmp/luajit-reclaim-apt || fail "the Dockerfile's RUN step"
+	check_banner root "$(in_chroot "$root" luajit -v)"
+	res=$(as_luajit "$root" sh -c 'echo "$(id -un) $(id -u) $(id -g)"')
+	[ "$res" = "luajit $IMG_UID $IMG_UID" ] || fail "user after the Dockerfile's RUN: '$res'"
+	for pv in $(expected_packages "$d" amd64); do
+		res=$(in_chroot "$root" dpkg-query -W -f='${Version}' "${pv%%=*}" 2>/dev/null || true)
+		[ "$res" = "${pv#*=}" ] || fail "${pv%%=*} is '$res' after the Dockerfile's RUN, want ${pv#*=}"
+	done
+	ok "docker/Dockerfile's RUN on the plain $d slim rootfs installs our runtime ($(expected_packages "$d" amd64))"
+	rm -rf "$root"
 }
 
 # check_repro: part 4.
@@ -258,7 +289,12 @@ check_all_images() {
 	# rebuild and the amd64 images then fill the other slot.
 	for a in arm64 repro $IMG_ARCHES; do
 		case "$a" in
-		repro) pool_add "reproducible $repro_distro/$repro_arch" self_cmd check_repro; continue ;;
+		repro)
+			pool_add "reproducible $repro_distro/$repro_arch" self_cmd check_repro
+			case " $IMG_ARCHES " in *" amd64 "*)
+				for d in $IMG_DISTROS; do pool_add "Dockerfile $d/amd64" self_cmd check_dockerfile "$d"; done ;;
+			esac
+			continue ;;
 		arm64) [ "$i" = 0 ] || continue; case " $IMG_ARCHES " in *" arm64 "*) ;; *) continue ;; esac ;;
 		esac
 		for d in $IMG_DISTROS; do

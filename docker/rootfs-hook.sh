@@ -5,8 +5,8 @@
 #   rootfs-hook.sh ROOT
 #
 # Environment (from rootfs.sh): IMG_REPO (our apt repository, host path),
-# IMG_PKGS (the package names to install from it), IMG_VERSIONS ("name=version"
-# per package, read from the .debs), IMG_UID, IMG_PLAIN_OUT (where to write the
+# IMG_VERSIONS ("name=version" of the packages that must be installed, read
+# from the .debs), IMG_UID, IMG_PLAIN_OUT (where to write the
 # plain slim rootfs tar; empty = do not write it), SOURCE_DATE_EPOCH.
 #
 # Steps, in this order:
@@ -15,12 +15,11 @@
 #     logs, *-old files, ldconfig's aux-cache.
 #  2. The plain slim rootfs (the same Debian set, nothing of ours) is written
 #     to IMG_PLAIN_OUT: the size reference of check-images.
-#  3. Our packages from a copy of our repository under /tmp, through apt with
-#     the repository's signature checked (Debian's lists are gone, so nothing
-#     but our packages can be installed; a missing dependency fails). The
-#     keyring package brings the baked .sources, key and pin.
-#  4. The user and group `luajit` (UID = GID = IMG_UID, home /home/luajit),
-#     written directly (no date-dependent fields), checked by pwck/grpck.
+#  3. docker/install-runtime.sh inside the root (as docker/Dockerfile runs
+#     it): our packages from a copy of our repository, with its signature
+#     checked; the keyring package brings the baked .sources, key and pin.
+#     Their versions must be those of the .debs (IMG_VERSIONS).
+#  4. (install-runtime.sh) the user and group luajit, UID = GID = IMG_UID.
 #  5. slimify again; the repository copy and its temporary apt source are gone;
 #     /etc/hostname and /etc/resolv.conf no longer those of the build machine.
 # Invariant: the result depends only on the Debian packages, our .debs and
@@ -28,7 +27,7 @@
 set -eu
 
 root=${1:?usage: rootfs-hook.sh ROOT}
-: "${IMG_REPO:?}" "${IMG_PKGS:?}" "${IMG_VERSIONS:?}" "${IMG_UID:?}" "${SOURCE_DATE_EPOCH:?}"
+: "${IMG_REPO:?}" "${IMG_VERSIONS:?}" "${IMG_UID:?}" "${SOURCE_DATE_EPOCH:?}"
 fail() { echo "rootfs-hook: $*" >&2; exit 1; }
 in_root() {
 	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
@@ -63,44 +62,18 @@ if [ -n "${IMG_PLAIN_OUT:-}" ]; then
 		fail "cannot write the plain rootfs to $IMG_PLAIN_OUT"
 fi
 
-# 3
+# 3, 4
 build=/tmp/luajit-reclaim-build
-mkdir -p "$root$build/sources.list.d"
+mkdir -p "$root$build"
 cp -a "$IMG_REPO" "$root$build/apt"
-[ -s "$root$build/apt/luajit-reclaim-archive-keyring.gpg" ] || fail "no luajit-reclaim-archive-keyring.gpg in $IMG_REPO"
-distro=$(. "$root/etc/os-release" && echo "$VERSION_CODENAME")
-cat >"$root$build/sources.list.d/build.sources" <<EOF
-Types: deb
-URIs: file:$build/apt
-Suites: $distro
-Components: main
-Signed-By: $build/apt/luajit-reclaim-archive-keyring.gpg
-EOF
-apt_opts="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$build/sources.list.d -o APT::Sandbox::User=root"
-# shellcheck disable=SC2086 # apt_opts and IMG_PKGS are word lists
-in_root apt-get -q $apt_opts update >"$root$build/apt.log" 2>&1 || { cat "$root$build/apt.log"; fail "apt-get update of our repository"; }
-if grep -q '^[WE]:' "$root$build/apt.log"; then cat "$root$build/apt.log"; fail "apt-get update warned about our repository"; fi
-# shellcheck disable=SC2086
-in_root apt-get -q -y $apt_opts install --no-install-recommends $IMG_PKGS >"$root$build/apt.log" 2>&1 ||
-	{ cat "$root$build/apt.log"; fail "apt-get install $IMG_PKGS"; }
+cp "$(dirname "$0")/install-runtime.sh" "$root$build/"
+in_root env LUAJIT_UID="$IMG_UID" SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" \
+	/bin/sh "$build/install-runtime.sh" "$build/apt" || fail "install-runtime.sh"
 for pv in $IMG_VERSIONS; do
 	got=$(in_root dpkg-query -W -f='${Version}' "${pv%%=*}") || fail "${pv%%=*} is not installed"
 	[ "$got" = "${pv#*=}" ] || fail "${pv%%=*} is $got, want ${pv#*=}"
 done
-[ -f "$root/etc/apt/sources.list.d/luajit-reclaim.sources" ] || fail "the keyring package did not install our .sources"
-[ -f "$root/etc/apt/preferences.d/luajit-reclaim.pref" ] || fail "the keyring package did not install our pin"
 rm -rf "${root:?}$build"
-
-# 4
-grep -q '^luajit:' "$root/etc/passwd" "$root/etc/group" && fail "a user or group luajit exists already"
-awk -F: -v u="$IMG_UID" '$3 == u { exit 1 }' "$root/etc/passwd" "$root/etc/group" || fail "UID/GID $IMG_UID is taken"
-echo "luajit:x:$IMG_UID:" >>"$root/etc/group"
-echo "luajit:!::" >>"$root/etc/gshadow"
-echo "luajit:x:$IMG_UID:$IMG_UID:luajit-reclaim runtime user:/home/luajit:/bin/bash" >>"$root/etc/passwd"
-echo "luajit:!:$((SOURCE_DATE_EPOCH / 86400)):0:99999:7:::" >>"$root/etc/shadow"
-install -d -m 0755 -o "$IMG_UID" -g "$IMG_UID" "$root/home/luajit"
-in_root pwck -r -q >/dev/null || fail "pwck: /etc/passwd or /etc/shadow inconsistent"
-in_root grpck -r >/dev/null || fail "grpck: /etc/group or /etc/gshadow inconsistent"
 
 # 5
 slimify

@@ -16,13 +16,17 @@
 # image's apt-get install stays slim too), Debian's DISTRO, -updates and
 # -security as sources, and docker/rootfs-hook.sh as customize hook (slimify,
 # plain tar, our packages, user luajit). Our packages are installed inside
-# this mmdebstrap run.
+# this mmdebstrap run. The plain rootfs comes from the same run, tarred right
+# before our install and after the same slimify the image gets, so it is the
+# slim Debian system built exactly the same way (not an older or differently
+# built one), and the size difference is what our install adds; building it
+# separately would double the cold time (the arm64 runs take minutes).
 #
 # Cache invariants:
 # - The key hashes everything that determines the tar: distro, arch,
-#   SOURCE_DATE_EPOCH, the sources, this script, the hook, the library
-#   functions it uses (their text, not the whole lib.sh), the mmdebstrap version, the sha256 of each of our .debs
-#   installed, the archive's Packages.xz hashes for DISTRO/ARCH (mirror_state)
+#   SOURCE_DATE_EPOCH, the sources, this script, the hook, install-runtime.sh,
+#   the library functions it uses (their text, not the whole lib.sh), the
+#   mmdebstrap version, the sha256 of each of our .debs installed, the archive's Packages.xz hashes for DISTRO/ARCH (mirror_state)
 #   and the month. Our LuaJIT .debs are bit-identical when rebuilt from the
 #   same inputs (checked: make debs twice, cmp), so keying on their sha256
 #   does not miss on a rebuild; the keyring .deb changes with the signing key
@@ -48,10 +52,9 @@ image_distro_conf "$distro"
 [ -d "$IMG_REPO/dists/$distro" ] || die "no $IMG_REPO/dists/$distro (run make apt-repo)"
 
 debs=$(image_debs "$IMG_REPO" "$distro" "$arch")
-pkgs='' versions=''
+versions=''
 for deb in $debs; do
 	p=$(deb_field "$deb" Package)
-	pkgs="$pkgs $p"
 	versions="$versions $p=$(deb_field "$deb" Version)"
 done
 version=$(deb_field "$(echo "$debs" | sed -n 2p)" Version)   # the library's
@@ -75,7 +78,7 @@ else
 	key=$( {
 		printf '%s\n' "$distro" "$arch" "$SOURCE_DATE_EPOCH" "${IMAGES_STAMP:-$(date +%Y%m)}" \
 			"${args[@]}" "${sources[@]}" "$(mmdebstrap --version)"
-		cat "$0" "$IMG_DIR/rootfs-hook.sh"
+		cat "$0" "$IMG_DIR/rootfs-hook.sh" "$IMG_DIR/install-runtime.sh"
 		declare -f image_distro_conf image_debs image_sources archive_uri
 		# shellcheck disable=SC2086
 		sha256sum $debs | awk '{ print $1 }'
@@ -103,7 +106,7 @@ export TMPDIR=$tmp
 log=$prefix.log
 say "rootfs $distro/$arch: building with mmdebstrap (log: $log)"
 start=$(date +%s)
-if ! IMG_REPO=$IMG_REPO IMG_PKGS=$pkgs IMG_VERSIONS=$versions IMG_UID=$IMG_UID \
+if ! IMG_REPO=$IMG_REPO IMG_VERSIONS=$versions IMG_UID=$IMG_UID \
 	IMG_PLAIN_OUT=$prefix.plain.tar.part \
 	mmdebstrap "${args[@]}" "$distro" "$prefix.rootfs.tar.part" "${sources[@]}" >"$log" 2>&1; then
 	tail -n 40 "$log" >&2
