@@ -29,7 +29,7 @@ DEPS := build-essential dpkg-dev patch xz-utils binutils \
 	qemu-user-static libcunit1-dev valgrind \
 	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio \
 	mmdebstrap apt-utils gnupg gpgv debian-archive-keyring rpm rpmlint createrepo-c dnf \
-	binfmt-support arch-test file
+	binfmt-support arch-test file umoci skopeo jq
 
 TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
 
@@ -99,12 +99,13 @@ include tests/tools/pagesim/pagesim.mk
 include tests/bench/bench.mk
 include ci/matrix.mk
 include packaging/packaging.mk
+include docker/images.mk
 
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
 CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress \
 	check-stress-pagesim check-lua check-reclaim check-valgrind check-pagesim \
-	check-matrix matrix-granule check-packages
+	check-matrix matrix-granule check-packages check-images
 check: all stock assert
 	@tests/check.sh $(CHECK_PARTS)
 
@@ -118,6 +119,7 @@ help:
 	@echo "make matrix [TARGETS=arm64-16k]  the QEMU matrix (ci/README.md)"
 	@echo "make kernels      build or find the cached guest kernels"
 	@echo "make debs apt-repo rpms yum-repo  packages and repositories (packaging/README.md)"
+	@echo "make images       container images (OCI layout + docker-archives) in build/images/"
 	@echo "make bench        memory and CPU benchmarks, ours vs stock (figures, not tests)"
 	@echo "make soak         the long allocator stress run (10^9 operations)"
 	@echo "make deps         install the Debian packages the build and tests need"
