@@ -144,7 +144,7 @@ key=$( {
 	for d in $IMG_DISTROS; do for a in $IMG_ARCHES; do cat "$out/rootfs-$d-$a.prefix"; done; done
 } | sha256sum | cut -c1-16)
 if [ -f "$out/.key" ] && [ "$(cat "$out/.key")" = "$key" ] && [ -f "$out/oci/index.json" ]; then
-	say "images: layout and archives are up to date ($out/oci)"
+	say "layout and archives are up to date ($out/oci)"
 	cat "$out/digests.txt"
 	exit 0
 fi
@@ -160,4 +160,4 @@ mv "$out/archives.new" "$out/archives"
 mv "$out/digests.txt.new" "$out/digests.txt"
 echo "$key" >"$out/.key"
 cat "$out/digests.txt"
-say "images: built in $(( $(date +%s) - start ))s: $out/oci, $out/archives/"
+say "built in $(( $(date +%s) - start ))s: $out/oci, $out/archives/"

@@ -211,7 +211,9 @@ check_image() {
 	got=$(find "$root/var/lib/apt/lists" -type f ! -name lock; find "$root/usr/share/doc" -type f ! -name copyright;
 		find "$root/usr/share" -maxdepth 1 \( -name man -o -name info \); find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias)
 	[ -z "$got" ] || fail "not slim: $(echo "$got" | head -n 5 | tr '\n' ' ')"
-	ok "slim: no apt lists, no docs but copyright, no man/info pages, no locales"
+	[ -x "$root/usr/bin/apt-get" ] && [ -x "$root/usr/bin/dpkg" ] || fail "apt or dpkg is missing"
+	[ "$(readlink "$root/bin")" = usr/bin ] && [ "$(readlink "$root/lib")" = usr/lib ] || fail "/bin, /lib are not merged into /usr"
+	ok "slim: no apt lists, no docs but copyright, no man/info pages, no locales; apt and dpkg kept; merged /usr"
 
 	prefix=$(cat "$out/rootfs-$d-$a.prefix")
 	plain=$(stat -c %s "$prefix.plain.tar")

@@ -17,6 +17,11 @@ IMG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../packaging/lib.sh
 . "$IMG_DIR/../packaging/lib.sh"
 
+# The image scripts speak as "images:" (packaging/lib.sh's say and die
+# would call them "packaging:").
+die() { echo "images: $*" >&2; exit 1; }
+say() { echo "images: $*" >&2; }
+
 # shellcheck disable=SC2034 # used by the scripts that source this file
 IMG_DISTROS=${IMAGES_DISTROS:-bookworm trixie}
 # shellcheck disable=SC2034
