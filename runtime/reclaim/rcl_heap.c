@@ -113,6 +113,7 @@ static rcl_segment *rcl_segment_new(rcl_heap *h)
   seg->free_units = RCL_ALL_UNITS;
   pages = RCL_SEGMENT_SIZE >> h->page_shift;
   hdr = rcl_header_pages(h);
+  seg->pool_free = rcl_pool_all(hdr << h->page_shift);
   rcl_clean_set(seg, hdr, pages);     /* nothing but the header was touched */
   /* Link in address order. */
   for (after = h->seg_last; after && (uintptr_t)after > (uintptr_t)seg; after = after->prev) {}
@@ -180,6 +181,7 @@ static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k)
   s->base = (char *)seg + ((size_t)u << RCL_UNIT_SHIFT);
   s->bits = s->inline_bits;
   s->bits_bytes = 0;
+  s->pool_slot = 0;
   s->units = (uint8_t)k;
   s->next = s->prev = NULL;
   s->scan = 0;
@@ -197,9 +199,14 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
   rcl_segment *seg = rcl_segment_of(start);
   unsigned u = (unsigned)(((uintptr_t)start >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1));
   unsigned k = s->units, i;
-  if (s->bits_bytes) {
+  if (s->pool_slot) {
+    seg->pool_free |= (uint64_t)1 << (s->pool_slot - 1);
+    s->pool_slot = 0;
+  } else if (s->bits_bytes) {
     h->metadata -= s->bits_bytes;
     RCL_VG_NOACCESS(start, s->bits_bytes);
+  }
+  if (s->bits_bytes) {
     s->base = start;
     s->bits = s->inline_bits;
     s->bits_bytes = 0;
@@ -240,14 +247,24 @@ static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
   s->nidx = (uint32_t)c->ngroups << c->gbshift;
   nw = rcl_span_nwords(s);
   if (c->bits_bytes) {
-    /* The bitmap takes the first bytes of the span: metadata, kept dirty. */
+    rcl_segment *seg = rcl_segment_of(start);
     s->bits_bytes = c->bits_bytes;
-    s->bits = (uint64_t *)(void *)start;
     s->base = start + c->bits_bytes;
     words = c->bits_bytes / 8;
-    h->metadata += c->bits_bytes;
-    RCL_VG_DEFINED(start, c->bits_bytes);
-    rcl_unclean_block(h, s, start, c->bits_bytes);
+    if (c->bits_bytes <= RCL_POOL_SLOT_WORDS * 8 && seg->pool_free) {
+      /* The bitmap goes to a header pool slot; the span's first bytes stay
+      ** untouched, so they cost no page while no block lives there. */
+      unsigned slot = rcl_ctz64(seg->pool_free);
+      seg->pool_free &= seg->pool_free - 1;
+      s->pool_slot = (uint8_t)(slot + 1);
+      s->bits = rcl_pool_slot(seg, slot);
+    } else {
+      /* The bitmap takes the first bytes of the span: metadata, kept dirty. */
+      s->bits = (uint64_t *)(void *)start;
+      h->metadata += c->bits_bytes;
+      RCL_VG_DEFINED(start, c->bits_bytes);
+      rcl_unclean_block(h, s, start, c->bits_bytes);
+    }
   }
   for (w = 0; w < words; w++) rcl_store(&s->bits[w], w < nw ? rcl_word_valid(s, w) : (uint64_t)0);
   rcl_store(&s->nfree, nb);

@@ -24,6 +24,12 @@
 **             the first bytes of the span itself, before block 0: that region
 **             is metadata, never a block, never purged. Segment header: 4
 **             pages at 4 KiB (0.4% of a segment).
+**   pool      the bytes between the end of rcl_segment and the end of the
+**             header's last page, already resident: up to 64 slots of
+**             RCL_POOL_SLOT_WORDS words. A tiny-class span takes a slot for
+**             its bitmap when one is free (span->pool_slot); its first
+**             bits_bytes then hold nothing (the layout is the class's), so a
+**             sparse tiny span no longer pins its first page for metadata.
 **   span start    first byte of the span's first unit; block 0 starts
 **             bits_bytes later (0 unless the bitmap is in the span).
 **   group     a span is ngroups groups of 2^gshift bytes; blocks never cross
@@ -115,8 +121,11 @@
 #define RCL_SPAN_WORDS      (RCL_SPAN_MAX_BLOCKS / 64)
 #define RCL_INLINE_WORDS    16         /* bitmap words kept in the descriptor */
 #define RCL_CLASS_MEDIUM    255        /* span->cls of a single-block span */
+#ifndef RCL_PAGEFIT_WASTE
 #define RCL_PAGEFIT_WASTE   8          /* page-fit: page tails waste <= unit/8 */
+#endif
 #define RCL_MAGIC_SHIFT     40         /* see rcl_class_magic() for exactness */
+#define RCL_POOL_SLOT_WORDS 32         /* header pool slot: a bitmap of <= 2048 blocks */
 
 #define RCL_ADDR_LIMIT_DEFAULT ((uint64_t)1 << 47)
 #define RCL_RESERVE_SEGMENTS 1         /* fully free segments kept mapped (purged) */
@@ -145,6 +154,7 @@ typedef struct rcl_span {
   uint8_t gshift;         /* log2 of the group size */
   uint8_t gbshift;        /* log2 of the bitmap bits reserved per group (>= 6) */
   uint8_t ngroups;        /* 0 for a released span */
+  uint8_t pool_slot;      /* 1 + header pool slot holding the bitmap; 0: none */
   uint16_t gblocks;       /* blocks per group; 0 for a released span */
   uint32_t gmask;         /* 2^gshift - 1 */
   uint32_t nidx;          /* ngroups << gbshift: bitmap indexes in use; 0 if released */
@@ -160,6 +170,7 @@ typedef struct rcl_segment {
   struct rcl_heap *heap;
   struct rcl_segment *next, *prev;      /* heap list, ascending addresses */
   uint64_t free_units;                  /* bit u set: unit u is free */
+  uint64_t pool_free;                   /* bit i set: header pool slot i is free */
   uint64_t clean[RCL_SEGMENT_PAGES / 64]; /* bit p set: OS page p is clean (atomic RMW) */
   uint64_t unit_freed_at[RCL_SEGMENT_UNITS]; /* heap clock when a free unit was freed */
   rcl_span spans[RCL_SEGMENT_UNITS];    /* spans[0]: poison entry, never valid */
@@ -250,6 +261,24 @@ static inline rcl_segment *rcl_segment_of(const void *p)
 }
 
 static inline char *rcl_span_start(const rcl_span *s) { return s->base - s->bits_bytes; }
+
+/* Header pool (glossary): slot i of seg, and the bitmap bytes a span keeps
+** at its start (0 when its bitmap is inline or in a pool slot). */
+#define RCL_POOL_START  (((sizeof(rcl_segment) + 63) / 64) * 64)
+static inline uint64_t *rcl_pool_slot(rcl_segment *seg, unsigned i)
+{
+  return (uint64_t *)(void *)((char *)seg + RCL_POOL_START + (size_t)i * RCL_POOL_SLOT_WORDS * 8);
+}
+/* The pool slots of a header of hdr_bytes, as a pool_free mask. */
+static inline uint64_t rcl_pool_all(size_t hdr_bytes)
+{
+  size_t slots = (hdr_bytes - RCL_POOL_START) / (RCL_POOL_SLOT_WORDS * 8);
+  return slots >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << slots) - 1);
+}
+static inline uint32_t rcl_span_bitmap_bytes(const rcl_span *s)
+{
+  return s->pool_slot ? 0 : s->bits_bytes;
+}
 static inline char *rcl_span_end(const rcl_span *s)
 {
   return rcl_span_start(s) + ((size_t)s->units << RCL_UNIT_SHIFT);

@@ -124,19 +124,23 @@ static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
     return;
   }
   /* No run of free blocks (slack included) can cover an OS page: skip. */
-  if (((size_t)rcl_load(&s->nfree) + 1) * size < pg->h->page_size) return;
+  if (((size_t)rcl_load(&s->nfree) + 1) * size + (s->pool_slot ? s->bits_bytes : 0) <
+      pg->h->page_size) return;
   /* Group by group; a group's unused tail (slack) is free. Runs start at
   ** block 0 or later, after an in-span bitmap: rounding inward keeps the
-  ** bitmap's page out of every purge range. */
+  ** bitmap's page out of every purge range (a pooled bitmap is not there). */
   for (g = 0; g < s->ngroups; g++) {
     const uint64_t *bits = s->bits + ((size_t)g << (s->gbshift - 6));
     char *base = rcl_group_base(s, g);
     char *gend = s->ngroups == 1 ? end : base + ((size_t)1 << s->gshift);
     int last_free = 0;
     for (i = rcl_bits_next(bits, 0, nb, 0); i < nb; i = rcl_bits_next(bits, j, nb, 0)) {
+      /* A run from block 0 of a span whose bitmap is in the header pool
+      ** also covers the unused bytes before block 0. */
+      char *lo = i == 0 && s->pool_slot ? rcl_span_start(s) : base + (size_t)i * size;
       j = rcl_bits_next(bits, i, nb, 1);
       last_free = j == nb;
-      rcl_purger_add_bytes(pg, base + (size_t)i * size, last_free ? gend : base + (size_t)j * size);
+      rcl_purger_add_bytes(pg, lo, last_free ? gend : base + (size_t)j * size);
     }
     if (!last_free && base + (size_t)nb * size < gend)
       rcl_purger_add_bytes(pg, base + (size_t)nb * size, gend);

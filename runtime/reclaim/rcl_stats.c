@@ -92,7 +92,7 @@ RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
     for (u = 1; u < RCL_SEGMENT_UNITS; u++)
       if (seg->unit_span[u] == u) {
         rcl_span_walk_live(h, seg, &seg->spans[u], &lw);
-        bitmaps += seg->spans[u].bits_bytes;
+        bitmaps += rcl_span_bitmap_bytes(&seg->spans[u]);
       }
     hdr = rcl_align_up(sizeof(rcl_segment), h->page_size);
     free_clean += clean;
@@ -147,9 +147,13 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
     return rcl_fail(err, errlen, "span at unit %u: bad state %d / units %d", u, s->state, s->units);
   if (rcl_span_start(s) != start)
     return rcl_fail(err, errlen, "span at unit %u: wrong base", u);
-  if (s->bits != (s->bits_bytes ? (uint64_t *)(void *)start : s->inline_bits) || nw > words)
+  if (s->pool_slot && (!s->bits_bytes || s->bits_bytes > RCL_POOL_SLOT_WORDS * 8 ||
+                      ((seg->pool_free >> (s->pool_slot - 1)) & 1)))
+    return rcl_fail(err, errlen, "span at unit %u: pool slot %u", u, s->pool_slot);
+  if (s->bits != (s->pool_slot ? rcl_pool_slot(seg, s->pool_slot - 1u) :
+                  s->bits_bytes ? (uint64_t *)(void *)start : s->inline_bits) || nw > words)
     return rcl_fail(err, errlen, "span at unit %u: bitmap placement", u);
-  if (s->bits_bytes && rcl_clean_count(seg, first, first + ((s->bits_bytes - 1) >> h->page_shift) + 1))
+  if (rcl_span_bitmap_bytes(s) && rcl_clean_count(seg, first, first + ((s->bits_bytes - 1) >> h->page_shift) + 1))
     return rcl_fail(err, errlen, "span at unit %u: its bitmap is on a clean page", u);
   if (s->nclean != rcl_clean_count(seg, first, end))
     return rcl_fail(err, errlen, "span at unit %u: nclean %u != %zu", u, s->nclean,
@@ -211,6 +215,18 @@ static int rcl_check_segment(rcl_heap *h, rcl_segment *seg, size_t *nspans, size
   if (seg->free_units & 1) return rcl_fail(err, errlen, "segment %p: unit 0 free", (void *)seg);
   if (seg->spans[0].nblocks != 0) return rcl_fail(err, errlen, "segment %p: poison span", (void *)seg);
   if (rcl_clean_count(seg, 0, hdr_pages)) return rcl_fail(err, errlen, "segment %p: clean header page", (void *)seg);
+  {
+    uint64_t all = rcl_pool_all(hdr_pages << h->page_shift), held = 0;
+    for (u = 1; u < RCL_SEGMENT_UNITS; u++)
+      if (seg->unit_span[u] == u && seg->spans[u].pool_slot) {
+        uint64_t bit = (uint64_t)1 << (seg->spans[u].pool_slot - 1);
+        if (held & bit) return rcl_fail(err, errlen, "segment %p: pool slot shared", (void *)seg);
+        held |= bit;
+      }
+    if ((held | seg->pool_free) != all || (held & seg->pool_free))
+      return rcl_fail(err, errlen, "segment %p: pool slots held %llx free %llx", (void *)seg,
+                      (unsigned long long)held, (unsigned long long)seg->pool_free);
+  }
   memset(&lw, 0, sizeof(lw));
   for (u = 1; u < RCL_SEGMENT_UNITS; ) {
     unsigned head = seg->unit_span[u], i;
@@ -225,7 +241,7 @@ static int rcl_check_segment(rcl_heap *h, rcl_segment *seg, size_t *nspans, size
       if (seg->unit_span[u + i] != u || ((seg->free_units >> (u + i)) & 1))
         return rcl_fail(err, errlen, "segment %p unit %u: span map", (void *)seg, u + i);
     if (seg->spans[u].state == RCL_SPAN_PARTIAL) (*npartial)++;
-    *bitmaps += seg->spans[u].bits_bytes;
+    *bitmaps += rcl_span_bitmap_bytes(&seg->spans[u]);
     rcl_span_walk_live(h, seg, &seg->spans[u], &lw);
     if (lw.error) return rcl_fail(err, errlen, "segment %p span at unit %u: %s", (void *)seg, u, lw.error);
     (*nspans)++;

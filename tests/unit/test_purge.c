@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,6 +124,77 @@ static void test_stats_add_up(void)
   CU_ASSERT(s3.segments <= 1);                 /* only the reserve stays mapped */
   CU_ASSERT(s3.resident <= s3.metadata);
   TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/*
+** Tiny classes (more blocks than a descriptor's bitmap holds) keep their
+** bitmap in the segment header's pool: a sparse tiny span whose only live
+** block is on its last page must not keep its first page resident. Checked
+** with mincore() on the span start and with the stats identity resident ==
+** metadata + floor (every resident non-header page holds a live block).
+*/
+static void test_tiny_bitmap_pooled(void)
+{
+  enum { SPANS = 3, SIZE = 48 };
+  size_t per_span = 65536 / SIZE + 1, count = SPANS * per_span, i, kept = 0;
+  void **p = (void **)malloc(count * sizeof(*p));
+  rcl_heap *h = rcl_heap_create(NULL, 43);
+  rcl_stats s0, s1, s2;
+  uintptr_t last_in_span[SPANS + 2];
+  size_t nspan = 0;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  rcl_stats_get(h, &s0);
+  for (i = 0; i < count; i++) {
+    p[i] = rcl_malloc(h, SIZE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
+    tu_fill(p[i], SIZE, i);
+  }
+  rcl_stats_get(h, &s1);
+  TU_CHECK_HEAP(h);
+  /* One segment header (whole pages) and no bitmap bytes inside spans
+  ** (those would add 176 bytes per span). */
+  CU_ASSERT_EQUAL(s1.segments, 1);
+  CU_ASSERT(s1.metadata > s0.metadata);
+  CU_ASSERT_EQUAL((s1.metadata - s0.metadata) % s1.page_size, 0);
+  /* Blocks come lowest address first: the highest block of each 64 KiB span
+  ** is the last one allocated there. Keep it, free the rest. */
+  for (i = 0; i < count; i++) {
+    uintptr_t a = (uintptr_t)p[i];
+    if (i + 1 == count || ((uintptr_t)p[i + 1] >> 16) != (a >> 16)) {
+      if (nspan < SPANS + 2) last_in_span[nspan++] = a;
+      kept++;
+      continue;
+    }
+    CU_ASSERT(tu_verify(p[i], SIZE, i));
+    rcl_free(h, p[i], SIZE);
+  }
+  CU_ASSERT(nspan >= SPANS && nspan <= SPANS + 1);
+  rcl_purge(h);
+  rcl_stats_get(h, &s2);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT_EQUAL(s2.in_use, kept * SIZE);
+  CU_ASSERT_EQUAL(s2.resident, s2.metadata + s2.floor);
+  if (s2.page_size < 65536) {
+    unsigned char vec;
+    size_t k;
+    for (k = 0; k < nspan; k++) {
+      char *start = (char *)(last_in_span[k] & ~(uintptr_t)65535);
+      if (last_in_span[k] - (uintptr_t)start < s2.page_size) continue;  /* same page */
+      CU_ASSERT_EQUAL_FATAL(mincore(start, s2.page_size, &vec), 0);
+      CU_ASSERT_EQUAL(vec & 1, 0);
+    }
+  }
+  for (i = 0; i < count; i++) {
+    uintptr_t a = (uintptr_t)p[i];
+    if (i + 1 == count || ((uintptr_t)p[i + 1] >> 16) != (a >> 16)) {
+      CU_ASSERT(tu_verify(p[i], SIZE, i));
+      rcl_free(h, p[i], SIZE);
+    }
+  }
+  TU_CHECK_HEAP(h);
+  free(p);
   rcl_heap_destroy(h);
 }
 
@@ -361,6 +433,7 @@ int tu_register_purge(void)
   if (!s) return -1;
   if (!CU_add_test(s, "purge never changes live contents", test_purge_keeps_contents) ||
       !CU_add_test(s, "stats add up", test_stats_add_up) ||
+      !CU_add_test(s, "tiny-class bitmaps pin no page (header pool)", test_tiny_bitmap_pooled) ||
       !CU_add_test(s, "RSS falls after purge (200 MB burst, child)", test_rss_falls) ||
       !CU_add_test(s, "RSS near floor with 2% survivors (child)", test_rss_survivors) ||
       !CU_add_test(s, "decay: recent frees survive a pass, not a purge", test_decay) ||
