@@ -56,6 +56,9 @@ $(eval $(call variant,arm64-static,arm64,0,1,))
 $(eval $(call variant,stock-x86_64,x86_64,1,0,))
 $(eval $(call variant,stock-arm64,arm64,1,0,))
 $(eval $(call variant,x86_64-assert,x86_64,0,0,$(ASSERT_XCFLAGS)))
+# Unpatched, with glibc malloc instead of LuaJIT's allocator: the benchmark peer
+# (make bench-mem runs it with malloc_trim after each full collect).
+$(eval $(call variant,sysmalloc-x86_64,x86_64,1,0,-DLUAJIT_USE_SYSMALLOC))
 $(eval $(call variant,arm64-static-assert,arm64,0,1,$(ASSERT_XCFLAGS)))
 # Deliberately broken: purges with a fixed 4096-byte granule. The page-size
 # checks (check-pagesim, the QEMU matrix) must catch it at 16K and 64K.
@@ -114,6 +117,7 @@ help:
 	@echo "make check        run every test part below, timed (what CI runs)"
 	@echo "check parts:      $(CHECK_PARTS)"
 	@echo "make stock        unpatched upstream builds (baselines): build/stock-*"
+	@echo "make sysmalloc-x86_64  unpatched build on glibc malloc (the bench-mem peer)"
 	@echo "make assert       assertion builds (-DLUA_USE_ASSERT -DLUA_USE_APICHECK)"
 	@echo "make check-lua-arm64  tests/lua on arm64 under qemu-user"
 	@echo "make matrix [TARGETS=arm64-16k]  the QEMU matrix (ci/README.md)"

@@ -8,6 +8,10 @@
 #   BENCH_PAIRS              CPU pairs per benchmark (default 5)
 #   BENCH_CPU                subset of tests/bench/cpu/*.lua names
 #   BENCH_MEM_WORKLOADS      subset of "a b c d e"; BENCH_MEM_RUNS runs each (default 1)
+#   BENCH_PEER               the measured peer for (d) and (e): an unpatched luajit on glibc
+#                            malloc, run with malloc_trim(0) after each full collect
+#                            (default build/sysmalloc-x86_64, built on demand; empty = skip);
+#                            BENCH_PEER_RUNS runs each (default 3: its result varies a lot)
 #   PAGESIM                  e.g. "16384 65536": also run the memory workloads under the
 #                            page-size simulator PAGESIM_TOOL, tables marked "emulated"
 # The helper cputime is built for the build machine with BENCH_CC (default cc).
@@ -16,12 +20,14 @@ BUILD ?= build
 BENCH_OUT      := $(BUILD)/bench
 BENCH_STOCK    ?= $(BUILD)/stock-x86_64/bin/luajit
 BENCH_OURS     ?= $(BUILD)/x86_64/bin/luajit
+BENCH_PEER     ?= $(BUILD)/sysmalloc-x86_64/bin/luajit
 BENCH_CPUTIME  := $(BENCH_OUT)/cputime
 BENCH_CC       ?= cc
 BENCH_CFLAGS   ?= -std=c99 -O2 -Wall -Wextra -Werror
 PAGESIM_TOOL   ?= tests/tools/pagesim/pagesim
 
 BENCH_ENV = BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$(BENCH_OUT)' \
+	BENCH_PEER='$(BENCH_PEER)' BENCH_PEER_RUNS='$(or $(BENCH_PEER_RUNS),3)' \
 	BENCH_CPUTIME='$(BENCH_CPUTIME)' BENCH_PAIRS='$(or $(BENCH_PAIRS),5)' BENCH_CPU='$(BENCH_CPU)' \
 	BENCH_MEM_WORKLOADS='$(or $(BENCH_MEM_WORKLOADS),a b c d e)' \
 	BENCH_MEM_RUNS='$(or $(BENCH_MEM_RUNS),1)' PAGESIM='$(PAGESIM)' PAGESIM_TOOL='$(PAGESIM_TOOL)'
@@ -33,7 +39,9 @@ $(BENCH_CPUTIME): tests/bench/cputime.c
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
 
 # With PAGESIM set, the simulator library (tests/tools/pagesim/pagesim.mk) is built first.
-BENCH_MEM_PREREQS := $(if $(PAGESIM),$(PAGESIM_LIB))
+# The measured peer (glibc malloc + malloc_trim) is built unless BENCH_PEER names another.
+BENCH_MEM_PREREQS := $(if $(PAGESIM),$(PAGESIM_LIB)) \
+	$(if $(filter $(BUILD)/sysmalloc-x86_64/bin/luajit,$(BENCH_PEER)),sysmalloc-x86_64)
 
 bench: $(BENCH_CPUTIME) $(BENCH_MEM_PREREQS)
 	@$(BENCH_ENV) sh tests/bench/run-bench.sh mem cpu

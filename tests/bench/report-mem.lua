@@ -3,7 +3,8 @@
 --
 -- Usage: luajit report-mem.lua MANIFEST TITLE [IDLE_RECLAIM]
 --   MANIFEST lines: <build> <workload> <variant> <run> <exit-status> <raw-output-file>
---   where build is "stock" or "ours" and workload is a..e.
+--   where build is "stock", "ours" or "peer" (glibc malloc + malloc_trim, (d) and (e) only)
+--   and workload is a..e.
 -- Invariants:
 --  * Targets are printed as PASS/MISS lines, never turned into an exit status: a MISS is a
 --    finding, not a failure. A workload run that crashed is printed as FAILED instead.
@@ -202,6 +203,34 @@ local function check_peer(workload, rss, label)
     label, mib(rss), mib(bar), peer.name, peer.best, scale))
 end
 
+-- The peer measured here (run-mem.sh BENCH_PEER): RSS per run, reported as min/median/max,
+-- and ours checked against its best run. extract(run) returns the KiB figure of one run.
+local function measured_peer(workload, ours_kb, label, extract)
+  local list = {}
+  for _, run in ipairs(runs["peer/" .. workload .. "/trickle"] or {}) do
+    local v = extract(run)
+    if v then list[#list + 1] = v end
+  end
+  if #list == 0 then
+    if failed["peer/" .. workload .. "/trickle"] then
+      failures = failures + 1
+      emit("- FAILED peer run(s) of ", workload, ": exit status ",
+           table.concat(failed["peer/" .. workload .. "/trickle"], ","))
+    end
+    return
+  end
+  table.sort(list)
+  local texts = {}
+  for _, v in ipairs(list) do texts[#texts + 1] = mib(v) end
+  emit("- measured peer (unpatched luajit on glibc malloc, `malloc_trim(0)` after each full ",
+       "collect, same workload, ", #list, " runs): ", label, " ", table.concat(texts, ", "),
+       " MiB (median ", mib(median(list)), ")")
+  if ours_kb then
+    verdict(ours_kb < list[1], string.format("%s: RSS %s MiB < measured peer's best run %s MiB",
+      label, mib(ours_kb), mib(list[1])))
+  end
+end
+
 local function check_peak(workload)
   local ours, stock = peak_kb("ours/" .. workload .. "/trickle"),
                       peak_kb("stock/" .. workload .. "/trickle")
@@ -312,6 +341,9 @@ local function burst_table(workload)
   if workload == "d" then
     check_floor_bound(ok, "collect", "after collect")
     check_peer(workload, value(ok, "collect", "rss_kb"), "after collect")
+    measured_peer(workload, value(ok, "collect", "rss_kb"), "after collect", function(run)
+      return run.phases.collect and run.phases.collect.rss_kb
+    end)
     check_peak(workload)
     check_floor_bound(oi, "after1s", "idle 1 s (background thread)")
     check_peer(workload, value(oi, "after1s", "rss_kb"), "idle 1 s (background thread)")
@@ -380,6 +412,13 @@ local function sawtooth_table()
     if rss and (not worst_trough or rss > worst_trough) then worst_trough = rss end
   end
   check_peer("e", worst_trough, "worst trough")
+  measured_peer("e", worst_trough, "worst trough", function(run)
+    local worst
+    for phase, rec in pairs(run.phases) do
+      if phase:match("^c%d+%.collect$") and (not worst or rec.rss_kb > worst) then worst = rec.rss_kb end
+    end
+    return worst
+  end)
   check_peak("e")
   for _, c in ipairs(cycle_phases(oi)) do
     check_floor_bound(oi, "c" .. c .. ".after1s", "idle cycle " .. c .. " after 1 s (background thread)")

@@ -14,6 +14,10 @@
 #                 simulator and print the tables again, marked "emulated"
 #   PAGESIM_TOOL  the simulator (default tests/tools/pagesim/pagesim)
 #   BENCH_IDLE_RECLAIM  LUAJIT_RECLAIM value for the idle variant (default "background=1")
+#   BENCH_PEER    optional: an unpatched luajit built on glibc malloc, the measured peer of
+#                 workloads (d) and (e). It runs their trickle variant natively with
+#                 BENCH_MALLOC_TRIM=1, so the workload calls malloc_trim(0) after each full
+#                 collect (tests/bench/mem/probe.lua), BENCH_PEER_RUNS times (default 3)
 # Invariants: every run gets the same environment on both builds (LUAJIT_RECLAIM unset for the
 # trickle variant, $BENCH_IDLE_RECLAIM for the idle variant); a workload that exits non-zero is
 # reported as FAILED and makes this script exit 1 after the report is written. Target misses
@@ -29,6 +33,8 @@ BENCH_MEM_RUNS=${BENCH_MEM_RUNS:-1}
 PAGESIM=${PAGESIM:-}
 PAGESIM_TOOL=${PAGESIM_TOOL:-tests/tools/pagesim/pagesim}
 BENCH_IDLE_RECLAIM=${BENCH_IDLE_RECLAIM:-background=1}
+BENCH_PEER=${BENCH_PEER:-}
+BENCH_PEER_RUNS=${BENCH_PEER_RUNS:-3}
 
 if [ ! -x "$BENCH_STOCK" ]; then
     echo "run-mem.sh: stock luajit not found or not executable: $BENCH_STOCK" >&2
@@ -40,6 +46,13 @@ if [ -n "$BENCH_OURS" ] && [ -x "$BENCH_OURS" ]; then
 else
     echo "run-mem.sh: ours is missing (BENCH_OURS='$BENCH_OURS'): stock-only figures" >&2
 fi
+if [ -n "$BENCH_PEER" ] && [ ! -x "$BENCH_PEER" ]; then
+    echo "run-mem.sh: BENCH_PEER='$BENCH_PEER' is not an executable (make sysmalloc-x86_64)" >&2
+    exit 1
+fi
+case $BENCH_PEER_RUNS in
+    '' | *[!0-9]* | 0) echo "run-mem.sh: BENCH_PEER_RUNS must be a positive integer" >&2; exit 1 ;;
+esac
 if [ -n "$PAGESIM" ] && [ ! -x "$PAGESIM_TOOL" ]; then
     echo "run-mem.sh: PAGESIM='$PAGESIM' set but the simulator is missing: $PAGESIM_TOOL" >&2
     exit 1
@@ -100,6 +113,28 @@ run_set() {
             done
         done
     done
+    # The measured peer: (d) and (e) only, natively (its figures are 4 KiB measurements).
+    if [ -n "$BENCH_PEER" ] && [ -z "$pagesize" ]; then
+        for workload in $BENCH_MEM_WORKLOADS; do
+            case $workload in d | e) ;; *) continue ;; esac
+            script=$(script_for "$workload")
+            run=1
+            while [ "$run" -le "$BENCH_PEER_RUNS" ]; do
+                raw="$rawdir/peer-$workload-trickle-$run.txt"
+                echo "run-mem.sh: [$label] peer $workload trickle run $run" >&2
+                status=0
+                env -u LUAJIT_RECLAIM BENCH_MALLOC_TRIM=1 "$BENCH_PEER" "$script" trickle \
+                    >"$raw" 2>"$raw.err" || status=$?
+                if [ "$status" -ne 0 ]; then
+                    any_failed=1
+                    echo "run-mem.sh: FAILED ($status): peer $script (stderr in $raw.err)" >&2
+                    sed 's/^/    /' "$raw.err" >&2
+                fi
+                echo "peer $workload trickle $run $status $raw" >>"$manifest"
+                run=$((run + 1))
+            done
+        done
+    fi
     "$BENCH_STOCK" "$here/report-mem.lua" "$manifest" "$label" "$BENCH_IDLE_RECLAIM" \
         >>"$BENCH_OUT/mem.md"
     return "$any_failed"

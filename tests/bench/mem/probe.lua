@@ -13,6 +13,8 @@
 --    "idle" only sleeps (poll(2) through the FFI) and allocates nothing between measurements.
 --  * Sleeping and clocks use the FFI (poll, clock_gettime(CLOCK_MONOTONIC)), never busy loops,
 --    so an idle phase really leaves the CPU to the runtime's background thread.
+--  * BENCH_MALLOC_TRIM=1 (the measured peer, a luajit built on glibc malloc) calls glibc's
+--    malloc_trim(0) through the FFI after every full collection, as the baseline notes did.
 
 local ffi = require("ffi")
 
@@ -104,9 +106,13 @@ end
 
 -- Full collection the way an application asks for it (collect twice so that the
 -- string table shrink and finalizer-free objects are done, as in the baseline notes).
+local malloc_trim = os.getenv("BENCH_MALLOC_TRIM") == "1"
+if malloc_trim then ffi.cdef("int malloc_trim(size_t pad);") end
+
 function probe.full_collect()
   collectgarbage("collect")
   collectgarbage("collect")
+  if malloc_trim then C.malloc_trim(0) end
 end
 
 -- Finishes garbage collection through the ordinary incremental path only, as an
