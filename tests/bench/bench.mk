@@ -5,7 +5,7 @@
 #
 # Variables (override on the command line):
 #   BENCH_STOCK, BENCH_OURS  the two luajit CLIs compared
-#   BENCH_PAIRS              CPU pairs per benchmark (default 5)
+#   BENCH_PAIRS              CPU pairs per benchmark (default 11; see README.md)
 #   BENCH_CPU                subset of tests/bench/cpu/*.lua names
 #   BENCH_MEM_WORKLOADS      subset of "a b c d e"; BENCH_MEM_RUNS runs each (default 1)
 #   BENCH_PEER               the measured peer for (d) and (e): an unpatched luajit on glibc
@@ -28,7 +28,7 @@ PAGESIM_TOOL   ?= tests/tools/pagesim/pagesim
 
 BENCH_ENV = BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$(BENCH_OUT)' \
 	BENCH_PEER='$(BENCH_PEER)' BENCH_PEER_RUNS='$(or $(BENCH_PEER_RUNS),3)' \
-	BENCH_CPUTIME='$(BENCH_CPUTIME)' BENCH_PAIRS='$(or $(BENCH_PAIRS),5)' BENCH_CPU='$(BENCH_CPU)' \
+	BENCH_CPUTIME='$(BENCH_CPUTIME)' BENCH_PAIRS='$(or $(BENCH_PAIRS),11)' BENCH_CPU='$(BENCH_CPU)' \
 	BENCH_MEM_WORKLOADS='$(or $(BENCH_MEM_WORKLOADS),a b c d e)' \
 	BENCH_MEM_RUNS='$(or $(BENCH_MEM_RUNS),1)' PAGESIM='$(PAGESIM)' PAGESIM_TOOL='$(PAGESIM_TOOL)'
 

@@ -75,7 +75,7 @@ report="$BENCH_OUT/report.md"
         echo "- source: commit $commit${dirty:+ (tests/bench has uncommitted changes)}"
     fi
     echo "- commands: \`tests/bench/run-bench.sh $*\` with BENCH_STOCK=$BENCH_STOCK" \
-        "BENCH_OURS=${BENCH_OURS:-<unset>} BENCH_PAIRS=${BENCH_PAIRS:-5}" \
+        "BENCH_OURS=${BENCH_OURS:-<unset>} BENCH_PAIRS=${BENCH_PAIRS:-11}" \
         "BENCH_MEM_RUNS=${BENCH_MEM_RUNS:-1} PAGESIM=${PAGESIM:-<unset>}; raw outputs under $BENCH_OUT/mem and $BENCH_OUT/cpu"
     echo
     for part in "$@"; do

@@ -9,7 +9,7 @@
 #   BENCH_CPUTIME  the cputime helper built from tests/bench/cputime.c (required)
 #   BENCH_OUT      output directory (default build/bench)
 #   BENCH_PRINT    1 (default) prints the section when done; 0 only writes it
-#   BENCH_PAIRS    pairs per benchmark (default 5)
+#   BENCH_PAIRS    pairs per benchmark (default 11)
 #   BENCH_CPU      subset of benchmark names (default: every cpu/*.lua)
 # Invariants:
 #  * Pairs are the outer loop (pair 1 of every benchmark, then pair 2, ...), so a burst of
@@ -26,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${BENCH_CPUTIME:?BENCH_CPUTIME must name the cputime helper}"
 BENCH_OURS=${BENCH_OURS:-}
 BENCH_OUT=${BENCH_OUT:-build/bench}
-BENCH_PAIRS=${BENCH_PAIRS:-5}
+BENCH_PAIRS=${BENCH_PAIRS:-11}
 
 for tool in "$BENCH_STOCK" "$BENCH_CPUTIME"; do
     if [ ! -x "$tool" ]; then
