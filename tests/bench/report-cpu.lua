@@ -92,8 +92,8 @@ if not have_ours then
   end
 else
   emit("| benchmark | pairs | stock CPU s | ours CPU s | CPU ratio median (min-max) | ",
-       "wall ratio median | stock max RSS MiB | ours max RSS MiB | purge calls | purged MiB |")
-  emit("|---|---|---|---|---|---|---|---|---|---|")
+       "wall ratio median | stock max RSS MiB | ours max RSS MiB | purge calls | pages purged | purged MiB |")
+  emit("|---|---|---|---|---|---|---|---|---|---|---|")
   local medians = {}
   local rows = {}
   for _, name in ipairs(names) do
@@ -110,18 +110,20 @@ else
     local m = median(ratios)
     local lo, hi = range(ratios)
     local st = stats[name]
-    local calls, purged = "-", "-"
+    local calls, pages, purged = "-", "-", "-"
     if st and st.purge_calls then
       calls = string.format("%d", st.purge_calls)
+      pages = st.page_size and string.format("%d", st.purged_total / st.page_size) or "-"
       purged = string.format("%.1f", st.purged_total / 1048576)
     elseif st then
-      calls, purged = "n/a", "n/a"
+      calls, pages, purged = "n/a", "n/a", "n/a"
     end
     emit("| ", name, " | ", #ratios, " | ", fmt(median(scpu)), " | ", fmt(median(ocpu)), " | ",
          m and (fmt(m) .. " (" .. fmt(lo) .. "-" .. fmt(hi) .. ")") or "-", " | ",
          fmt(median(wall_ratios)), " | ",
          fmt(median(srss) and median(srss) / 1024, "%.1f"), " | ",
-         fmt(median(orss) and median(orss) / 1024, "%.1f"), " | ", calls, " | ", purged, " |")
+         fmt(median(orss) and median(orss) / 1024, "%.1f"), " | ", calls, " | ", pages, " | ",
+         purged, " |")
     rows[#rows + 1] = { name = name, median = m, pairs = #ratios }
     if m then medians[#medians + 1] = m end
   end

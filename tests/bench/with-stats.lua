@@ -2,7 +2,8 @@
 --
 -- Usage: luajit with-stats.lua BENCHMARK.lua [args...]
 -- Prints the benchmark's own output, then one line
---   RECLAIM purge_calls=N purged_total=BYTES mapped=BYTES resident=BYTES madvise_failed=N
+--   RECLAIM purge_calls=N purged_total=BYTES page_size=BYTES mapped=BYTES resident=BYTES
+--           madvise_failed=N
 -- or "RECLAIM unavailable" when the runtime has no built-in reclaim module (stock).
 -- Invariant: the benchmark sees the same global `arg` as when run directly, and the stats
 -- are read after it returns, before the state is closed.
@@ -19,8 +20,8 @@ local ok, reclaim = pcall(require, "reclaim")
 package.path, package.cpath = saved_path, saved_cpath
 if ok and type(reclaim) == "table" and type(reclaim.stats) == "function" then
   local s = reclaim.stats()
-  print(string.format("RECLAIM purge_calls=%d purged_total=%d mapped=%d resident=%d madvise_failed=%d",
-    s.purge_calls, s.purged_total, s.mapped, s.resident, s.madvise_failed))
+  print(string.format("RECLAIM purge_calls=%d purged_total=%d page_size=%d mapped=%d resident=%d madvise_failed=%d",
+    s.purge_calls, s.purged_total, s.page_size, s.mapped, s.resident, s.madvise_failed))
 else
   print("RECLAIM unavailable")
 end
