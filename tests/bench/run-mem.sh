@@ -73,6 +73,23 @@ binary_for() {
     if [ "$1" = stock ]; then echo "$BENCH_STOCK"; else echo "$BENCH_OURS"; fi
 }
 
+# record_run BUILD WORKLOAD VARIANT RUN COMMAND...: runs COMMAND with its output in
+# $rawdir and appends the manifest line; a failure is reported and sets any_failed.
+record_run() {
+    rbuild=$1 rworkload=$2 rvariant=$3 rrun=$4
+    shift 4
+    raw="$rawdir/$rbuild-$rworkload-$rvariant-$rrun.txt"
+    echo "run-mem.sh: [$label] $rbuild $rworkload $rvariant run $rrun" >&2
+    status=0
+    "$@" >"$raw" 2>"$raw.err" || status=$?
+    if [ "$status" -ne 0 ]; then
+        any_failed=1
+        echo "run-mem.sh: FAILED ($status): $* (stderr in $raw.err)" >&2
+        sed 's/^/    /' "$raw.err" >&2
+    fi
+    echo "$rbuild $rworkload $rvariant $rrun $status $raw" >>"$manifest"
+}
+
 # run_set LABEL PAGESIZE: runs every workload/variant/build; PAGESIZE empty = native.
 # Appends the section to mem.md and returns 1 if any run failed.
 run_set() {
@@ -89,25 +106,16 @@ run_set() {
             run=1
             while [ "$run" -le "$BENCH_MEM_RUNS" ]; do
                 for build in $builds; do
-                    bin=$(binary_for "$build")
-                    raw="$rawdir/$build-$workload-$variant-$run.txt"
-                    echo "run-mem.sh: [$label] $build $workload $variant run $run" >&2
-                    set -- "$bin" "$script" "$variant"
+                    set -- "$(binary_for "$build")" "$script" "$variant"
                     if [ -n "$pagesize" ]; then
                         set -- "$PAGESIM_TOOL" -p "$pagesize" -- "$@"
                     fi
-                    status=0
                     if [ "$variant" = idle ]; then
-                        env LUAJIT_RECLAIM="$BENCH_IDLE_RECLAIM" "$@" >"$raw" 2>"$raw.err" || status=$?
+                        record_run "$build" "$workload" "$variant" "$run" \
+                            env LUAJIT_RECLAIM="$BENCH_IDLE_RECLAIM" "$@"
                     else
-                        env -u LUAJIT_RECLAIM "$@" >"$raw" 2>"$raw.err" || status=$?
+                        record_run "$build" "$workload" "$variant" "$run" env -u LUAJIT_RECLAIM "$@"
                     fi
-                    if [ "$status" -ne 0 ]; then
-                        any_failed=1
-                        echo "run-mem.sh: FAILED ($status): $* (stderr in $raw.err)" >&2
-                        sed 's/^/    /' "$raw.err" >&2
-                    fi
-                    echo "$build $workload $variant $run $status $raw" >>"$manifest"
                 done
                 run=$((run + 1))
             done
@@ -117,20 +125,10 @@ run_set() {
     if [ -n "$BENCH_PEER" ] && [ -z "$pagesize" ]; then
         for workload in $BENCH_MEM_WORKLOADS; do
             case $workload in d | e) ;; *) continue ;; esac
-            script=$(script_for "$workload")
             run=1
             while [ "$run" -le "$BENCH_PEER_RUNS" ]; do
-                raw="$rawdir/peer-$workload-trickle-$run.txt"
-                echo "run-mem.sh: [$label] peer $workload trickle run $run" >&2
-                status=0
-                env -u LUAJIT_RECLAIM BENCH_MALLOC_TRIM=1 "$BENCH_PEER" "$script" trickle \
-                    >"$raw" 2>"$raw.err" || status=$?
-                if [ "$status" -ne 0 ]; then
-                    any_failed=1
-                    echo "run-mem.sh: FAILED ($status): peer $script (stderr in $raw.err)" >&2
-                    sed 's/^/    /' "$raw.err" >&2
-                fi
-                echo "peer $workload trickle $run $status $raw" >>"$manifest"
+                record_run peer "$workload" trickle "$run" env -u LUAJIT_RECLAIM BENCH_MALLOC_TRIM=1 \
+                    "$BENCH_PEER" "$(script_for "$workload")" trickle
                 run=$((run + 1))
             done
         done
