@@ -106,10 +106,20 @@ pool_start() {
 	mkdir -p "$POOL_LOGS"
 }
 pool_log() { echo "$1.log" | tr -c 'A-Za-z0-9.\n-' _; }
+# pool_ended: the pid of a pool job that has ended, or nothing. (bash 5.2's
+# `wait -n` misses a job that ended before it was called, so jobs are polled
+# and each is waited for by its pid, which returns its status at any time.)
+pool_ended() {
+	local pid
+	for pid in "${!POOL_NAME[@]}"; do
+		kill -0 "$pid" 2>/dev/null || { echo "$pid"; return; }
+	done
+}
 # pool_reap: wait for one job, print its log and its time.
 pool_reap() {
 	local pid rc=0 name
-	wait -n -p pid || rc=$?
+	until pid=$(pool_ended) && [ -n "$pid" ]; do sleep 0.5; done
+	wait "$pid" || rc=$?
 	name=${POOL_NAME[$pid]}
 	awk -v p="  [$name] " '{ print p $0 }' "$POOL_LOGS/$(pool_log "$name")" >&2
 	if [ $rc = 0 ]; then

@@ -41,10 +41,12 @@ $(PKG_OUT)/signing/env: packaging/signing-key.sh | $(BUILD)/.deps-ok
 	@packaging/signing-key.sh $(PKG_OUT)/signing >/dev/null
 
 # The build chroots of all distros are created (when not cached) side by side
-# first: mmdebstrap is mostly single-threaded, downloads and dpkg.
+# first: mmdebstrap is mostly single-threaded, downloads and dpkg. Each job is
+# waited for by its pid: bash 5.2's `wait -n` misses a job that has already
+# ended (cached chroots end at once), which failed this step at random.
 $(PKG_OUT)/.build-chroots: packaging/chroots.sh packaging/lib.sh | $(BUILD)/.deps-ok
-	@for d in $(PKG_DISTROS); do PKG_CACHE='$(CACHE)' packaging/chroots.sh build $$d >/dev/null & done; \
-	 ok=1; for d in $(PKG_DISTROS); do wait -n || ok=0; done; [ $$ok = 1 ]
+	@pids=; for d in $(PKG_DISTROS); do PKG_CACHE='$(CACHE)' packaging/chroots.sh build $$d >/dev/null & pids="$$pids $$!"; done; \
+	 ok=1; for p in $$pids; do wait $$p || ok=0; done; [ $$ok = 1 ]
 	@mkdir -p $(@D) && touch $@
 
 $(PKG_OUT)/%/.stamp: $(PKG_DEB_INPUTS) $(BUILD)/.upstream-ok $(PKG_OUT)/signing/env $(PKG_OUT)/.build-chroots
