@@ -1,13 +1,14 @@
 /*
 ** rcl_class.c: size classes and their span layout.
 **
-** Classes: 16..128 in steps of 16 (8 classes), then 2^RCL_CLASS_SHIFT = 8
-** per doubling up to 32 KiB (64 classes): 144, 160, ..., 256, 288, 320, ...,
-** 28672, 30720, 32768. The smallest step above 128 is 16, so every size is a
+** Classes: 16..256 in steps of 16 (16 classes), then 2^RCL_CLASS_SHIFT = 16
+** per doubling up to 32 KiB (112 classes): 272, 288, ..., 512, 544, ...,
+** 30720, 31744, 32768. The smallest step is 16, so every size is a
 ** multiple of 16 and every block is 16-byte aligned (spans start on a unit
-** boundary). 8 per doubling bounds the rounding waste at 1/9 (average about
-** 1/18): with 4 per doubling a burst of 290-byte strings wasted 10% of its
-** peak RSS in the 320 class (measured on the bench string workload).
+** boundary). 16 per doubling bounds the rounding waste at 1/17 (average
+** about 1/34). It was 8 (1/9, average 1/18) until the page-fit bound below
+** needed the peak memory back: with 8, a burst of mixed strings (workload d)
+** peaked at 1317 MiB, with 16 at 1297 MiB (same page-fit bound).
 ** rcl_class_of() (rcl_internal.h) maps a request to its class with shifts and
 ** one clz; rcl_class_size() is its inverse.
 **
@@ -25,22 +26,26 @@
 ** matters when few blocks survive: in a dense span a b-byte block straddles
 ** a page boundary with probability about b/P, so in the mixed 2%-survivor
 ** benchmark (tests/bench, workload d; strings of ~1 KiB on average) about a
-** quarter of the surviving strings pinned two pages. The waste bound, 1/8 of the unit (RCL_PAGEFIT_WASTE),
-** was chosen by measurement (make bench-mem, 4K pages, 2026-11-22):
-**   no page-fit: (d) RSS after collect 203.0 MiB, (e) worst trough 53.3,
-**                peak (d) 1277 MiB (stock 1278);
-**   bound 1/16:  (d) 197.1, (e) 52.2, peak (d) 1299;
-**   bound 1/8:   (d) 194.8, (e) 51.4, peak (d) 1318 (1.031 x stock; the
-**                target is 1.05), peak (a)-(c) at most 0.99 x stock.
+** quarter of the surviving strings pinned two pages. The waste bound, 1/5 of the unit
+** (RCL_PAGEFIT_WASTE), was chosen by measurement (make bench-mem, 4K pages,
+** 2026-11-22; stock's (d) peak is 1278 MiB, the target 1.05 x that):
+**   8 classes per doubling, no page-fit: (d) RSS after collect 203.0 MiB,
+**                (e) worst trough 53.3, peak (d) 1277 MiB;
+**   8 per doubling, bound 1/8:  (d) 193.9, (e) 51.0, peak (d) 1317;
+**   8 per doubling, bound 1/5:  (d) 190.6, peak (d) 1362 (1.065 x stock);
+**   16 per doubling, bound 1/8: (d) 194.5, peak (d) 1297;
+**   16 per doubling, bound 1/6: (d) 192.6, peak (d) 1316;
+**   16 per doubling, bound 1/5: (d) 191.6, (e) 50.6, peak (d) 1330 (1.041
+**                x stock), peak (a)-(c) at most 0.99 x stock.
 ** At P = 64 KiB a page is a unit and the two layouts coincide.
 */
 #include "rcl_internal.h"
 
 RCL_INTERN size_t rcl_class_size(unsigned cls)
 {
-  unsigned c = cls - 8, k = 1u << RCL_CLASS_SHIFT;
-  if (cls < 8) return (size_t)(cls + 1) * 16;
-  return (size_t)(k + 1 + (c & (k - 1))) << ((c >> RCL_CLASS_SHIFT) + 7 - RCL_CLASS_SHIFT);
+  unsigned c = cls - 16, k = 1u << RCL_CLASS_SHIFT;
+  if (cls < 16) return (size_t)(cls + 1) * 16;
+  return (size_t)(k + 1 + (c & (k - 1))) << ((c >> RCL_CLASS_SHIFT) + 8 - RCL_CLASS_SHIFT);
 }
 
 /* Bitmap bytes kept at the span start for nb blocks (0: fits the descriptor). */

@@ -113,8 +113,8 @@
 #define RCL_MAX_PAGE        65536
 #define RCL_SEGMENT_PAGES   (RCL_SEGMENT_SIZE / RCL_MIN_PAGE)   /* bitmap bits */
 
-#define RCL_CLASS_SHIFT     3          /* log2 of the classes per doubling above 128 */
-#define RCL_NCLASSES        (8 + 8 * (1 << RCL_CLASS_SHIFT)) /* 16..128 step 16, then 8 doublings */
+#define RCL_CLASS_SHIFT     4          /* log2 of the classes per doubling above 256 */
+#define RCL_NCLASSES        (16 + 7 * (1 << RCL_CLASS_SHIFT)) /* 16..256 step 16, then 7 doublings */
 #define RCL_SMALL_MAX       32768      /* largest size-class block */
 #define RCL_LARGE_MIN       ((size_t)1 << 20) /* blocks above this get their own mapping */
 #define RCL_SPAN_MAX_BLOCKS 4096
@@ -122,7 +122,7 @@
 #define RCL_INLINE_WORDS    16         /* bitmap words kept in the descriptor */
 #define RCL_CLASS_MEDIUM    255        /* span->cls of a single-block span */
 #ifndef RCL_PAGEFIT_WASTE
-#define RCL_PAGEFIT_WASTE   8          /* page-fit: page tails waste <= unit/8 */
+#define RCL_PAGEFIT_WASTE   5          /* page-fit: page tails waste <= unit/5 */
 #endif
 #define RCL_MAGIC_SHIFT     40         /* see rcl_class_magic() for exactness */
 #define RCL_POOL_SLOT_WORDS 32         /* header pool slot: a bitmap of <= 2048 blocks */
@@ -314,10 +314,10 @@ static inline unsigned rcl_class_of(size_t n)
 {
   size_t m;
   unsigned b;
-  if (n <= 128) return n ? (unsigned)((n - 1) >> 4) : 0;
+  if (n <= 256) return n ? (unsigned)((n - 1) >> 4) : 0;
   m = n - 1;
-  b = 63u - (unsigned)__builtin_clzll(m);     /* 7..14 */
-  return 8 + ((b - 7) << RCL_CLASS_SHIFT) +
+  b = 63u - (unsigned)__builtin_clzll(m);     /* 8..14 */
+  return 16 + ((b - 8) << RCL_CLASS_SHIFT) +
          (unsigned)((m >> (b - RCL_CLASS_SHIFT)) & ((1u << RCL_CLASS_SHIFT) - 1));
 }
 

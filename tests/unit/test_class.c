@@ -13,15 +13,15 @@
 static size_t ref_classes[128];
 static int ref_nclasses;
 
-#define CLASSES_PER_DOUBLING 8   /* the documented design (rcl_class.c) */
+#define CLASSES_PER_DOUBLING 16  /* above 256 bytes: the documented design (rcl_class.c) */
 
 static void ref_build(void)
 {
   size_t base;
   int i;
   ref_nclasses = 0;
-  for (i = 1; i <= 8; i++) ref_classes[ref_nclasses++] = (size_t)i * 16;
-  for (base = 128; base < 32768; base *= 2)
+  for (i = 1; i <= 16; i++) ref_classes[ref_nclasses++] = (size_t)i * 16;
+  for (base = 256; base < 32768; base *= 2)
     for (i = 1; i <= CLASSES_PER_DOUBLING; i++)
       ref_classes[ref_nclasses++] = base + (size_t)i * base / CLASSES_PER_DOUBLING;
 }
@@ -37,7 +37,7 @@ static void test_class_table(void)
 {
   size_t n;
   ref_build();
-  CU_ASSERT_EQUAL(ref_nclasses, 8 + 8 * CLASSES_PER_DOUBLING);
+  CU_ASSERT_EQUAL(ref_nclasses, 16 + 7 * CLASSES_PER_DOUBLING);
   CU_ASSERT_EQUAL(ref_classes[ref_nclasses - 1], 32768);
   for (n = 0; n <= 32768; n++) {
     size_t u = rcl_usable_size(n), r = ref_usable(n ? n : 1);
@@ -171,7 +171,7 @@ static void test_alignment(void)
 
 /*
 ** Page-fit layout (rcl_class.c): a class whose blocks fit the run-time page
-** P with page tails wasting at most 1/8 of a 64 KiB unit (and whose bitmap,
+** P with page tails wasting at most 1/5 of a 64 KiB unit (and whose bitmap,
 ** one power-of-two number of words per page, fits 16 descriptor words) puts
 ** floor(P / size) blocks at the start of each page: no block straddles a
 ** page. Computed here from that rule alone; other classes are only checked
@@ -185,7 +185,7 @@ static int ref_page_fit(size_t size, size_t page)
   groups = 65536 / page;
   while (words * 64 < per_page) words *= 2;
   waste = 65536 - groups * per_page * size;
-  return groups * words <= 16 && waste * 8 <= 65536;
+  return groups * words <= 16 && waste * 5 <= 65536;
 }
 
 static void test_page_fit(void)
@@ -226,8 +226,8 @@ static void test_page_fit(void)
     CU_ASSERT_EQUAL(bad, 0);
     free(p);
   }
-  /* 34 classes fit at 4K pages, 50 at 16K; at 64K the rule never applies. */
-  if (page < 65536) CU_ASSERT(fit_classes >= 30);
+  /* 63 classes fit at 4K pages, 95 at 16K; at 64K the rule never applies. */
+  if (page < 65536) CU_ASSERT(fit_classes >= 60);
   TU_CHECK_HEAP(h);
   rcl_heap_destroy(h);
 }

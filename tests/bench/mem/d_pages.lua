@@ -8,7 +8,7 @@
 -- Usage: build/x86_64/bin/luajit tests/bench/mem/d_pages.lua
 -- Invariants / limits: ours only (needs require("reclaim")); GC64 builds of this LuaJIT
 -- (GCtab: node pointer at byte 40, hmask at 52; GCstr header 24 bytes); block sizes are
--- rounded to our size classes (16..128 by 16, then 8 per doubling), as the allocator does.
+-- rounded to our size classes (16..256 by 16, then 16 per doubling), as the allocator does.
 
 local ffi = require("ffi")
 local bit = require("bit")
@@ -21,10 +21,10 @@ assert(ffi.abi("gc64"), "d_pages.lua reads GC64 object layouts")
 local COUNT, SURVIVE_PERCENT = 2000000, 2
 
 local function class_size(n)
-  if n <= 128 then return math.ceil(n / 16) * 16 end
-  local m, b = n - 1, 7
+  if n <= 256 then return math.ceil(n / 16) * 16 end
+  local m, b = n - 1, 8
   while bit.rshift(m, b + 1) > 0 do b = b + 1 end
-  local step = 2 ^ (b - 3)
+  local step = 2 ^ (b - 4)
   return (math.floor(m / step) + 1) * step
 end
 
