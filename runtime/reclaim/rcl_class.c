@@ -15,9 +15,10 @@
 ** Span layout of a class ("dense"): the smallest k in 1..4 units whose
 ** unused tail ("slack") is at most 1/8 of the span, with at most
 ** RCL_SPAN_MAX_BLOCKS blocks; nblocks = floor((k * unit - bits_bytes) /
-** size), so the slack is below one block. Classes with more than 1024
-** blocks per span (16..48 bytes) keep their bitmap in the span's first
-** bits_bytes (16-byte rounded).
+** size), so the slack is below one block. Classes with more blocks per
+** span than the descriptor's RCL_INLINE_WORDS words hold reserve the span's
+** first bits_bytes (16-byte rounded) for the bitmap, used when the header
+** pool has no room (rcl_internal.h, "pool").
 **
 ** "Page-fit" layout, chosen at heap creation for the run-time page size P
 ** when it wastes little: one unit of P-sized groups, floor(P / size) blocks
@@ -48,7 +49,8 @@ RCL_INTERN size_t rcl_class_size(unsigned cls)
   return (size_t)(k + 1 + (c & (k - 1))) << ((c >> RCL_CLASS_SHIFT) + 8 - RCL_CLASS_SHIFT);
 }
 
-/* Bitmap bytes kept at the span start for nb blocks (0: fits the descriptor). */
+/* Bitmap bytes reserved at the span start for nb blocks of a dense span (0:
+** fits the descriptor); used when the header pool has no room for them. */
 static uint32_t rcl_bits_bytes(size_t nb)
 {
   if (nb <= (size_t)RCL_INLINE_WORDS * 64) return 0;
@@ -73,8 +75,8 @@ RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c)
     if (waste * 8 <= bytes) { best_k = k; break; }
     if (waste * best_k < best_waste * k) { best_k = k; best_waste = waste; }
   }
-  /* Tiny classes: the bitmap takes the first bytes of the span; fewer blocks
-  ** may then fit, which may shrink the bitmap: iterate to the fixed point. */
+  /* Reserved bitmap bytes at the span start: fewer blocks may then fit,
+  ** which may shrink the bitmap: iterate to the fixed point. */
   nb = best_k * RCL_UNIT_SIZE / size;
   for (bb = rcl_bits_bytes(nb); (best_k * RCL_UNIT_SIZE - bb) / size != nb; bb = rcl_bits_bytes(nb))
     nb = (best_k * RCL_UNIT_SIZE - bb) / size;
@@ -85,20 +87,24 @@ RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c)
   c->ngroups = 1;
   c->gblocks = (uint16_t)nb;
   c->gbshift = (uint8_t)(6 + rcl_ceil_log2((nb + 63) / 64));
-  /* Page-fit: one unit of OS-page groups, if the bitmap fits the descriptor
-  ** and the page tails waste at most 1/RCL_PAGEFIT_WASTE of the unit. */
+  /* Page-fit: one unit of OS-page groups, if the bitmap fits one pool slot
+  ** and the page tails waste at most 1/RCL_PAGEFIT_WASTE of the unit. A
+  ** group has the smallest power of two bits that holds its blocks (a part
+  ** of a word for 32 blocks or fewer): 16 groups of up to 4 blocks, the
+  ** classes of 1 KiB and more at 4 KiB pages, fit the descriptor. */
   if (page_size < RCL_UNIT_SIZE && size <= page_size) {
     size_t per_page = page_size / size, groups = RCL_UNIT_SIZE / page_size;
-    unsigned wshift = rcl_ceil_log2((per_page + 63) / 64);
+    unsigned gbshift = rcl_ceil_log2(per_page);
     size_t waste = RCL_UNIT_SIZE - groups * per_page * size;
-    if ((groups << wshift) <= RCL_INLINE_WORDS && waste * RCL_PAGEFIT_WASTE <= RCL_UNIT_SIZE) {
+    if ((groups << gbshift) <= (size_t)RCL_PAGEFIT_WORDS * 64 &&
+        waste * RCL_PAGEFIT_WASTE <= RCL_UNIT_SIZE) {
       c->units = 1;
       c->nblocks = (uint32_t)(groups * per_page);
       c->bits_bytes = 0;
       c->gshift = (uint8_t)rcl_ceil_log2(page_size);
       c->ngroups = (uint8_t)groups;
       c->gblocks = (uint16_t)per_page;
-      c->gbshift = (uint8_t)(6 + wshift);
+      c->gbshift = (uint8_t)gbshift;
     }
   }
 }

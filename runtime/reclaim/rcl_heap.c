@@ -89,9 +89,10 @@ RCL_INTERN void rcl_sort_partials(rcl_heap *h)
 
 /* -- Segments -------------------------------------------------------------------------- */
 
+/* Header pages touched when a segment is made: the descriptors. */
 static size_t rcl_header_pages(rcl_heap *h)
 {
-  return rcl_align_up(sizeof(rcl_segment), h->page_size) >> h->page_shift;
+  return rcl_align_up(RCL_POOL_START, h->page_size) >> h->page_shift;
 }
 
 static void rcl_seg_hint_offer(rcl_heap *h, rcl_segment *seg)
@@ -113,8 +114,9 @@ static rcl_segment *rcl_segment_new(rcl_heap *h)
   seg->free_units = RCL_ALL_UNITS;
   pages = RCL_SEGMENT_SIZE >> h->page_shift;
   hdr = rcl_header_pages(h);
-  seg->pool_free = rcl_pool_all(hdr << h->page_shift);
-  rcl_clean_set(seg, hdr, pages);     /* nothing but the header was touched */
+  seg->hdr_pages = (uint32_t)hdr;
+  memset(seg->pool_free, 0xff, sizeof(seg->pool_free));
+  rcl_clean_set(seg, hdr, pages);     /* nothing but the descriptors was touched */
   /* Link in address order. */
   for (after = h->seg_last; after && (uintptr_t)after > (uintptr_t)seg; after = after->prev) {}
   seg->prev = after;
@@ -135,6 +137,7 @@ static rcl_segment *rcl_segment_new(rcl_heap *h)
 RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg)
 {
   rcl_segment *prev = seg->prev, *next = seg->next;
+  size_t hdr = (size_t)seg->hdr_pages << h->page_shift;
   if (seg->free_units != RCL_ALL_UNITS) rcl_internal_error("unmapping a segment in use");
   if (rcl_os_unmap(h, seg, RCL_SEGMENT_SIZE) != 0) return -1;
   if (prev) prev->next = next; else h->seg_first = next;
@@ -143,7 +146,7 @@ RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg)
   if (h->pass_seg == seg) h->pass_seg = next;
   if (h->bg_seg == seg) h->bg_seg = next;
   h->mapped -= RCL_SEGMENT_SIZE;
-  h->metadata -= rcl_header_pages(h) << h->page_shift;
+  h->metadata -= hdr;
   h->nsegments--;
   h->nfree_segments--;
   return 0;
@@ -182,6 +185,7 @@ static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k)
   s->bits = s->inline_bits;
   s->bits_bytes = 0;
   s->pool_slot = 0;
+  s->pool_n = 0;
   s->units = (uint8_t)k;
   s->next = s->prev = NULL;
   s->scan = 0;
@@ -200,17 +204,19 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
   unsigned u = (unsigned)(((uintptr_t)start >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1));
   unsigned k = s->units, i;
   if (s->pool_slot) {
-    seg->pool_free |= (uint64_t)1 << (s->pool_slot - 1);
-    s->pool_slot = 0;
+    for (i = 0; i < s->pool_n; i++) {
+      unsigned slot = s->pool_slot - 1u + i;
+      seg->pool_free[slot >> 6] |= (uint64_t)1 << (slot & 63);
+    }
   } else if (s->bits_bytes) {
     h->metadata -= s->bits_bytes;
     RCL_VG_NOACCESS(start, s->bits_bytes);
   }
-  if (s->bits_bytes) {
-    s->base = start;
-    s->bits = s->inline_bits;
-    s->bits_bytes = 0;
-  }
+  s->base = start;
+  s->bits = s->inline_bits;
+  s->bits_bytes = 0;
+  s->pool_slot = 0;
+  s->pool_n = 0;
   for (i = 0; i < k; i++) {
     seg->unit_span[u + i] = 0;
     seg->unit_freed_at[u + i] = h->clock;
@@ -229,12 +235,42 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
 
 /* -- Spans -------------------------------------------------------------------------------- */
 
-/* Make s (fresh units, base = span start) a span of class cls, all free. */
+/* Take n contiguous header pool slots of seg, lowest first, if the pool
+** keeps a slot for every free unit afterwards (glossary: "pool"); touches
+** (and counts as metadata) the header pages they reach. Returns 1 + the
+** first slot, or 0. */
+static unsigned rcl_pool_take(rcl_heap *h, rcl_segment *seg, unsigned n)
+{
+  unsigned first, i;
+  size_t end_page;
+  if (rcl_pool_nfree(seg) < n + (unsigned)rcl_popcount64(seg->free_units)) return 0;
+  for (first = 0; first + n <= RCL_POOL_SLOTS; first++) {
+    for (i = 0; i < n && rcl_pool_is_free(seg, first + i); i++) {}
+    if (i == n) break;
+    first += i;                       /* slot first + i is taken: skip past it */
+  }
+  if (first + n > RCL_POOL_SLOTS) return 0;
+  for (i = 0; i < n; i++)
+    seg->pool_free[(first + i) >> 6] &= ~((uint64_t)1 << ((first + i) & 63));
+  end_page = (RCL_POOL_START + (size_t)(first + n) * RCL_POOL_SLOT_WORDS * 8 + h->page_size - 1) >>
+             h->page_shift;
+  if (end_page > seg->hdr_pages) {
+    rcl_clean_clear(seg, seg->hdr_pages, end_page);
+    h->metadata += (end_page - seg->hdr_pages) << h->page_shift;
+    seg->hdr_pages = (uint32_t)end_page;
+  }
+  return first + 1;
+}
+
+/* Make s (fresh units, base = span start) a span of class cls, all free.
+** Its bitmap goes to the descriptor if it fits, else to header pool slots,
+** else (dense layouts only) to the bitmap bytes reserved at the span start. */
 static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
 {
   rcl_cache *c = &h->cache[cls];
   uint32_t nb = c->nblocks, w, nw, words = RCL_INLINE_WORDS;
   char *start = s->base;
+  rcl_segment *seg = rcl_segment_of(start);
   s->block_size = c->size;
   s->magic = c->magic;
   s->nblocks = nb;
@@ -247,23 +283,28 @@ static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
   s->nidx = (uint32_t)c->ngroups << c->gbshift;
   nw = rcl_span_nwords(s);
   if (c->bits_bytes) {
-    rcl_segment *seg = rcl_segment_of(start);
     s->bits_bytes = c->bits_bytes;
     s->base = start + c->bits_bytes;
-    words = c->bits_bytes / 8;
-    if (c->bits_bytes <= RCL_POOL_SLOT_WORDS * 8 && seg->pool_free) {
-      /* The bitmap goes to a header pool slot; the span's first bytes stay
-      ** untouched, so they cost no page while no block lives there. */
-      unsigned slot = rcl_ctz64(seg->pool_free);
-      seg->pool_free &= seg->pool_free - 1;
-      s->pool_slot = (uint8_t)(slot + 1);
-      s->bits = rcl_pool_slot(seg, slot);
-    } else {
+  }
+  if (nw > RCL_INLINE_WORDS) {
+    unsigned n = (nw + RCL_POOL_SLOT_WORDS - 1) / RCL_POOL_SLOT_WORDS;
+    unsigned slot = n <= RCL_POOL_MAX_RUN ? rcl_pool_take(h, seg, n) : 0;
+    if (slot) {
+      /* The span's first bytes (if reserved) stay untouched, so they cost
+      ** no page while no block lives there. */
+      s->pool_slot = (uint8_t)slot;
+      s->pool_n = (uint8_t)n;
+      s->bits = rcl_pool_slot(seg, slot - 1);
+      words = n * RCL_POOL_SLOT_WORDS;
+    } else if (c->bits_bytes) {
       /* The bitmap takes the first bytes of the span: metadata, kept dirty. */
       s->bits = (uint64_t *)(void *)start;
+      words = c->bits_bytes / 8;
       h->metadata += c->bits_bytes;
       RCL_VG_DEFINED(start, c->bits_bytes);
       rcl_unclean_block(h, s, start, c->bits_bytes);
+    } else {
+      rcl_internal_error("no room for a span bitmap");
     }
   }
   for (w = 0; w < words; w++) rcl_store(&s->bits[w], w < nw ? rcl_word_valid(s, w) : (uint64_t)0);
@@ -281,22 +322,24 @@ RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const c
     h->cache[s->cls].clean = 0;
 }
 
-/* Move the next non-empty bitmap word of the current span into the cache. */
+/* Move the next non-empty chunk of the current span into the cache. */
 static void rcl_take_word(rcl_cache *c, rcl_span *s)
 {
-  unsigned nw = rcl_span_nwords(s), i = s->scan, tries;
-  uint64_t w = 0;
-  for (tries = 0; tries <= nw; tries++, i++) {
-    if (i >= nw) i = 0;
-    w = rcl_load(&s->bits[i]);
+  unsigned n = rcl_span_nchunks(s), i = s->scan, tries, sh = 0;
+  uint64_t w = 0, *wp = NULL, cmask = s->gbshift < 6 ? rcl_chunk_valid(s, 0) : ~(uint64_t)0;
+  for (tries = 0; tries <= n; tries++, i++) {
+    if (i >= n) i = 0;
+    wp = &s->bits[rcl_chunk_word(s, i)];
+    sh = rcl_chunk_shift(s, i);
+    w = (rcl_load(wp) >> sh) & cmask;
     if (w) break;
   }
   if (!w) rcl_internal_error("span free count without free bits");
-  rcl_store(&s->bits[i], (uint64_t)0);
+  rcl_store(wp, rcl_load(wp) & ~(w << sh));
   rcl_store(&s->nfree, rcl_load(&s->nfree) - rcl_popcount64(w));
   c->word = w;
   c->word_index = i;
-  c->base = rcl_word_base(s, i);
+  c->base = rcl_chunk_base(s, i);
   c->clean = s->nclean != 0;
   s->scan = (uint8_t)(i + 1);
 }
@@ -317,8 +360,8 @@ static void rcl_cache_retire(rcl_heap *h, rcl_cache *c)
   uint32_t nf;
   if (!s) return;
   if (c->word) {
-    uint64_t *wp = &s->bits[c->word_index];
-    rcl_store(wp, rcl_load(wp) | c->word);
+    uint64_t *wp = &s->bits[rcl_chunk_word(s, c->word_index)];
+    rcl_store(wp, rcl_load(wp) | (c->word << rcl_chunk_shift(s, c->word_index)));
     rcl_store(&s->nfree, rcl_load(&s->nfree) + rcl_popcount64(c->word));
   }
   c->word = 0;
@@ -792,7 +835,7 @@ RCL_API void rcl_heap_destroy(rcl_heap *h)
         for (w = 0, nw = rcl_span_nwords(s); w < nw; w++) {
           uint64_t live = rcl_word_valid(s, w) & ~s->bits[w];
           for (; live; live &= live - 1)
-            RCL_VG_FREE(rcl_word_base(s, w) + (size_t)rcl_ctz64(live) * s->block_size);
+            RCL_VG_FREE(rcl_idx_addr(s, w * 64 + rcl_ctz64(live)));
         }
       }
     }

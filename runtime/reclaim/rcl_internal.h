@@ -18,35 +18,45 @@
 **   block     what a caller gets. Free blocks are tracked out of band in the
 **             span's bitmap (bit set = free); nothing is ever stored inside a
 **             free block, so purging a free page (which then reads as zeros)
-**             cannot destroy allocator state. The bitmap lives in the span
-**             descriptor (up to 1024 bits: a page-fit span at 4 KiB pages
-**             needs 16 words) or, for the tiny classes with more blocks, in
-**             the first bytes of the span itself, before block 0: that region
-**             is metadata, never a block, never purged. Segment header: 4
-**             pages at 4 KiB (0.4% of a segment).
-**   pool      the bytes between the end of rcl_segment and the end of the
-**             header's last page, already resident: up to 64 slots of
-**             RCL_POOL_SLOT_WORDS words. A tiny-class span takes a slot for
-**             its bitmap when one is free (span->pool_slot); its first
-**             bits_bytes then hold nothing (the layout is the class's), so a
-**             sparse tiny span no longer pins its first page for metadata.
+**             cannot destroy allocator state. A bitmap of up to
+**             RCL_INLINE_WORDS words lives in the span descriptor; a larger
+**             one in header pool slots or, for a dense class whose layout
+**             reserves bits_bytes, in the first bytes of the span itself,
+**             before block 0: that region is metadata, never a block, never
+**             purged.
+**   pool      RCL_POOL_SLOTS slots of RCL_POOL_SLOT_WORDS words after
+**             rcl_segment in unit 0, handed out lowest first (k contiguous
+**             slots for a bitmap of up to 16k words), so the header pages
+**             touched stay a short prefix: seg->hdr_pages counts them, and
+**             only they are metadata (dirty); the pages after are clean.
+**             Invariant: free slots >= free units, so every page-fit span
+**             (one unit, at most 16 words) finds a slot; a dense span takes
+**             slots only while that stays true, else it uses its reserved
+**             bits_bytes. A span with pooled bitmap leaves its first
+**             bits_bytes untouched, so a sparse span pins no page for
+**             metadata. Segment header at 4 KiB pages and the mixed
+**             benchmark (d): 3 pages touched (0.3% of a segment).
 **   span start    first byte of the span's first unit; block 0 starts
 **             bits_bytes later (0 unless the bitmap is in the span).
 **   group     a span is ngroups groups of 2^gshift bytes; blocks never cross
 **             a group's end. Block `slot` of group g is at base + (g << gshift)
-**             + slot * size and is bit (g << gbshift) | slot of the bitmap; a
-**             bitmap word never spans two groups, so the hot path stays
-**             base + ctz * size. "Page-fit" classes use one OS page per group
-**             (a block then pins one page, never two); the others use one
-**             group per span (the classic dense layout).
+**             + slot * size and is bit (g << gbshift) | slot of the bitmap.
+**             "Page-fit" classes use one OS page per group (a block then pins
+**             one page, never two); the others use one group per span (the
+**             classic dense layout). A group has 2^gbshift bits: a whole
+**             number of words, or (gbshift < 6) a part of one word, so that
+**             a page-fit bitmap of 16 groups of 4 blocks is one word.
+**   chunk     the bits the owner caches at once: one word (gbshift >= 6) or
+**             one sub-word group (gbshift < 6). A chunk never spans two
+**             groups, so the hot path stays base + ctz * size.
 **   large block  a block above RCL_LARGE_MIN bytes with its own mapping,
 **             page-rounded, recorded in the heap's large-block table.
 **   clean     an OS page that is not resident: purged, or never touched since
 **             it was mapped. dirty = possibly resident. Clean pages never hold
 **             a byte of a live block (checked by rcl_test_check).
 **   current span  the span a size class allocates from. The owner keeps one
-**             64-bit word of its free bits in the class cache (the span's
-**             bitmap word is zeroed while the owner holds it).
+**             chunk of its free bits in the class cache (those bits of the
+**             span's bitmap are zeroed while the owner holds them).
 **   heap clock    milliseconds (CLOCK_MONOTONIC_COARSE) cached in the heap,
 **             refreshed on slow paths only; frees stamp span->freed_at with it.
 **
@@ -119,13 +129,16 @@
 #define RCL_LARGE_MIN       ((size_t)1 << 20) /* blocks above this get their own mapping */
 #define RCL_SPAN_MAX_BLOCKS 4096
 #define RCL_SPAN_WORDS      (RCL_SPAN_MAX_BLOCKS / 64)
-#define RCL_INLINE_WORDS    16         /* bitmap words kept in the descriptor */
+#define RCL_INLINE_WORDS    2          /* bitmap words kept in the descriptor */
+#define RCL_PAGEFIT_WORDS   16         /* largest page-fit bitmap: one pool slot */
 #define RCL_CLASS_MEDIUM    255        /* span->cls of a single-block span */
 #ifndef RCL_PAGEFIT_WASTE
 #define RCL_PAGEFIT_WASTE   5          /* page-fit: page tails waste <= unit/5 */
 #endif
 #define RCL_MAGIC_SHIFT     40         /* see rcl_class_magic() for exactness */
-#define RCL_POOL_SLOT_WORDS 32         /* header pool slot: a bitmap of <= 2048 blocks */
+#define RCL_POOL_SLOT_WORDS 16         /* header pool slot: 1024 bits */
+#define RCL_POOL_SLOTS      128        /* slots per segment header */
+#define RCL_POOL_MAX_RUN    4          /* slots one bitmap may take (4096 blocks) */
 
 #define RCL_ADDR_LIMIT_DEFAULT ((uint64_t)1 << 47)
 #define RCL_RESERVE_SEGMENTS 1         /* fully free segments kept mapped (purged) */
@@ -150,12 +163,13 @@ typedef struct rcl_span {
   uint8_t state;          /* RCL_SPAN_* */
   uint8_t cls;            /* size class or RCL_CLASS_MEDIUM */
   uint8_t units;
-  uint8_t scan;           /* next bitmap word the refill looks at */
+  uint8_t scan;           /* next chunk the refill looks at */
   uint8_t gshift;         /* log2 of the group size */
   uint8_t gbshift;        /* log2 of the bitmap bits reserved per group (>= 6) */
   uint8_t ngroups;        /* 0 for a released span */
   uint8_t pool_slot;      /* 1 + header pool slot holding the bitmap; 0: none */
   uint16_t gblocks;       /* blocks per group; 0 for a released span */
+  uint8_t pool_n;         /* header pool slots held (0 if pool_slot is 0) */
   uint32_t gmask;         /* 2^gshift - 1 */
   uint32_t nidx;          /* ngroups << gbshift: bitmap indexes in use; 0 if released */
   uint64_t freed_at;      /* heap clock of the last free (racy: relaxed) */
@@ -170,7 +184,8 @@ typedef struct rcl_segment {
   struct rcl_heap *heap;
   struct rcl_segment *next, *prev;      /* heap list, ascending addresses */
   uint64_t free_units;                  /* bit u set: unit u is free */
-  uint64_t pool_free;                   /* bit i set: header pool slot i is free */
+  uint64_t pool_free[RCL_POOL_SLOTS / 64]; /* bit i set: header pool slot i is free */
+  uint32_t hdr_pages;                   /* header pages touched (a prefix; metadata) */
   uint64_t clean[RCL_SEGMENT_PAGES / 64]; /* bit p set: OS page p is clean (atomic RMW) */
   uint64_t unit_freed_at[RCL_SEGMENT_UNITS]; /* heap clock when a free unit was freed */
   rcl_span spans[RCL_SEGMENT_UNITS];    /* spans[0]: poison entry, never valid */
@@ -178,12 +193,13 @@ typedef struct rcl_segment {
 
 /* Per-class allocation cache: the hot path only touches word/base/size/clean. */
 typedef struct rcl_cache {
-  uint64_t word;          /* free blocks reserved by the owner: bit i -> base + i*size */
+  uint64_t word;          /* free blocks reserved by the owner: bit i -> base + i*size
+                             (one chunk, shifted down to bit 0) */
   char *base;
   uint32_t size;          /* block size of the class */
   uint32_t clean;         /* current span has clean pages: allocations unclean them */
   rcl_span *span;         /* current span or NULL */
-  uint32_t word_index;    /* bitmap word the cached bits came from */
+  uint32_t word_index;    /* chunk the cached bits came from */
   uint32_t nblocks;       /* class layout: blocks per span */
   uint32_t units;         /* class layout: units per span */
   uint32_t bits_bytes;    /* class layout: bitmap bytes at the span start */
@@ -262,18 +278,22 @@ static inline rcl_segment *rcl_segment_of(const void *p)
 
 static inline char *rcl_span_start(const rcl_span *s) { return s->base - s->bits_bytes; }
 
-/* Header pool (glossary): slot i of seg, and the bitmap bytes a span keeps
-** at its start (0 when its bitmap is inline or in a pool slot). */
+/* Header pool (glossary): slot i of seg, and the header's bytes. */
 #define RCL_POOL_START  (((sizeof(rcl_segment) + 63) / 64) * 64)
+#define RCL_HEADER_BYTES (RCL_POOL_START + (size_t)RCL_POOL_SLOTS * RCL_POOL_SLOT_WORDS * 8)
 static inline uint64_t *rcl_pool_slot(rcl_segment *seg, unsigned i)
 {
   return (uint64_t *)(void *)((char *)seg + RCL_POOL_START + (size_t)i * RCL_POOL_SLOT_WORDS * 8);
 }
-/* The pool slots of a header of hdr_bytes, as a pool_free mask. */
-static inline uint64_t rcl_pool_all(size_t hdr_bytes)
+static inline int rcl_pool_is_free(const rcl_segment *seg, unsigned i)
 {
-  size_t slots = (hdr_bytes - RCL_POOL_START) / (RCL_POOL_SLOT_WORDS * 8);
-  return slots >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << slots) - 1);
+  return (int)((seg->pool_free[i >> 6] >> (i & 63)) & 1);
+}
+static inline unsigned rcl_pool_nfree(const rcl_segment *seg)
+{
+  unsigned i, n = 0;
+  for (i = 0; i < RCL_POOL_SLOTS / 64; i++) n += (unsigned)__builtin_popcountll(seg->pool_free[i]);
+  return n;
 }
 static inline uint32_t rcl_span_bitmap_bytes(const rcl_span *s)
 {
@@ -284,29 +304,74 @@ static inline char *rcl_span_end(const rcl_span *s)
   return rcl_span_start(s) + ((size_t)s->units << RCL_UNIT_SHIFT);
 }
 
-/* Groups: bitmap words per group (a power of two when ngroups > 1), words
-** in all, the mask of word w's bits that name blocks, and the address of
-** the block named by bit 0 of word w. */
+/* Groups and chunks (glossary). wpg: words of a single-group bitmap; cbits:
+** log2 of the bits in a chunk; chunks and words in all; the mask of chunk
+** i's valid bits (shifted down) and the block named by its bit 0. */
 static inline uint32_t rcl_span_wpg(const rcl_span *s) { return ((uint32_t)s->gblocks + 63) >> 6; }
+static inline unsigned rcl_span_cbits(const rcl_span *s) { return s->gbshift < 6 ? s->gbshift : 6; }
+static inline uint32_t rcl_span_nchunks(const rcl_span *s)
+{
+  return s->ngroups <= 1 ? rcl_span_wpg(s) : ((uint32_t)s->ngroups << s->gbshift) >> rcl_span_cbits(s);
+}
 static inline uint32_t rcl_span_nwords(const rcl_span *s)
 {
-  return s->ngroups <= 1 ? rcl_span_wpg(s) : (uint32_t)s->ngroups << (s->gbshift - 6);
+  return s->ngroups <= 1 ? rcl_span_wpg(s) : (((uint32_t)s->ngroups << s->gbshift) + 63) >> 6;
 }
 static inline char *rcl_group_base(const rcl_span *s, uint32_t g)
 {
   return s->base + ((size_t)g << s->gshift);
 }
-static inline uint64_t rcl_word_valid(const rcl_span *s, uint32_t w)
+/* Address of the block named by bitmap index idx. */
+static inline char *rcl_idx_addr(const rcl_span *s, uint32_t idx)
 {
-  uint32_t lo = (w & ((1u << (s->gbshift - 6)) - 1)) * 64, n;
+  return rcl_group_base(s, idx >> s->gbshift) +
+         (size_t)(idx & ((1u << s->gbshift) - 1)) * s->block_size;
+}
+static inline uint64_t rcl_chunk_valid(const rcl_span *s, uint32_t i)
+{
+  uint32_t lo, n;
+  if (s->gbshift < 6) return ((uint64_t)1 << s->gblocks) - 1;   /* gblocks < 2^gbshift < 64 */
+  lo = (i & ((1u << (s->gbshift - 6)) - 1)) * 64;
   if (lo >= s->gblocks) return 0;
   n = s->gblocks - lo;
   return n >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1);
 }
-static inline char *rcl_word_base(const rcl_span *s, uint32_t w)
+static inline char *rcl_chunk_base(const rcl_span *s, uint32_t i)
 {
-  uint32_t wig = w & ((1u << (s->gbshift - 6)) - 1);
-  return rcl_group_base(s, w >> (s->gbshift - 6)) + (size_t)wig * 64 * s->block_size;
+  return rcl_idx_addr(s, i << rcl_span_cbits(s));
+}
+/* Bitmap word of chunk i, and the chunk's position in it. */
+static inline uint32_t rcl_chunk_word(const rcl_span *s, uint32_t i) { return (i << rcl_span_cbits(s)) >> 6; }
+static inline unsigned rcl_chunk_shift(const rcl_span *s, uint32_t i) { return (i << rcl_span_cbits(s)) & 63; }
+/* Valid bits of bitmap word w (in place). */
+static inline uint64_t rcl_word_valid(const rcl_span *s, uint32_t w)
+{
+  uint64_t m = 0;
+  uint32_t i, per, first;
+  if (s->gbshift >= 6) return rcl_chunk_valid(s, w);
+  per = 64u >> s->gbshift;                 /* chunks per word */
+  first = w * per;
+  for (i = 0; i < per && first + i < rcl_span_nchunks(s); i++)
+    m |= rcl_chunk_valid(s, first + i) << (i << s->gbshift);
+  return m;
+}
+/* Of the group whose bits start at bitmap index `from`: the first block
+** index >= i whose bit is set (clear if `used`), or nb if none below nb.
+** Bits at and above nb read as used. */
+static inline uint32_t rcl_bits_next(const uint64_t *bits, uint32_t from, uint32_t i, uint32_t nb, int used)
+{
+  while (i < nb) {
+    uint32_t a = from + i;
+    uint64_t w = rcl_load(&bits[a >> 6]);
+    if (used) w = ~w;
+    w >>= a & 63;
+    if (w) {
+      uint32_t r = i + rcl_ctz64(w);
+      return r < nb ? r : nb;
+    }
+    i += 64 - (a & 63);
+  }
+  return nb;
 }
 
 /* Size class of a request n <= RCL_SMALL_MAX: no table, no division. */

@@ -96,23 +96,6 @@ static void rcl_purger_add_bytes(rcl_purger *pg, const char *lo, const char *hi)
   if (first < end) rcl_purger_add_pages(pg, first, end);
 }
 
-/* Index of the first bit >= i that is set in the bitmap (inverted if
-** `used`), or nb if none below nb. Bits at and above nb read as used. */
-static uint32_t rcl_bits_next(const uint64_t *bits, uint32_t i, uint32_t nb, int used)
-{
-  while (i < nb) {
-    uint64_t w = rcl_load(&bits[i >> 6]);
-    if (used) w = ~w;
-    w &= ~(uint64_t)0 << (i & 63);
-    if (w) {
-      uint32_t r = (i & ~(uint32_t)63) + rcl_ctz64(w);
-      return r < nb ? r : nb;
-    }
-    i = (i & ~(uint32_t)63) + 64;
-  }
-  return nb;
-}
-
 static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
 {
   char *end = rcl_span_end(s);
@@ -130,15 +113,16 @@ static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
   ** block 0 or later, after an in-span bitmap: rounding inward keeps the
   ** bitmap's page out of every purge range (a pooled bitmap is not there). */
   for (g = 0; g < s->ngroups; g++) {
-    const uint64_t *bits = s->bits + ((size_t)g << (s->gbshift - 6));
+    const uint64_t *bits = s->bits;
+    uint32_t from = g << s->gbshift;
     char *base = rcl_group_base(s, g);
     char *gend = s->ngroups == 1 ? end : base + ((size_t)1 << s->gshift);
     int last_free = 0;
-    for (i = rcl_bits_next(bits, 0, nb, 0); i < nb; i = rcl_bits_next(bits, j, nb, 0)) {
+    for (i = rcl_bits_next(bits, from, 0, nb, 0); i < nb; i = rcl_bits_next(bits, from, j, nb, 0)) {
       /* A run from block 0 of a span whose bitmap is in the header pool
       ** also covers the unused bytes before block 0. */
-      char *lo = i == 0 && s->pool_slot ? rcl_span_start(s) : base + (size_t)i * size;
-      j = rcl_bits_next(bits, i, nb, 1);
+      char *lo = g == 0 && i == 0 && s->pool_slot ? rcl_span_start(s) : base + (size_t)i * size;
+      j = rcl_bits_next(bits, from, i, nb, 1);
       last_free = j == nb;
       rcl_purger_add_bytes(pg, lo, last_free ? gend : base + (size_t)j * size);
     }

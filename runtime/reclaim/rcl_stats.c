@@ -21,8 +21,10 @@ static void rcl_span_free_view(rcl_heap *h, rcl_span *s, uint64_t *bits)
 {
   unsigned w, nw = rcl_span_nwords(s);
   for (w = 0; w < RCL_SPAN_WORDS; w++) bits[w] = w < nw ? rcl_load(&s->bits[w]) : 0;
-  if (s->state == RCL_SPAN_CURRENT && s->cls < RCL_NCLASSES && h->cache[s->cls].span == s)
-    bits[h->cache[s->cls].word_index] |= h->cache[s->cls].word;
+  if (s->state == RCL_SPAN_CURRENT && s->cls < RCL_NCLASSES && h->cache[s->cls].span == s) {
+    uint32_t ci = h->cache[s->cls].word_index;
+    bits[rcl_chunk_word(s, ci)] |= h->cache[s->cls].word << rcl_chunk_shift(s, ci);
+  }
 }
 
 /* Calls fn for every maximal run [i, j) of live blocks of span s. */
@@ -59,16 +61,10 @@ static void rcl_span_walk_live(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl_l
   }
   rcl_span_free_view(h, s, bits);
   for (g = 0; g < s->ngroups; g++) {
-    const uint64_t *gb = bits + ((size_t)g << (s->gbshift - 6));
+    uint32_t from = g << s->gbshift, i = 0;
     char *base = rcl_group_base(s, g);
-    uint32_t i = 0;
-    while (i < nb) {
-      uint32_t j;
-      uint64_t w = ~gb[i >> 6] & (~(uint64_t)0 << (i & 63));
-      if (!w) { i = (i & ~(uint32_t)63) + 64; continue; }
-      i = (i & ~(uint32_t)63) + rcl_ctz64(w);
-      if (i >= nb) break;
-      for (j = i + 1; j < nb && !((gb[j >> 6] >> (j & 63)) & 1); j++) {}
+    while ((i = rcl_bits_next(bits, from, i, nb, 1)) < nb) {
+      uint32_t j = rcl_bits_next(bits, from, i, nb, 0);
       lw->in_use += (size_t)(j - i) * s->block_size;
       rcl_live_range(h, seg, base + (size_t)i * s->block_size, base + (size_t)j * s->block_size, lw);
       i = j;
@@ -94,7 +90,7 @@ RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
         rcl_span_walk_live(h, seg, &seg->spans[u], &lw);
         bitmaps += rcl_span_bitmap_bytes(&seg->spans[u]);
       }
-    hdr = rcl_align_up(sizeof(rcl_segment), h->page_size);
+    hdr = (size_t)seg->hdr_pages << h->page_shift;
     free_clean += clean;
     free_dirty += RCL_SEGMENT_SIZE - hdr - bitmaps - lw.in_use - clean;
     in_use += lw.in_use;
@@ -142,14 +138,17 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   size_t first = ((size_t)u << RCL_UNIT_SHIFT) >> h->page_shift;
   size_t end = ((size_t)(u + s->units) << RCL_UNIT_SHIFT) >> h->page_shift;
   uint32_t nfree = 0, w, nw = rcl_span_nwords(s);
-  uint32_t words = s->bits_bytes ? s->bits_bytes / 8 : RCL_INLINE_WORDS;
+  uint32_t words = s->pool_slot ? (uint32_t)s->pool_n * RCL_POOL_SLOT_WORDS :
+                   s->bits_bytes ? s->bits_bytes / 8 : RCL_INLINE_WORDS;
   if (s->state == RCL_SPAN_NONE || s->units == 0 || u + s->units > RCL_SEGMENT_UNITS)
     return rcl_fail(err, errlen, "span at unit %u: bad state %d / units %d", u, s->state, s->units);
   if (rcl_span_start(s) != start)
     return rcl_fail(err, errlen, "span at unit %u: wrong base", u);
-  if (s->pool_slot && (!s->bits_bytes || s->bits_bytes > RCL_POOL_SLOT_WORDS * 8 ||
-                      ((seg->pool_free >> (s->pool_slot - 1)) & 1)))
-    return rcl_fail(err, errlen, "span at unit %u: pool slot %u", u, s->pool_slot);
+  if (s->pool_slot ? (s->pool_n == 0 || s->pool_n > RCL_POOL_MAX_RUN ||
+                      s->pool_slot - 1u + s->pool_n > RCL_POOL_SLOTS || nw <= RCL_INLINE_WORDS ||
+                      RCL_POOL_START + (size_t)(s->pool_slot - 1u + s->pool_n) * RCL_POOL_SLOT_WORDS * 8 >
+                      ((size_t)seg->hdr_pages << h->page_shift)) : s->pool_n != 0)
+    return rcl_fail(err, errlen, "span at unit %u: pool slot %u (%u)", u, s->pool_slot, s->pool_n);
   if (s->bits != (s->pool_slot ? rcl_pool_slot(seg, s->pool_slot - 1u) :
                   s->bits_bytes ? (uint64_t *)(void *)start : s->inline_bits) || nw > words)
     return rcl_fail(err, errlen, "span at unit %u: bitmap placement", u);
@@ -158,9 +157,11 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   if (s->nclean != rcl_clean_count(seg, first, end))
     return rcl_fail(err, errlen, "span at unit %u: nclean %u != %zu", u, s->nclean,
                     rcl_clean_count(seg, first, end));
-  if (s->ngroups == 0 || s->gbshift < 6 || s->gbshift > s->gshift ||
+  if (s->ngroups == 0 || (s->gbshift < 6 && s->ngroups == 1) || s->gbshift > s->gshift ||
+      (s->gbshift < 6 && (1u << s->gbshift) < s->gblocks) ||
       s->gmask != ((size_t)1 << s->gshift) - 1 || s->nidx != (uint32_t)s->ngroups << s->gbshift || (size_t)s->gblocks * s->ngroups != s->nblocks ||
-      rcl_span_wpg(s) > (1u << (s->gbshift - 6)) || (1u << (s->gbshift - 6)) >= 2 * rcl_span_wpg(s) ||
+      (s->gbshift >= 6 && (rcl_span_wpg(s) > (1u << (s->gbshift - 6)) ||
+                           (1u << (s->gbshift - 6)) >= 2 * rcl_span_wpg(s))) ||
       (s->ngroups > 1 && ((size_t)s->ngroups << s->gshift) != ((size_t)s->units << RCL_UNIT_SHIFT)) ||
       (size_t)s->gblocks * s->block_size > (s->ngroups > 1 ? (size_t)1 << s->gshift :
                                             ((size_t)s->units << RCL_UNIT_SHIFT) - s->bits_bytes))
@@ -188,7 +189,8 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   case RCL_SPAN_CURRENT: {
     rcl_cache *c = &h->cache[s->cls];
     if (c->span != s) return rcl_fail(err, errlen, "span at unit %u: CURRENT but not cached", u);
-    if (c->word & s->bits[c->word_index])
+    if (c->word_index >= rcl_span_nchunks(s) || (c->word & ~rcl_chunk_valid(s, c->word_index)) ||
+        ((c->word << rcl_chunk_shift(s, c->word_index)) & s->bits[rcl_chunk_word(s, c->word_index)]))
       return rcl_fail(err, errlen, "span at unit %u: cached bits also in bitmap", u);
     break;
   }
@@ -208,24 +210,38 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
 static int rcl_check_segment(rcl_heap *h, rcl_segment *seg, size_t *nspans, size_t *npartial,
                              size_t *bitmaps, char *err, size_t errlen)
 {
-  size_t hdr_pages = rcl_align_up(sizeof(rcl_segment), h->page_size) >> h->page_shift;
+  size_t hdr_pages = seg->hdr_pages, hdr_max = rcl_align_up(RCL_HEADER_BYTES, h->page_size) >> h->page_shift;
   rcl_live_walk lw;
   unsigned u;
   if (seg->heap != h) return rcl_fail(err, errlen, "segment %p: wrong heap", (void *)seg);
   if (seg->free_units & 1) return rcl_fail(err, errlen, "segment %p: unit 0 free", (void *)seg);
   if (seg->spans[0].nblocks != 0) return rcl_fail(err, errlen, "segment %p: poison span", (void *)seg);
-  if (rcl_clean_count(seg, 0, hdr_pages)) return rcl_fail(err, errlen, "segment %p: clean header page", (void *)seg);
+  if (hdr_pages < (rcl_align_up(RCL_POOL_START, h->page_size) >> h->page_shift) || hdr_pages > hdr_max ||
+      rcl_clean_count(seg, 0, hdr_pages) || rcl_clean_count(seg, hdr_pages, hdr_max) != hdr_max - hdr_pages)
+    return rcl_fail(err, errlen, "segment %p: header pages (%zu touched) not dirty/clean as counted",
+                    (void *)seg, hdr_pages);
   {
-    uint64_t all = rcl_pool_all(hdr_pages << h->page_shift), held = 0;
+    /* Every pool slot is held by exactly one span or free; free slots >=
+    ** free units (the page-fit guarantee). */
+    uint64_t held[RCL_POOL_SLOTS / 64];
+    unsigned i;
+    memset(held, 0, sizeof(held));
     for (u = 1; u < RCL_SEGMENT_UNITS; u++)
-      if (seg->unit_span[u] == u && seg->spans[u].pool_slot) {
-        uint64_t bit = (uint64_t)1 << (seg->spans[u].pool_slot - 1);
-        if (held & bit) return rcl_fail(err, errlen, "segment %p: pool slot shared", (void *)seg);
-        held |= bit;
-      }
-    if ((held | seg->pool_free) != all || (held & seg->pool_free))
-      return rcl_fail(err, errlen, "segment %p: pool slots held %llx free %llx", (void *)seg,
-                      (unsigned long long)held, (unsigned long long)seg->pool_free);
+      if (seg->unit_span[u] == u && seg->spans[u].pool_slot)
+        for (i = 0; i < seg->spans[u].pool_n; i++) {
+          unsigned slot = seg->spans[u].pool_slot - 1u + i;
+          uint64_t bit = (uint64_t)1 << (slot & 63);
+          if (slot >= RCL_POOL_SLOTS || (held[slot >> 6] & bit))
+            return rcl_fail(err, errlen, "segment %p: pool slot %u shared", (void *)seg, slot);
+          held[slot >> 6] |= bit;
+        }
+    for (i = 0; i < RCL_POOL_SLOTS / 64; i++)
+      if (~(held[i] ^ seg->pool_free[i]))
+        return rcl_fail(err, errlen, "segment %p: pool slots held %llx free %llx (word %u)", (void *)seg,
+                        (unsigned long long)held[i], (unsigned long long)seg->pool_free[i], i);
+    if (rcl_pool_nfree(seg) < (unsigned)rcl_popcount64(seg->free_units))
+      return rcl_fail(err, errlen, "segment %p: %u free pool slots for %u free units", (void *)seg,
+                      rcl_pool_nfree(seg), (unsigned)rcl_popcount64(seg->free_units));
   }
   memset(&lw, 0, sizeof(lw));
   for (u = 1; u < RCL_SEGMENT_UNITS; ) {
@@ -254,8 +270,7 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
 {
   rcl_segment *seg, *prev = NULL;
   size_t nseg = 0, nfreeseg = 0, nspans = 0, npartial = 0, listed = 0, large = 0, nlarge = 0, i;
-  size_t bitmaps = 0;
-  size_t hdr = rcl_align_up(sizeof(rcl_segment), h->page_size);
+  size_t bitmaps = 0, hdr = 0;
   unsigned cls;
   int r = 0;
   rcl_lock(h);
@@ -268,6 +283,7 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
     }
     if (rcl_check_segment(h, seg, &nspans, &npartial, &bitmaps, err, errlen)) { r = -1; goto out; }
     nseg++;
+    hdr += (size_t)seg->hdr_pages << h->page_shift;
     if (seg->free_units == RCL_ALL_UNITS) nfreeseg++;
     if (seg->free_units && h->seg_hint && (uintptr_t)seg < (uintptr_t)h->seg_hint) { r = rcl_fail(err, errlen, "segment hint too high"); goto out; }
   }
@@ -307,7 +323,7 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
   {
     size_t table = h->large_cap * sizeof(rcl_large);
     if (h->mapped != h->self_size + table + nseg * RCL_SEGMENT_SIZE + large ||
-        h->metadata != h->self_size + table + nseg * hdr + bitmaps) {
+        h->metadata != h->self_size + table + hdr + bitmaps) {
       r = rcl_fail(err, errlen, "mapped %zu / metadata %zu do not match the heap", h->mapped, h->metadata);
       goto out;
     }

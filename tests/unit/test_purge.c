@@ -198,6 +198,82 @@ static void test_tiny_bitmap_pooled(void)
   rcl_heap_destroy(h);
 }
 
+/*
+** Segment header (rcl_internal.h, "pool"): the descriptors take the first
+** 8 KiB; pool slots come after, lowest first, and a header page is touched
+** (and counted as metadata) only when a slot on it is handed out. A segment
+** with one span whose bitmap fits its descriptor (1 KiB blocks) costs 8 KiB
+** (or one page, if larger) of metadata and leaves the rest of the header
+** untouched (mincore). Then one segment is filled with spans of 16-byte
+** blocks (each wants 4 pool slots) alternating with page-fit spans of 128
+** bytes (one slot each): the pool must keep a slot for every free unit, so
+** no page-fit span ever finds it empty (that would abort), and the checker
+** accounts every slot and header page.
+*/
+static void test_header_pool_on_demand(void)
+{
+  enum { ROUNDS = 31 };
+  rcl_heap *h = rcl_heap_create(NULL, 47);
+  rcl_stats s0, s1, s2;
+  size_t page, hdr_used, first_clean, hdr_end, k, n16 = 65536 / 16, n128 = 65536 / 128;
+  void *one, **p16, **p128;
+  int r;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  rcl_stats_get(h, &s0);
+  page = s0.page_size;
+  one = rcl_malloc(h, 1024);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+  rcl_stats_get(h, &s1);
+  TU_CHECK_HEAP(h);
+  hdr_used = s1.metadata - s0.metadata;
+  CU_ASSERT_EQUAL(hdr_used, page > 8192 ? page : 8192);
+  first_clean = hdr_used;
+  hdr_end = (24576 + page - 1) / page * page;   /* descriptors + 128 slots of 128 bytes */
+  if (first_clean < hdr_end) {
+    char *seg = (char *)((uintptr_t)one & ~(uintptr_t)(4 * 1048576 - 1));
+    unsigned char vec[8];
+    CU_ASSERT_EQUAL_FATAL(mincore(seg + first_clean, hdr_end - first_clean, vec), 0);
+    for (k = 0; k < (hdr_end - first_clean) / page; k++) CU_ASSERT_EQUAL(vec[k] & 1, 0);
+  }
+  p16 = (void **)calloc(ROUNDS * n16, sizeof(void *));
+  p128 = (void **)calloc(ROUNDS * n128, sizeof(void *));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p16);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p128);
+  for (r = 0; r < ROUNDS; r++) {
+    for (k = 0; k < n16; k++) {
+      p16[r * n16 + k] = rcl_malloc(h, 16);
+      CU_ASSERT_PTR_NOT_NULL_FATAL(p16[r * n16 + k]);
+      tu_fill(p16[r * n16 + k], 16, r * n16 + k);
+    }
+    for (k = 0; k < n128; k++) {
+      p128[r * n128 + k] = rcl_malloc(h, 128);
+      CU_ASSERT_PTR_NOT_NULL_FATAL(p128[r * n128 + k]);
+      tu_fill(p128[r * n128 + k], 128, r * n128 + k);
+    }
+  }
+  TU_CHECK_HEAP(h);
+  rcl_stats_get(h, &s2);
+  CU_ASSERT(s2.segments >= 1 && s2.segments <= 3);
+  for (r = 0; r < ROUNDS; r++) {
+    for (k = 0; k < n16; k++) {
+      CU_ASSERT(tu_verify(p16[r * n16 + k], 16, r * n16 + k));
+      rcl_free(h, p16[r * n16 + k], 16);
+    }
+    if (r % 4 == 0) TU_CHECK_HEAP(h);
+  }
+  for (r = 0; r < ROUNDS; r++)
+    for (k = 0; k < n128; k++) {
+      CU_ASSERT(tu_verify(p128[r * n128 + k], 128, r * n128 + k));
+      rcl_free(h, p128[r * n128 + k], 128);
+    }
+  rcl_free(h, one, 1024);
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  free(p16);
+  free(p128);
+  rcl_heap_destroy(h);
+}
+
 /* In a child: a 200 MB burst, freed and purged, gives the RSS back. */
 static int child_rss_burst(void *arg)
 {
@@ -434,6 +510,8 @@ int tu_register_purge(void)
   if (!CU_add_test(s, "purge never changes live contents", test_purge_keeps_contents) ||
       !CU_add_test(s, "stats add up", test_stats_add_up) ||
       !CU_add_test(s, "tiny-class bitmaps pin no page (header pool)", test_tiny_bitmap_pooled) ||
+      !CU_add_test(s, "header pool: a slot for every page-fit span, pages touched on demand",
+                   test_header_pool_on_demand) ||
       !CU_add_test(s, "RSS falls after purge (200 MB burst, child)", test_rss_falls) ||
       !CU_add_test(s, "RSS near floor with 2% survivors (child)", test_rss_survivors) ||
       !CU_add_test(s, "decay: recent frees survive a pass, not a purge", test_decay) ||
