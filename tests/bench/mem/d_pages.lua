@@ -6,21 +6,26 @@
 -- and strings (GCstr header + bytes). Prints those sums next to reclaim.stats().floor.
 --
 -- Usage: build/x86_64/bin/luajit tests/bench/mem/d_pages.lua
--- Invariants / limits: ours only (needs require("reclaim")); GC64 builds of this LuaJIT
--- (GCtab: node pointer at byte 40, hmask at 52; GCstr header 24 bytes); block sizes are
--- rounded to our size classes (16..256 by 16, then 16 per doubling), as the allocator does.
+--        BENCH_MALLOC_TRIM=1 build/sysmalloc-x86_64/bin/luajit tests/bench/mem/d_pages.lua
+-- The second form measures the peer (LuaJIT on glibc malloc, malloc_trim after the
+-- collect): block extents are then glibc chunks (8-byte header, 16-byte steps, at least
+-- 32 bytes) on 4 KiB pages, and VmRSS is printed instead of our stats.
+-- Invariants / limits: GC64 builds of this LuaJIT (GCtab: node pointer at byte 40, hmask
+-- at 52; GCstr header 24 bytes); with our runtime, block sizes are rounded to our size
+-- classes (16..256 by 16, then 16 per doubling), as the allocator does.
 
 local ffi = require("ffi")
 local bit = require("bit")
 local here = arg[0]:match("^(.*)/") or "."
 local probe = dofile(here .. "/probe.lua")
 local mix = dofile(here .. "/mix.lua")
-local reclaim = assert(probe.reclaim, "d_pages.lua needs the luajit-reclaim runtime")
+local reclaim = probe.reclaim
 assert(ffi.abi("gc64"), "d_pages.lua reads GC64 object layouts")
 
 local COUNT, SURVIVE_PERCENT = 2000000, 2
 
 local function class_size(n)
+  if not reclaim then return math.max(32, math.ceil((n + 8) / 16) * 16) - 8 end  -- glibc
   if n <= 256 then return math.ceil(n / 16) * 16 end
   local m, b = n - 1, 8
   while bit.rshift(m, b + 1) > 0 do b = b + 1 end
@@ -32,7 +37,7 @@ local objects, survivors = mix.fragmentation_burst(probe.lcg(424242), COUNT, SUR
 objects = nil
 probe.full_collect()
 
-local page = reclaim.stats().page_size
+local page = reclaim and reclaim.stats().page_size or 4096
 local pages = { all = {}, header = {}, hash = {}, string = {} }
 local function touch(kind, addr, size)
   for p = math.floor(addr / page), math.floor((addr + size - 1) / page) do
@@ -59,9 +64,15 @@ local function mib(set)
   for _ in pairs(set) do n = n + 1 end
   return n * page / 1048576
 end
-local st = reclaim.stats()
 print(string.format("survivors %d; pages they touch %.1f MiB: table headers %.1f, hash parts %.1f, "
   .. "strings %.1f (kinds may share pages)", #survivors, mib(pages.all), mib(pages.header),
   mib(pages.hash), mib(pages.string)))
+if not reclaim then
+  local f = assert(io.open("/proc/self/status"))
+  print("peer: " .. f:read("*a"):match("VmRSS:%s*%d+ kB"))
+  f:close()
+  return
+end
+local st = reclaim.stats()
 print(string.format("stats: floor %.1f MiB, metadata %.1f MiB, resident %.1f MiB, segments %d",
   st.floor / 1048576, st.metadata / 1048576, st.resident / 1048576, st.segments))
