@@ -204,10 +204,11 @@ local function check_peer(workload, rss, label)
 end
 
 -- The peer measured here (run-mem.sh BENCH_PEER): RSS per run, reported as min/median/max,
--- and ours checked against its best run. extract(run) returns the KiB figure of one run.
-local function measured_peer(workload, ours_kb, label, extract)
+-- and ours checked against its best run. extract(run) returns the KiB figure of one run of
+-- the variant (default trickle).
+local function measured_peer(workload, ours_kb, label, extract, variant)
   local list = {}
-  for _, run in ipairs(runs["peer/" .. workload .. "/trickle"] or {}) do
+  for _, run in ipairs(runs["peer/" .. workload .. "/" .. (variant or "trickle")] or {}) do
     local v = extract(run)
     if v then list[#list + 1] = v end
   end
@@ -215,8 +216,8 @@ local function measured_peer(workload, ours_kb, label, extract)
   table.sort(list)
   local texts = {}
   for _, v in ipairs(list) do texts[#texts + 1] = mib(v) end
-  emit("- measured peer (unpatched luajit on glibc malloc, `malloc_trim(0)` after each full ",
-       "collect, same workload, ", #list, " runs): ", label, " ", table.concat(texts, ", "),
+  emit("- measured peer (unpatched luajit on glibc malloc, `malloc_trim(0)` after each ",
+       "collection, same workload, ", #list, " runs): ", label, " ", table.concat(texts, ", "),
        " MiB (median ", mib(median(list)), ")")
   if ours_kb then
     verdict(ours_kb < list[1], string.format("%s: RSS %s MiB < measured peer's best run %s MiB",
@@ -340,6 +341,8 @@ local function burst_table(workload)
     check_peak(workload)
     check_floor_bound(oi, "after1s", "idle 1 s (background thread)")
     check_peer(workload, value(oi, "after1s", "rss_kb"), "idle 1 s (background thread)")
+    measured_peer(workload, value(oi, "after1s", "rss_kb"), "idle 1 s (background thread)",
+      function(run) return run.phases.after1s and run.phases.after1s.rss_kb end, "idle")
   else
     check_live_bound(ok, "collect", "after collect")
     check_peak(workload)

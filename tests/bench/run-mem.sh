@@ -15,9 +15,10 @@
 #   PAGESIM_TOOL  the simulator (default tests/tools/pagesim/pagesim)
 #   BENCH_IDLE_RECLAIM  LUAJIT_RECLAIM value for the idle variant (default "background=1")
 #   BENCH_PEER    optional: an unpatched luajit built on glibc malloc, the measured peer of
-#                 workloads (d) and (e). It runs their trickle variant natively with
-#                 BENCH_MALLOC_TRIM=1, so the workload calls malloc_trim(0) after each full
-#                 collect (tests/bench/mem/probe.lua), BENCH_PEER_RUNS times (default 3)
+#                 workloads (d) and (e). It runs their trickle variant (and (d)'s idle
+#                 variant) natively with BENCH_MALLOC_TRIM=1, so the workload calls
+#                 malloc_trim(0) after each collection it finishes (tests/bench/mem/probe.lua),
+#                 BENCH_PEER_RUNS times (default 3)
 # Invariants: every run gets the same environment on both builds (LUAJIT_RECLAIM unset for the
 # trickle variant, $BENCH_IDLE_RECLAIM for the idle variant); a workload that exits non-zero is
 # reported as FAILED and makes this script exit 1 after the report is written. Target misses
@@ -124,12 +125,14 @@ run_set() {
     # The measured peer: (d) and (e) only, natively (its figures are 4 KiB measurements).
     if [ -n "$BENCH_PEER" ] && [ -z "$pagesize" ]; then
         for workload in $BENCH_MEM_WORKLOADS; do
-            case $workload in d | e) ;; *) continue ;; esac
-            run=1
-            while [ "$run" -le "$BENCH_PEER_RUNS" ]; do
-                record_run peer "$workload" trickle "$run" env -u LUAJIT_RECLAIM BENCH_MALLOC_TRIM=1 \
-                    "$BENCH_PEER" "$(script_for "$workload")" trickle
-                run=$((run + 1))
+            case $workload in d) variants="trickle idle" ;; e) variants=trickle ;; *) continue ;; esac
+            for variant in $variants; do
+                run=1
+                while [ "$run" -le "$BENCH_PEER_RUNS" ]; do
+                    record_run peer "$workload" "$variant" "$run" env -u LUAJIT_RECLAIM BENCH_MALLOC_TRIM=1 \
+                        "$BENCH_PEER" "$(script_for "$workload")" "$variant"
+                    run=$((run + 1))
+                done
             done
         done
     fi

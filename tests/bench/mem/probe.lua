@@ -14,7 +14,8 @@
 --  * Sleeping and clocks use the FFI (poll, clock_gettime(CLOCK_MONOTONIC)), never busy loops,
 --    so an idle phase really leaves the CPU to the runtime's background thread.
 --  * BENCH_MALLOC_TRIM=1 (the measured peer, a luajit built on glibc malloc) calls glibc's
---    malloc_trim(0) through the FFI after every full collection, as the baseline notes did.
+--    malloc_trim(0) through the FFI after every collection the probe finishes (full or
+--    incremental), as the baseline notes did after each GC.
 
 local ffi = require("ffi")
 
@@ -123,6 +124,7 @@ function probe.incremental_collect()
   while cycles < 2 do
     if collectgarbage("step", 0) then cycles = cycles + 1 end
   end
+  if malloc_trim then C.malloc_trim(0) end
 end
 
 local trickle_keep, trickle_n = nil, 0
