@@ -57,7 +57,7 @@ $(eval $(call variant,stock-x86_64,x86_64,1,0,))
 $(eval $(call variant,stock-arm64,arm64,1,0,))
 $(eval $(call variant,x86_64-assert,x86_64,0,0,$(ASSERT_XCFLAGS)))
 # Unpatched, with glibc malloc instead of LuaJIT's allocator: the benchmark peer
-# (make bench-mem runs it with malloc_trim after each full collect).
+# (make bench-mem runs it with malloc_trim after each collection the workload finishes).
 $(eval $(call variant,sysmalloc-x86_64,x86_64,1,0,-DLUAJIT_USE_SYSMALLOC))
 $(eval $(call variant,arm64-static-assert,arm64,0,1,$(ASSERT_XCFLAGS)))
 # Deliberately broken: purges with a fixed 4096-byte granule. The page-size
