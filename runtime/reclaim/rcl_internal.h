@@ -165,9 +165,9 @@ typedef struct rcl_span {
   uint8_t units;
   uint8_t scan;           /* next chunk the refill looks at */
   uint8_t gshift;         /* log2 of the group size */
-  uint8_t gbshift;        /* log2 of the bitmap bits reserved per group (>= 6) */
+  uint8_t gbshift;        /* log2 of the bitmap bits reserved per group (< 6: sub-word) */
   uint8_t ngroups;        /* 0 for a released span */
-  uint8_t pool_slot;      /* 1 + header pool slot holding the bitmap; 0: none */
+  uint8_t pool_slot;      /* 1 + first header pool slot holding the bitmap; 0: none */
   uint16_t gblocks;       /* blocks per group; 0 for a released span */
   uint8_t pool_n;         /* header pool slots held (0 if pool_slot is 0) */
   uint32_t gmask;         /* 2^gshift - 1 */
@@ -330,7 +330,7 @@ static inline char *rcl_idx_addr(const rcl_span *s, uint32_t idx)
 static inline uint64_t rcl_chunk_valid(const rcl_span *s, uint32_t i)
 {
   uint32_t lo, n;
-  if (s->gbshift < 6) return ((uint64_t)1 << s->gblocks) - 1;   /* gblocks < 2^gbshift < 64 */
+  if (s->gbshift < 6) return ((uint64_t)1 << s->gblocks) - 1;   /* gblocks <= 2^gbshift <= 32 */
   lo = (i & ((1u << (s->gbshift - 6)) - 1)) * 64;
   if (lo >= s->gblocks) return 0;
   n = s->gblocks - lo;
