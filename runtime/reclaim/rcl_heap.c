@@ -252,8 +252,7 @@ static unsigned rcl_pool_take(rcl_heap *h, rcl_segment *seg, unsigned n)
   if (first + n > RCL_POOL_SLOTS) return 0;
   for (i = 0; i < n; i++)
     seg->pool_free[(first + i) >> 6] &= ~((uint64_t)1 << ((first + i) & 63));
-  end_page = (RCL_POOL_START + (size_t)(first + n) * RCL_POOL_SLOT_WORDS * 8 + h->page_size - 1) >>
-             h->page_shift;
+  end_page = (rcl_pool_offset(first + n) + h->page_size - 1) >> h->page_shift;
   if (end_page > seg->hdr_pages) {
     rcl_clean_clear(seg, seg->hdr_pages, end_page);
     h->metadata += (end_page - seg->hdr_pages) << h->page_shift;

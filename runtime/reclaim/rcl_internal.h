@@ -281,9 +281,14 @@ static inline char *rcl_span_start(const rcl_span *s) { return s->base - s->bits
 /* Header pool (glossary): slot i of seg, and the header's bytes. */
 #define RCL_POOL_START  (((sizeof(rcl_segment) + 63) / 64) * 64)
 #define RCL_HEADER_BYTES (RCL_POOL_START + (size_t)RCL_POOL_SLOTS * RCL_POOL_SLOT_WORDS * 8)
+/* Byte offset in the header where pool slot i starts (slots [.., i) end). */
+static inline size_t rcl_pool_offset(unsigned i)
+{
+  return RCL_POOL_START + (size_t)i * RCL_POOL_SLOT_WORDS * 8;
+}
 static inline uint64_t *rcl_pool_slot(rcl_segment *seg, unsigned i)
 {
-  return (uint64_t *)(void *)((char *)seg + RCL_POOL_START + (size_t)i * RCL_POOL_SLOT_WORDS * 8);
+  return (uint64_t *)(void *)((char *)seg + rcl_pool_offset(i));
 }
 static inline int rcl_pool_is_free(const rcl_segment *seg, unsigned i)
 {
@@ -292,7 +297,7 @@ static inline int rcl_pool_is_free(const rcl_segment *seg, unsigned i)
 static inline unsigned rcl_pool_nfree(const rcl_segment *seg)
 {
   unsigned i, n = 0;
-  for (i = 0; i < RCL_POOL_SLOTS / 64; i++) n += (unsigned)__builtin_popcountll(seg->pool_free[i]);
+  for (i = 0; i < RCL_POOL_SLOTS / 64; i++) n += rcl_popcount64(seg->pool_free[i]);
   return n;
 }
 static inline uint32_t rcl_span_bitmap_bytes(const rcl_span *s)

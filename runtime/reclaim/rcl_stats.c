@@ -146,7 +146,7 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
     return rcl_fail(err, errlen, "span at unit %u: wrong base", u);
   if (s->pool_slot ? (s->pool_n == 0 || s->pool_n > RCL_POOL_MAX_RUN ||
                       s->pool_slot - 1u + s->pool_n > RCL_POOL_SLOTS || nw <= RCL_INLINE_WORDS ||
-                      RCL_POOL_START + (size_t)(s->pool_slot - 1u + s->pool_n) * RCL_POOL_SLOT_WORDS * 8 >
+                      rcl_pool_offset(s->pool_slot - 1u + s->pool_n) >
                       ((size_t)seg->hdr_pages << h->page_shift)) : s->pool_n != 0)
     return rcl_fail(err, errlen, "span at unit %u: pool slot %u (%u)", u, s->pool_slot, s->pool_n);
   if (s->bits != (s->pool_slot ? rcl_pool_slot(seg, s->pool_slot - 1u) :
