@@ -379,6 +379,39 @@ RCL_INTERN void rcl_flush_caches(rcl_heap *h)
   for (cls = 0; cls < RCL_NCLASSES; cls++) rcl_cache_retire(h, &h->cache[cls]);
 }
 
+/* Bitmap index of span s's first block that starts at or after page
+** `color` of its first unit (glossary: "color"); 0 if there is none. */
+static uint32_t rcl_color_index(const rcl_heap *h, const rcl_span *s, size_t color)
+{
+  size_t t = color << h->page_shift, g, r, slot;
+  if (t <= s->bits_bytes) return 0;
+  t -= s->bits_bytes;                         /* offset from block 0 */
+  g = t >> s->gshift;
+  r = t & s->gmask;
+  slot = (r + s->block_size - 1) / s->block_size;
+  if (slot >= s->gblocks) { g++; slot = 0; }
+  return g < s->ngroups ? (uint32_t)((g << s->gbshift) | slot) : 0;
+}
+
+/* Cache the first chunk of the fresh span s, starting at its colored block:
+** the chunk holding it goes to the owner without the bits below it, which
+** stay free in the bitmap until the scan wraps around to them. */
+static void rcl_take_colored(rcl_heap *h, rcl_cache *c, rcl_span *s)
+{
+  size_t pages = RCL_UNIT_SIZE >> h->page_shift;
+  uint32_t idx = pages > 1 ? rcl_color_index(h, s, h->span_color++ & (pages - 1)) : 0;
+  unsigned cbits = rcl_span_cbits(s), pos = idx & ((1u << cbits) - 1);
+  s->scan = (uint8_t)(idx >> cbits);
+  rcl_take_word(c, s);
+  if (pos) {
+    uint64_t low = c->word & (((uint64_t)1 << pos) - 1);
+    uint64_t *wp = &s->bits[rcl_chunk_word(s, c->word_index)];
+    rcl_store(wp, rcl_load(wp) | (low << rcl_chunk_shift(s, c->word_index)));
+    rcl_store(&s->nfree, rcl_load(&s->nfree) + rcl_popcount64(low));
+    c->word &= ~low;
+  }
+}
+
 static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls)
 {
   rcl_cache *c = &h->cache[cls];
@@ -389,14 +422,17 @@ static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls)
   s = h->partial_head[cls];
   if (s) {
     rcl_partial_remove(h, s);
+    s->state = RCL_SPAN_CURRENT;
+    c->span = s;
+    rcl_take_word(c, s);
   } else {
     s = rcl_units_acquire(h, c->units);
     if (!s) { rcl_unlock(h); return NULL; }
     rcl_span_init_small(h, s, cls);
+    s->state = RCL_SPAN_CURRENT;
+    c->span = s;
+    rcl_take_colored(h, c, s);
   }
-  s->state = RCL_SPAN_CURRENT;
-  c->span = s;
-  rcl_take_word(c, s);
   rcl_unlock(h);
   return rcl_cache_pop(h, c);
 }

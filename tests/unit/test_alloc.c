@@ -234,6 +234,54 @@ static int child_large_unknown(void *arg)
   return 0;
 }
 
+/* Span colors: the first blocks of fresh spans sit on different pages of
+** their units (one TLB set each), and a colored span still hands out every
+** block, those below the color last. */
+static int cmp_addr(const void *a, const void *b)
+{
+  uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void test_span_colors(void)
+{
+  static const size_t sizes[] = { 16, 32, 48, 64, 96, 128, 256, 512 };
+  enum { NSIZES = sizeof(sizes) / sizeof(sizes[0]), SIZE = 80, MAXB = 65536 / SIZE };
+  rcl_heap *h = rcl_heap_create(NULL, 12);
+  size_t page = rcl_page_size(), ppu = 65536 / page, i, n = 0, ndistinct = 0;
+  uintptr_t firsts[NSIZES], *blocks = malloc((MAXB + 1) * sizeof(uintptr_t)), unit;
+  unsigned seen = 0;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(blocks);
+  for (i = 0; i < NSIZES; i++) {
+    firsts[i] = (uintptr_t)rcl_malloc(h, sizes[i]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL((void *)firsts[i]);
+    seen |= 1u << ((firsts[i] & 65535) / page);
+  }
+  for (i = 0; i < 16; i++) ndistinct += (seen >> i) & 1;
+  CU_ASSERT_EQUAL(ndistinct, ppu < NSIZES ? ppu : NSIZES);
+  /* A fresh span of another class: every block, then the next span. */
+  blocks[n++] = (uintptr_t)rcl_malloc(h, SIZE);
+  unit = blocks[0] & ~(uintptr_t)65535;
+  if (ppu > 1) CU_ASSERT(blocks[0] - unit >= page);   /* not the unit's first page */
+  for (;;) {
+    uintptr_t p = (uintptr_t)rcl_malloc(h, SIZE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL((void *)p);
+    if ((p & ~(uintptr_t)65535) != unit || n == MAXB) { rcl_free(h, (void *)p, SIZE); break; }
+    blocks[n++] = p;
+  }
+  CU_ASSERT(n * SIZE * 5 >= (size_t)65536 * 4);          /* the unit, less its waste */
+  qsort(blocks, n, sizeof(uintptr_t), cmp_addr);
+  for (i = 1; i < n; i++) CU_ASSERT_FATAL(blocks[i] >= blocks[i - 1] + SIZE);
+  CU_ASSERT(blocks[0] - unit < page);                    /* the wrap reached page 0 */
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < n; i++) rcl_free(h, (void *)blocks[i], SIZE);
+  for (i = 0; i < NSIZES; i++) rcl_free(h, (void *)firsts[i], sizes[i]);
+  TU_CHECK_HEAP(h);
+  free(blocks);
+  rcl_heap_destroy(h);
+}
+
 static void expect_abort(int (*fn)(void *))
 {
   int st;
@@ -260,6 +308,7 @@ int tu_register_alloc(void)
       !CU_add_test(s, "lua_Alloc contract", test_lua_alloc_contract) ||
       !CU_add_test(s, "in_use equals the sum of usable sizes", test_in_use_accounting) ||
       !CU_add_test(s, "several heaps; destroy unmaps live blocks", test_several_heaps) ||
+      !CU_add_test(s, "span colors: first blocks on different pages, every block used", test_span_colors) ||
       !CU_add_test(s, "invalid frees abort", test_invalid_frees_abort))
     return -1;
   return 0;
