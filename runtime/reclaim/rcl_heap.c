@@ -104,6 +104,7 @@ static rcl_segment *rcl_segment_new(rcl_heap *h)
 {
   rcl_segment *seg, *after;
   size_t pages, hdr;
+  rcl_kept_release(h, UINT64_MAX, RCL_SEGMENT_SIZE);
   rcl_soft_limit_check(h, RCL_SEGMENT_SIZE);
   seg = (rcl_segment *)rcl_os_map(h, RCL_SEGMENT_SIZE, RCL_SEGMENT_SIZE);
   if (!seg) return NULL;
@@ -626,18 +627,112 @@ static void rcl_large_remove(rcl_heap *h, rcl_large *e)
   h->large_count--;
 }
 
+/* -- Kept mappings (glossary) -------------------------------------------------------- */
+
+static void rcl_kept_drop(rcl_heap *h, unsigned i)
+{
+  h->kept_bytes -= h->kept[i].size;
+  h->nkept--;
+  memmove(&h->kept[i], &h->kept[i + 1], (h->nkept - i) * sizeof(rcl_kept));
+}
+
+/* Unmap a kept mapping's range [p, p+size); on munmap failure drop its
+** pages instead (the range leaks, counted in munmap_failed). */
+static void rcl_kept_unmap(rcl_heap *h, uintptr_t p, size_t size)
+{
+  if (rcl_os_unmap(h, (void *)p, size) == 0) h->purged_total += size;
+  else rcl_os_purge(h, (void *)p, size);     /* counts what it purges */
+  h->mapped -= size;
+}
+
+/* Unmap kept mappings, oldest first, that were freed at or before cutoff,
+** until at least `want` bytes are gone ((size_t)-1: all that qualify).
+** Returns the bytes unmapped. */
+RCL_INTERN size_t rcl_kept_release(rcl_heap *h, uint64_t cutoff, size_t want)
+{
+  size_t released = 0;
+  while (h->nkept && released < want && h->kept[0].freed_at <= cutoff) {
+    size_t size = h->kept[0].size;
+    rcl_kept_unmap(h, h->kept[0].addr, size);
+    rcl_kept_drop(h, 0);
+    released += size;
+  }
+  return released;
+}
+
+/* A large block of `size` bytes needs a new mapping: the program outgrows
+** the kept mappings smaller than that (a table or buffer doubling), so
+** they go first and never add to its growth. */
+static void rcl_kept_release_below(rcl_heap *h, size_t size)
+{
+  unsigned i = 0;
+  while (i < h->nkept) {
+    if (h->kept[i].size < size) {
+      rcl_kept_unmap(h, h->kept[i].addr, h->kept[i].size);
+      rcl_kept_drop(h, i);
+    } else {
+      i++;
+    }
+  }
+}
+
+/* Keep the mapping of a freed large block if decay allows; 0 if not kept. */
+static int rcl_kept_put(rcl_heap *h, void *p, size_t size)
+{
+  if (h->cfg.decay_ms == 0 || size > RCL_KEPT_MAX_BYTES) return 0;
+  while (h->nkept == RCL_KEPT_SLOTS || h->kept_bytes + size > RCL_KEPT_MAX_BYTES)
+    rcl_kept_release(h, UINT64_MAX, 1);
+  h->kept[h->nkept].addr = (uintptr_t)p;
+  h->kept[h->nkept].size = size;
+  h->kept[h->nkept].freed_at = h->clock;
+  h->nkept++;
+  h->kept_bytes += size;
+  return 1;
+}
+
+/* A kept mapping for a large block of `size` bytes: the smallest of at
+** least size and at most size + size/RCL_KEPT_SLACK; its tail beyond size
+** is unmapped. NULL if none fits. */
+static char *rcl_kept_take(rcl_heap *h, size_t size)
+{
+  unsigned i, best = RCL_KEPT_SLOTS;
+  uintptr_t p;
+  size_t have;
+  for (i = 0; i < h->nkept; i++)
+    if (h->kept[i].size >= size && h->kept[i].size - size <= size / RCL_KEPT_SLACK &&
+        (best == RCL_KEPT_SLOTS || h->kept[i].size < h->kept[best].size))
+      best = i;
+  if (best == RCL_KEPT_SLOTS) return NULL;
+  p = h->kept[best].addr;
+  have = h->kept[best].size;
+  rcl_kept_drop(h, best);
+  h->mapped -= have;              /* re-added as a large block by the caller */
+  if (have > size) {
+    h->mapped += have - size;     /* rcl_kept_unmap takes it off again */
+    rcl_kept_unmap(h, p + size, have - size);
+  }
+  return (char *)p;
+}
+
 static void *rcl_alloc_large(rcl_heap *h, size_t n)
 {
   size_t size;
   char *p = NULL;
+  int reused = 0;
   if (n > ((size_t)1 << 62)) return NULL;
   size = rcl_align_up(n, h->os_page_size);
   rcl_lock_active(h);
   h->clock = rcl_os_now_ms();
   if (rcl_large_reserve(h) == 0) {
-    rcl_soft_limit_check(h, size);
-    p = (char *)rcl_os_map(h, size, h->os_page_size);
-    if (!p && rcl_release_free_segments(h)) p = (char *)rcl_os_map(h, size, h->os_page_size);
+    p = rcl_kept_take(h, size);
+    if (p) {
+      reused = 1;
+    } else {
+      rcl_kept_release_below(h, size);
+      rcl_soft_limit_check(h, size);
+      p = (char *)rcl_os_map(h, size, h->os_page_size);
+      if (!p && rcl_release_free_segments(h)) p = (char *)rcl_os_map(h, size, h->os_page_size);
+    }
     if (p) {
       rcl_large_put(h, (uintptr_t)p, size);
       h->mapped += size;
@@ -646,7 +741,8 @@ static void *rcl_alloc_large(rcl_heap *h, size_t n)
     }
   }
   rcl_unlock(h);
-  if (p) RCL_VG_MALLOC(p, n, 1);
+  (void)reused;                   /* for valgrind builds: a kept mapping is not zeroed */
+  if (p) RCL_VG_MALLOC(p, n, !reused);
   return p;
 }
 
@@ -668,12 +764,15 @@ static void rcl_free_large(rcl_heap *h, void *p, size_t n)
   e = rcl_large_lookup(h, p, n);
   size = e->size;
   rcl_large_remove(h, e);
-  h->mapped -= size;
   h->large_bytes -= size;
   h->nlarge--;
-  if (rcl_os_unmap(h, p, size) != 0) {
-    /* The address range leaks (counted in munmap_failed); drop its pages. */
-    rcl_os_purge(h, p, size);
+  h->clock = rcl_os_now_ms();
+  if (!rcl_kept_put(h, p, size)) {
+    h->mapped -= size;
+    if (rcl_os_unmap(h, p, size) != 0) {
+      /* The address range leaks (counted in munmap_failed); drop its pages. */
+      rcl_os_purge(h, p, size);
+    }
   }
   rcl_unlock(h);
 }
@@ -694,7 +793,9 @@ static void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t newn)
     return p;
   }
   h->clock = rcl_os_now_ms();
-  if (news > olds) rcl_soft_limit_check(h, news - olds);
+  if (news > olds) {
+    rcl_soft_limit_check(h, news - olds);
+  }
   e = rcl_large_find(h, (uintptr_t)p);   /* the soft-limit purge leaves the table alone */
   q = (char *)rcl_os_remap(h, p, olds, news);
   if (!q && rcl_release_free_segments(h)) q = (char *)rcl_os_remap(h, p, olds, news);
@@ -856,6 +957,7 @@ RCL_API void rcl_heap_destroy(rcl_heap *h)
       RCL_VG_FREE((void *)h->large[i].addr);
       rcl_os_unmap(h, (void *)h->large[i].addr, h->large[i].size);
     }
+  rcl_kept_release(h, UINT64_MAX, (size_t)-1);
   if (h->large) rcl_os_unmap(h, h->large, h->large_cap * sizeof(rcl_large));
   for (seg = h->seg_first; seg; seg = next) {
     next = seg->next;
@@ -886,6 +988,7 @@ RCL_API void rcl_heap_configure(rcl_heap *h, const rcl_config *c)
   rcl_lock(h);
   h->cfg = *c;
   h->soft_next = 0;
+  if (c->decay_ms == 0) rcl_kept_release(h, UINT64_MAX, (size_t)-1);
   rcl_unlock(h);
   rcl_bg_update(h);
 }

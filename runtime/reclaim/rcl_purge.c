@@ -8,7 +8,8 @@
 **    included, converted to byte ranges rounded INWARD to the OS page, so
 **    only OS pages entirely free are touched;
 **  - the tail of a single-block span beyond its block;
-**  - fully free segments beyond RCL_RESERVE_SEGMENTS are unmapped.
+**  - fully free segments beyond RCL_RESERVE_SEGMENTS are unmapped, and so
+**    are kept mappings (glossary in rcl_internal.h).
 ** Adjacent ranges are coalesced into one madvise call; pages already clean
 ** are skipped (nothing is purged twice). A failed madvise is counted and
 ** its pages stay dirty. Current spans are never examined.
@@ -211,7 +212,9 @@ RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **cursor, unsigned *uni
       *unit = 1;
     }
   }
-  return *cursor == NULL;
+  if (*cursor) return 0;
+  rcl_kept_release(h, cutoff, (size_t)-1);
+  return 1;
 }
 
 /* Memory freed at or before the returned heap-clock value is old enough. */
@@ -225,7 +228,7 @@ RCL_INTERN uint64_t rcl_decay_cutoff(rcl_heap *h, uint64_t now)
 RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h)
 {
   rcl_segment *seg = h->seg_first;
-  size_t released = 0;
+  size_t released = rcl_kept_release(h, UINT64_MAX, (size_t)-1);
   while (seg) {
     rcl_segment *next = seg->next;
     if (!rcl_segment_try_unmap(h, seg, UINT64_MAX, &released) && h->cfg.mode != RCL_MODE_OFF) {
@@ -243,11 +246,11 @@ RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h)
 ** free segment, the reserve included, whatever its age, so the caller can
 ** retry. LuaJIT allocates during a full GC (the string table shrinks by
 ** allocating a new one while swept segments are still mapped), so this is
-** what keeps an out-of-memory error recoverable. Returns segments unmapped. */
+** what keeps an out-of-memory error recoverable. Returns segments unmapped, plus 1 if kept mappings went too. */
 RCL_INTERN size_t rcl_release_free_segments(rcl_heap *h)
 {
   rcl_segment *seg = h->seg_first;
-  size_t n = 0;
+  size_t n = rcl_kept_release(h, UINT64_MAX, (size_t)-1) ? 1 : 0;
   while (seg) {
     rcl_segment *next = seg->next;
     if (seg->free_units == RCL_ALL_UNITS) {

@@ -100,6 +100,7 @@ RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
   st->mapped = h->mapped;
   st->metadata = h->metadata;
   st->in_use = in_use;
+  free_dirty += h->kept_bytes;
   st->free_dirty = free_dirty;
   st->free_clean = free_clean;
   st->resident = h->metadata + in_use + free_dirty;
@@ -319,6 +320,23 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
   if (nlarge != h->nlarge || nlarge != h->large_count || large != h->large_bytes) {
     r = rcl_fail(err, errlen, "large blocks %zu/%zu bytes %zu/%zu", nlarge, h->nlarge, large, h->large_bytes);
     goto out;
+  }
+  {
+    size_t kept = 0;
+    for (i = 0; i < h->nkept; i++) {
+      if (!h->kept[i].addr || !h->kept[i].size || h->kept[i].addr + h->kept[i].size > rcl_os_addr_limit() ||
+          (i && h->kept[i].freed_at < h->kept[i - 1].freed_at)) {
+        r = rcl_fail(err, errlen, "kept mapping %zu", i);
+        goto out;
+      }
+      kept += h->kept[i].size;
+    }
+    if (kept != h->kept_bytes || kept > RCL_KEPT_MAX_BYTES || h->nkept > RCL_KEPT_SLOTS ||
+        (h->nkept && h->cfg.decay_ms == 0)) {
+      r = rcl_fail(err, errlen, "kept mappings: %zu bytes, %u slots", h->kept_bytes, h->nkept);
+      goto out;
+    }
+    large += kept;
   }
   {
     size_t table = h->large_cap * sizeof(rcl_large);

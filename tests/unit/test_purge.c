@@ -387,6 +387,93 @@ static void test_decay(void)
   rcl_heap_destroy(h);
 }
 
+/* Kept mappings: a freed large block's mapping serves the next large block
+** of about its size (same pages, no fresh faults) until decay, a purge or
+** growth of the heap unmaps it; with decay 0 nothing is kept. */
+static void test_kept_mappings(void)
+{
+  rcl_config cfg;
+  rcl_heap *h;
+  rcl_stats s0, s1;
+  char *p, *q, *units[64];
+  size_t i;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 1000;
+  h = rcl_heap_create(&cfg, 35);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  p = (char *)rcl_malloc(h, 3 * MIB);
+  memset(p, 5, 3 * MIB);
+  rcl_stats_get(h, &s0);
+  rcl_free(h, p, 3 * MIB);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.mapped, s0.mapped);                  /* kept: still mapped ... */
+  CU_ASSERT_EQUAL(s1.large_blocks, 0);
+  CU_ASSERT_EQUAL(s1.in_use, s0.in_use - 3 * MIB);
+  CU_ASSERT_EQUAL(s1.free_dirty, s0.free_dirty + 3 * MIB); /* ... free and dirty */
+  TU_CHECK_HEAP(h);
+  q = (char *)rcl_malloc(h, 3 * MIB - 100 * 1024);         /* within 1/8: reused, tail unmapped */
+  CU_ASSERT_PTR_EQUAL(q, p);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.mapped, s0.mapped - 25 * 4096);
+  TU_CHECK_HEAP(h);
+  rcl_free(h, q, 3 * MIB - 100 * 1024);
+  rcl_stats_get(h, &s0);
+  q = (char *)rcl_malloc(h, 2 * MIB);   /* too small to take it: a new mapping, it stays */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  CU_ASSERT(q != p);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.mapped, s0.mapped + 2 * MIB);
+  rcl_free(h, q, 2 * MIB);
+  q = (char *)rcl_malloc(h, 4 * MIB);   /* outgrows both: they are unmapped first */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.mapped, s0.mapped - (3 * MIB - 100 * 1024) + 4 * MIB);
+  TU_CHECK_HEAP(h);
+  rcl_free(h, q, 4 * MIB);
+  rcl_stats_get(h, &s0);
+  CU_ASSERT(rcl_purge(h) >= 4 * MIB);                      /* a purge unmaps it */
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.mapped, s0.mapped - 4 * MIB);
+  CU_ASSERT(s1.purged_total >= s0.purged_total + 4 * MIB);
+  TU_CHECK_HEAP(h);
+  /* Growth: a new segment is mapped only after the kept mapping is gone. */
+  p = (char *)rcl_malloc(h, 3 * MIB);
+  rcl_free(h, p, 3 * MIB);
+  for (i = 0; i < 64; i++) units[i] = (char *)rcl_malloc(h, 60000);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT(s1.segments >= 2);
+  CU_ASSERT(s1.free_dirty < 3 * MIB);
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < 64; i++) rcl_free(h, units[i], 60000);
+  /* Decay: a pass after the decay time unmaps it, one before leaves it. */
+  cfg.decay_ms = 50;
+  rcl_heap_configure(h, &cfg);
+  rcl_purge(h);
+  p = (char *)rcl_malloc(h, 3 * MIB);
+  rcl_free(h, p, 3 * MIB);
+  rcl_stats_get(h, &s0);
+  rcl_cycle_end(h);
+  for (i = 0; i < 1000; i++) rcl_step(h);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.mapped, s0.mapped);
+  tu_sleep_ms(120);
+  rcl_cycle_end(h);
+  for (i = 0; i < 1000; i++) rcl_step(h);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.mapped, s0.mapped - 3 * MIB);
+  TU_CHECK_HEAP(h);
+  /* Decay 0: nothing is kept. */
+  cfg.decay_ms = 0;
+  rcl_heap_configure(h, &cfg);
+  p = (char *)rcl_malloc(h, 3 * MIB);
+  rcl_stats_get(h, &s0);
+  rcl_free(h, p, 3 * MIB);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.mapped, s0.mapped - 3 * MIB);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
 /* A step examines at most step_budget bytes; repeated steps finish the pass. */
 static void test_step_budget(void)
 {
@@ -515,6 +602,7 @@ int tu_register_purge(void)
       !CU_add_test(s, "RSS falls after purge (200 MB burst, child)", test_rss_falls) ||
       !CU_add_test(s, "RSS near floor with 2% survivors (child)", test_rss_survivors) ||
       !CU_add_test(s, "decay: recent frees survive a pass, not a purge", test_decay) ||
+      !CU_add_test(s, "kept large mappings: reuse, purge, growth, decay", test_kept_mappings) ||
       !CU_add_test(s, "step budget bounds each step", test_step_budget) ||
       !CU_add_test(s, "soft limit purges before mapping", test_soft_limit) ||
       !CU_add_test(s, "modes dontneed/free/off", test_modes) ||
