@@ -660,9 +660,9 @@ RCL_INTERN size_t rcl_kept_release(rcl_heap *h, uint64_t cutoff, size_t want)
   return released;
 }
 
-/* A large block of `size` bytes needs a new mapping: the program outgrows
-** the kept mappings smaller than that (a table or buffer doubling), so
-** they go first and never add to its growth. */
+/* A large block of `size` bytes needs a new mapping: no kept mapping is as
+** big, the program outgrows them all (a table or buffer doubling), so they
+** go first and never add to its growth. */
 static void rcl_kept_release_below(rcl_heap *h, size_t size)
 {
   unsigned i = 0;
@@ -691,16 +691,16 @@ static int rcl_kept_put(rcl_heap *h, void *p, size_t size)
 }
 
 /* A kept mapping for a large block of `size` bytes: the smallest of at
-** least size and at most size + size/RCL_KEPT_SLACK; its tail beyond size
-** is unmapped. NULL if none fits. */
+** least size; its tail beyond size is unmapped. NULL if none fits (then
+** rcl_kept_release_below leaves none: no new mapping is ever made while a
+** kept one remains). */
 static char *rcl_kept_take(rcl_heap *h, size_t size)
 {
   unsigned i, best = RCL_KEPT_SLOTS;
   uintptr_t p;
   size_t have;
   for (i = 0; i < h->nkept; i++)
-    if (h->kept[i].size >= size && h->kept[i].size - size <= size / RCL_KEPT_SLACK &&
-        (best == RCL_KEPT_SLOTS || h->kept[i].size < h->kept[best].size))
+    if (h->kept[i].size >= size && (best == RCL_KEPT_SLOTS || h->kept[i].size < h->kept[best].size))
       best = i;
   if (best == RCL_KEPT_SLOTS) return NULL;
   p = h->kept[best].addr;

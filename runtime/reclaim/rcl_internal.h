@@ -55,14 +55,16 @@
 **             dirty) so that a large block of about its size allocated soon
 **             after reuses its pages instead of faulting in fresh zeroed
 **             ones (a big table rebuilt again and again: bigalloc faults
-**             190k -> 33k pages). At most RCL_KEPT_SLOTS of them and
-**             RCL_KEPT_MAX_BYTES in all, oldest first; unmapped once older
-**             than decay (at the end of a purge pass), by every purge that
-**             ignores decay, before a new segment is mapped, when a large
-**             block needs a new mapping bigger than them (the program
-**             outgrows them: a doubling table), and on a failed mapping.
+**             190k -> 33k pages). A large block takes the smallest kept
+**             mapping that holds it, whose tail is unmapped. At most
+**             RCL_KEPT_SLOTS of them and RCL_KEPT_MAX_BYTES in all, oldest
+**             first; unmapped once older than decay (at the end of a purge
+**             pass), by every purge that ignores decay, before a new
+**             segment is mapped, when a large block needs a new mapping
+**             (they are all smaller: the program outgrows them), and on a
+**             failed mapping. So no new mapping is made while one is kept.
 **             None are kept when decay is 0. Counted in mapped and
-**             free_dirty. Cost: peak RSS of benchmark (d) +7 MiB (0.5%).
+**             free_dirty.
 **   clean     an OS page that is not resident: purged, or never touched since
 **             it was mapped. dirty = possibly resident. Clean pages never hold
 **             a byte of a live block (checked by rcl_test_check).
@@ -164,7 +166,6 @@
 
 #define RCL_KEPT_SLOTS      8          /* freed large mappings kept for reuse ... */
 #define RCL_KEPT_MAX_BYTES  ((size_t)32 << 20)  /* ... holding at most this much */
-#define RCL_KEPT_SLACK      8          /* a kept mapping serves requests down to 7/8 of it */
 
 #define RCL_ADDR_LIMIT_DEFAULT ((uint64_t)1 << 47)
 #define RCL_RESERVE_SEGMENTS 1         /* fully free segments kept mapped (purged) */
