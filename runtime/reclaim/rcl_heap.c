@@ -692,7 +692,7 @@ static int rcl_kept_put(rcl_heap *h, void *p, size_t size)
 
 /* A kept mapping for a large block of `size` bytes: the smallest of at
 ** least size; its tail beyond size is unmapped. NULL if none fits (then
-** rcl_kept_release_below leaves none: no new mapping is ever made while a
+** rcl_kept_release_below leaves none: no new large mapping is made while a
 ** kept one remains). */
 static char *rcl_kept_take(rcl_heap *h, size_t size)
 {
@@ -793,9 +793,7 @@ static void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t newn)
     return p;
   }
   h->clock = rcl_os_now_ms();
-  if (news > olds) {
-    rcl_soft_limit_check(h, news - olds);
-  }
+  if (news > olds) rcl_soft_limit_check(h, news - olds);
   e = rcl_large_find(h, (uintptr_t)p);   /* the soft-limit purge leaves the table alone */
   q = (char *)rcl_os_remap(h, p, olds, news);
   if (!q && rcl_release_free_segments(h)) q = (char *)rcl_os_remap(h, p, olds, news);

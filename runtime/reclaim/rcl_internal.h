@@ -62,7 +62,8 @@
 **             pass), by every purge that ignores decay, before a new
 **             segment is mapped, when a large block needs a new mapping
 **             (they are all smaller: the program outgrows them), and on a
-**             failed mapping. So no new mapping is made while one is kept.
+**             failed mapping. So no new large mapping or segment is made
+**             while one is kept (a large block growing by mremap may be).
 **             None are kept when decay is 0. Counted in mapped and
 **             free_dirty.
 **   clean     an OS page that is not resident: purged, or never touched since

@@ -246,7 +246,8 @@ RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h)
 ** free segment, the reserve included, whatever its age, so the caller can
 ** retry. LuaJIT allocates during a full GC (the string table shrinks by
 ** allocating a new one while swept segments are still mapped), so this is
-** what keeps an out-of-memory error recoverable. Returns segments unmapped, plus 1 if kept mappings went too. */
+** what keeps an out-of-memory error recoverable. Kept mappings go too.
+** Returns the segments unmapped, plus 1 if kept mappings were unmapped. */
 RCL_INTERN size_t rcl_release_free_segments(rcl_heap *h)
 {
   rcl_segment *seg = h->seg_first;
