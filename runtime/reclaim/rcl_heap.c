@@ -353,17 +353,23 @@ static inline void *rcl_cache_pop(rcl_heap *h, rcl_cache *c)
   return p;
 }
 
+/* Give the cached bits `bits` (a subset of chunk c->word_index) back to the
+** bitmap of s: they are free again there. */
+static void rcl_cache_give_back(rcl_cache *c, rcl_span *s, uint64_t bits)
+{
+  uint64_t *wp = &s->bits[rcl_chunk_word(s, c->word_index)];
+  rcl_store(wp, rcl_load(wp) | (bits << rcl_chunk_shift(s, c->word_index)));
+  rcl_store(&s->nfree, rcl_load(&s->nfree) + rcl_popcount64(bits));
+  c->word &= ~bits;
+}
+
 /* Retire the current span of a class; returns it to the right place. */
 static void rcl_cache_retire(rcl_heap *h, rcl_cache *c)
 {
   rcl_span *s = c->span;
   uint32_t nf;
   if (!s) return;
-  if (c->word) {
-    uint64_t *wp = &s->bits[rcl_chunk_word(s, c->word_index)];
-    rcl_store(wp, rcl_load(wp) | (c->word << rcl_chunk_shift(s, c->word_index)));
-    rcl_store(&s->nfree, rcl_load(&s->nfree) + rcl_popcount64(c->word));
-  }
+  if (c->word) rcl_cache_give_back(c, s, c->word);
   c->word = 0;
   c->span = NULL;
   c->clean = 0;
@@ -404,13 +410,7 @@ static void rcl_take_colored(rcl_heap *h, rcl_cache *c, rcl_span *s)
   unsigned cbits = rcl_span_cbits(s), pos = idx & ((1u << cbits) - 1);
   s->scan = (uint8_t)(idx >> cbits);
   rcl_take_word(c, s);
-  if (pos) {
-    uint64_t low = c->word & (((uint64_t)1 << pos) - 1);
-    uint64_t *wp = &s->bits[rcl_chunk_word(s, c->word_index)];
-    rcl_store(wp, rcl_load(wp) | (low << rcl_chunk_shift(s, c->word_index)));
-    rcl_store(&s->nfree, rcl_load(&s->nfree) + rcl_popcount64(low));
-    c->word &= ~low;
-  }
+  if (pos) rcl_cache_give_back(c, s, c->word & (((uint64_t)1 << pos) - 1));
 }
 
 static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls)

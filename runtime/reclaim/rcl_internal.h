@@ -55,7 +55,7 @@
 **             dirty) so that a large block of about its size allocated soon
 **             after reuses its pages instead of faulting in fresh zeroed
 **             ones (a big table rebuilt again and again: bigalloc faults
-**             190k -> 33k pages). A large block takes the smallest kept
+**             190k -> 94k pages). A large block takes the smallest kept
 **             mapping that holds it, whose tail is unmapped. At most
 **             RCL_KEPT_SLOTS of them and RCL_KEPT_MAX_BYTES in all, oldest
 **             first; unmapped once older than decay (at the end of a purge
@@ -75,9 +75,9 @@
 **             boundaries, so without colors the first page of every span
 **             (often the only hot one: the few long-lived objects of a
 **             class) would have the same low virtual page number bits and
-**             compete for one set of the data TLB (4-way, indexed by those
-**             bits on x86-64): measured, a coroutine ring ran 5% slower than
-**             stock that way. Blocks below the color follow when the scan
+**             compete for one set of the data TLB (indexed by those bits):
+**             measured, a coroutine ring ran 5% slower than stock that way
+**             (the TLB cause is inferred: no counters in our VM). Blocks below the color follow when the scan
 **             wraps around; placement between spans is unchanged.
 **   current span  the span a size class allocates from. The owner keeps one
 **             chunk of its free bits in the class cache (those bits of the
