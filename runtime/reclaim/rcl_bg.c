@@ -97,25 +97,24 @@ RCL_INTERN RCL_NOINLINE void rcl_lock_contended(rcl_heap *h)
 ** gets the lock first if it asked for it. Decay applies unless h is idle. */
 static void rcl_bg_pass(rcl_heap *h)
 {
-  uint64_t cutoff, seen = rcl_load(&h->activity);
-  int done;
-  if (seen == h->bg_seen_activity) {   /* Idle since the previous pass. */
+  uint64_t seen = rcl_load(&h->activity);
+  rcl_decay d = rcl_decay_all();
+  int done, idle = seen == h->bg_seen_activity;
+  if (idle) {                          /* Idle since the previous pass. */
     if (h->bg_idle_done) return;
     h->bg_idle_done = 1;
-    cutoff = UINT64_MAX;
   } else {
     h->bg_seen_activity = seen;
     h->bg_idle_done = 0;
-    cutoff = 0;
   }
   pthread_mutex_lock(&h->lock);
-  if (cutoff == 0) cutoff = rcl_decay_cutoff(h, rcl_os_now_ms());
+  if (!idle) d = rcl_decay_at(h, rcl_os_now_ms());
   h->bg_seg = h->seg_first;
   h->bg_unit = 1;
   pthread_mutex_unlock(&h->lock);
   do {
     pthread_mutex_lock(&h->lock);
-    done = rcl_pass_advance(h, &h->bg_seg, &h->bg_unit, RCL_SEGMENT_SIZE, cutoff);
+    done = rcl_pass_advance(h, &h->bg_seg, &h->bg_unit, RCL_SEGMENT_SIZE, d);
     pthread_mutex_unlock(&h->lock);
     while (rcl_load(&h->lock_wanted)) sched_yield();
   } while (!done);

@@ -104,7 +104,7 @@ static rcl_segment *rcl_segment_new(rcl_heap *h)
 {
   rcl_segment *seg, *after;
   size_t pages, hdr;
-  rcl_kept_release(h, UINT64_MAX, RCL_SEGMENT_SIZE);
+  rcl_kept_release(h, rcl_decay_all(), RCL_SEGMENT_SIZE);
   rcl_soft_limit_check(h, RCL_SEGMENT_SIZE);
   seg = (rcl_segment *)rcl_os_map(h, RCL_SEGMENT_SIZE, RCL_SEGMENT_SIZE);
   if (!seg) return NULL;
@@ -183,15 +183,14 @@ static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k)
   for (i = 0; i < k; i++) seg->unit_span[u + i] = (uint8_t)u;
   s = &seg->spans[u];
   s->base = (char *)seg + ((size_t)u << RCL_UNIT_SHIFT);
-  s->bits = s->inline_bits;
+  rcl_span_set_bits(s, s->inline_bits);
   s->bits_bytes = 0;
   s->pool_slot = 0;
-  s->pool_n = 0;
   s->units = (uint8_t)k;
   s->next = s->prev = NULL;
   s->scan = 0;
-  s->freed_at = h->clock;
-  s->nclean = (uint32_t)rcl_clean_count(seg, (size_t)u << (RCL_UNIT_SHIFT - h->page_shift),
+  s->freed_at = (uint32_t)h->clock;
+  s->nclean = (uint16_t)rcl_clean_count(seg, (size_t)u << (RCL_UNIT_SHIFT - h->page_shift),
                                         (size_t)(u + k) << (RCL_UNIT_SHIFT - h->page_shift));
   h->nspans++;
   return s;
@@ -205,7 +204,7 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
   unsigned u = (unsigned)(((uintptr_t)start >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1));
   unsigned k = s->units, i;
   if (s->pool_slot) {
-    for (i = 0; i < s->pool_n; i++) {
+    for (i = 0; i < rcl_span_pool_n(s); i++) {
       unsigned slot = s->pool_slot - 1u + i;
       seg->pool_free[slot >> 6] |= (uint64_t)1 << (slot & 63);
     }
@@ -214,13 +213,12 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
     RCL_VG_NOACCESS(start, s->bits_bytes);
   }
   s->base = start;
-  s->bits = s->inline_bits;
+  rcl_span_set_bits(s, s->inline_bits);
   s->bits_bytes = 0;
   s->pool_slot = 0;
-  s->pool_n = 0;
   for (i = 0; i < k; i++) {
     seg->unit_span[u + i] = 0;
-    seg->unit_freed_at[u + i] = h->clock;
+    seg->unit_freed_at[u + i] = (uint32_t)h->clock;
   }
   seg->free_units |= rcl_unit_mask(u, k);
   if (seg->free_units == RCL_ALL_UNITS) h->nfree_segments++;
@@ -273,32 +271,30 @@ static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
   rcl_segment *seg = rcl_segment_of(start);
   s->block_size = c->size;
   s->magic = c->magic;
-  s->nblocks = nb;
+  s->nblocks = (uint16_t)nb;
   s->cls = (uint8_t)cls;
   s->gshift = c->gshift;
   s->gbshift = c->gbshift;
   s->ngroups = c->ngroups;
   s->gblocks = c->gblocks;
-  s->gmask = (uint32_t)(((size_t)1 << c->gshift) - 1);
-  s->nidx = (uint32_t)c->ngroups << c->gbshift;
+  s->nidx = (uint16_t)((uint32_t)c->ngroups << c->gbshift);
   nw = rcl_span_nwords(s);
   if (c->bits_bytes) {
-    s->bits_bytes = c->bits_bytes;
+    s->bits_bytes = (uint16_t)c->bits_bytes;
     s->base = start + c->bits_bytes;
   }
   if (nw > RCL_INLINE_WORDS) {
-    unsigned n = (nw + RCL_POOL_SLOT_WORDS - 1) / RCL_POOL_SLOT_WORDS;
+    unsigned n = rcl_pool_need(nw);
     unsigned slot = n <= RCL_POOL_MAX_RUN ? rcl_pool_take(h, seg, n) : 0;
     if (slot) {
       /* The span's first bytes (if reserved) stay untouched, so they cost
       ** no page while no block lives there. */
       s->pool_slot = (uint8_t)slot;
-      s->pool_n = (uint8_t)n;
-      s->bits = rcl_pool_slot(seg, slot - 1);
+      rcl_span_set_bits(s, rcl_pool_slot(seg, slot - 1));
       words = n * RCL_POOL_SLOT_WORDS;
     } else if (c->bits_bytes) {
       /* The bitmap takes the first bytes of the span: metadata, kept dirty. */
-      s->bits = (uint64_t *)(void *)start;
+      rcl_span_set_bits(s, start);
       words = c->bits_bytes / 8;
       h->metadata += c->bits_bytes;
       RCL_VG_DEFINED(start, c->bits_bytes);
@@ -307,8 +303,9 @@ static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
       rcl_internal_error("no room for a span bitmap");
     }
   }
-  for (w = 0; w < words; w++) rcl_store(&s->bits[w], w < nw ? rcl_word_valid(s, w) : (uint64_t)0);
-  rcl_store(&s->nfree, nb);
+  for (w = 0; w < words; w++)
+    rcl_store(&rcl_span_bits(s)[w], w < nw ? rcl_word_valid(s, w) : (uint64_t)0);
+  rcl_store(&s->nfree, (uint16_t)nb);
 }
 
 /* Mark the pages under [p, p+size) of span s dirty: a live block is there. */
@@ -317,7 +314,7 @@ RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const c
   rcl_segment *seg = rcl_segment_of(p);
   size_t off = (size_t)(p - (char *)seg);
   size_t n = rcl_clean_clear(seg, off >> h->page_shift, ((off + size - 1) >> h->page_shift) + 1);
-  s->nclean -= (uint32_t)n;
+  s->nclean = (uint16_t)(s->nclean - n);
   if (s->nclean == 0 && s->cls != RCL_CLASS_MEDIUM && h->cache[s->cls].span == s)
     h->cache[s->cls].clean = 0;
 }
@@ -329,14 +326,14 @@ static void rcl_take_word(rcl_cache *c, rcl_span *s)
   uint64_t w = 0, *wp = NULL, cmask = s->gbshift < 6 ? rcl_chunk_valid(s, 0) : ~(uint64_t)0;
   for (tries = 0; tries <= n; tries++, i++) {
     if (i >= n) i = 0;
-    wp = &s->bits[rcl_chunk_word(s, i)];
+    wp = &rcl_span_bits(s)[rcl_chunk_word(s, i)];
     sh = rcl_chunk_shift(s, i);
     w = (rcl_load(wp) >> sh) & cmask;
     if (w) break;
   }
   if (!w) rcl_internal_error("span free count without free bits");
   rcl_store(wp, rcl_load(wp) & ~(w << sh));
-  rcl_store(&s->nfree, rcl_load(&s->nfree) - rcl_popcount64(w));
+  rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) - rcl_popcount64(w)));
   c->word = w;
   c->word_index = i;
   c->base = rcl_chunk_base(s, i);
@@ -357,9 +354,9 @@ static inline void *rcl_cache_pop(rcl_heap *h, rcl_cache *c)
 ** bitmap of s: they are free again there. */
 static void rcl_cache_give_back(rcl_cache *c, rcl_span *s, uint64_t bits)
 {
-  uint64_t *wp = &s->bits[rcl_chunk_word(s, c->word_index)];
+  uint64_t *wp = &rcl_span_bits(s)[rcl_chunk_word(s, c->word_index)];
   rcl_store(wp, rcl_load(wp) | (bits << rcl_chunk_shift(s, c->word_index)));
-  rcl_store(&s->nfree, rcl_load(&s->nfree) + rcl_popcount64(bits));
+  rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) + rcl_popcount64(bits)));
   c->word &= ~bits;
 }
 
@@ -394,7 +391,7 @@ static uint32_t rcl_color_index(const rcl_heap *h, const rcl_span *s, size_t col
   if (t <= s->bits_bytes) return 0;
   t -= s->bits_bytes;                         /* offset from block 0 */
   g = t >> s->gshift;
-  r = t & s->gmask;
+  r = t & rcl_span_gmask(s);
   slot = (r + s->block_size - 1) / s->block_size;
   if (slot >= s->gblocks) { g++; slot = 0; }
   return g < s->ngroups ? (uint32_t)((g << s->gbshift) | slot) : 0;
@@ -474,7 +471,7 @@ static void rcl_span_recount_clean(rcl_heap *h, rcl_span *s)
 {
   rcl_segment *seg = rcl_segment_of(s->base);
   size_t first = (size_t)(s->base - (char *)seg) >> h->page_shift;
-  s->nclean = (uint32_t)rcl_clean_count(seg, first,
+  s->nclean = (uint16_t)rcl_clean_count(seg, first,
                                         first + (((size_t)s->units << RCL_UNIT_SHIFT) >> h->page_shift));
 }
 
@@ -494,10 +491,9 @@ static void *rcl_alloc_medium(rcl_heap *h, size_t n)
   s->gbshift = 6;
   s->ngroups = 1;
   s->gblocks = 1;
-  s->gmask = ((uint32_t)1 << 21) - 1;
-  s->nidx = (uint32_t)1 << 6;
+  s->nidx = (uint16_t)1 << 6;
   memset(s->inline_bits, 0, sizeof(s->inline_bits));   /* stale bits of an earlier span */
-  rcl_store(&s->nfree, (uint32_t)0);
+  rcl_store(&s->nfree, (uint16_t)0);
   rcl_unclean_block(h, s, s->base, s->block_size);
   rcl_unlock(h);
   RCL_VG_MALLOC(s->base, n, 0);
@@ -526,7 +522,7 @@ static void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn)
   if (nk < k) {
     for (i = nk; i < k; i++) {
       seg->unit_span[u + i] = 0;
-      seg->unit_freed_at[u + i] = h->clock;
+      seg->unit_freed_at[u + i] = (uint32_t)h->clock;
     }
     seg->free_units |= rcl_unit_mask(u + nk, k - nk);
     rcl_seg_hint_offer(h, seg);
@@ -543,7 +539,7 @@ static void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn)
   rcl_span_recount_clean(h, s);
   if (nb > s->block_size) rcl_unclean_block(h, s, s->base + s->block_size, nb - s->block_size);
   s->block_size = nb;
-  rcl_store(&s->freed_at, h->clock);    /* the tail changed */
+  rcl_store(&s->freed_at, (uint32_t)h->clock);    /* the tail changed */
   rcl_unlock(h);
   RCL_VG_RESIZE(p, oldn, newn);
   return p;
@@ -645,13 +641,13 @@ static void rcl_kept_unmap(rcl_heap *h, uintptr_t p, size_t size)
   h->mapped -= size;
 }
 
-/* Unmap kept mappings, oldest first, that were freed at or before cutoff,
-** until at least `want` bytes are gone ((size_t)-1: all that qualify).
-** Returns the bytes unmapped. */
-RCL_INTERN size_t rcl_kept_release(rcl_heap *h, uint64_t cutoff, size_t want)
+/* Unmap kept mappings, oldest first, that decay d lets go, until at least
+** `want` bytes are gone ((size_t)-1: all that qualify). Returns the bytes
+** unmapped. */
+RCL_INTERN size_t rcl_kept_release(rcl_heap *h, rcl_decay d, size_t want)
 {
   size_t released = 0;
-  while (h->nkept && released < want && h->kept[0].freed_at <= cutoff) {
+  while (h->nkept && released < want && rcl_decayed(d, h->kept[0].freed_at)) {
     size_t size = h->kept[0].size;
     rcl_kept_unmap(h, h->kept[0].addr, size);
     rcl_kept_drop(h, 0);
@@ -681,10 +677,10 @@ static int rcl_kept_put(rcl_heap *h, void *p, size_t size)
 {
   if (h->cfg.decay_ms == 0 || size > RCL_KEPT_MAX_BYTES) return 0;
   while (h->nkept == RCL_KEPT_SLOTS || h->kept_bytes + size > RCL_KEPT_MAX_BYTES)
-    rcl_kept_release(h, UINT64_MAX, 1);
+    rcl_kept_release(h, rcl_decay_all(), 1);
   h->kept[h->nkept].addr = (uintptr_t)p;
   h->kept[h->nkept].size = size;
-  h->kept[h->nkept].freed_at = h->clock;
+  h->kept[h->nkept].freed_at = (uint32_t)h->clock;
   h->nkept++;
   h->kept_bytes += size;
   return 1;
@@ -955,7 +951,7 @@ RCL_API void rcl_heap_destroy(rcl_heap *h)
       RCL_VG_FREE((void *)h->large[i].addr);
       rcl_os_unmap(h, (void *)h->large[i].addr, h->large[i].size);
     }
-  rcl_kept_release(h, UINT64_MAX, (size_t)-1);
+  rcl_kept_release(h, rcl_decay_all(), (size_t)-1);
   if (h->large) rcl_os_unmap(h, h->large, h->large_cap * sizeof(rcl_large));
   for (seg = h->seg_first; seg; seg = next) {
     next = seg->next;
@@ -968,7 +964,7 @@ RCL_API void rcl_heap_destroy(rcl_heap *h)
         uint32_t w, nw;
         if (seg->unit_span[u] != u || s->state == RCL_SPAN_NONE) continue;
         for (w = 0, nw = rcl_span_nwords(s); w < nw; w++) {
-          uint64_t live = rcl_word_valid(s, w) & ~s->bits[w];
+          uint64_t live = rcl_word_valid(s, w) & ~rcl_span_bits(s)[w];
           for (; live; live &= live - 1)
             RCL_VG_FREE(rcl_idx_addr(s, w * 64 + rcl_ctz64(live)));
         }
@@ -986,7 +982,7 @@ RCL_API void rcl_heap_configure(rcl_heap *h, const rcl_config *c)
   rcl_lock(h);
   h->cfg = *c;
   h->soft_next = 0;
-  if (c->decay_ms == 0) rcl_kept_release(h, UINT64_MAX, (size_t)-1);
+  if (c->decay_ms == 0) rcl_kept_release(h, rcl_decay_all(), (size_t)-1);
   rcl_unlock(h);
   rcl_bg_update(h);
 }

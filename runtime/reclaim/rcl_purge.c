@@ -63,7 +63,7 @@ static void rcl_purger_flush(rcl_purger *pg)
     while (p < hi) {
       size_t u = p >> ppu_shift, uend = (u + 1) << ppu_shift, e = uend < hi ? uend : hi;
       unsigned head = seg->unit_span[u];
-      if (head) seg->spans[head].nclean += (uint32_t)(e - p);
+      if (head) seg->spans[head].nclean = (uint16_t)(seg->spans[head].nclean + (e - p));
       p = e;
     }
   }
@@ -103,7 +103,7 @@ static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
   size_t size = s->block_size;
   uint32_t nb = s->gblocks, g, i, j;
   if (s->cls == RCL_CLASS_MEDIUM) {
-    if (rcl_load(&s->bits[0]) & 1) rcl_purger_add_bytes(pg, s->base, end);
+    if (rcl_load(&rcl_span_bits(s)[0]) & 1) rcl_purger_add_bytes(pg, s->base, end);
     else rcl_purger_add_bytes(pg, s->base + size, end);
     return;
   }
@@ -114,7 +114,7 @@ static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
   ** block 0 or later, after an in-span bitmap: rounding inward keeps the
   ** bitmap's page out of every purge range (a pooled bitmap is not there). */
   for (g = 0; g < s->ngroups; g++) {
-    const uint64_t *bits = s->bits;
+    const uint64_t *bits = rcl_span_bits(s);
     uint32_t from = g << s->gbshift;
     char *base = rcl_group_base(s, g);
     char *gend = s->ngroups == 1 ? end : base + ((size_t)1 << s->gshift);
@@ -132,23 +132,22 @@ static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
   }
 }
 
-/* Newest free time of the units of a fully free segment. */
-static uint64_t rcl_segment_freed_at(const rcl_segment *seg)
+/* Decay d lets every unit of a fully free segment go. */
+static int rcl_segment_decayed(const rcl_segment *seg, rcl_decay d)
 {
-  uint64_t t = 0;
   unsigned u;
-  for (u = 1; u < RCL_SEGMENT_UNITS; u++) if (seg->unit_freed_at[u] > t) t = seg->unit_freed_at[u];
-  return t;
+  for (u = 1; u < RCL_SEGMENT_UNITS; u++) if (!rcl_decayed(d, seg->unit_freed_at[u])) return 0;
+  return 1;
 }
 
-/* Unmap a fully free segment beyond the reserve whose units were all freed
-** at or before cutoff. Returns 1 if it is gone (*released += its dirty
-** bytes), 0 if it stays mapped. */
-static int rcl_segment_try_unmap(rcl_heap *h, rcl_segment *seg, uint64_t cutoff, size_t *released)
+/* Unmap a fully free segment beyond the reserve whose units decay d lets
+** go. Returns 1 if it is gone (*released += its dirty bytes), 0 if it
+** stays mapped. */
+static int rcl_segment_try_unmap(rcl_heap *h, rcl_segment *seg, rcl_decay d, size_t *released)
 {
   size_t pages = RCL_SEGMENT_SIZE >> h->page_shift, dirty;
   if (seg->free_units != RCL_ALL_UNITS || h->nfree_segments <= RCL_RESERVE_SEGMENTS) return 0;
-  if (rcl_segment_freed_at(seg) > cutoff) return 0;
+  if (!rcl_segment_decayed(seg, d)) return 0;
   dirty = (pages - rcl_clean_count(seg, 0, pages)) << h->page_shift;
   if (rcl_segment_unmap(h, seg) != 0) return 0;
   h->purged_total += dirty;
@@ -157,12 +156,11 @@ static int rcl_segment_try_unmap(rcl_heap *h, rcl_segment *seg, uint64_t cutoff,
 }
 
 /*
-** Purge units [*unit, ...) of seg whose memory was freed at or before
-** cutoff, examining at most *budget bytes of units. Updates *unit (64 when
+** Purge units [*unit, ...) of seg whose memory decay d lets go, examining at most *budget bytes of units. Updates *unit (64 when
 ** the segment is done) and *budget. Returns bytes released.
 */
 static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, size_t *budget,
-                              uint64_t cutoff)
+                              rcl_decay d)
 {
   rcl_purger pg;
   unsigned u = *unit;
@@ -170,14 +168,14 @@ static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, siz
   while (u < RCL_SEGMENT_UNITS && *budget > 0) {
     unsigned head = seg->unit_span[u], k = 1;
     if (head == 0) {
-      if (seg->unit_freed_at[u] <= cutoff)
+      if (rcl_decayed(d, seg->unit_freed_at[u]))
         rcl_purger_add_pages(&pg, (size_t)u << (RCL_UNIT_SHIFT - h->page_shift),
                              (size_t)(u + 1) << (RCL_UNIT_SHIFT - h->page_shift));
     } else {
       rcl_span *s = &seg->spans[head];
       k = s->units;
       if (head != u) { k = 1; }  /* cannot happen: spans are walked by their head */
-      else if (s->state != RCL_SPAN_CURRENT && rcl_load(&s->freed_at) <= cutoff) rcl_purge_span(&pg, s);
+      else if (s->state != RCL_SPAN_CURRENT && rcl_decayed(d, rcl_load(&s->freed_at))) rcl_purge_span(&pg, s);
     }
     u += k;
     *budget = *budget > ((size_t)k << RCL_UNIT_SHIFT) ? *budget - ((size_t)k << RCL_UNIT_SHIFT) : 0;
@@ -193,19 +191,19 @@ static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, siz
 ** Returns 1 when the pass has reached the end of the segment list.
 */
 RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **cursor, unsigned *unit,
-                                size_t budget, uint64_t cutoff)
+                                size_t budget, rcl_decay d)
 {
   size_t released = 0;
   while (budget > 0 && *cursor) {
     rcl_segment *seg = *cursor;
     if (*unit <= 1) {
       *unit = 1;
-      if (rcl_segment_try_unmap(h, seg, cutoff, &released)) {
+      if (rcl_segment_try_unmap(h, seg, d, &released)) {
         budget = budget > RCL_UNIT_SIZE ? budget - RCL_UNIT_SIZE : 0;
         continue;                      /* *cursor moved to the next segment */
       }
     }
-    if (h->cfg.mode != RCL_MODE_OFF) rcl_purge_units(h, seg, unit, &budget, cutoff);
+    if (h->cfg.mode != RCL_MODE_OFF) rcl_purge_units(h, seg, unit, &budget, d);
     else *unit = RCL_SEGMENT_UNITS;
     if (*unit >= RCL_SEGMENT_UNITS) {
       *cursor = seg->next;
@@ -213,14 +211,17 @@ RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **cursor, unsigned *uni
     }
   }
   if (*cursor) return 0;
-  rcl_kept_release(h, cutoff, (size_t)-1);
+  rcl_kept_release(h, d, (size_t)-1);
   return 1;
 }
 
 /* Memory freed at or before the returned heap-clock value is old enough. */
-RCL_INTERN uint64_t rcl_decay_cutoff(rcl_heap *h, uint64_t now)
+RCL_INTERN rcl_decay rcl_decay_at(const rcl_heap *h, uint64_t now)
 {
-  return now > h->cfg.decay_ms ? now - h->cfg.decay_ms : 0;
+  rcl_decay d;
+  d.now = (uint32_t)now;
+  d.min_age = h->cfg.decay_ms;
+  return d;
 }
 
 /* Purge everything free now, ignoring decay; unmaps free segments beyond
@@ -228,14 +229,14 @@ RCL_INTERN uint64_t rcl_decay_cutoff(rcl_heap *h, uint64_t now)
 RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h)
 {
   rcl_segment *seg = h->seg_first;
-  size_t released = rcl_kept_release(h, UINT64_MAX, (size_t)-1);
+  size_t released = rcl_kept_release(h, rcl_decay_all(), (size_t)-1);
   while (seg) {
     rcl_segment *next = seg->next;
-    if (!rcl_segment_try_unmap(h, seg, UINT64_MAX, &released) && h->cfg.mode != RCL_MODE_OFF) {
+    if (!rcl_segment_try_unmap(h, seg, rcl_decay_all(), &released) && h->cfg.mode != RCL_MODE_OFF) {
       /* Still mapped (in use, the reserve, or munmap failed): purge it. */
       unsigned u = 1;
       size_t budget = (size_t)-1;
-      released += rcl_purge_units(h, seg, &u, &budget, UINT64_MAX);
+      released += rcl_purge_units(h, seg, &u, &budget, rcl_decay_all());
     }
     seg = next;
   }
@@ -251,7 +252,7 @@ RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h)
 RCL_INTERN size_t rcl_release_free_segments(rcl_heap *h)
 {
   rcl_segment *seg = h->seg_first;
-  size_t n = rcl_kept_release(h, UINT64_MAX, (size_t)-1) ? 1 : 0;
+  size_t n = rcl_kept_release(h, rcl_decay_all(), (size_t)-1) ? 1 : 0;
   while (seg) {
     rcl_segment *next = seg->next;
     if (seg->free_units == RCL_ALL_UNITS) {
@@ -295,7 +296,7 @@ static RCL_NOINLINE void rcl_step_slow(rcl_heap *h)
   size_t budget = h->cfg.step_budget > RCL_UNIT_SIZE ? h->cfg.step_budget : RCL_UNIT_SIZE;
   rcl_lock(h);
   h->clock = rcl_os_now_ms();
-  if (rcl_pass_advance(h, &h->pass_seg, &h->pass_unit, budget, rcl_decay_cutoff(h, h->clock)))
+  if (rcl_pass_advance(h, &h->pass_seg, &h->pass_unit, budget, rcl_decay_at(h, h->clock)))
     h->pass_armed = 0;
   rcl_unlock(h);
 }

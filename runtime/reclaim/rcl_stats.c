@@ -20,7 +20,7 @@
 static void rcl_span_free_view(rcl_heap *h, rcl_span *s, uint64_t *bits)
 {
   unsigned w, nw = rcl_span_nwords(s);
-  for (w = 0; w < RCL_SPAN_WORDS; w++) bits[w] = w < nw ? rcl_load(&s->bits[w]) : 0;
+  for (w = 0; w < RCL_SPAN_WORDS; w++) bits[w] = w < nw ? rcl_load(&rcl_span_bits(s)[w]) : 0;
   if (s->state == RCL_SPAN_CURRENT && s->cls < RCL_NCLASSES && h->cache[s->cls].span == s) {
     uint32_t ci = h->cache[s->cls].word_index;
     bits[rcl_chunk_word(s, ci)] |= h->cache[s->cls].word << rcl_chunk_shift(s, ci);
@@ -53,7 +53,7 @@ static void rcl_span_walk_live(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl_l
   uint64_t bits[RCL_SPAN_WORDS];
   uint32_t nb = s->gblocks, g;
   if (s->cls == RCL_CLASS_MEDIUM) {
-    if (!(rcl_load(&s->bits[0]) & 1)) {
+    if (!(rcl_load(&rcl_span_bits(s)[0]) & 1)) {
       lw->in_use += s->block_size;
       rcl_live_range(h, seg, s->base, s->base + s->block_size, lw);
     }
@@ -139,18 +139,19 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   size_t first = ((size_t)u << RCL_UNIT_SHIFT) >> h->page_shift;
   size_t end = ((size_t)(u + s->units) << RCL_UNIT_SHIFT) >> h->page_shift;
   uint32_t nfree = 0, w, nw = rcl_span_nwords(s);
-  uint32_t words = s->pool_slot ? (uint32_t)s->pool_n * RCL_POOL_SLOT_WORDS :
+  unsigned pool_n = rcl_span_pool_n(s);
+  uint32_t words = s->pool_slot ? (uint32_t)pool_n * RCL_POOL_SLOT_WORDS :
                    s->bits_bytes ? s->bits_bytes / 8 : RCL_INLINE_WORDS;
   if (s->state == RCL_SPAN_NONE || s->units == 0 || u + s->units > RCL_SEGMENT_UNITS)
     return rcl_fail(err, errlen, "span at unit %u: bad state %d / units %d", u, s->state, s->units);
   if (rcl_span_start(s) != start)
     return rcl_fail(err, errlen, "span at unit %u: wrong base", u);
-  if (s->pool_slot ? (s->pool_n == 0 || s->pool_n > RCL_POOL_MAX_RUN ||
-                      s->pool_slot - 1u + s->pool_n > RCL_POOL_SLOTS || nw <= RCL_INLINE_WORDS ||
-                      rcl_pool_offset(s->pool_slot - 1u + s->pool_n) >
-                      ((size_t)seg->hdr_pages << h->page_shift)) : s->pool_n != 0)
-    return rcl_fail(err, errlen, "span at unit %u: pool slot %u (%u)", u, s->pool_slot, s->pool_n);
-  if (s->bits != (s->pool_slot ? rcl_pool_slot(seg, s->pool_slot - 1u) :
+  if (s->pool_slot && (pool_n == 0 || pool_n > RCL_POOL_MAX_RUN ||
+                       s->pool_slot - 1u + pool_n > RCL_POOL_SLOTS || nw <= RCL_INLINE_WORDS ||
+                       rcl_pool_offset(s->pool_slot - 1u + pool_n) >
+                       ((size_t)seg->hdr_pages << h->page_shift)))
+    return rcl_fail(err, errlen, "span at unit %u: pool slot %u (%u)", u, s->pool_slot, pool_n);
+  if (rcl_span_bits(s) != (s->pool_slot ? rcl_pool_slot(seg, s->pool_slot - 1u) :
                   s->bits_bytes ? (uint64_t *)(void *)start : s->inline_bits) || nw > words)
     return rcl_fail(err, errlen, "span at unit %u: bitmap placement", u);
   if (rcl_span_bitmap_bytes(s) && rcl_clean_count(seg, first, first + ((s->bits_bytes - 1) >> h->page_shift) + 1))
@@ -160,7 +161,7 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
                     rcl_clean_count(seg, first, end));
   if (s->ngroups == 0 || (s->gbshift < 6 && s->ngroups == 1) || s->gbshift > s->gshift ||
       (s->gbshift < 6 && (1u << s->gbshift) < s->gblocks) ||
-      s->gmask != ((size_t)1 << s->gshift) - 1 || s->nidx != (uint32_t)s->ngroups << s->gbshift || (size_t)s->gblocks * s->ngroups != s->nblocks ||
+      s->nidx != (uint32_t)s->ngroups << s->gbshift || (size_t)s->gblocks * s->ngroups != s->nblocks ||
       (s->gbshift >= 6 && (rcl_span_wpg(s) > (1u << (s->gbshift - 6)) ||
                            (1u << (s->gbshift - 6)) >= 2 * rcl_span_wpg(s))) ||
       (s->ngroups > 1 && ((size_t)s->ngroups << s->gshift) != ((size_t)s->units << RCL_UNIT_SHIFT)) ||
@@ -168,7 +169,7 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
                                             ((size_t)s->units << RCL_UNIT_SHIFT) - s->bits_bytes))
     return rcl_fail(err, errlen, "span at unit %u: bad group layout", u);
   for (w = 0; w < words; w++) {
-    uint64_t v = s->bits[w], valid = w < nw ? rcl_word_valid(s, w) : 0;
+    uint64_t v = rcl_span_bits(s)[w], valid = w < nw ? rcl_word_valid(s, w) : 0;
     if (v & ~valid) return rcl_fail(err, errlen, "span at unit %u: free bit beyond nblocks", u);
     nfree += rcl_popcount64(v);
   }
@@ -191,7 +192,7 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
     rcl_cache *c = &h->cache[s->cls];
     if (c->span != s) return rcl_fail(err, errlen, "span at unit %u: CURRENT but not cached", u);
     if (c->word_index >= rcl_span_nchunks(s) || (c->word & ~rcl_chunk_valid(s, c->word_index)) ||
-        ((c->word << rcl_chunk_shift(s, c->word_index)) & s->bits[rcl_chunk_word(s, c->word_index)]))
+        ((c->word << rcl_chunk_shift(s, c->word_index)) & rcl_span_bits(s)[rcl_chunk_word(s, c->word_index)]))
       return rcl_fail(err, errlen, "span at unit %u: cached bits also in bitmap", u);
     break;
   }
@@ -229,7 +230,7 @@ static int rcl_check_segment(rcl_heap *h, rcl_segment *seg, size_t *nspans, size
     memset(held, 0, sizeof(held));
     for (u = 1; u < RCL_SEGMENT_UNITS; u++)
       if (seg->unit_span[u] == u && seg->spans[u].pool_slot)
-        for (i = 0; i < seg->spans[u].pool_n; i++) {
+        for (i = 0; i < rcl_span_pool_n(&seg->spans[u]); i++) {
           unsigned slot = seg->spans[u].pool_slot - 1u + i;
           uint64_t bit = (uint64_t)1 << (slot & 63);
           if (slot >= RCL_POOL_SLOTS || (held[slot >> 6] & bit))
@@ -325,7 +326,7 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
     size_t kept = 0;
     for (i = 0; i < h->nkept; i++) {
       if (!h->kept[i].addr || !h->kept[i].size || h->kept[i].addr + h->kept[i].size > rcl_os_addr_limit() ||
-          (i && h->kept[i].freed_at < h->kept[i - 1].freed_at)) {
+          (i && (int32_t)(h->kept[i].freed_at - h->kept[i - 1].freed_at) < 0)) {
         r = rcl_fail(err, errlen, "kept mapping %zu", i);
         goto out;
       }

@@ -4,6 +4,7 @@
 ** step budget, soft limit, full GC and the purge modes behave as specified.
 */
 #include "unit_util.h"
+#include "rcl_internal.h"     /* rcl_decayed: the free-stamp age rule */
 
 #include <stdlib.h>
 #include <string.h>
@@ -199,8 +200,8 @@ static void test_tiny_bitmap_pooled(void)
 }
 
 /*
-** Segment header (rcl_internal.h, "pool"): the descriptors take the first
-** 8 KiB; pool slots come after, lowest first, and a header page is touched
+** Segment header (rcl_internal.h, "pool"): the descriptors and fields take
+** the first 5.5 KiB (2 pages at 4 KiB); pool slots come after, lowest first, and a header page is touched
 ** (and counted as metadata) only when a slot on it is handed out. A segment
 ** with one span whose bitmap fits its descriptor (1 KiB blocks) costs 8 KiB
 ** (or one page, if larger) of metadata and leaves the rest of the header
@@ -272,6 +273,70 @@ static void test_header_pool_on_demand(void)
   free(p16);
   free(p128);
   rcl_heap_destroy(h);
+}
+
+/*
+** Twenty spans whose bitmaps take one pool slot each (page-fit 128-byte
+** blocks) keep a segment header on 2 pages at 4 KiB pages (one page at
+** larger pages): what the mixed benchmark (d) needs per segment, and what
+** 104-byte span descriptors (3 pages) did not give. Checked through the
+** metadata counter and mincore on the header's next page.
+*/
+static void test_header_two_pages(void)
+{
+  enum { SPANS = 20, PER_SPAN = 65536 / 128 };
+  rcl_heap *h = rcl_heap_create(NULL, 48);
+  rcl_stats s0, s1;
+  size_t k, page, want;
+  void **p = (void **)calloc(SPANS * PER_SPAN, sizeof(void *));
+  char *seg;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  rcl_stats_get(h, &s0);
+  page = s0.page_size;
+  for (k = 0; k < SPANS * PER_SPAN; k++) {
+    p[k] = rcl_malloc(h, 128);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p[k]);
+    tu_fill(p[k], 128, k);
+  }
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.segments, 1);
+  want = page > 8192 ? page : 8192;
+  CU_ASSERT_EQUAL(s1.metadata - s0.metadata, want);   /* s0: the heap's own tables */
+  TU_CHECK_HEAP(h);
+  seg = (char *)((uintptr_t)p[0] & ~(uintptr_t)(4 * 1048576 - 1));
+  {
+    unsigned char vec[1];
+    CU_ASSERT_EQUAL_FATAL(mincore(seg + want, page, vec), 0);
+    CU_ASSERT_EQUAL(vec[0] & 1, 0);       /* the page after the header: never touched */
+  }
+  for (k = 0; k < SPANS * PER_SPAN; k++) {
+    CU_ASSERT(tu_verify(p[k], 128, k));
+    rcl_free(h, p[k], 128);
+  }
+  TU_CHECK_HEAP(h);
+  free(p);
+  rcl_heap_destroy(h);
+}
+
+/* Free stamps are 32 bits of the heap clock, compared as ages modulo 2^32:
+** across the wrap an age is still right, min_age 0 lets everything go. */
+static void test_free_stamp_ages(void)
+{
+  rcl_decay d;
+  d.now = 5;
+  d.min_age = 200;
+  CU_ASSERT(rcl_decayed(d, 0xFFFFFF00u));        /* 261 ms old across the wrap */
+  CU_ASSERT(!rcl_decayed(d, 0xFFFFFFF0u));       /* 21 ms old */
+  CU_ASSERT(!rcl_decayed(d, 5));
+  d.min_age = 300;
+  CU_ASSERT(!rcl_decayed(d, 0xFFFFFF00u));
+  d.now = 0x80000010u;
+  CU_ASSERT(rcl_decayed(d, 0x10u));              /* 2^31 ms old */
+  CU_ASSERT(!rcl_decayed(d, 0x80000010u - 299u)); /* 299 ms old */
+  d = rcl_decay_all();
+  CU_ASSERT(rcl_decayed(d, 12345));
+  CU_ASSERT(rcl_decayed(d, 0));
 }
 
 /* In a child: a 200 MB burst, freed and purged, gives the RSS back. */
@@ -598,6 +663,8 @@ int tu_register_purge(void)
       !CU_add_test(s, "tiny-class bitmaps pin no page (header pool)", test_tiny_bitmap_pooled) ||
       !CU_add_test(s, "header pool: a slot for every page-fit span, pages touched on demand",
                    test_header_pool_on_demand) ||
+      !CU_add_test(s, "segment header: 20 pooled bitmaps stay on 2 pages", test_header_two_pages) ||
+      !CU_add_test(s, "free stamps: ages across the 32-bit wrap", test_free_stamp_ages) ||
       !CU_add_test(s, "RSS falls after purge (200 MB burst, child)", test_rss_falls) ||
       !CU_add_test(s, "RSS near floor with 2% survivors (child)", test_rss_survivors) ||
       !CU_add_test(s, "decay: recent frees survive a pass, not a purge", test_decay) ||
