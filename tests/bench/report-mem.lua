@@ -442,7 +442,7 @@ if title:match("^emulated") then
   emit("")
 end
 emit("Phases: `start` after a full collect; peak = VmHWM; the burst is dropped, then ",
-     "`collectgarbage(\"collect\")` twice (trickle variant) or incremental GC steps until two ",
+     "`collectgarbage(\"collect\")` twice (trickle variant) or incremental GC steps until three ",
      "cycles complete (idle variant, run with `LUAJIT_RECLAIM=", idle_reclaim, "`); then 100 ms and 1 s ",
      "of trickle (one small table every ~10 ms, sleeping in between) or of pure idleness ",
      "(poll(2) sleep, no allocation; idle also at 3 s, for information). ",
