@@ -338,9 +338,14 @@ static inline rcl_segment *rcl_segment_of(const void *p)
 }
 
 static inline char *rcl_span_start(const rcl_span *s) { return s->base - s->bits_bytes; }
+/* Span s's free bitmap; seg is s's segment (the free path has it at hand). */
+static inline uint64_t *rcl_seg_span_bits(rcl_segment *seg, const rcl_span *s)
+{
+  return (uint64_t *)(void *)((char *)seg + s->bits_off);
+}
 static inline uint64_t *rcl_span_bits(const rcl_span *s)
 {
-  return (uint64_t *)(void *)((char *)rcl_segment_of(s) + s->bits_off);
+  return rcl_seg_span_bits(rcl_segment_of(s), s);
 }
 static inline void rcl_span_set_bits(rcl_span *s, void *bits)
 {
@@ -624,7 +629,7 @@ static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
   if (RCL_UNLIKELY(idx >= s->nidx || slot >= s->gblocks || slot * s->block_size != r ||
                    n > s->block_size))
     rcl_bad_free(p, n, "not a live block of this size");
-  wp = (uint64_t *)(void *)((char *)seg + s->bits_off) + (idx >> 6);
+  wp = rcl_seg_span_bits(seg, s) + (idx >> 6);
   w = rcl_load(wp);
   if (RCL_UNLIKELY(w & bit)) rcl_bad_free(p, n, "double free");
   rcl_store(wp, w | bit);
