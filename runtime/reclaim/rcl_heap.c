@@ -193,6 +193,14 @@ static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k)
   s->nclean = (uint16_t)rcl_clean_count(seg, (size_t)u << (RCL_UNIT_SHIFT - h->page_shift),
                                         (size_t)(u + k) << (RCL_UNIT_SHIFT - h->page_shift));
   h->nspans++;
+  if (h->nkept && s->nclean) {
+    /* The heap grows back into purged memory: kept mappings left unused
+    ** for RCL_KEPT_STALE_MS only add to its peak (glossary). */
+    rcl_decay d;
+    d.now = (uint32_t)h->clock;
+    d.min_age = RCL_KEPT_STALE_MS;
+    rcl_kept_release(h, d, (size_t)-1);
+  }
   return s;
 }
 

@@ -63,8 +63,13 @@
 **             first; unmapped once older than decay (at the end of a purge
 **             pass), by every purge that ignores decay, before a new
 **             segment is mapped, when a large block needs a new mapping
-**             (they are all smaller: the program outgrows them), and on a
-**             failed mapping. So no new large mapping or segment is made
+**             (they are all smaller: the program outgrows them), on a
+**             failed mapping, and once unused for RCL_KEPT_STALE_MS when
+**             a new span takes clean (purged) units: the heap is growing
+**             back into memory it gave up, and a kept mapping then only
+**             adds to the peak (benchmark e: a 2 MiB mapping kept ~80 ms
+**             into a burst raised the peak by 2-3 MiB; bigalloc reuses its
+**             mappings within ~8 ms: faults unchanged). So no new large mapping or segment is made
 **             while one is kept (a large block growing by mremap may be).
 **             None are kept when decay is 0. Counted in mapped and
 **             free_dirty.
@@ -174,6 +179,7 @@
 
 #define RCL_KEPT_SLOTS      8          /* freed large mappings kept for reuse ... */
 #define RCL_KEPT_MAX_BYTES  ((size_t)32 << 20)  /* ... holding at most this much */
+#define RCL_KEPT_STALE_MS   25         /* ... unmapped when a span refaults purged units */
 
 #define RCL_ADDR_LIMIT_DEFAULT ((uint64_t)1 << 47)
 #define RCL_RESERVE_SEGMENTS 1         /* fully free segments kept mapped (purged) */

@@ -453,8 +453,9 @@ static void test_decay(void)
 }
 
 /* Kept mappings: a freed large block's mapping serves the next large block
-** of about its size (same pages, no fresh faults) until decay, a purge or
-** growth of the heap unmaps it; with decay 0 nothing is kept. */
+** of about its size (same pages, no fresh faults) until decay, a purge,
+** growth of the heap or a span refaulting purged units after 25 ms unmaps
+** it; with decay 0 nothing is kept. */
 static void test_kept_mappings(void)
 {
   rcl_config cfg;
@@ -509,6 +510,24 @@ static void test_kept_mappings(void)
   CU_ASSERT(s1.free_dirty < 3 * MIB);
   TU_CHECK_HEAP(h);
   for (i = 0; i < 64; i++) rcl_free(h, units[i], 60000);
+  /* Stale: a span that takes purged units unmaps a kept mapping unused for
+  ** RCL_KEPT_STALE_MS (25 ms), not a younger one. */
+  rcl_purge(h);
+  p = (char *)rcl_malloc(h, 3 * MIB);
+  rcl_free(h, p, 3 * MIB);
+  rcl_stats_get(h, &s0);
+  units[0] = (char *)rcl_malloc(h, 60000);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.mapped, s0.mapped);                  /* young: kept */
+  CU_ASSERT(s1.free_dirty >= 3 * MIB);
+  tu_sleep_ms(150);
+  units[1] = (char *)rcl_malloc(h, 60000);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT_EQUAL(s1.mapped, s0.mapped - 3 * MIB);        /* stale: unmapped */
+  CU_ASSERT(s1.free_dirty < 3 * MIB);
+  TU_CHECK_HEAP(h);
+  rcl_free(h, units[0], 60000);
+  rcl_free(h, units[1], 60000);
   /* Decay: a pass after the decay time unmaps it, one before leaves it. */
   cfg.decay_ms = 50;
   rcl_heap_configure(h, &cfg);
@@ -668,7 +687,7 @@ int tu_register_purge(void)
       !CU_add_test(s, "RSS falls after purge (200 MB burst, child)", test_rss_falls) ||
       !CU_add_test(s, "RSS near floor with 2% survivors (child)", test_rss_survivors) ||
       !CU_add_test(s, "decay: recent frees survive a pass, not a purge", test_decay) ||
-      !CU_add_test(s, "kept large mappings: reuse, purge, growth, decay", test_kept_mappings) ||
+      !CU_add_test(s, "kept large mappings: reuse, purge, growth, staleness, decay", test_kept_mappings) ||
       !CU_add_test(s, "step budget bounds each step", test_step_budget) ||
       !CU_add_test(s, "soft limit purges before mapping", test_soft_limit) ||
       !CU_add_test(s, "modes dontneed/free/off", test_modes) ||
