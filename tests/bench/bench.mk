@@ -1,7 +1,9 @@
 # Benchmarks (make bench, bench-mem, bench-cpu): memory workloads and CPU benchmarks, ours
 # vs stock, written to $(BUILD)/bench/report.md and printed. Figures, not tests: a missed
 # performance target prints MISS but never fails make; a crashed run or a checksum mismatch
-# between builds does. Works with only the stock build present (stock-only figures).
+# between builds does. The default builds (stock-x86_64, x86_64) are brought up to date
+# first, so the figures are never those of a stale binary; a BENCH_OURS or BENCH_STOCK given
+# on the command line is used as it is (a missing BENCH_OURS gives stock-only figures).
 #
 # Variables (override on the command line):
 #   BENCH_STOCK, BENCH_OURS  the two luajit CLIs compared
@@ -40,7 +42,9 @@ $(BENCH_CPUTIME): tests/bench/cputime.c
 
 # With PAGESIM set, the simulator library (tests/tools/pagesim/pagesim.mk) is built first.
 # The measured peer (glibc malloc + malloc_trim) is built unless BENCH_PEER names another.
-BENCH_MEM_PREREQS := $(if $(PAGESIM),$(PAGESIM_LIB)) \
+BENCH_BUILDS := $(if $(filter $(BUILD)/stock-x86_64/bin/luajit,$(BENCH_STOCK)),stock-x86_64) \
+	$(if $(filter $(BUILD)/x86_64/bin/luajit,$(BENCH_OURS)),x86_64)
+BENCH_MEM_PREREQS := $(BENCH_BUILDS) $(if $(PAGESIM),$(PAGESIM_LIB)) \
 	$(if $(filter $(BUILD)/sysmalloc-x86_64/bin/luajit,$(BENCH_PEER)),sysmalloc-x86_64)
 
 bench: $(BENCH_CPUTIME) $(BENCH_MEM_PREREQS)
@@ -49,5 +53,5 @@ bench: $(BENCH_CPUTIME) $(BENCH_MEM_PREREQS)
 bench-mem: $(BENCH_MEM_PREREQS)
 	@$(BENCH_ENV) sh tests/bench/run-bench.sh mem
 
-bench-cpu: $(BENCH_CPUTIME)
+bench-cpu: $(BENCH_CPUTIME) $(BENCH_BUILDS)
 	@$(BENCH_ENV) sh tests/bench/run-bench.sh cpu
