@@ -69,8 +69,9 @@
 **             back into memory it gave up, and a kept mapping then only
 **             adds to the peak (benchmark e: a 2 MiB mapping kept ~80 ms
 **             into a burst raised the peak by 2-3 MiB; bigalloc reuses its
-**             mappings within ~8 ms: faults unchanged). So no new large mapping or segment is made
-**             while one is kept (a large block growing by mremap may be).
+**             mappings within ~8 ms: faults unchanged). So no new large
+**             mapping or segment is made while one is kept (a large block
+**             growing by mremap may be).
 **             None are kept when decay is 0. Counted in mapped and
 **             free_dirty.
 **   clean     an OS page that is not resident: purged, or never touched since
@@ -84,8 +85,9 @@
 **             class) would have the same low virtual page number bits and
 **             compete for one set of the data TLB (indexed by those bits):
 **             measured, a coroutine ring ran 5% slower than stock that way
-**             (the TLB cause is inferred: no counters in our VM). Blocks below the color follow when the scan
-**             wraps around; placement between spans is unchanged.
+**             (the TLB cause is inferred: no counters in our VM). Blocks
+**             below the color follow when the scan wraps around; placement
+**             between spans is unchanged.
 **   current span  the span a size class allocates from. The owner keeps one
 **             chunk of its free bits in the class cache (those bits of the
 **             span's bitmap are zeroed while the owner holds them).
@@ -417,7 +419,10 @@ static inline uint32_t rcl_span_nwords(const rcl_span *s)
   return s->ngroups <= 1 ? rcl_span_wpg(s) : (((uint32_t)s->ngroups << s->gbshift) + 63) >> 6;
 }
 /* Header pool slots a bitmap of nw words takes, and those span s holds. */
-static inline unsigned rcl_pool_need(uint32_t nw) { return (nw + RCL_POOL_SLOT_WORDS - 1) / RCL_POOL_SLOT_WORDS; }
+static inline unsigned rcl_pool_need(uint32_t nw)
+{
+  return (nw + RCL_POOL_SLOT_WORDS - 1) / RCL_POOL_SLOT_WORDS;
+}
 static inline unsigned rcl_span_pool_n(const rcl_span *s)
 {
   return s->pool_slot ? rcl_pool_need(rcl_span_nwords(s)) : 0;
