@@ -196,10 +196,7 @@ static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k)
   if (h->nkept && s->nclean) {
     /* The heap grows back into purged memory: kept mappings left unused
     ** for RCL_KEPT_STALE_MS only add to its peak (glossary). */
-    rcl_decay d;
-    d.now = (uint32_t)h->clock;
-    d.min_age = RCL_KEPT_STALE_MS;
-    rcl_kept_release(h, d, (size_t)-1);
+    rcl_kept_release(h, rcl_decay_of(h->clock, RCL_KEPT_STALE_MS), (size_t)-1);
   }
   return s;
 }

@@ -368,11 +368,14 @@ static inline int rcl_decayed(rcl_decay d, uint32_t stamp)
 {
   return (uint32_t)(d.now - stamp) >= d.min_age;
 }
-static inline rcl_decay rcl_decay_all(void)
+static inline rcl_decay rcl_decay_of(uint64_t now, uint32_t min_age)
 {
-  rcl_decay d = { 0, 0 };
+  rcl_decay d;
+  d.now = (uint32_t)now;
+  d.min_age = min_age;
   return d;
 }
+static inline rcl_decay rcl_decay_all(void) { return rcl_decay_of(0, 0); }
 
 /* Header pool (glossary): slot i of seg, and the header's bytes. */
 #define RCL_POOL_START  (((sizeof(rcl_segment) + 63) / 64) * 64)

@@ -156,8 +156,9 @@ static int rcl_segment_try_unmap(rcl_heap *h, rcl_segment *seg, rcl_decay d, siz
 }
 
 /*
-** Purge units [*unit, ...) of seg whose memory decay d lets go, examining at most *budget bytes of units. Updates *unit (64 when
-** the segment is done) and *budget. Returns bytes released.
+** Purge units [*unit, ...) of seg whose memory decay d lets go, examining
+** at most *budget bytes of units. Updates *unit (64 when the segment is
+** done) and *budget. Returns bytes released.
 */
 static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, size_t *budget,
                               rcl_decay d)
@@ -218,10 +219,7 @@ RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **cursor, unsigned *uni
 /* Memory freed at or before the returned heap-clock value is old enough. */
 RCL_INTERN rcl_decay rcl_decay_at(const rcl_heap *h, uint64_t now)
 {
-  rcl_decay d;
-  d.now = (uint32_t)now;
-  d.min_age = h->cfg.decay_ms;
-  return d;
+  return rcl_decay_of(now, h->cfg.decay_ms);
 }
 
 /* Purge everything free now, ignoring decay; unmaps free segments beyond
