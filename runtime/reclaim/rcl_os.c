@@ -83,18 +83,44 @@ RCL_API void rcl_test_set_hints(int enabled) { rcl_store(&rcl_os_hints, enabled 
 /* -- Fault injection ----------------------------------------------------------- */
 
 #ifdef RCL_FAULT_INJECTION
-typedef struct rcl_fault_plan { uint64_t calls, first, last; } rcl_fault_plan;
+/* A plan per kind: calls first..last (numbered from 1 after arming) fail,
+** and every call fails with probability rate / 10^6 (a shared xorshift
+** state advanced with compare-and-swap, so threads may call at once).
+** injected counts the failures handed out, whichever rule caused them. */
+typedef struct rcl_fault_plan {
+  uint64_t calls, first, last;
+  uint32_t rate;          /* per million; 0 = no random failures */
+  uint64_t rng;           /* xorshift64 state; never 0 while rate != 0 */
+  uint64_t injected;
+} rcl_fault_plan;
 static rcl_fault_plan rcl_faults[RCL_FAULT__MAX];
 static const char *const rcl_fault_names[RCL_FAULT__MAX] = { "mmap", "madvise", "munmap", "mremap" };
 
-/* 1 if this call of `kind` must fail. Calls are numbered from 1 after arming. */
+static int rcl_fault_roll(rcl_fault_plan *f, uint32_t rate)
+{
+  uint64_t x = rcl_load(&f->rng), y;
+  do {
+    y = x;
+    y ^= y << 13; y ^= y >> 7; y ^= y << 17;
+  } while (!__atomic_compare_exchange_n(&f->rng, &x, y, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+  return (y >> 11) % 1000000u < rate;
+}
+
+/* 1 if this call of `kind` must fail. */
 static int rcl_os_fault(int kind)
 {
   rcl_fault_plan *f = &rcl_faults[kind];
   uint64_t first = rcl_load(&f->first), n;
-  if (first == 0) return 0;
-  n = __atomic_add_fetch(&f->calls, 1, __ATOMIC_RELAXED);
-  return n >= first && n <= rcl_load(&f->last);
+  uint32_t rate = rcl_load(&f->rate);
+  int fail = 0;
+  if (first == 0 && rate == 0) return 0;
+  if (first) {
+    n = __atomic_add_fetch(&f->calls, 1, __ATOMIC_RELAXED);
+    fail = n >= first && n <= rcl_load(&f->last);
+  }
+  if (!fail && rate) fail = rcl_fault_roll(f, rate);
+  if (fail) __atomic_add_fetch(&f->injected, 1, __ATOMIC_RELAXED);
+  return fail;
 }
 
 /* Calls nth .. nth+count-1 (1-based, counted from now) of `kind` fail;
@@ -111,13 +137,35 @@ RCL_API int rcl_test_fault(int kind, uint64_t nth, uint64_t count)
   return 0;
 }
 
-/* LUAJIT_RECLAIM_FAULT="mmap=N[:C],madvise=N[:C],munmap=..,mremap=.." arms
-** the plans at heap creation (C defaults to 1). A malformed value is a loud
-** failure: this is a test-only build. */
+RCL_API int rcl_test_fault_rate(int kind, uint32_t per_million, uint64_t seed)
+{
+  rcl_fault_plan *f;
+  if (kind < 0 || kind >= RCL_FAULT__MAX || per_million > 1000000u) return -1;
+  f = &rcl_faults[kind];
+  rcl_store(&f->rate, (uint32_t)0);
+  rcl_store(&f->rng, (seed ^ 0x9e3779b97f4a7c15ull) | 1);
+  rcl_store(&f->rate, per_million);
+  return 0;
+}
+
+RCL_API uint64_t rcl_test_fault_injected(int kind)
+{
+  if (kind < 0 || kind >= RCL_FAULT__MAX) return 0;
+  return rcl_load(&rcl_faults[kind].injected);
+}
+
+/* LUAJIT_RECLAIM_FAULT="KIND=N[:C],KIND=~PPM,..." (KIND mmap, madvise,
+** munmap or mremap) arms the plans at heap creation: N[:C] makes calls
+** N..N+C-1 fail (C defaults to 1), ~PPM makes each call fail with
+** probability PPM / 10^6 (seeded from LUAJIT_RECLAIM_FAULT_SEED, default 1).
+** A malformed value is a loud failure: this is a test-only build. */
 RCL_INTERN void rcl_os_fault_from_env(void)
 {
-  const char *spec = getenv("LUAJIT_RECLAIM_FAULT"), *p;
+  const char *spec = getenv("LUAJIT_RECLAIM_FAULT"), *seedenv, *p;
+  uint64_t seed = 1;
   if (!spec) return;
+  seedenv = getenv("LUAJIT_RECLAIM_FAULT_SEED");
+  if (seedenv) seed = strtoull(seedenv, NULL, 10);
   for (p = spec; *p; ) {
     const char *eq = strchr(p, '='), *end = strchr(p, ',');
     char *num_end;
@@ -129,21 +177,28 @@ RCL_INTERN void rcl_os_fault_from_env(void)
       if (strlen(rcl_fault_names[kind]) == (size_t)(eq - p) &&
           memcmp(rcl_fault_names[kind], p, (size_t)(eq - p)) == 0) break;
     if (kind == RCL_FAULT__MAX) goto bad;
-    nth = strtoull(eq + 1, &num_end, 10);
-    if (num_end == eq + 1) goto bad;
-    if (*num_end == ':') {
-      const char *c = num_end + 1;
-      count = strtoull(c, &num_end, 10);
-      if (num_end == c) goto bad;
+    if (eq[1] == '~') {
+      unsigned long long ppm = strtoull(eq + 2, &num_end, 10);
+      if (num_end == eq + 2 || num_end != end || ppm > 1000000u) goto bad;
+      rcl_test_fault_rate(kind, (uint32_t)ppm, seed + (uint64_t)kind);
+    } else {
+      nth = strtoull(eq + 1, &num_end, 10);
+      if (num_end == eq + 1) goto bad;
+      if (*num_end == ':') {
+        const char *c = num_end + 1;
+        count = strtoull(c, &num_end, 10);
+        if (num_end == c) goto bad;
+      }
+      if (num_end != end) goto bad;
+      rcl_test_fault(kind, nth, count);
     }
-    if (num_end != end) goto bad;
-    rcl_test_fault(kind, nth, count);
     p = *end ? end + 1 : end;
   }
   return;
 bad:
   fprintf(stderr, "luajit-reclaim: LUAJIT_RECLAIM_FAULT: cannot parse '%s' "
-          "(expected kind=N[:count],... with kind mmap, madvise, munmap or mremap)\n", spec);
+          "(expected kind=N[:count] or kind=~per_million,... with kind mmap, madvise, "
+          "munmap or mremap)\n", spec);
   abort();
 }
 #else
@@ -152,6 +207,16 @@ RCL_API int rcl_test_fault(int kind, uint64_t nth, uint64_t count)
 {
   (void)kind; (void)nth; (void)count;
   return -1;
+}
+RCL_API int rcl_test_fault_rate(int kind, uint32_t per_million, uint64_t seed)
+{
+  (void)kind; (void)per_million; (void)seed;
+  return -1;
+}
+RCL_API uint64_t rcl_test_fault_injected(int kind)
+{
+  (void)kind;
+  return 0;
 }
 RCL_INTERN void rcl_os_fault_from_env(void) {}
 #endif
