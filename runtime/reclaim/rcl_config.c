@@ -5,7 +5,9 @@
 ** is the single source of truth for names, defaults, syntax and docs. The
 ** Lua API (r.config) and the LUAJIT_RECLAIM environment variable use the
 ** same keys. Errors name the key and the value; on error the config is left
-** unchanged.
+** unchanged. A key or value longer than RCL_KEY_MAX / RCL_VALUE_MAX
+** characters (blanks around it not counted) is an error naming the key,
+** never cut short.
 **
 ** Value syntax: numbers are decimal digits (no sign); byte sizes accept a
 ** k, m or g suffix (KiB, MiB, GiB); booleans are true/false, 1/0, yes/no,
@@ -13,10 +15,17 @@
 */
 #include "rcl_internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 enum { RCL_FIELD_MS, RCL_FIELD_BYTES, RCL_FIELD_BOOL, RCL_FIELD_MODE };
+
+/* Longest key and value rcl_config_parse takes, in characters. */
+#define RCL_KEY_MAX 63
+#define RCL_VALUE_MAX 127
+/* Characters of an over-long key or item quoted in its error message. */
+#define RCL_QUOTE_MAX 32
 
 typedef struct rcl_knob {
   const char *name;
@@ -63,10 +72,17 @@ static const rcl_knob *rcl_knob_find(const char *key, size_t len)
   return NULL;
 }
 
-static int rcl_config_error(char *err, size_t errlen, const char *fmt, const char *a,
-                            const char *b, const char *c)
+/* Format an error into err (cut to errlen) and return -1. */
+static int rcl_config_error(char *err, size_t errlen, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+static int rcl_config_error(char *err, size_t errlen, const char *fmt, ...)
 {
-  if (err && errlen) snprintf(err, errlen, fmt, a, b, c);
+  va_list ap;
+  if (err && errlen) {
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
   return -1;
 }
 
@@ -106,6 +122,20 @@ static int rcl_parse_bool(const char *v, int *out)
   return -1;
 }
 
+/* What a knob accepts, for error messages. */
+static const char *rcl_knob_expected(const rcl_knob *k)
+{
+  switch (k->field) {
+  case RCL_FIELD_MS:
+    return k->min ? "milliseconds, an integer 1..4294967295" : "milliseconds, an integer 0..4294967295";
+  case RCL_FIELD_BYTES:
+    return k->min ? "bytes, an integer >= 1 with optional k/m/g suffix"
+                  : "bytes, an integer >= 0 with optional k/m/g suffix";
+  case RCL_FIELD_BOOL: return "true or false";
+  default: return "dontneed, free or off";
+  }
+}
+
 static int rcl_knob_set(rcl_config *c, const rcl_knob *k, const char *v, char *err, size_t errlen)
 {
   char *field = (char *)c + k->offset;
@@ -113,31 +143,34 @@ static int rcl_knob_set(rcl_config *c, const rcl_knob *k, const char *v, char *e
   int b, i;
   switch (k->field) {
   case RCL_FIELD_MS:
-    if (rcl_parse_number(v, 0, UINT32_MAX, &n) != 0 || n < k->min)
-      return rcl_config_error(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
-                              k->min ? "milliseconds, an integer 1..4294967295"
-                                     : "milliseconds, an integer 0..4294967295");
+    if (rcl_parse_number(v, 0, UINT32_MAX, &n) != 0 || n < k->min) break;
     *(uint32_t *)(void *)field = (uint32_t)n;
     return 0;
   case RCL_FIELD_BYTES:
-    if (rcl_parse_number(v, 1, SIZE_MAX, &n) != 0 || n < k->min)
-      return rcl_config_error(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
-                              k->min ? "bytes, an integer >= 1 with optional k/m/g suffix"
-                                     : "bytes, an integer >= 0 with optional k/m/g suffix");
+    if (rcl_parse_number(v, 1, SIZE_MAX, &n) != 0 || n < k->min) break;
     *(size_t *)(void *)field = (size_t)n;
     return 0;
   case RCL_FIELD_BOOL:
-    if (rcl_parse_bool(v, &b) != 0)
-      return rcl_config_error(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
-                              "true or false");
+    if (rcl_parse_bool(v, &b) != 0) break;
     *(int *)(void *)field = b;
     return 0;
   default:
     for (i = 0; i < 3; i++)
       if (strcmp(v, rcl_mode_names[i]) == 0) { *(int *)(void *)field = i; return 0; }
-    return rcl_config_error(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
-                            "dontneed, free or off");
+    break;
   }
+  return rcl_config_error(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
+                          rcl_knob_expected(k));
+}
+
+/* "decay, mode, ..." into buf. */
+static void rcl_key_list(char *buf, size_t len)
+{
+  size_t n = 0;
+  int i;
+  buf[0] = '\0';
+  for (i = 0; i < RCL_CONFIG_NKEYS && n < len; i++)
+    n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", rcl_knobs[i].name);
 }
 
 RCL_API int rcl_config_set(rcl_config *c, const char *key, const char *value, char *err, size_t errlen)
@@ -146,12 +179,8 @@ RCL_API int rcl_config_set(rcl_config *c, const char *key, const char *value, ch
   rcl_config tmp = *c;
   if (!k) {
     char keys[256];
-    size_t n = 0;
-    int i;
-    keys[0] = '\0';
-    for (i = 0; i < RCL_CONFIG_NKEYS; i++)
-      n += (size_t)snprintf(keys + n, sizeof(keys) - n, "%s%s", i ? ", " : "", rcl_knobs[i].name);
-    return rcl_config_error(err, errlen, "unknown key '%s' (keys: %s)%s", key, keys, "");
+    rcl_key_list(keys, sizeof(keys));
+    return rcl_config_error(err, errlen, "unknown key '%s' (keys: %s)", key, keys);
   }
   if (rcl_knob_set(&tmp, k, value, err, errlen) != 0) return -1;
   *c = tmp;
@@ -165,16 +194,32 @@ RCL_API void rcl_config_default(rcl_config *c)
   for (i = 0; i < RCL_CONFIG_NKEYS; i++) rcl_knob_set(c, &rcl_knobs[i], rcl_knobs[i].def, NULL, 0);
 }
 
-/* Copy [p, e) without surrounding blanks into buf (NUL-terminated). */
-static void rcl_trim_copy(const char *p, const char *e, char *buf, size_t len)
+/* Copy [p, e) without surrounding blanks into buf (NUL-terminated); returns
+** the length of the trimmed text. Text of len characters or more does not
+** fit: buf then holds its first len - 1. */
+static size_t rcl_trim_copy(const char *p, const char *e, char *buf, size_t len)
 {
-  size_t n;
+  size_t n, m;
   while (p < e && (*p == ' ' || *p == '\t')) p++;
   while (e > p && (e[-1] == ' ' || e[-1] == '\t')) e--;
   n = (size_t)(e - p);
-  if (n >= len) n = len - 1;
-  memcpy(buf, p, n);
-  buf[n] = '\0';
+  m = n < len ? n : len - 1;
+  memcpy(buf, p, m);
+  buf[m] = '\0';
+  return n;
+}
+
+/* Errors for a key (k == NULL) or a value of k of n characters that does not
+** fit; a key is quoted by its start. */
+static int rcl_too_long(char *err, size_t errlen, const char *key, size_t n, const rcl_knob *k)
+{
+  char keys[256];
+  if (k)
+    return rcl_config_error(err, errlen, "value of key '%s' is too long (%zu characters, at most %d; "
+                            "expected %s)", k->name, n, RCL_VALUE_MAX, rcl_knob_expected(k));
+  rcl_key_list(keys, sizeof(keys));
+  return rcl_config_error(err, errlen, "key '%.*s...' is too long (%zu characters, at most %d; keys: %s)",
+                          RCL_QUOTE_MAX, key, n, RCL_KEY_MAX, keys);
 }
 
 RCL_API int rcl_config_parse(rcl_config *c, const char *spec, char *err, size_t errlen)
@@ -183,16 +228,24 @@ RCL_API int rcl_config_parse(rcl_config *c, const char *spec, char *err, size_t 
   const char *p = spec ? spec : "";
   while (*p) {
     const char *end = strchr(p, ','), *eq;
-    char key[64], value[128];
+    char key[RCL_KEY_MAX + 1], value[RCL_VALUE_MAX + 1];
+    size_t n;
     if (!end) end = p + strlen(p);
     eq = memchr(p, '=', (size_t)(end - p));
     if (!eq) {
-      rcl_trim_copy(p, end, key, sizeof(key));
+      n = rcl_trim_copy(p, end, key, sizeof(key));
+      if (n > RCL_KEY_MAX)
+        return rcl_config_error(err, errlen, "expected key=value, got '%.*s...' (%zu characters)",
+                                RCL_QUOTE_MAX, key, n);
       if (key[0])
-        return rcl_config_error(err, errlen, "expected key=value, got '%s'%s%s", key, "", "");
+        return rcl_config_error(err, errlen, "expected key=value, got '%s'", key);
     } else {
-      rcl_trim_copy(p, eq, key, sizeof(key));
-      rcl_trim_copy(eq + 1, end, value, sizeof(value));
+      const rcl_knob *k;
+      n = rcl_trim_copy(p, eq, key, sizeof(key));
+      if (n > RCL_KEY_MAX) return rcl_too_long(err, errlen, key, n, NULL);
+      k = rcl_knob_find(key, n);
+      n = rcl_trim_copy(eq + 1, end, value, sizeof(value));
+      if (k && n > RCL_VALUE_MAX) return rcl_too_long(err, errlen, NULL, n, k);
       if (rcl_config_set(&tmp, key, value, err, errlen) != 0) return -1;
     }
     p = *end ? end + 1 : end;

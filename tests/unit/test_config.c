@@ -90,6 +90,85 @@ static void test_errors_name_key_and_value(void)
   expect_error("decay", "decay", NULL);
 }
 
+/* n copies of ch, NUL-terminated, into buf (n < size). */
+static char *fill(char *buf, size_t size, char ch, size_t n)
+{
+  CU_ASSERT_FATAL(n < size);
+  memset(buf, ch, n);
+  buf[n] = '\0';
+  return buf;
+}
+
+/* Keys and values are never cut short: the longest ones that fit (63 and
+** 127 characters after trimming) are taken whole, and one character more is
+** an error naming the key that changes nothing. */
+static void test_long_keys_and_values(void)
+{
+  rcl_config c, before;
+  char spec[512], pad[256], err[300];
+  rcl_config_default(&c);
+  before = c;
+
+  /* decay=000...0005: 130 zeros used to be cut to 127 of them, read as 0. */
+  snprintf(spec, sizeof(spec), "decay=%s5", fill(pad, sizeof(pad), '0', 130));
+  err[0] = '\0';
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, spec, err, sizeof(err)), -1);
+  CU_ASSERT(memcmp(&c, &before, sizeof(c)) == 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "'decay'"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "too long"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "131"));             /* its length */
+
+  /* 127 characters fit: the number is read whole. */
+  snprintf(spec, sizeof(spec), "decay=%s12345", fill(pad, sizeof(pad), '0', 122));
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, spec, err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.decay_ms, 12345);
+  /* 128 do not. */
+  c = before;
+  snprintf(spec, sizeof(spec), "decay=%s12345", fill(pad, sizeof(pad), '0', 123));
+  err[0] = '\0';
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, spec, err, sizeof(err)), -1);
+  CU_ASSERT(memcmp(&c, &before, sizeof(c)) == 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "'decay'"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "too long"));
+
+  /* Blanks around a value are not part of it. */
+  snprintf(spec, sizeof(spec), "decay=%s7%s", fill(pad, sizeof(pad), ' ', 200), "  ");
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, spec, err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.decay_ms, 7);
+
+  /* A long value after a good item: nothing is applied, the key is named. */
+  c = before;
+  snprintf(spec, sizeof(spec), "decay=5,soft_limit=%s1k", fill(pad, sizeof(pad), '0', 140));
+  err[0] = '\0';
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, spec, err, sizeof(err)), -1);
+  CU_ASSERT(memcmp(&c, &before, sizeof(c)) == 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "'soft_limit'"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "too long"));
+
+  /* A key of 63 characters is an unknown key, named in full. */
+  snprintf(spec, sizeof(spec), "%s=1", fill(pad, sizeof(pad), 'k', 63));
+  err[0] = '\0';
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, spec, err, sizeof(err)), -1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown key"));
+  spec[63] = '\0';
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, spec));
+  /* One of 64 is too long; the message says so and starts with its text. */
+  snprintf(spec, sizeof(spec), "decay%s=1", fill(pad, sizeof(pad), 'x', 59));
+  err[0] = '\0';
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, spec, err, sizeof(err)), -1);
+  CU_ASSERT(memcmp(&c, &before, sizeof(c)) == 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "'decayxxxx"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "too long"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "64"));
+  /* A long item without '=' is named as such, not cut silently. */
+  snprintf(spec, sizeof(spec), "%s", fill(pad, sizeof(pad), 'z', 100));
+  err[0] = '\0';
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, spec, err, sizeof(err)), -1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "key=value"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "100"));
+  if (!strstr(err, "100")) fprintf(stderr, "\n  got '%s'\n", err);
+}
+
 static void test_format_round_trip(void)
 {
   rcl_config a, b;
@@ -139,6 +218,7 @@ int tu_register_config(void)
       !CU_add_test(s, "keys, kinds and docs", test_keys_kinds_docs) ||
       !CU_add_test(s, "parse values", test_parse_values) ||
       !CU_add_test(s, "errors name the key and value, change nothing", test_errors_name_key_and_value) ||
+      !CU_add_test(s, "long keys and values: whole or an error", test_long_keys_and_values) ||
       !CU_add_test(s, "format round trip", test_format_round_trip) ||
       !CU_add_test(s, "heap configure/get", test_heap_config))
     return -1;
