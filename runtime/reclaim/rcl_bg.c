@@ -27,6 +27,14 @@
 ** the thread as not running. The child never waits on a thread it does not
 ** have; the thread is restarted lazily (rcl_bg_ensure_running, called at
 ** cycle end and purge) when a heap still wants it.
+**
+** Lifetime: the thread runs only while a heap is registered. The owner that
+** unregisters the last heap retires the thread (bumps rcl_bg_gen, which the
+** thread compares with the generation it was started for) and joins it, so
+** when the last background heap is gone no code of this library is running
+** on any thread, and a host may dlclose() the library. The fork handlers
+** then take no heap lock (the list is empty); glibc drops a library's
+** handlers when it is unloaded (__cxa_finalize unregisters them).
 */
 #include "rcl_internal.h"
 
@@ -41,6 +49,9 @@ static pthread_cond_t rcl_bg_idle;     /* a pass finished: bg_busy may be 0 */
 static pthread_once_t rcl_bg_once = PTHREAD_ONCE_INIT;
 static rcl_heap *rcl_bg_heaps;         /* registered heaps */
 static int rcl_bg_running;             /* the thread exists (relaxed reads allowed) */
+static pthread_t rcl_bg_thread;        /* valid while rcl_bg_running */
+static uintptr_t rcl_bg_gen;           /* generation of the current thread; a thread
+                                          whose generation is older exits */
 
 static void rcl_bg_init_conds(void)
 {
@@ -122,9 +133,9 @@ static void rcl_bg_pass(rcl_heap *h)
 
 static void *rcl_bg_main(void *arg)
 {
-  (void)arg;
+  uintptr_t gen = (uintptr_t)arg;
   pthread_mutex_lock(&rcl_bg_lock);
-  for (;;) {
+  while (gen == rcl_bg_gen) {
     uint64_t now = rcl_os_now_ms(), wake = UINT64_MAX;
     rcl_heap *h, *due = NULL;
     for (h = rcl_bg_heaps; h; h = h->bg_next) {
@@ -151,6 +162,7 @@ static void *rcl_bg_main(void *arg)
       pthread_cond_timedwait(&rcl_bg_wake, &rcl_bg_lock, &ts);
     }
   }
+  pthread_mutex_unlock(&rcl_bg_lock);
   return NULL;
 }
 
@@ -158,28 +170,36 @@ static void *rcl_bg_main(void *arg)
 ** blocked in the thread so they are delivered to the application's threads. */
 static void rcl_bg_start_locked(void)
 {
-  pthread_t tid;
-  pthread_attr_t attr;
   sigset_t all, old;
   if (rcl_bg_running) return;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&tid, &attr, rcl_bg_main, NULL) == 0) rcl_store(&rcl_bg_running, 1);
-  pthread_attr_destroy(&attr);
+  rcl_bg_gen++;
+  if (pthread_create(&rcl_bg_thread, NULL, rcl_bg_main, (void *)rcl_bg_gen) == 0)
+    rcl_store(&rcl_bg_running, 1);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 RCL_INTERN void rcl_bg_unregister(rcl_heap *h)
 {
   rcl_heap **pp;
+  pthread_t retired;
+  int join = 0;
   if (!h->bg_registered) return;
   pthread_mutex_lock(&rcl_bg_lock);
   for (pp = &rcl_bg_heaps; *pp; pp = &(*pp)->bg_next)
     if (*pp == h) { *pp = h->bg_next; break; }
   while (h->bg_busy) pthread_cond_wait(&rcl_bg_idle, &rcl_bg_lock);
+  if (!rcl_bg_heaps && rcl_bg_running) {
+    /* The last heap is gone: retire the thread (header comment). */
+    retired = rcl_bg_thread;
+    join = 1;
+    rcl_bg_gen++;
+    rcl_store(&rcl_bg_running, 0);
+    pthread_cond_broadcast(&rcl_bg_wake);
+  }
   pthread_mutex_unlock(&rcl_bg_lock);
+  if (join) pthread_join(retired, NULL);
   h->bg_registered = 0;
   h->bg_next = NULL;
   h->locking = 0;

@@ -209,10 +209,12 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
   unsigned u = (unsigned)(((uintptr_t)start >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1));
   unsigned k = s->units, i;
   if (s->pool_slot) {
-    for (i = 0; i < rcl_span_pool_n(s); i++) {
+    unsigned n = rcl_span_pool_n(s);
+    for (i = 0; i < n; i++) {
       unsigned slot = s->pool_slot - 1u + i;
       seg->pool_free[slot >> 6] |= (uint64_t)1 << (slot & 63);
     }
+    seg->pool_covered = (uint16_t)(seg->pool_covered - (k < n ? k : n));
   } else if (s->bits_bytes) {
     h->metadata -= s->bits_bytes;
     RCL_VG_NOACCESS(start, s->bits_bytes);
@@ -239,15 +241,16 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
 
 /* -- Spans -------------------------------------------------------------------------------- */
 
-/* Take n contiguous header pool slots of seg, lowest first, if the pool
-** keeps a slot for every free unit afterwards (glossary: "pool"); touches
-** (and counts as metadata) the header pages they reach. Returns 1 + the
-** first slot, or 0. */
-static unsigned rcl_pool_take(rcl_heap *h, rcl_segment *seg, unsigned n)
+/* Take n contiguous header pool slots of seg, lowest first, for a span of
+** k units, if the pool keeps a slot for every uncovered unit afterwards
+** (glossary: "pool"); touches (and counts as metadata) the header pages
+** they reach. Returns 1 + the first slot, or 0. */
+static unsigned rcl_pool_take(rcl_heap *h, rcl_segment *seg, unsigned n, unsigned k)
 {
-  unsigned first, i;
+  unsigned first, i, covers = k < n ? k : n;
+  unsigned uncovered = RCL_SEGMENT_UNITS - 1u - seg->pool_covered - covers;
   size_t end_page;
-  if (rcl_pool_nfree(seg) < n + (unsigned)rcl_popcount64(seg->free_units)) return 0;
+  if (rcl_pool_nfree(seg) < n + uncovered) return 0;
   for (first = 0; first + n <= RCL_POOL_SLOTS; first++) {
     for (i = 0; i < n && rcl_pool_is_free(seg, first + i); i++) {}
     if (i == n) break;
@@ -256,6 +259,7 @@ static unsigned rcl_pool_take(rcl_heap *h, rcl_segment *seg, unsigned n)
   if (first + n > RCL_POOL_SLOTS) return 0;
   for (i = 0; i < n; i++)
     seg->pool_free[(first + i) >> 6] &= ~((uint64_t)1 << ((first + i) & 63));
+  seg->pool_covered = (uint16_t)(seg->pool_covered + covers);
   end_page = (rcl_pool_offset(first + n) + h->page_size - 1) >> h->page_shift;
   if (end_page > seg->hdr_pages) {
     rcl_clean_clear(seg, seg->hdr_pages, end_page);
@@ -290,7 +294,7 @@ static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
   }
   if (nw > RCL_INLINE_WORDS) {
     unsigned n = rcl_pool_need(nw);
-    unsigned slot = n <= RCL_POOL_MAX_RUN ? rcl_pool_take(h, seg, n) : 0;
+    unsigned slot = n <= RCL_POOL_MAX_RUN ? rcl_pool_take(h, seg, n, s->units) : 0;
     if (slot) {
       /* The span's first bytes (if reserved) stay untouched, so they cost
       ** no page while no block lives there. */
@@ -940,6 +944,7 @@ RCL_API rcl_heap *rcl_heap_create(const rcl_config *cfg, uint64_t seed)
   h->prng = seed ^ 0x6c75616a69742d72ull;
   h->clock = rcl_os_now_ms();
   h->soft_next = 0;
+  h->soft_base = 0;
   if (h->cfg.background) rcl_bg_update(h);
   return h;
 }
@@ -987,6 +992,7 @@ RCL_API void rcl_heap_configure(rcl_heap *h, const rcl_config *c)
   rcl_lock(h);
   h->cfg = *c;
   h->soft_next = 0;
+  h->soft_base = 0;
   if (c->decay_ms == 0) rcl_kept_release(h, rcl_decay_all(), (size_t)-1);
   rcl_unlock(h);
   rcl_bg_update(h);

@@ -29,10 +29,16 @@
 **             slots for a bitmap of up to 16k words), so the header pages
 **             touched stay a short prefix: seg->hdr_pages counts them, and
 **             only they are metadata (dirty); the pages after are clean.
-**             Invariant: free slots >= free units, so every page-fit span
-**             (one unit, at most 16 words) finds a slot; a dense span takes
-**             slots only while that stays true, else it uses its reserved
-**             bits_bytes. A span with pooled bitmap leaves its first
+**             Invariant: free slots >= uncovered units, where a unit is
+**             covered while its span holds pool slots (a span of k units
+**             holding n slots covers min(k, n) of them: seg->pool_covered).
+**             Every unit that is free, or may become free (units of medium
+**             spans, of spans with inline or in-span bitmaps), is uncovered,
+**             so a page-fit span (one unit, one slot) always finds a slot:
+**             taking one keeps the invariant, releasing a span gives back
+**             n >= min(k, n) slots for the units it uncovers. A dense span
+**             takes slots only while the invariant holds afterwards, else
+**             it uses its reserved bits_bytes. A span with pooled bitmap leaves its first
 **             bits_bytes untouched, so a sparse span pins no page for
 **             metadata. Segment header at 4 KiB pages and the mixed
 **             benchmark (d): 2 pages touched (0.2% of a segment) in 322 of
@@ -238,6 +244,8 @@ typedef struct rcl_segment {
   uint64_t free_units;                  /* bit u set: unit u is free */
   uint64_t pool_free[RCL_POOL_SLOTS / 64]; /* bit i set: header pool slot i is free */
   uint32_t hdr_pages;                   /* header pages touched (a prefix; metadata) */
+  uint16_t pool_covered;                /* units whose span holds pool slots, each
+                                           span counting min(units, slots) (glossary) */
   uint64_t clean[RCL_SEGMENT_PAGES / 64]; /* bit p set: OS page p is clean (atomic RMW) */
   uint32_t unit_freed_at[RCL_SEGMENT_UNITS]; /* free stamp of a free unit */
 } rcl_segment;
@@ -315,7 +323,8 @@ struct rcl_heap {
   size_t large_bytes, nlarge;
   uint64_t purged_total, purge_calls;
   uint64_t madvise_failed, mmap_failed, munmap_failed, mremap_failed, high_rejected;
-  size_t soft_next;                    /* soft-limit hysteresis: next check level */
+  size_t soft_next;                    /* soft-limit hysteresis: next purge level */
+  size_t soft_base;                    /* mapped after the last soft-limit purge */
   uint32_t span_color;                 /* colors handed to fresh spans (glossary) */
   /* Address hints. */
   uint64_t prng;

@@ -358,51 +358,39 @@ RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size)
   return 0;
 }
 
-static void *rcl_sys_remap(void *p, size_t oldsize, size_t newsize, int flags)
+/* mremap; `to` is the target of MREMAP_FIXED (NULL otherwise). */
+static void *rcl_sys_remap(void *p, size_t oldsize, size_t newsize, int flags, void *to)
 {
   void *r;
   if (rcl_os_fault(RCL_FAULT_MREMAP)) { errno = EINVAL; return NULL; }
-  r = mremap(p, oldsize, newsize, flags);
+  r = to ? mremap(p, oldsize, newsize, flags, to) : mremap(p, oldsize, newsize, flags);
   return r == MAP_FAILED ? NULL : r;
 }
 
 /*
 ** Resize the mapping of a large block (sizes page-rounded). Order: mremap in
-** place; MREMAP_MAYMOVE, kept only if it ends below the address limit;
-** otherwise map-copy-unmap. Returns the new address or NULL with the old
-** mapping intact. An in-place attempt failing with ENOMEM (neighbour in the
-** way) is normal and not counted; every other mremap failure is.
+** place; else reserve the target first (a fresh mapping placed below the
+** address limit by rcl_os_map) and move the block onto it with
+** MREMAP_FIXED, which replaces the reservation atomically; if that move
+** fails, copy into the reservation and unmap the old block. The old range
+** is never vacated before the new one is ours, so no other thread's mapping
+** can land where the block was, and nothing is ever moved back. Returns the
+** new address or NULL with the old mapping intact. An in-place attempt
+** failing with ENOMEM (a neighbour in the way) is normal and not counted;
+** every other mremap failure is.
 */
 RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsize)
 {
   size_t keep = oldsize < newsize ? oldsize : newsize;
-  char *r, *q;
-  if (rcl_sys_remap(p, oldsize, newsize, 0)) return p;
+  char *q;
+  void *r;
+  if (rcl_sys_remap(p, oldsize, newsize, 0, NULL)) return p;
   if (errno != ENOMEM) h->mremap_failed++;
-  r = rcl_sys_remap(p, oldsize, newsize, MREMAP_MAYMOVE);
-  if (r) {
-    if ((uint64_t)(uintptr_t)r + newsize <= rcl_os_addr_limit()) {
-      h->hint = (uintptr_t)r + newsize;
-      return r;
-    }
-    h->high_rejected++;
-    q = rcl_os_map(h, newsize, h->os_page_size);
-    if (q) {
-      memcpy(q, r, keep);
-      rcl_os_unmap(h, r, newsize);
-      return q;
-    }
-    /* No room below the limit: move the block back where it was. */
-    if (mremap(r, newsize, oldsize, MREMAP_MAYMOVE | MREMAP_FIXED, p) == MAP_FAILED) {
-      fprintf(stderr, "luajit-reclaim: cannot move a %zu byte block back below the "
-              "address limit\n", oldsize);
-      abort();
-    }
-    return NULL;
-  }
-  h->mremap_failed++;
-  q = rcl_os_map(h, newsize, h->os_page_size);
+  q = (char *)rcl_os_map(h, newsize, h->os_page_size);
   if (!q) return NULL;
+  r = rcl_sys_remap(p, oldsize, newsize, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+  if (r == q) return q;
+  h->mremap_failed++;
   memcpy(q, p, keep);
   rcl_os_unmap(h, p, oldsize);
   return q;

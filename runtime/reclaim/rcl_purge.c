@@ -23,7 +23,9 @@
 **  - soft limit: before mapping new memory while mapped + request exceeds
 **    soft_limit, everything is purged first (then the mapping is made
 **    anyway: the limit is soft). To keep this O(1) amortised, the next such
-**    purge waits until mapped has grown by max(4 MiB, mapped/16).
+**    purge waits until mapped has grown by max(4 MiB, mapped/16) from where
+**    the purge left it; a heap that falls back within its limit or below
+**    that level re-arms the check at once.
 **
 ** Defaults (rcl_config.c): decay 1000 ms, so memory that churns within a
 ** second is not purged and refaulted (each purge of a reused page costs a
@@ -263,12 +265,23 @@ RCL_INTERN size_t rcl_release_free_segments(rcl_heap *h)
   return n;
 }
 
+/* Hysteresis: after a soft-limit purge left `mapped` at soft_base, the next
+** one waits until mapped + request passes soft_next. A heap that is back
+** within its limit, or below soft_base (it gave memory back since), re-arms
+** the check, so the threshold follows the heap down as well as up. */
 RCL_INTERN void rcl_soft_limit_check(rcl_heap *h, size_t request)
 {
   size_t limit = h->cfg.soft_limit, grow;
-  if (limit == 0 || h->mapped + request <= limit || h->mapped + request <= h->soft_next) return;
+  if (limit == 0) return;
+  if (h->mapped + request <= limit || h->mapped < h->soft_base) {
+    h->soft_next = 0;
+    h->soft_base = 0;
+    if (h->mapped + request <= limit) return;
+  }
+  if (h->mapped + request <= h->soft_next) return;
   rcl_purge_all_locked(h);
   grow = h->mapped / 16 > RCL_SEGMENT_SIZE ? h->mapped / 16 : RCL_SEGMENT_SIZE;
+  h->soft_base = h->mapped;
   h->soft_next = h->mapped + request + grow;
 }
 
@@ -293,14 +306,17 @@ static RCL_NOINLINE void rcl_step_slow(rcl_heap *h)
 {
   size_t budget = h->cfg.step_budget > RCL_UNIT_SIZE ? h->cfg.step_budget : RCL_UNIT_SIZE;
   rcl_lock(h);
-  h->clock = rcl_os_now_ms();
   if (rcl_pass_advance(h, &h->pass_seg, &h->pass_unit, budget, rcl_decay_at(h, h->clock)))
     h->pass_armed = 0;
   rcl_unlock(h);
 }
 
+/* A GC step starts: the frees it makes are stamped with the heap clock, so
+** the clock is refreshed here (the only place a quiet heap passes before it
+** frees again; a stale clock would make fresh frees look old to decay). */
 RCL_API void rcl_step(rcl_heap *h)
 {
+  h->clock = rcl_os_now_ms();
   if (RCL_LIKELY(!h->pass_armed)) return;
   rcl_step_slow(h);
 }

@@ -223,27 +223,34 @@ static int rcl_check_segment(rcl_heap *h, rcl_segment *seg, size_t *nspans, size
     return rcl_fail(err, errlen, "segment %p: header pages (%zu touched) not dirty/clean as counted",
                     (void *)seg, hdr_pages);
   {
-    /* Every pool slot is held by exactly one span or free; free slots >=
-    ** free units (the page-fit guarantee). */
+    /* Every pool slot is held by exactly one span or free; pool_covered
+    ** adds up the spans holding slots; free slots >= uncovered units (the
+    ** page-fit guarantee, glossary "pool"). */
     uint64_t held[RCL_POOL_SLOTS / 64];
-    unsigned i;
+    unsigned i, covered = 0;
     memset(held, 0, sizeof(held));
     for (u = 1; u < RCL_SEGMENT_UNITS; u++)
-      if (seg->unit_span[u] == u && seg->spans[u].pool_slot)
-        for (i = 0; i < rcl_span_pool_n(&seg->spans[u]); i++) {
+      if (seg->unit_span[u] == u && seg->spans[u].pool_slot) {
+        unsigned n = rcl_span_pool_n(&seg->spans[u]), k = seg->spans[u].units;
+        covered += k < n ? k : n;
+        for (i = 0; i < n; i++) {
           unsigned slot = seg->spans[u].pool_slot - 1u + i;
           uint64_t bit = (uint64_t)1 << (slot & 63);
           if (slot >= RCL_POOL_SLOTS || (held[slot >> 6] & bit))
             return rcl_fail(err, errlen, "segment %p: pool slot %u shared", (void *)seg, slot);
           held[slot >> 6] |= bit;
         }
+      }
+    if (covered != seg->pool_covered)
+      return rcl_fail(err, errlen, "segment %p: pool covers %u units, counted %u", (void *)seg,
+                      covered, (unsigned)seg->pool_covered);
     for (i = 0; i < RCL_POOL_SLOTS / 64; i++)
       if (~(held[i] ^ seg->pool_free[i]))
         return rcl_fail(err, errlen, "segment %p: pool slots held %llx free %llx (word %u)", (void *)seg,
                         (unsigned long long)held[i], (unsigned long long)seg->pool_free[i], i);
-    if (rcl_pool_nfree(seg) < (unsigned)rcl_popcount64(seg->free_units))
-      return rcl_fail(err, errlen, "segment %p: %u free pool slots for %u free units", (void *)seg,
-                      rcl_pool_nfree(seg), (unsigned)rcl_popcount64(seg->free_units));
+    if (rcl_pool_nfree(seg) < RCL_SEGMENT_UNITS - 1u - covered)
+      return rcl_fail(err, errlen, "segment %p: %u free pool slots for %u uncovered units", (void *)seg,
+                      rcl_pool_nfree(seg), RCL_SEGMENT_UNITS - 1u - covered);
   }
   memset(&lw, 0, sizeof(lw));
   for (u = 1; u < RCL_SEGMENT_UNITS; ) {

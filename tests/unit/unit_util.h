@@ -38,5 +38,6 @@ int tu_register_purge(void);
 int tu_register_os(void);
 int tu_register_config(void);
 int tu_register_bg(void);
+int tu_register_harden(void);
 
 #endif
