@@ -4,8 +4,10 @@
 **
 ** One rcl heap per state created through luaL_newstate(). LuaJIT passes the
 ** exact old size on every free and realloc, which the heap relies on.
-** LUAJIT_RECLAIM="key=value,..." is read once, at state creation; a bad key
-** or value is reported by name on stderr and the state is not created.
+** LUAJIT_RECLAIM="key=value,..." is read at every state creation. As with
+** jemalloc's MALLOC_CONF, a bad item never stops a state: it is reported on
+** stderr (unknown key or bad value, by name, with what is accepted) and
+** skipped; the other items apply. A process reports at most once.
 */
 
 #include <stdio.h>
@@ -17,16 +19,49 @@
 #define RCL_EMBED	1
 #include "rcl_all.c"
 
+/* Set by the first state creation that reports a bad LUAJIT_RECLAIM item;
+** later ones (any thread) stay silent. */
+static int lj_alloc_envwarned;
+
+static void lj_alloc_envwarn(int *warn, const char *msg)
+{
+  if (*warn < 0)  /* First bad item of this call: does it report? */
+    *warn = !__atomic_exchange_n(&lj_alloc_envwarned, 1, __ATOMIC_RELAXED);
+  if (*warn)
+    fprintf(stderr, "luajit-reclaim: warning: LUAJIT_RECLAIM: %s; ignored\n", msg);
+}
+
+/* Apply LUAJIT_RECLAIM to cfg one item at a time: rcl_config_parse() checks
+** each item alone, so a bad one changes nothing and is skipped. */
+static void lj_alloc_readenv(rcl_config *cfg)
+{
+  const char *env = getenv("LUAJIT_RECLAIM");
+  char err[256], *spec, *p, *end;
+  size_t len;
+  int warn = -1;
+  if (!env || !*env) return;
+  len = strlen(env);
+  spec = (char *)malloc(len + 1);
+  if (!spec) {
+    lj_alloc_envwarn(&warn, "out of memory reading it");
+    return;
+  }
+  memcpy(spec, env, len + 1);
+  for (p = spec; ; p = end + 1) {
+    end = strchr(p, ',');
+    if (end) *end = '\0';
+    if (rcl_config_parse(cfg, p, err, sizeof(err)) != 0)
+      lj_alloc_envwarn(&warn, err);
+    if (!end) break;
+  }
+  free(spec);
+}
+
 void *lj_alloc_create(PRNGState *rs)
 {
   rcl_config cfg;
-  char err[256];
-  const char *env = getenv("LUAJIT_RECLAIM");
   rcl_config_default(&cfg);
-  if (env && rcl_config_parse(&cfg, env, err, sizeof(err)) != 0) {
-    fprintf(stderr, "luajit-reclaim: LUAJIT_RECLAIM: %s\n", err);
-    return NULL;
-  }
+  lj_alloc_readenv(&cfg);
   return rcl_heap_create(&cfg, rs->u[0] ^ (rs->u[1] << 1));
 }
 
@@ -121,3 +156,4 @@ size_t lj_alloc_pagesize(void)
 {
   return rcl_page_size();
 }
+
