@@ -1,6 +1,7 @@
 /*
 ** luajit-reclaim library: require("reclaim") and the luaJIT_reclaim_* C API.
-** Preloaded by lib_init.c (patch 0004), so no file on disk is needed.
+** Preloaded by lib_init.c (patch 0004), so no file on disk is needed; it
+** writes no global.
 **
 **   reclaim.version        our version string
 **   reclaim.stats()        allocator statistics (table, bytes)
@@ -272,10 +273,17 @@ static const luaL_Reg reclaim_funcs[] = {
   { NULL,	NULL }
 };
 
+/* Like ffi, no global is created: the table is returned and recorded in
+** package.loaded, so require("reclaim") gives the same table afterwards. */
 LUALIB_API int luaopen_reclaim(lua_State *L)
 {
-  luaL_register(L, LUA_RECLAIMLIBNAME, reclaim_funcs);
+  lua_createtable(L, 0, 4);
+  luaL_register(L, NULL, reclaim_funcs);
   lua_pushliteral(L, LUAJIT_RECLAIM_VERSION);
   lua_setfield(L, -2, "version");
+  luaL_findtable(L, LUA_REGISTRYINDEX, "_LOADED", 16);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, LUA_RECLAIMLIBNAME);
+  lua_pop(L, 1);
   return 1;
 }
