@@ -4,7 +4,9 @@
 ** writes no global.
 **
 **   reclaim.version        our version string
-**   reclaim.stats()        allocator statistics (table, bytes)
+**   reclaim.stats()        allocator statistics (table, bytes); built with
+**                          RCL_FAULT_INJECTION, also faults_injected =
+**                          { mmap=, madvise=, munmap=, mremap= }
 **   reclaim.purge()        return all free memory now; the bytes released
 **   reclaim.config()       the current options (table)
 **   reclaim.config{k=v}    set options atomically; returns the new table
@@ -27,6 +29,12 @@
 #include "luajit-reclaim.h"
 
 #if LJ_HASRECLAIM
+
+#ifdef RCL_FAULT_INJECTION
+/* Test builds (lj_ralloc.c): name of fault kind i and the failures injected
+** so far in this process; NULL past the last kind. */
+LJ_FUNC const char *lj_alloc_faultcount(int i, uint64_t *n);
+#endif
 
 /* The allocator data of L, or NULL if L uses some other allocator. */
 static void *reclaim_heap(lua_State *L)
@@ -122,6 +130,17 @@ static int reclaim_stats(lua_State *L)
   setnumfield(L, "mremap_failed", st.mremap_failed);
   setnumfield(L, "high_mappings_rejected", st.high_mappings_rejected);
   setnumfield(L, "fragmentation", st.fragmentation);
+#ifdef RCL_FAULT_INJECTION
+  {
+    const char *name;
+    uint64_t n;
+    int i;
+    lua_newtable(L);
+    for (i = 0; (name = lj_alloc_faultcount(i, &n)) != NULL; i++)
+      setnumfield(L, name, n);
+    lua_setfield(L, -2, "faults_injected");
+  }
+#endif
   return 1;
 }
 

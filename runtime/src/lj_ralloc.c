@@ -157,3 +157,21 @@ size_t lj_alloc_pagesize(void)
   return rcl_page_size();
 }
 
+#ifdef RCL_FAULT_INJECTION
+/* -- Fault injection (test builds, reclaim.stats()) ---------------------- */
+
+LJ_FUNC const char *lj_alloc_faultcount(int i, uint64_t *n);
+
+/* Name of fault kind i and the failures injected so far in this process;
+** NULL past the last kind. */
+const char *lj_alloc_faultcount(int i, uint64_t *n)
+{
+  static const char *const names[RCL_FAULT__MAX] = {
+    [RCL_FAULT_MMAP] = "mmap", [RCL_FAULT_MADVISE] = "madvise",
+    [RCL_FAULT_MUNMAP] = "munmap", [RCL_FAULT_MREMAP] = "mremap"
+  };
+  if (i < 0 || i >= RCL_FAULT__MAX || !names[i]) return NULL;
+  *n = rcl_test_fault_injected(i);
+  return names[i];
+}
+#endif
