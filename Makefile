@@ -29,7 +29,7 @@ DEPS := build-essential dpkg-dev patch xz-utils binutils \
 	qemu-user-static libcunit1-dev valgrind \
 	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio \
 	mmdebstrap apt-utils gnupg gpgv debian-archive-keyring rpm rpmlint createrepo-c dnf \
-	binfmt-support arch-test file umoci skopeo jq
+	binfmt-support arch-test file umoci skopeo jq shellcheck
 
 TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
 
@@ -100,6 +100,7 @@ include tests/unit/unit.mk
 include tests/lua/lua.mk
 include tests/tools/pagesim/pagesim.mk
 include tests/bench/bench.mk
+include tests/shell/shell.mk
 include ci/matrix.mk
 include packaging/packaging.mk
 include docker/images.mk
@@ -108,7 +109,7 @@ include docker/images.mk
 # make invocation, times it and prints a summary table.
 CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress \
 	check-stress-pagesim check-lua check-reclaim check-valgrind check-pagesim \
-	check-matrix matrix-granule check-packages check-images
+	check-shell check-matrix matrix-granule check-packages check-images
 check: all stock assert
 	@tests/check.sh $(CHECK_PARTS)
 
