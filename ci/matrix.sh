@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
   [ "$1" = --help ] && usage 0
   [ $# -ge 2 ] || usage
   case $1 in
-    --build) build_root=$(cd "$2" && pwd) || ci_die "no build root $2" ;;
+    --build) build_root=$(cd "$2" && pwd) || die "no build root $2" ;;
     --targets) targets_arg=$2 ;;
     --builds) builds_arg=$2 ;;
     --expect-fail) expect_arg=$2 ;;
@@ -78,17 +78,17 @@ load_facts() {  # load_facts TARGET
     value=${value#\'} value=${value%\'}
     FACT[$1:$key]=$value
   done < <(facts_of "$1") ||
-    ci_die "ci/targets.mk has no facts for target '$1'"
-  [ -n "${FACT[$1:kind]:-}" ] || ci_die "ci/targets.mk has no facts for target '$1'"
+    die "ci/targets.mk has no facts for target '$1'"
+  [ -n "${FACT[$1:kind]:-}" ] || die "ci/targets.mk has no facts for target '$1'"
 }
 all_targets=$(facts_of x86_64 | sed -n "s/^all_targets='\(.*\)'$/\1/p")
-[ -n "$all_targets" ] || ci_die "cannot read MATRIX_TARGETS from ci/targets.mk"
+[ -n "$all_targets" ] || die "cannot read MATRIX_TARGETS from ci/targets.mk"
 
 resolve_target() {  # accepts a full name or the short form "16k" for arm64-16k
   local t
   for t in $all_targets; do [ "$t" = "$1" ] && { echo "$t"; return; }; done
   for t in $all_targets; do [ "$t" = "arm64-$1" ] && { echo "$t"; return; }; done
-  ci_die "unknown target '$1' (known: $all_targets)"
+  die "unknown target '$1' (known: $all_targets)"
 }
 targets=""
 for t in ${targets_arg//,/ }; do targets="$targets $(resolve_target "$t")"; done
@@ -111,8 +111,8 @@ variant_dir() { echo "$build_root/${VARIANT_OVERRIDE[$2]:-${FACT[$1:build_$2]}}"
 runs="$out/runs"
 rm -rf "$runs"
 mkdir -p "$runs"
-matrix_start=$(ci_now)
-ci_log "matrix: targets:$targets; build root $build_root; output $out"
+matrix_start=$(now)
+say "targets:$targets; build root $build_root; output $out"
 
 need_system=0 need_user=0
 for t in $targets; do
@@ -121,11 +121,11 @@ for t in $targets; do
     user) need_user=1 ;;
   esac
 done
-[ $need_user = 0 ] || ci_need qemu-aarch64-static qemu-user-static
+[ $need_user = 0 ] || need qemu-aarch64-static:qemu-user-static
 
 declare -A KERNEL
 if [ $need_system = 1 ]; then
-  ci_need qemu-system-aarch64 qemu-system-arm
+  need qemu-system-aarch64:qemu-system-arm
   for t in $targets; do
     [ "${FACT[$t:kind]}" = system ] || continue
     # shellcheck disable=SC2086  # "<page> <va_bits>"
@@ -146,7 +146,7 @@ if [ $need_system = 1 ]; then
     for b in $(builds_of "$t"); do
       v=$(variant_dir "$t" "$b")
       if [ -n "${INITRAMFS_BUILD[$b]:-}" ] && [ "${INITRAMFS_BUILD[$b]}" != "$v" ]; then
-        ci_die "guest build '$b' maps to two variants (${INITRAMFS_BUILD[$b]}, $v)"
+        die "guest build '$b' maps to two variants (${INITRAMFS_BUILD[$b]}, $v)"
       fi
       INITRAMFS_BUILD[$b]=$v
     done
@@ -154,9 +154,9 @@ if [ $need_system = 1 ]; then
   specs=()
   for b in "${!INITRAMFS_BUILD[@]}"; do
     if [ -x "${INITRAMFS_BUILD[$b]}/bin/luajit" ]; then specs+=("$b=${INITRAMFS_BUILD[$b]}")
-    else ci_log "WARNING: ${INITRAMFS_BUILD[$b]}/bin/luajit missing: guest build '$b' rows will be MISSING"; fi
+    else warn "${INITRAMFS_BUILD[$b]}/bin/luajit missing: guest build '$b' rows will be MISSING"; fi
   done
-  [ ${#specs[@]} -gt 0 ] || ci_die "no guest build exists under $build_root"
+  [ ${#specs[@]} -gt 0 ] || die "no guest build exists under $build_root"
   # jit.* modules for the guests: from the first guest variant that installed them (any build
   # of the targets, also one left out by --builds: they are the same arm64 modules).
   jit_share=""
@@ -167,7 +167,7 @@ if [ $need_system = 1 ]; then
       [ -z "$jit_share" ] && [ -f "$v/jit/vmdef.lua" ] && jit_share=$v
     done
   done
-  [ -n "$jit_share" ] || ci_die "no guest variant under $build_root installed share/luajit-2.1 (jit.* modules)"
+  [ -n "$jit_share" ] || die "no guest variant under $build_root installed share/luajit-2.1 (jit.* modules)"
   "$CI_ROOT/ci/initramfs/mk-initramfs.sh" "$initramfs" "$probes" "$jit_share" "${specs[@]}"
 fi
 
@@ -176,9 +176,9 @@ mkdir -p "$runs/reference"
 if [ -x "$reference/bin/luajit" ]; then
   "$CI_ROOT/ci/suites.sh" build --target reference --build ref --luajit "$reference/bin/luajit" \
     --suites diff --static 0 --lua-path "$reference/share/luajit-2.1/?.lua;;" \
-    >"$runs/reference/console.log" 2>&1 || ci_die "reference difftest run failed"
+    >"$runs/reference/console.log" 2>&1 || die "reference difftest run failed"
 else
-  ci_log "WARNING: no reference luajit at $reference: every diff row will fail"
+  warn "no reference luajit at $reference: every diff row will fail"
 fi
 
 # ---- per-target jobs ------------------------------------------------------------------------
@@ -243,28 +243,27 @@ write_guest_job() {
 
 run_job() {  # run_job TARGET: runs run.sh under a timeout, records status and wall time
   local t=$1 start rc=0 limit
-  start=$(ci_now)
+  start=$(now)
   limit=$(( ${FACT[$t:timeout]} + 30 ))
   timeout --kill-after=10 "$limit" bash "$runs/$t/run.sh" >"$runs/$t/console.log" 2>&1 || rc=$?
-  echo "$rc $(ci_elapsed "$start")" >"$runs/$t/status"
-  ci_log "matrix: $t finished in $(ci_elapsed "$start") s (exit status $rc)"
+  echo "$rc $(elapsed "$start")" >"$runs/$t/status"
+  say "$t: run.sh ended with exit status $rc after $(elapsed "$start") s"
 }
 
-# Longest jobs first: qemu-user, then guests, then native.
+# Longest jobs first: qemu-user, then guests, then native. Each target is a job of the shell
+# library's pool, which kills the qemu processes of every job on ^C or TERM; a target that fails
+# is a row of the table, not a reason to stop the others (--keep-going).
 ordered=""
 for kind in user system native; do
   for t in $targets; do [ "${FACT[$t:kind]}" = "$kind" ] && ordered="$ordered $t"; done
 done
-running=0
+pool_start --keep-going "$runs/jobs" "$jobs"
 for t in $ordered; do
   mkdir -p "$runs/$t"
   if [ "${FACT[$t:kind]}" = system ]; then write_guest_job "$t"; else write_host_job "$t"; fi
-  while [ "$running" -ge "$jobs" ]; do wait -n || true; running=$((running - 1)); done
-  ci_log "matrix: starting $t"
-  run_job "$t" &
-  running=$((running + 1))
+  pool_add "$t" run_job "$t"
 done
-wait
+pool_wait || warn "a matrix job did not end normally (above): its target's run row fails"
 
 # ---- collect rows and compare difftest outputs ----------------------------------------------
 # extract_stream DIR: console.log -> stream.txt (prefixed lines only, CR stripped).
@@ -296,7 +295,8 @@ for t in $targets; do
   extract_stream "$dir"
   split_outputs "$dir"
   awk -v t="$t" '$1 == "row" && $2 == t { print $2, $3, $4, $5, $6, $7 }' "$dir/stream.txt" >>"$rows"
-  read -r rc secs <"$dir/status"
+  rc="none (the job did not end normally)" secs=0
+  [ ! -f "$dir/status" ] || read -r rc secs <"$dir/status"
   if [ "$rc" = 0 ] && grep -qx "end $t" "$dir/stream.txt"; then
     echo "$t - run 1 0 $secs" >>"$rows"
   else
@@ -320,7 +320,7 @@ for t in $targets; do
         if [ ! -f "$got" ] || [ -z "$sent_sha" ]; then
           fail=$((fail + 1)); echo "$t $key: no output" >>"$diff_report"; continue
         fi
-        got_sha=$(ci_sha256 "$got")
+        got_sha=$(sha256 "$got")
         if [ "$got_sha" != "$sent_sha" ]; then
           fail=$((fail + 1))
           echo "$t $key: transport damaged the output (sent $sent_sha, got $got_sha)" >>"$diff_report"
@@ -370,7 +370,7 @@ while read -r t b s; do
   printf '%-14s %-8s %-12s %7s %7s %8s  %s\n' "$t" "$b" "$s" "$p" "$f" "$secs" "$result"
 done < <(expected_rows)
 printf '%s\n' "--------------------------------------------------------------------------"
-echo "matrix: $n_ok ok, $n_fail failed, $n_missing missing; wall $(ci_elapsed "$matrix_start") s; logs in $runs"
+echo "matrix: $n_ok ok, $n_fail failed, $n_missing missing; wall $(elapsed "$matrix_start") s; logs in $runs"
 
 for t in $targets; do
   [ -n "${TARGET_BAD[$t]:-}" ] || continue

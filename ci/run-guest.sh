@@ -12,13 +12,13 @@ set -eu
 CI_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$CI_ROOT/ci/lib.sh"
 
-[ $# -ge 5 ] || ci_die "usage: run-guest.sh KERNEL INITRD CPU TIMEOUT LOG [NAME=VALUE...]"
+[ $# -ge 5 ] || die "usage: run-guest.sh KERNEL INITRD CPU TIMEOUT LOG [NAME=VALUE...]"
 kernel=$1 initrd=$2 cpu=$3 timeout_s=$4 log=$5
 shift 5
-ci_need qemu-system-aarch64 qemu-system-arm
+need qemu-system-aarch64:qemu-system-arm
 for param in "$@"; do
   case $param in
-    *' '*) ci_die "kernel parameter '$param' contains a space" ;;
+    *' '*) die "kernel parameter '$param' contains a space" ;;
   esac
 done
 append="console=ttyAMA0 panic=-1 quiet $*"

@@ -25,7 +25,9 @@
 # outputs do not depend on where the tree is.
 set -eu
 CI_ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$CI_ROOT/ci/lib.sh"
+# The POSIX part of the shell library only (die, now, elapsed, sha256): ci/lib.sh is bash.
+# shellcheck source=../lib/shell.sh
+. "$CI_ROOT/lib/shell.sh"
 
 PREFIX=@@LJRM@@
 mode_flags() {
@@ -33,7 +35,7 @@ mode_flags() {
     on) echo "" ;;
     off) echo "-joff" ;;
     hotloop) echo "-Ohotloop=1 -Ohotexit=1" ;;
-    *) ci_die "unknown JIT mode $1" ;;
+    *) die "unknown JIT mode $1" ;;
   esac
 }
 
@@ -52,14 +54,14 @@ emit_row() {
       echo "suites: $target/$build/$1: exit status $3 with 0 failures reported"
     fi
   fi
-  echo "$PREFIX row $target $build $1 $passed $failed $(ci_elapsed "$4")"
+  echo "$PREFIX row $target $build $1 $passed $failed $(elapsed "$4")"
 }
 
 # run_logged SUITE CMD...: runs CMD (log to stdout and a file), then emits its row.
 run_logged() {
   suite=$1; shift
   log="$work/$suite.log"
-  start=$(ci_now)
+  start=$(now)
   rc=0
   "$@" >"$log" 2>&1 || rc=$?
   cat "$log"
@@ -80,7 +82,7 @@ run_runner() {  # run_runner MODE DIR
 }
 
 run_diff() {
-  diff_start=$(ci_now)
+  diff_start=$(now)
   for f in "$CI_ROOT"/ci/difftest/*.lua; do
     name=$(basename "$f" .lua)
     for mode in off on hotloop; do
@@ -91,10 +93,10 @@ run_diff() {
       $luajit $(mode_flags "$mode") "ci/difftest/$name.lua" >"$out" 2>&1 </dev/null || rc=$?
       echo "exit=$rc" >>"$out"
       sed "s|^|$PREFIX out $target $key |" "$out"
-      echo "$PREFIX sha $target $key $(ci_sha256 "$out")"
+      echo "$PREFIX sha $target $key $(sha256 "$out")"
     done
   done
-  echo "$PREFIX difftime $target $build $(ci_elapsed "$diff_start")"
+  echo "$PREFIX difftime $target $build $(elapsed "$diff_start")"
 }
 
 cmd_target() {
@@ -106,24 +108,24 @@ cmd_target() {
       --getconf) getconf_cmd=$2 ;;
       --highmap) highmap=$2 ;;
       --highmap-cmd) highmap_cmd=$2 ;;
-      *) ci_die "suites.sh target: unknown option $1" ;;
+      *) die "target: unknown option $1" ;;
     esac
     shift 2
   done
   build=-
-  start=$(ci_now)
+  start=$(now)
   # shellcheck disable=SC2086
   seen=$($getconf_cmd PAGESIZE 2>&1 || true)
   echo "suites: $target: getconf PAGESIZE = $seen (expected $page_size)"
   if [ "$seen" = "$page_size" ]; then ok=1 bad=0; else ok=0 bad=1; fi
-  echo "$PREFIX row $target - pagesize $ok $bad $(ci_elapsed "$start")"
+  echo "$PREFIX row $target - pagesize $ok $bad $(elapsed "$start")"
   if [ -n "$highmap" ]; then
-    start=$(ci_now)
+    start=$(now)
     rc=0
     # shellcheck disable=SC2086
     $highmap_cmd "$highmap" || rc=$?
     if [ "$rc" -eq 0 ]; then ok=1 bad=0; else ok=0 bad=1; fi
-    echo "$PREFIX row $target - highmap $ok $bad $(ci_elapsed "$start")"
+    echo "$PREFIX row $target - highmap $ok $bad $(elapsed "$start")"
   fi
 }
 
@@ -137,7 +139,7 @@ cmd_build() {
       --suites) suites=$2 ;;
       --static) static=$2 ;;
       --lua-path) lua_path=$2 ;;
-      *) ci_die "suites.sh build: unknown option $1" ;;
+      *) die "build: unknown option $1" ;;
     esac
     shift 2
   done
@@ -158,12 +160,12 @@ cmd_build() {
       addr47) run_logged addr47 $luajit ci/checks/below47.lua ;;
       counters) run_logged counters $luajit ci/checks/counters.lua "$LJRM_COUNTERS_LOG" ;;
       diff) run_diff ;;
-      *) ci_die "unknown suite $suite" ;;
+      *) die "unknown suite $suite" ;;
     esac
   done
 }
 
-[ $# -ge 1 ] || ci_die "usage: suites.sh target|build OPTIONS..."
+[ $# -ge 1 ] || die "usage: suites.sh target|build OPTIONS..."
 work=$(mktemp -d "${TMPDIR:-/tmp}/ljrm-suites.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 target="?" build="?" luajit="?"
@@ -171,5 +173,5 @@ sub=$1; shift
 case $sub in
   target) cmd_target "$@" ;;
   build) cmd_build "$@" ;;
-  *) ci_die "suites.sh: unknown command $sub" ;;
+  *) die "unknown command $sub" ;;
 esac

@@ -7,7 +7,7 @@
 # build took go to stderr.
 #
 # Invariants:
-# - The Image lives at $CI_CACHE/kernels/<key>/Image, where key = sha256 of
+# - The Image lives at $CACHE_DIR/kernels/<key>/Image, where key = sha256 of
 #   (linux-source version, the full KCONFIG_ALLCONFIG text = fragment + page
 #   and VA options, page size, VA bits, aarch64 gcc version). Same key, same
 #   kernel: a hit never rebuilds.
@@ -20,25 +20,24 @@ set -eu
 CI_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$CI_ROOT/ci/lib.sh"
 
-[ $# -eq 2 ] || ci_die "usage: build-kernel.sh 4k|16k|64k 48|52"
+[ $# -eq 2 ] || die "usage: build-kernel.sh 4k|16k|64k 48|52"
 page=$1 va=$2
 case $page in
   4k) page_opt=CONFIG_ARM64_4K_PAGES ;;
   16k) page_opt=CONFIG_ARM64_16K_PAGES ;;
   64k) page_opt=CONFIG_ARM64_64K_PAGES ;;
-  *) ci_die "page size must be 4k, 16k or 64k, not '$page'" ;;
+  *) die "page size must be 4k, 16k or 64k, not '$page'" ;;
 esac
 case $va in
   48|52) va_opt=CONFIG_ARM64_VA_BITS_$va ;;
-  *) ci_die "VA bits must be 48 or 52, not '$va'" ;;
+  *) die "VA bits must be 48 or 52, not '$va'" ;;
 esac
 
-ci_need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
-for tool in make flex bison bc; do ci_need "$tool" "$tool"; done
+need aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu make flex bison bc
 src_version=$(ci_deb_version linux-source-6.1)
 gcc_version=$(aarch64-linux-gnu-gcc --version | head -n1)
 src_tarball=/usr/src/linux-source-6.1.tar.xz
-[ -f "$src_tarball" ] || ci_die "$src_tarball missing (install linux-source-6.1)"
+[ -f "$src_tarball" ] || die "$src_tarball missing (install linux-source-6.1)"
 
 fragment="$CI_ROOT/ci/kernel/arm64-qemu-virt.fragment"
 allconfig_text="$(cat "$fragment")
@@ -47,10 +46,10 @@ $va_opt=y"
 key=$(printf 'linux-source-6.1 %s\n%s\npage=%s va=%s\ngcc=%s\n' \
   "$src_version" "$allconfig_text" "$page" "$va" "$gcc_version" |
   sha256sum | cut -c1-16)
-kdir="$CI_CACHE/kernels/$key"
+kdir="$CACHE_DIR/kernels/$key"
 image="$kdir/Image"
 if [ -f "$image" ]; then
-  ci_log "kernel $page/va$va: cache hit $image"
+  say "kernel $page/va$va: cache hit $image"
   echo "$image"
   exit 0
 fi
@@ -60,9 +59,9 @@ exec 9>"$kdir/.lock"
 flock 9
 if [ -f "$image" ]; then echo "$image"; exit 0; fi  # built while we waited
 
-src="$CI_CACHE/linux-src/linux-source-6.1_$src_version"
+src="$CACHE_DIR/linux-src/linux-source-6.1_$src_version"
 if [ ! -f "$src/.extracted-ok" ]; then
-  ci_log "extracting $src_tarball"
+  say "extracting $src_tarball"
   rm -rf "$src" "$src.tmp"
   mkdir -p "$src.tmp"
   tar -xJf "$src_tarball" -C "$src.tmp"
@@ -78,13 +77,13 @@ kmake() {
   nice -n 19 make -C "$src" O="$obj" ARCH=arm64 \
     CROSS_COMPILE=aarch64-linux-gnu- -j"${KERNEL_JOBS:-2}" "$@"
 }
-ci_log "kernel $page/va$va: building (key $key, log $kdir/build.log)"
-start=$(ci_now)
+say "kernel $page/va$va: building (key $key, log $kdir/build.log)"
+start=$(now)
 TIMEFORMAT='%U %S'
 { time {
     KCONFIG_ALLCONFIG="$kdir/allconfig" kmake allnoconfig &&
     kmake Image; } >"$kdir/build.log" 2>&1; } 2>"$kdir/cpu-times" ||
-  { tail -n 30 "$kdir/build.log" >&2; ci_die "kernel $page/va$va build failed"; }
+  { tail -n 30 "$kdir/build.log" >&2; die "kernel $page/va$va build failed"; }
 
 # Every requested `=y` (and numeric) option must have stuck.
 missing=""
@@ -94,13 +93,13 @@ while IFS= read -r line; do
     CONFIG_*) grep -qx "$line" "$obj/.config" || missing="$missing $line" ;;
   esac
 done <"$kdir/allconfig"
-[ -z "$missing" ] || ci_die "kernel $page/va$va: options did not stick:$missing"
+[ -z "$missing" ] || die "kernel $page/va$va: options did not stick:$missing"
 
 cp "$obj/.config" "$kdir/config"
 cp "$obj/arch/arm64/boot/Image" "$image.tmp"
 mv "$image.tmp" "$image"
 rm -rf "$obj"
 read -r cpu_user cpu_sys <"$kdir/cpu-times"
-ci_log "kernel $page/va$va: built in $(ci_elapsed "$start") s wall," \
+say "kernel $page/va$va: built in $(elapsed "$start") s wall," \
   "${cpu_user} s user + ${cpu_sys} s sys -> $image"
 echo "$image"
