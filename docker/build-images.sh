@@ -5,7 +5,8 @@
 #
 # Environment (from docker/images.mk): IMG_REPO (build/apt-repo),
 # SOURCE_DATE_EPOCH, RECLAIM_VERSION, IMAGE_NAME, IMAGE_REVISION, IMAGE_SOURCE;
-# optional IMAGES_DISTROS, IMAGES_ARCHES, IMAGES_JOBS (see docker/lib.sh).
+# optional IMAGES_DISTROS, IMAGES_ARCHES (see docker/lib.sh), IMAGES_JOBS
+# (jobs at once, default 2).
 #
 # Output (OUT = build/images):
 #   OUT/oci/                  OCI image layout: per distro one multi-platform
@@ -34,7 +35,7 @@ out=${1:?usage: build-images.sh OUT}
 : "${IMG_REPO:?}" "${SOURCE_DATE_EPOCH:?}" "${RECLAIM_VERSION:?}" "${IMAGE_NAME:?}"
 : "${IMAGE_REVISION:?}" "${IMAGE_SOURCE:?}"
 export IMG_REPO SOURCE_DATE_EPOCH RECLAIM_VERSION IMAGE_REVISION IMAGE_SOURCE
-need_tools umoci skopeo jq sha256sum mmdebstrap
+need umoci skopeo jq sha256sum:coreutils mmdebstrap
 need_root "mmdebstrap runs in root mode"
 arch-test arm64 >/dev/null 2>&1 || case " $IMG_ARCHES " in *" arm64 "*)
 	die "arm64 binaries do not run here (arch-test arm64): qemu-user-static and binfmt-support are needed" ;; esac
@@ -44,7 +45,7 @@ layout=$out/oci.new
 
 rootfs_all() {
 	local d a
-	pool_start "$out/logs"
+	pool_start "$out/logs" "${IMAGES_JOBS:-2}"
 	# arm64 first: under qemu-user it takes longest.
 	for a in $(printf '%s\n' $IMG_ARCHES | sort -r); do
 		for d in $IMG_DISTROS; do

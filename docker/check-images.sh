@@ -45,7 +45,7 @@ out=$(cd "${1:?usage: check-images.sh OUT}" && pwd)
 : "${IMG_REPO:?}" "${SOURCE_DATE_EPOCH:?}" "${RECLAIM_VERSION:?}" "${IMAGE_NAME:?}"
 : "${IMAGE_REVISION:?}" "${IMAGE_SOURCE:?}" "${PKG_APT_URI:?}"
 export IMG_REPO SOURCE_DATE_EPOCH RECLAIM_VERSION IMAGE_REVISION IMAGE_SOURCE
-need_tools umoci skopeo jq tar sha256sum unshare chroot mmdebstrap arch-test
+need umoci skopeo jq tar sha256sum:coreutils unshare:util-linux chroot:coreutils mmdebstrap arch-test
 need_root "the tests unpack images and chroot into them"
 layout=$out/oci
 [ -f "$layout/index.json" ] || die "no OCI layout at $layout (run make images)"
@@ -284,9 +284,11 @@ check_repro() {
 	rm -rf "$dir"
 }
 
+# check_all_images: part 3 (and 4, 5), IMAGES_JOBS (default 2) jobs at once;
+# every job runs to its end (--keep-going), so one run names every failing image.
 check_all_images() {
 	local d a i=0
-	pool_start "$work/logs"
+	pool_start --keep-going "$work/logs" "${IMAGES_JOBS:-2}"
 	# The arm64 images first (minutes under qemu-user); the reproducibility
 	# rebuild and the amd64 images then fill the other slot.
 	for a in arm64 repro $IMG_ARCHES; do
@@ -312,22 +314,18 @@ self_dispatch "$@"
 mkdir -p "$work"
 private_mounts check-images "$0" "$@"
 mount -t tmpfs -o size="${PKG_TMPFS_SIZE:-8g}" tmpfs "$work"
-start=$(date +%s)
-summary=
+start=$SECONDS
 failed=0
 # part NAME FUNC...: step NAME running FUNC in a new process (self_cmd), so
 # `set -e` and fail act inside it; every part runs, failed ones are counted.
 part() {
-	local t0 rc=0 name=$1
+	local name=$1
 	shift
-	t0=$(date +%s)
-	step "$name" self_cmd "$@" || rc=$?
-	[ $rc = 0 ] || failed=$((failed + 1))
-	summary+=$(printf '\n  %-52s %5ss  %s' "$name" $(( $(date +%s) - t0 )) "$([ $rc = 0 ] && echo ok || echo FAILED)")
+	step "$name" self_cmd "$@" || failed=$((failed + 1))
 }
 part "tags and indexes" check_tags
 part "skopeo inspect (labels, platforms, archives)" check_inspect
 part "images (luajit, burst, example, size), reproducible" check_all_images
-say "check-images: time per part:$summary"
-say "check-images: $([ $failed = 0 ] && echo "all passed" || echo "$failed part(s) FAILED") in $(( $(date +%s) - start ))s"
+step_summary
+say "$([ $failed = 0 ] && echo "all passed" || echo "$failed part(s) FAILED") in $((SECONDS - start))s"
 [ $failed = 0 ]

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# docker/lib.sh: shell functions shared by the image scripts (sourced, not run).
-# It sources packaging/lib.sh (step, die, need_tools, need_root, archive_uri,
-# private_mounts, in_chroot, chroot_unpack) and adds what only images need.
+# docker/lib.sh: what only the image scripts need (sourced, not run). It
+# sources packaging/lib.sh (in_chroot, chroot_unpack, private_mounts; the
+# packaging paths), which sources lib/shell.sh (say, die, need, step, the
+# apt helpers, the job pool).
 #
 # Invariants:
 # - Which of our .debs go into an image is decided here only (image_debs):
@@ -9,18 +10,10 @@
 #   package of the distro, read from the apt repository the image is built
 #   from, exactly one file each or a loud failure.
 # - Versions are always read from the .debs (dpkg-deb -f), never written down.
-# - Job pools run at most IMAGES_JOBS (default 2) jobs at once; every job's
-#   output goes to its own log, printed whole when the job ends, so parallel
-#   jobs never interleave their lines.
 
 IMG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../packaging/lib.sh
 . "$IMG_DIR/../packaging/lib.sh"
-
-# The image scripts speak as "images:" (packaging/lib.sh's say and die
-# would call them "packaging:").
-die() { echo "images: $*" >&2; exit 1; }
-say() { echo "images: $*" >&2; }
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
 IMG_DISTROS=${IMAGES_DISTROS:-bookworm trixie}
@@ -65,8 +58,8 @@ deb_field() { dpkg-deb -f "$1" "$2"; }
 # a rootfs built now may differ from one built before.
 mirror_state() {
 	local distro=$1 arch=$2 uri sec suite base tmp
-	uri=$(archive_uri)
-	sec=$(archive_uri security)
+	uri=$(apt_archive_uri)
+	sec=$(apt_archive_uri security)
 	tmp=$(mktemp)
 	for suite in "$distro" "$distro-updates" "$distro-security"; do
 		base=$uri
@@ -89,59 +82,11 @@ mirror_state() {
 # machine's archives (IMAGES_DEBIAN_URI / IMAGES_SECURITY_URI override them).
 image_sources() {
 	local uri sec
-	uri=${IMAGES_DEBIAN_URI:-$(archive_uri)}
-	sec=${IMAGES_SECURITY_URI:-$(archive_uri security)}
+	uri=${IMAGES_DEBIAN_URI:-$(apt_archive_uri)}
+	sec=${IMAGES_SECURITY_URI:-$(apt_archive_uri security)}
 	echo "deb $uri $1 main"
 	echo "deb $uri $1-updates main"
 	[ -z "$sec" ] || echo "deb $sec $1-security main"
-}
-
-# Job pool: pool_start LOGDIR; pool_add NAME CMD...; pool_wait (non-zero if
-# any job failed). At most IMAGES_JOBS jobs run at once.
-pool_start() {
-	POOL_LOGS=$1
-	POOL_MAX=${IMAGES_JOBS:-2}
-	POOL_FAILED=
-	declare -gA POOL_NAME=() POOL_T0=()
-	mkdir -p "$POOL_LOGS"
-}
-pool_log() { echo "$1.log" | tr -c 'A-Za-z0-9.\n-' _; }
-# pool_ended: the pid of a pool job that has ended, or nothing. (bash 5.2's
-# `wait -n` misses a job that ended before it was called, so jobs are polled
-# and each is waited for by its pid, which returns its status at any time.)
-pool_ended() {
-	local pid
-	for pid in "${!POOL_NAME[@]}"; do
-		kill -0 "$pid" 2>/dev/null || { echo "$pid"; return; }
-	done
-}
-# pool_reap: wait for one job, print its log and its time.
-pool_reap() {
-	local pid rc=0 name
-	until pid=$(pool_ended) && [ -n "$pid" ]; do sleep 0.5; done
-	wait "$pid" || rc=$?
-	name=${POOL_NAME[$pid]}
-	awk -v p="  [$name] " '{ print p $0 }' "$POOL_LOGS/$(pool_log "$name")" >&2
-	if [ $rc = 0 ]; then
-		say "job [$name] done in $(( $(date +%s) - POOL_T0[$pid] ))s"
-	else
-		say "job [$name] FAILED (exit $rc) in $(( $(date +%s) - POOL_T0[$pid] ))s"
-		POOL_FAILED="$POOL_FAILED $name"
-	fi
-	unset "POOL_NAME[$pid]" "POOL_T0[$pid]"
-}
-pool_add() {
-	local name=$1
-	shift
-	while [ "${#POOL_NAME[@]}" -ge "$POOL_MAX" ]; do pool_reap; done
-	say "job [$name] started"
-	"$@" >"$POOL_LOGS/$(pool_log "$name")" 2>&1 &
-	POOL_NAME[$!]=$name
-	POOL_T0[$!]=$(date +%s)
-}
-pool_wait() {
-	while [ "${#POOL_NAME[@]}" -gt 0 ]; do pool_reap; done
-	[ -z "$POOL_FAILED" ] || { say "failed jobs:$POOL_FAILED"; return 1; }
 }
 
 # image_created: SOURCE_DATE_EPOCH as RFC 3339 (UTC): every image timestamp.
@@ -178,9 +123,9 @@ image_tags() {
 	[ "$1" != "$IMG_LATEST" ] || echo latest
 }
 
-# A function called on the left of || (as step and the pools call their
-# commands) runs with `set -e` switched off, in subshells too. So the image
-# scripts run their parts as new processes of themselves:
+# A function called on the left of || (as step calls its command) runs with
+# `set -e` switched off, in subshells too (pool jobs started from there as
+# well). So the image scripts run their parts as new processes of themselves:
 #   self_cmd FUNC ARGS...  runs FUNC ARGS that way
 #   self_dispatch "$@"     at the end of the definitions of such a script:
 #                          when started by `self`, run FUNC ARGS and exit

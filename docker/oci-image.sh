@@ -21,7 +21,7 @@ set -eu
 layout=${1:?usage: oci-image.sh LAYOUT REF DISTRO ARCH PREFIX}
 ref=${2:?} distro=${3:?} arch=${4:?} prefix=${5:?}
 : "${SOURCE_DATE_EPOCH:?}" "${RECLAIM_VERSION:?}" "${IMAGE_REVISION:?}" "${IMAGE_SOURCE:?}"
-need_tools umoci jq
+need umoci jq
 [ -f "$prefix.rootfs.tar" ] || die "no rootfs tar $prefix.rootfs.tar"
 # shellcheck disable=SC1090,SC1091 # VERSION=, PACKAGES= written by rootfs.sh
 . "$prefix.env"

@@ -45,7 +45,7 @@ arch=${2:?usage: rootfs.sh [--fresh] DISTRO ARCH [DIR]}
 : "${IMG_REPO:?}" "${SOURCE_DATE_EPOCH:?}"
 export SOURCE_DATE_EPOCH
 case "$arch" in amd64|arm64) ;; *) die "unknown arch '$arch' (amd64 or arm64)" ;; esac
-need_tools mmdebstrap sha256sum tar dpkg-deb chroot
+need mmdebstrap sha256sum:coreutils tar dpkg-deb:dpkg chroot:coreutils
 need_root "mmdebstrap runs in root mode"
 private_mounts "images-rootfs-$distro-$arch" "$0" ${fresh:+--fresh} "$@"
 image_distro_conf "$distro"
@@ -79,7 +79,7 @@ else
 		printf '%s\n' "$distro" "$arch" "$SOURCE_DATE_EPOCH" "${IMAGES_STAMP:-$(date +%Y%m)}" \
 			"${args[@]}" "${sources[@]}" "$(mmdebstrap --version)"
 		cat "$0" "$IMG_DIR/rootfs-hook.sh" "$IMG_DIR/install-runtime.sh"
-		declare -f image_distro_conf image_debs image_sources archive_uri
+		declare -f image_distro_conf image_debs image_sources apt_archive_uri
 		# shellcheck disable=SC2086
 		sha256sum $debs | awk '{ print $1 }'
 		mirror_state "$distro" "$arch"
@@ -100,7 +100,7 @@ fi
 # the image would depend on where it was built (found by the reproducibility
 # test: a build under /root/.cache differed from one under build/).
 tmp=$(mktemp -d /tmp/luajit-reclaim-rootfs.XXXXXX)
-trap 'umount "$tmp" 2>/dev/null; rmdir "$tmp"; rm -f "$prefix".*.part' EXIT
+at_exit 'umount "$tmp" 2>/dev/null; rmdir "$tmp"; rm -f "$prefix".*.part'
 mount -t tmpfs -o size="${PKG_TMPFS_SIZE:-6g}",mode=0755 tmpfs "$tmp"
 export TMPDIR=$tmp
 log=$prefix.log

@@ -23,7 +23,7 @@ out=${1:?usage: apt-repo.sh PKG_OUT REPO_DIR DISTRO...}
 repo=${2:?usage: apt-repo.sh PKG_OUT REPO_DIR DISTRO...}
 shift 2
 [ $# -gt 0 ] || die "no distro given"
-need_tools apt-ftparchive gpg gpgv gzip
+need apt-ftparchive:apt-utils gpg:gnupg gpgv gzip
 [ -f "$out/signing/env" ] || die "no signing key ($out/signing/env): run signing-key.sh"
 . "$out/signing/env"
 export GNUPGHOME

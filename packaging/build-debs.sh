@@ -34,7 +34,7 @@ arches=${PKG_ARCHES:-amd64 arm64}
 jobs=${JOBS:-2}
 # shellcheck source=distros/trixie.conf
 . "$PKG_DIR/distros/$distro.conf"
-need_tools unshare chroot tar dpkg-deb
+need unshare:util-linux chroot:coreutils tar dpkg-deb:dpkg
 need_root "builds run in mmdebstrap chroots with private mounts"
 case " $arches " in *" amd64 "*) ;; *) die "PKG_ARCHES must include amd64 (it builds the arch-all package)" ;; esac
 

@@ -8,7 +8,7 @@
 # "bookworm trixie"), PKG_CHECK_ARCHES (default "amd64 arm64"), PKG_TEST_PORT
 # (default 18089, loopback only).
 #
-# Parts, each timed:
+# Parts, each timed (step; the table of their times is printed at the end):
 #  1. compare-debian.sh per distro: versions above Debian's, nm -D and symbols
 #     supersets, control fields, file lists (no chroot); apt-signature.sh:
 #     apt takes the repository only with a valid signature.
@@ -32,30 +32,19 @@ export RECLAIM_VERSION UPSTREAM_VERSION
 distros=${PKG_CHECK_DISTROS:-bookworm trixie}
 arches=${PKG_CHECK_ARCHES:-amd64 arm64}
 port=${PKG_TEST_PORT:-18089}
-need_tools mmdebstrap unshare chroot dpkg-deb nm apt-ftparchive gpg rpm dnf
+need mmdebstrap unshare:util-linux chroot:coreutils dpkg-deb:dpkg nm:binutils apt-ftparchive:apt-utils gpg:gnupg rpm dnf
 need_root "the tests run in mmdebstrap chroots with private mounts"
 
 work=$PKG_TOP/build/packages/work/check
 mkdir -p "$work"
 private_mounts check-packages "$0" "$@"
 mount -t tmpfs -o size="${PKG_TMPFS_SIZE:-6g}" tmpfs "$work"
-start=$(date +%s)
-summary=
-trap 'printf "check-packages: time per part:\n%s" "$summary" >&2' EXIT
-
-# timed NAME CMD...: step plus a line in the final summary.
-timed() {
-	local t0 rc=0
-	t0=$(date +%s)
-	step "$@" || rc=$?
-	summary="$summary$(printf '  %-36s %4ss %s' "$1" $(( $(date +%s) - t0 )) "$([ $rc = 0 ] && echo ok || echo FAILED)")
-"
-	return $rc
-}
+start=$SECONDS
+at_exit step_summary
 
 # ensure_arm64: qemu-user through binfmt_misc must run arm64 binaries.
 ensure_arm64() {
-	need_tools arch-test update-binfmts
+	need arch-test update-binfmts:binfmt-support
 	if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
 		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc ||
 			die "binfmt_misc is not mounted and cannot be mounted (arm64 tests need qemu-user)"
@@ -66,31 +55,24 @@ ensure_arm64() {
 }
 
 for distro in $distros; do
-	timed "$distro: compare with Debian" "$PKG_DIR/tests/compare-debian.sh" "$distro" "$PKG_OUT"
+	step "$distro: compare with Debian" "$PKG_DIR/tests/compare-debian.sh" "$distro" "$PKG_OUT"
 done
 
-timed "apt: repository signatures" "$PKG_DIR/tests/apt-signature.sh" "$apt_repo" "$work/apt-signature"
+step "apt: repository signatures" "$PKG_DIR/tests/apt-signature.sh" "$apt_repo" "$work/apt-signature"
 
 case " $arches " in *" arm64 "*) ensure_arm64 ;; esac
 
 # Test chroot tarballs: create the missing ones, two at a time.
 make_chroots() {
-	local pids='' d a p n=0 rc=0
+	local d a
+	pool_start "$work/chroot-logs" 2
 	for a in $arches; do
-		for d in $distros; do
-			"$PKG_DIR/chroots.sh" test "$d" "$a" >"$work/chroot-$d-$a.path" &
-			pids="$pids $!"
-			n=$((n + 1))
-			if [ $((n % 2)) = 0 ]; then
-				for p in $pids; do wait "$p" || rc=1; done
-				pids=
-			fi
-		done
+		for d in $distros; do pool_add "chroot $d/$a" test_chroot "$d" "$a"; done
 	done
-	for p in $pids; do wait "$p" || rc=1; done
-	return $rc
+	pool_wait
 }
-timed "test chroots (cached or created)" make_chroots
+test_chroot() { "$PKG_DIR/chroots.sh" test "$1" "$2" >"$work/chroot-$1-$2.path"; }
+step "test chroots (cached or created)" make_chroots
 
 # run_chroot DISTRO ARCH: tests/in-chroot.sh in a fresh copy of the test chroot.
 run_chroot() {
@@ -112,10 +94,10 @@ run_chroot() {
 }
 for arch in $arches; do
 	for distro in $distros; do
-		timed "$distro/$arch: install tests" run_chroot "$distro" "$arch"
+		step "$distro/$arch: install tests" run_chroot "$distro" "$arch"
 	done
 done
 
-timed "rpm: repository and payload" "$PKG_DIR/rpm/check-rpms.sh" "$yum_repo" "$work/rpm"
+step "rpm: repository and payload" "$PKG_DIR/rpm/check-rpms.sh" "$yum_repo" "$work/rpm"
 
-say "check-packages: all passed in $(( $(date +%s) - start ))s"
+say "all passed in $((SECONDS - start))s"

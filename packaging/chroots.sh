@@ -26,7 +26,7 @@ kind=${1:?usage: chroots.sh build DISTRO | test DISTRO ARCH}
 distro=${2:?usage: chroots.sh build DISTRO | test DISTRO ARCH}
 arch=${3:-amd64}
 stamp=${PKG_CHROOT_STAMP:-$(date +%Y%m)}
-need_tools mmdebstrap
+need mmdebstrap
 need_root "mmdebstrap runs in root mode"
 
 case "$distro" in bookworm|trixie) ;; *) die "unknown distro '$distro'" ;; esac
@@ -81,13 +81,13 @@ mkdir -p "$dir"
 private_mounts chroots "$0" "$@"
 tmp=$dir/tmp.$$
 mkdir -p "$tmp"
-trap 'umount "$tmp" 2>/dev/null; rmdir "$tmp"' EXIT
+at_exit 'umount "$tmp" 2>/dev/null; rmdir "$tmp"; rm -f "$tarball.part"'
 mount -t tmpfs -o size="${PKG_TMPFS_SIZE:-6g}" tmpfs "$tmp"
 export TMPDIR=$tmp
 log=$dir/$kind-$distro-$arch.log
 say "creating $kind chroot $distro/$arch (log: $log)"
 start=$(date +%s)
-if ! mmdebstrap "${args[@]}" "$distro" "$tarball.part" "$(archive_uri)" >"$log" 2>&1; then
+if ! mmdebstrap "${args[@]}" "$distro" "$tarball.part" "$(apt_archive_uri)" >"$log" 2>&1; then
 	tail -n 30 "$log" >&2
 	rm -f "$tarball.part"
 	die "mmdebstrap failed for $kind $distro/$arch"

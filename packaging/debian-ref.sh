@@ -7,8 +7,8 @@
 #                            versions.txt ("package arch version" per line)
 #
 # Invariants:
-# - Reads Debian's archive through a private apt configuration (lib.sh); the
-#   system's apt state is untouched.
+# - Reads Debian's archive through a private apt configuration (apt_private of
+#   lib/shell.sh); the system's apt state is untouched.
 # - "Current" means the candidate of DISTRO + -updates + -security; the lists
 #   are refreshed when older than PKG_REF_MAX_AGE minutes (default 60), the
 #   .debs are downloaded once per version (cached in $PKG_CACHE/debian-ref/DISTRO/).
@@ -21,13 +21,13 @@ conf=$PKG_DIR/distros/$distro.conf
 UPSTREAM_VERSION=${UPSTREAM_VERSION:-} RECLAIM_VERSION=${RECLAIM_VERSION:-}
 # shellcheck source=distros/trixie.conf
 . "$conf"
-need_tools apt-get apt-cache dpkg-deb
+need apt-get:apt apt-cache:apt dpkg-deb:dpkg
 
 ref=$PKG_CACHE/debian-ref/$distro
-private_apt "$ref/apt" "$distro"
+apt_private "$ref/apt" amd64 arm64
+apt_debian_sources "$distro" amd64 arm64 >"$ref/apt/sources.list.d/debian.sources"
 if [ -z "$(find "$ref/updated" -mmin "-${PKG_REF_MAX_AGE:-60}" 2>/dev/null)" ]; then
-	# shellcheck disable=SC2086
-	apt-get -q $APT_OPTS update >"$ref/update.log" 2>&1 ||
+	apt-get -q "${APT_OPTS[@]}" update >"$ref/update.log" 2>&1 ||
 		{ cat "$ref/update.log" >&2; die "apt-get update ($distro) failed"; }
 	touch "$ref/updated"
 fi
@@ -37,8 +37,7 @@ specs="$DEB_CLI:amd64 $DEB_CLI:arm64 $DEB_LIB:amd64 $DEB_LIB:arm64 $DEB_DEV:amd6
 queries=()
 for spec in $specs; do queries+=("${spec%:all}"); done
 # One apt-cache call for all candidates ("pkg:arch:" header, then "Candidate:").
-# shellcheck disable=SC2086
-apt-cache $APT_OPTS policy "${queries[@]}" >"$ref/policy.txt" 2>&1 ||
+apt-cache "${APT_OPTS[@]}" policy "${queries[@]}" >"$ref/policy.txt" 2>&1 ||
 	{ cat "$ref/policy.txt" >&2; die "apt-cache policy failed"; }
 : >"$ref/versions.txt.part"
 for spec in $specs; do
@@ -54,8 +53,7 @@ for spec in $specs; do
 	echo "$pkg $arch $ver" >>"$ref/versions.txt.part"
 	file=$ref/debs/${pkg}_${ver#*:}_$arch.deb
 	[ -f "$file" ] && continue
-	# shellcheck disable=SC2086
-	(cd "$ref/debs" && apt-get -q $APT_OPTS download "$q=$ver" >"$ref/download.log" 2>&1) ||
+	(cd "$ref/debs" && apt-get -q "${APT_OPTS[@]}" download "$q=$ver" >"$ref/download.log" 2>&1) ||
 		{ cat "$ref/download.log" >&2; die "apt-get download $q=$ver failed"; }
 	[ -f "$file" ] || die "apt-get download did not produce $file"
 done

@@ -17,7 +17,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 dir=${1:?usage: signing-key.sh DIR}
-need_tools gpg
+need gpg:gnupg
 mkdir -p "$dir"
 if [ -n "${PKG_SIGNING_GNUPGHOME:-}" ]; then
 	home=$PKG_SIGNING_GNUPGHOME

@@ -22,7 +22,7 @@ UPSTREAM_VERSION=${UPSTREAM_VERSION:-} RECLAIM_VERSION=${RECLAIM_VERSION:-}
 # shellcheck source=distros/trixie.conf
 . "$PKG_DIR/distros/$distro.conf"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+at_exit 'rm -rf "$tmp"'
 bad=0
 
 for arch in amd64 arm64; do

@@ -25,7 +25,7 @@ set -eu
 
 : "${TARBALL:?}" "${RECLAIM_VERSION:?}" "${UPSTREAM_RELVER:?}" "${PKG_OUT:?}"
 dist=${PKG_RPM_DIST:-.el9}
-need_tools rpmbuild rpmlint rpm aarch64-linux-gnu-gcc aarch64-linux-gnu-strip qemu-aarch64-static dpkg-buildflags
+need rpmbuild:rpm rpmlint rpm aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu aarch64-linux-gnu-strip:binutils-aarch64-linux-gnu qemu-aarch64-static:qemu-user-static dpkg-buildflags:dpkg-dev
 spec=$PKG_DIR/rpm/luajit.spec
 out=$(mkdir -p "$PKG_OUT" && cd "$PKG_OUT" && pwd)/rpm
 top=$out.work

@@ -25,7 +25,7 @@ set -eu
 repo=$(cd "${1:?usage: check-rpms.sh YUM_REPO WORKDIR}" && pwd)
 work=${2:?usage: check-rpms.sh YUM_REPO WORKDIR}
 : "${RECLAIM_VERSION:?}"
-need_tools dnf rpm rpmbuild createrepo_c gpg
+need dnf rpm rpmbuild:rpm createrepo_c:createrepo-c gpg:gnupg
 rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)

@@ -19,7 +19,7 @@ set -eu
 out=${1:?usage: yum-repo.sh PKG_OUT REPO_DIR}
 repo=${2:?usage: yum-repo.sh PKG_OUT REPO_DIR}
 : "${PKG_YUM_URI:?}"
-need_tools rpmsign rpm createrepo_c gpg gpgv
+need rpmsign:rpm rpm createrepo_c:createrepo-c gpg:gnupg gpgv
 [ -f "$out/signing/env" ] || die "no signing key ($out/signing/env): run signing-key.sh"
 . "$out/signing/env"
 export GNUPGHOME
@@ -30,7 +30,7 @@ rm -rf "$new"
 mkdir -p "$new"
 cp "$out/signing/luajit-reclaim.asc" "$new/RPM-GPG-KEY-luajit-reclaim"
 rpmdb=$(mktemp -d)
-trap 'rm -rf "$rpmdb"' EXIT
+at_exit 'rm -rf "$rpmdb"'
 rpm --dbpath "$rpmdb" --import "$new/RPM-GPG-KEY-luajit-reclaim"
 
 for dir in x86_64 aarch64 SRPMS; do

@@ -3,7 +3,7 @@
 #
 #   apt-signature.sh APT_REPO WORKDIR
 #
-# With a private apt configuration (the system's is untouched) and a deb822
+# With a private apt configuration (apt_private; the system's is untouched) and a deb822
 # source whose Signed-By is the repository's exported key, for each suite:
 # `apt-get update` succeeds on the repository as built, and fails on a copy
 # whose InRelease was altered after signing (and Release.gpg removed).
@@ -13,7 +13,7 @@ set -eu
 
 repo=$(cd "${1:?usage: apt-signature.sh APT_REPO WORKDIR}" && pwd)
 work=${2:?usage: apt-signature.sh APT_REPO WORKDIR}
-need_tools apt-get
+need apt-get:apt
 rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
@@ -23,7 +23,7 @@ fail() { echo "FAIL [apt]: $*" >&2; exit 1; }
 update_from() {
 	local d
 	d=$work/apt-$2-$(basename "$1")
-	mkdir -p "$d/sources.list.d" "$d/lists/partial" "$d/cache/archives/partial"
+	apt_private "$d"
 	cat >"$d/sources.list.d/luajit-reclaim.sources" <<-EOF
 	Types: deb
 	URIs: file:$1
@@ -31,10 +31,7 @@ update_from() {
 	Components: main
 	Signed-By: $repo/luajit-reclaim-archive-keyring.gpg
 	EOF
-	: >"$d/status"
-	apt-get -q -o Dir::Etc::SourceParts="$d/sources.list.d" -o Dir::Etc::SourceList=/dev/null \
-		-o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" -o Dir::State::status="$d/status" \
-		-o APT::Sandbox::User=root -o Debug::NoLocking=1 update >"$d/update.log" 2>&1 &&
+	apt-get -q "${APT_OPTS[@]}" update >"$d/update.log" 2>&1 &&
 		! grep -q '^[WE]:' "$d/update.log"
 }
 

@@ -25,10 +25,10 @@ out=${2:?usage: compare-debian.sh DISTRO PKG_OUT}/$distro
 : "${RECLAIM_VERSION:?}" "${UPSTREAM_VERSION:?}"
 # shellcheck source=distros/trixie.conf
 . "$PKG_DIR/distros/$distro.conf"
-need_tools dpkg-deb nm
+need dpkg-deb:dpkg nm:binutils
 ref=$("$PKG_DIR/debian-ref.sh" "$distro")
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+at_exit 'rm -rf "$tmp"'
 fail() { echo "FAIL [$distro]: $*" >&2; exit 1; }
 ok() { echo "ok [$distro]: $*"; }
 
