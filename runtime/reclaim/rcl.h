@@ -99,16 +99,4 @@ RCL_API size_t rcl_purge(rcl_heap *h);     /* purge everything free now (ignores
 RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *s); /* walks the heap: O(heap) */
 RCL_API size_t rcl_page_size(void);        /* run-time OS page size */
 
-/* Test-only hooks (used by tests/unit; harmless in production builds). */
-enum { RCL_FAULT_MMAP, RCL_FAULT_MADVISE, RCL_FAULT_MUNMAP, RCL_FAULT_MREMAP, RCL_FAULT__MAX };
-RCL_API void rcl_test_set_addr_limit(uint64_t limit); /* 0 restores 2^47 (process-wide) */
-RCL_API void rcl_test_set_hints(int enabled);         /* 0: mmap without address hints */
-RCL_API int rcl_test_fault(int kind, uint64_t nth, uint64_t count); /* -1 unless RCL_FAULT_INJECTION */
-/* Each later call of `kind` fails with probability per_million / 10^6
-** (0 disarms); -1 unless RCL_FAULT_INJECTION. */
-RCL_API int rcl_test_fault_rate(int kind, uint32_t per_million, uint64_t seed);
-RCL_API uint64_t rcl_test_fault_injected(int kind); /* failures injected so far, process-wide */
-RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen); /* invariants; 0 ok */
-RCL_API int rcl_test_background_running(void);
-
 #endif

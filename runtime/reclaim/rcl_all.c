@@ -12,10 +12,13 @@
 #define _GNU_SOURCE
 #endif
 
-#include "rcl_class.c"
+/* Layers, lowest first: each file calls only those before it (README.md). */
 #include "rcl_os.c"
-#include "rcl_heap.c"
+#include "rcl_config.c"
+#include "rcl_class.c"
+#include "rcl_large.c"
+#include "rcl_span.c"
 #include "rcl_purge.c"
 #include "rcl_bg.c"
-#include "rcl_config.c"
 #include "rcl_stats.c"
+#include "rcl_api.c"

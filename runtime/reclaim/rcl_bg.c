@@ -21,6 +21,10 @@
 ** A heap uses its lock (h->locking) exactly while it is registered: set
 ** before the thread can see the heap, cleared after the thread let go.
 **
+** Layer: above the reclaim policy (rcl_pass_advance is its pass), below the
+** public API (which registers heaps, rcl_bg_update/rcl_bg_unregister, and
+** restarts the thread after fork, rcl_bg_ensure_running).
+**
 ** fork(): prepare takes the global lock and every registered heap lock (so
 ** no pass is mid-segment), the parent releases them, the child releases them,
 ** re-initialises the condition variables, clears busy/cursor/waiter state and marks
@@ -95,13 +99,6 @@ static void rcl_bg_init(void)
 {
   rcl_bg_init_conds();
   pthread_atfork(rcl_bg_prepare, rcl_bg_parent, rcl_bg_child);
-}
-
-RCL_INTERN RCL_NOINLINE void rcl_lock_contended(rcl_heap *h)
-{
-  rcl_store(&h->lock_wanted, 1);
-  pthread_mutex_lock(&h->lock);
-  rcl_store(&h->lock_wanted, 0);
 }
 
 /* One pass over heap h, a segment at a time; between segments the owner
@@ -235,7 +232,9 @@ RCL_INTERN void rcl_bg_ensure_running(rcl_heap *h)
   pthread_mutex_unlock(&rcl_bg_lock);
 }
 
+#ifdef RCL_TEST_HOOKS
 RCL_API int rcl_test_background_running(void)
 {
   return rcl_load(&rcl_bg_running);
 }
+#endif

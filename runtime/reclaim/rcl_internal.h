@@ -122,7 +122,14 @@
 #ifndef RCL_INTERNAL_H
 #define RCL_INTERNAL_H
 
+#if defined(RCL_FAULT_INJECTION) && !defined(RCL_TEST_HOOKS)
+#define RCL_TEST_HOOKS 1
+#endif
+
 #include "rcl.h"
+#ifdef RCL_TEST_HOOKS
+#include "rcl_test.h"
+#endif
 
 #include <pthread.h>
 #include <stdint.h>
@@ -151,6 +158,10 @@
 #define RCL_VG_NOACCESS(p, n)       ((void)0)
 #define RCL_VG_DEFINED(p, n)        ((void)0)
 #endif
+
+/* An invariant the code relies on: a broken one is our bug, reported
+** as an internal error (never reached on any valid call sequence). */
+#define RCL_ASSERT(cond, what) do { if (RCL_UNLIKELY(!(cond))) rcl_internal_error(what); } while (0)
 
 #define RCL_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define RCL_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -323,6 +334,10 @@ struct rcl_heap {
   size_t large_bytes, nlarge;
   uint64_t purged_total, purge_calls;
   uint64_t madvise_failed, mmap_failed, munmap_failed, mremap_failed, high_rejected;
+  size_t room_request;                 /* a layer stopped before mapping this many bytes:
+                                          the soft limit wants room (rcl_room_needed) */
+  int map_failed;                      /* a layer's mapping failed: releasing free
+                                          segments may let a retry succeed */
   size_t soft_next;                    /* soft-limit hysteresis: next purge level */
   size_t soft_base;                    /* mapped after the last soft-limit purge */
   uint32_t span_color;                 /* colors handed to fresh spans (glossary) */
@@ -511,7 +526,12 @@ static inline unsigned rcl_class_of(size_t n)
 /* The owner's lock: free unless the background thread serves the heap. If
 ** the thread holds it, lock_wanted asks it to step aside between segments
 ** (glibc mutexes are not fair: it would otherwise re-take the lock at once). */
-RCL_INTERN RCL_NOINLINE void rcl_lock_contended(rcl_heap *h);
+static RCL_NOINLINE __attribute__((unused)) void rcl_lock_contended(rcl_heap *h)
+{
+  rcl_store(&h->lock_wanted, 1);
+  pthread_mutex_lock(&h->lock);
+  rcl_store(&h->lock_wanted, 0);
+}
 static inline void rcl_lock(rcl_heap *h)
 {
   if (h->locking && pthread_mutex_trylock(&h->lock) != 0) rcl_lock_contended(h);
@@ -524,13 +544,23 @@ static inline void rcl_lock_active(rcl_heap *h)
   rcl_lock(h);
 }
 
-/* -- rcl_class.c ------------------------------------------------------------- */
-RCL_INTERN size_t rcl_class_size(unsigned cls);
-RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c);
-RCL_INTERN uint64_t rcl_class_magic(uint32_t size);
+/* The soft limit (reclaim policy) wants room made before `request` more
+** bytes are mapped. The thresholds are the policy's data (rcl_make_room
+** sets them); the layers that map read them here, stop with
+** h->room_request set, and the public API asks the policy (rcl_api.c). */
+static inline int rcl_room_needed(const rcl_heap *h, size_t request)
+{
+  size_t limit = h->cfg.soft_limit;
+  if (limit == 0 || h->mapped + request <= limit) return 0;
+  return h->mapped + request > h->soft_next || h->mapped < h->soft_base;
+}
 
-/* -- rcl_os.c ------------------------------------------------------------------ */
+/* Layers, lowest first (runtime/reclaim/README.md): each file calls only
+** the layers listed before it. */
+
+/* -- OS (rcl_os.c) -------------------------------------------------------------- */
 RCL_INTERN size_t rcl_os_page_size(void);        /* validated; aborts if unsupported */
+RCL_INTERN size_t rcl_os_purge_granule(void);    /* granule of purge ranges (h->page_size) */
 RCL_INTERN uint64_t rcl_os_now_ms(void);
 RCL_INTERN uint64_t rcl_os_addr_limit(void);
 RCL_INTERN void *rcl_os_map(rcl_heap *h, size_t size, size_t align);
@@ -540,30 +570,52 @@ RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size);
 RCL_INTERN void rcl_os_no_hugepages(void *p, size_t size);
 RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsize);
 RCL_INTERN void rcl_os_fault_from_env(void);
+RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why);
+RCL_INTERN RCL_NOINLINE void rcl_internal_error(const char *what);
 
-/* -- rcl_heap.c ------------------------------------------------------------------ */
+/* -- Size classes (rcl_class.c; configuration table: rcl_config.c) ------------- */
+RCL_INTERN size_t rcl_class_size(unsigned cls);
+RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c);
+RCL_INTERN uint64_t rcl_class_magic(uint32_t size);
+
+/* -- Large blocks and kept mappings (rcl_large.c) ------------------------------ */
+RCL_INTERN void *rcl_alloc_large(rcl_heap *h, size_t n);
+RCL_INTERN void rcl_free_large(rcl_heap *h, void *p, size_t n);
+RCL_INTERN void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t newn);
+RCL_INTERN size_t rcl_kept_release(rcl_heap *h, rcl_decay d, size_t want);
+RCL_INTERN int rcl_large_check_slot(rcl_heap *h, size_t i);
+RCL_INTERN void rcl_large_destroy(rcl_heap *h);
+
+/* -- Heap core: segments, units, spans, small and medium blocks (rcl_span.c) -- */
 RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls);
 RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size);
 RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree);
-RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why);
+RCL_INTERN void *rcl_alloc_medium(rcl_heap *h, size_t n);
+RCL_INTERN void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn);
 RCL_INTERN void rcl_flush_caches(rcl_heap *h);
 RCL_INTERN void rcl_sort_partials(rcl_heap *h);
 RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg);
-RCL_INTERN int rcl_large_check_slot(rcl_heap *h, size_t i);
-RCL_INTERN size_t rcl_kept_release(rcl_heap *h, rcl_decay d, size_t want);
+RCL_INTERN void rcl_segments_destroy(rcl_heap *h);
+RCL_INTERN void rcl_caches_init(rcl_heap *h);
 
-/* -- rcl_purge.c ------------------------------------------------------------------ */
+/* -- Reclaim policy (rcl_purge.c) ---------------------------------------------- */
 RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **seg, unsigned *unit,
                                 size_t budget, rcl_decay d);
 RCL_INTERN rcl_decay rcl_decay_at(const rcl_heap *h, uint64_t now);
 RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h);
 RCL_INTERN size_t rcl_release_free_segments(rcl_heap *h);
-RCL_INTERN void rcl_soft_limit_check(rcl_heap *h, size_t request);
+RCL_INTERN void rcl_make_room(rcl_heap *h, size_t request);
+RCL_INTERN void rcl_soft_limit_reset(rcl_heap *h);
+RCL_INTERN void rcl_pass_arm(rcl_heap *h);
+RCL_INTERN void rcl_pass_step(rcl_heap *h);
+RCL_INTERN size_t rcl_purge_now(rcl_heap *h);
 
-/* -- rcl_bg.c ------------------------------------------------------------------ */
+/* -- Background thread (rcl_bg.c) ---------------------------------------------- */
 RCL_INTERN void rcl_bg_update(rcl_heap *h);      /* (un)register after a config change */
 RCL_INTERN void rcl_bg_unregister(rcl_heap *h);
 RCL_INTERN void rcl_bg_ensure_running(rcl_heap *h); /* restart after fork if wanted */
+
+/* Public API: rcl_api.c, rcl_stats.c (rcl.h, rcl_test.h). */
 
 /* -- Clean-page bitmap ---------------------------------------------------------- */
 

@@ -11,9 +11,16 @@
 **   above the limit is unmapped, counted (high_mappings_rejected) and retried
 **   with a new random hint, RCL_MAP_TRIES times, then the mapping fails;
 ** - the heap clock source (CLOCK_MONOTONIC_COARSE, milliseconds);
-** - fault injection (compiled only with -DRCL_FAULT_INJECTION): make the
-**   Nth call of a kind and the following ones fail (see rcl_test_fault).
+** - fault injection (compiled only with -DRCL_FAULT_INJECTION): make calls
+**   N..N+C-1 of a kind fail, or each call with a given probability
+**   (rcl_test.h);
+** - the two fatal reports: an invalid free (a caller's bug) and an internal
+**   error (a broken invariant of ours).
 ** All OS calls are made with the heap lock held when the heap is locking.
+**
+** Layer: the bottom; calls nothing of the allocator. Of the heap it is
+** given it updates only the OS-facing fields: failure and purge counters
+** and the address hint state.
 */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE
@@ -73,12 +80,40 @@ RCL_INTERN uint64_t rcl_os_now_ms(void)
 
 RCL_INTERN uint64_t rcl_os_addr_limit(void) { return rcl_load(&rcl_os_limit); }
 
+/* The granule of purge ranges and clean-page bits: the OS page, except in
+** the deliberately broken RCL_TEST_FIXED_GRANULE build, which the page-size
+** checks (pagesim, the QEMU matrix) must catch at 16K and 64K. */
+RCL_INTERN size_t rcl_os_purge_granule(void)
+{
+#ifdef RCL_TEST_FIXED_GRANULE
+  return RCL_TEST_FIXED_GRANULE;
+#else
+  return rcl_os_page_size();
+#endif
+}
+
+#ifdef RCL_TEST_HOOKS
 RCL_API void rcl_test_set_addr_limit(uint64_t limit)
 {
   rcl_store(&rcl_os_limit, limit ? limit : RCL_ADDR_LIMIT_DEFAULT);
 }
 
 RCL_API void rcl_test_set_hints(int enabled) { rcl_store(&rcl_os_hints, enabled != 0); }
+#endif
+
+/* -- Fatal reports --------------------------------------------------------------- */
+
+RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why)
+{
+  fprintf(stderr, "luajit-reclaim: invalid free/realloc of %p (size %zu): %s\n", p, n, why);
+  abort();
+}
+
+RCL_INTERN RCL_NOINLINE void rcl_internal_error(const char *what)
+{
+  fprintf(stderr, "luajit-reclaim: internal error: %s\n", what);
+  abort();
+}
 
 /* -- Fault injection ----------------------------------------------------------- */
 
@@ -203,6 +238,8 @@ bad:
 }
 #else
 #define rcl_os_fault(kind) 0
+RCL_INTERN void rcl_os_fault_from_env(void) {}
+#ifdef RCL_TEST_HOOKS
 RCL_API int rcl_test_fault(int kind, uint64_t nth, uint64_t count)
 {
   (void)kind; (void)nth; (void)count;
@@ -218,7 +255,7 @@ RCL_API uint64_t rcl_test_fault_injected(int kind)
   (void)kind;
   return 0;
 }
-RCL_INTERN void rcl_os_fault_from_env(void) {}
+#endif
 #endif
 
 /* -- Raw calls ------------------------------------------------------------------- */

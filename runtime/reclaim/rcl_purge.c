@@ -1,5 +1,6 @@
 /*
-** rcl_purge.c: giving free memory back to the OS.
+** rcl_purge.c: the reclaim policy: what free memory goes back to the OS,
+** and when.
 **
 ** What is purged (madvise MADV_DONTNEED, or MADV_FREE by mode; mode off =
 ** never madvise):
@@ -15,17 +16,25 @@
 ** its pages stay dirty. Current spans are never examined.
 **
 ** When:
-**  - rcl_cycle_end() flushes the class caches, sorts the partial lists and
-**    arms an incremental pass; each rcl_step() advances it by step_budget
-**    bytes of units examined. Memory freed less than decay_ms ago (by the
-**    heap clock) is skipped and stays dirty.
-**  - rcl_full_gc()/rcl_purge() do everything now, ignoring decay.
-**  - soft limit: before mapping new memory while mapped + request exceeds
-**    soft_limit, everything is purged first (then the mapping is made
-**    anyway: the limit is soft). To keep this O(1) amortised, the next such
-**    purge waits until mapped has grown by max(4 MiB, mapped/16) from where
-**    the purge left it; a heap that falls back within its limit or below
-**    that level re-arms the check at once.
+**  - a GC cycle end (rcl_pass_arm) flushes the class caches, sorts the
+**    partial lists and arms an incremental pass; each GC step
+**    (rcl_pass_step) advances it by step_budget bytes of units examined.
+**    Memory freed less than decay_ms ago (by the heap clock) is skipped
+**    and stays dirty.
+**  - a full GC or purge() (rcl_purge_now) does everything now, ignoring
+**    decay.
+**  - soft limit (rcl_make_room): before mapping new memory while mapped +
+**    request exceeds soft_limit, everything is purged first (then the
+**    mapping is made anyway: the limit is soft). To keep this O(1)
+**    amortised, the next such purge waits until mapped has grown by
+**    max(4 MiB, mapped/16) from where the purge left it; a heap that falls
+**    back within its limit or below that level re-arms the check at once.
+**  - a failed mapping (rcl_release_free_segments): every fully free
+**    segment and kept mapping goes, so the caller can try again.
+**
+** Layer: above the heap core and the large blocks, whose structures it
+** walks and whose memory it purges and unmaps; below the background thread
+** and the public API, which call it. It calls nothing above itself.
 **
 ** Defaults (rcl_config.c): decay 1000 ms, so memory that churns within a
 ** second is not purged and refaulted (each purge of a reused page costs a
@@ -176,9 +185,14 @@ static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, siz
                              (size_t)(u + 1) << (RCL_UNIT_SHIFT - h->page_shift));
     } else {
       rcl_span *s = &seg->spans[head];
-      k = s->units;
-      if (head != u) { k = 1; }  /* cannot happen: spans are walked by their head */
-      else if (s->state != RCL_SPAN_CURRENT && rcl_decayed(d, rcl_load(&s->freed_at))) rcl_purge_span(&pg, s);
+      /* A cursor kept between GC steps may point inside a span made since
+      ** (its head is below u): that span was passed over; go on unit by
+      ** unit to the next head. */
+      if (head != u) k = 1;
+      else {
+        k = s->units;
+        if (s->state != RCL_SPAN_CURRENT && rcl_decayed(d, rcl_load(&s->freed_at))) rcl_purge_span(&pg, s);
+      }
     }
     u += k;
     *budget = *budget > ((size_t)k << RCL_UNIT_SHIFT) ? *budget - ((size_t)k << RCL_UNIT_SHIFT) : 0;
@@ -265,33 +279,35 @@ RCL_INTERN size_t rcl_release_free_segments(rcl_heap *h)
   return n;
 }
 
-/* Hysteresis: after a soft-limit purge left `mapped` at soft_base, the next
-** one waits until mapped + request passes soft_next. A heap that is back
-** within its limit, or below soft_base (it gave memory back since), re-arms
-** the check, so the threshold follows the heap down as well as up. */
-RCL_INTERN void rcl_soft_limit_check(rcl_heap *h, size_t request)
+/* The soft limit: a layer below found rcl_room_needed(h, request) true
+** before mapping `request` bytes (the thresholds soft_next and soft_base
+** are this policy's data, read there). Purge everything, then let the
+** heap grow by max(4 MiB, mapped/16) from where the purge left it before
+** the next such purge; a heap that falls back within its limit or below
+** that level re-arms at once (rcl_room_needed). */
+RCL_INTERN void rcl_make_room(rcl_heap *h, size_t request)
 {
-  size_t limit = h->cfg.soft_limit, grow;
-  if (limit == 0) return;
-  if (h->mapped + request <= limit || h->mapped < h->soft_base) {
-    h->soft_next = 0;
-    h->soft_base = 0;
-    if (h->mapped + request <= limit) return;
-  }
-  if (h->mapped + request <= h->soft_next) return;
+  size_t grow;
+  if (!rcl_room_needed(h, request)) return;
   rcl_purge_all_locked(h);
   grow = h->mapped / 16 > RCL_SEGMENT_SIZE ? h->mapped / 16 : RCL_SEGMENT_SIZE;
   h->soft_base = h->mapped;
   h->soft_next = h->mapped + request + grow;
 }
 
-/* -- Public entry points ------------------------------------------------------------- */
-
-RCL_API void rcl_cycle_end(rcl_heap *h)
+/* The configuration changed: the soft limit starts afresh. */
+RCL_INTERN void rcl_soft_limit_reset(rcl_heap *h)
 {
-  rcl_bg_ensure_running(h);
-  rcl_lock_active(h);
-  h->clock = rcl_os_now_ms();
+  h->soft_next = 0;
+  h->soft_base = 0;
+}
+
+/* -- Passes and purges, for the public API layer (heap lock held) ---------------------- */
+
+/* A GC cycle ended: flush the class caches, sort the partial lists and arm
+** (or keep going) the incremental decay-aware pass. */
+RCL_INTERN void rcl_pass_arm(rcl_heap *h)
+{
   rcl_flush_caches(h);
   rcl_sort_partials(h);
   if (!h->pass_armed || !h->pass_seg) {
@@ -299,46 +315,24 @@ RCL_API void rcl_cycle_end(rcl_heap *h)
     h->pass_unit = 1;
   }
   h->pass_armed = h->pass_seg != NULL;
-  rcl_unlock(h);
 }
 
-static RCL_NOINLINE void rcl_step_slow(rcl_heap *h)
+/* One GC step's share of the armed pass: step_budget bytes of units. */
+RCL_INTERN void rcl_pass_step(rcl_heap *h)
 {
   size_t budget = h->cfg.step_budget > RCL_UNIT_SIZE ? h->cfg.step_budget : RCL_UNIT_SIZE;
-  rcl_lock(h);
   if (rcl_pass_advance(h, &h->pass_seg, &h->pass_unit, budget, rcl_decay_at(h, h->clock)))
     h->pass_armed = 0;
-  rcl_unlock(h);
 }
 
-/* A GC step starts: the frees it makes are stamped with the heap clock, so
-** the clock is refreshed here (the only place a quiet heap passes before it
-** frees again; a stale clock would make fresh frees look old to decay). */
-RCL_API void rcl_step(rcl_heap *h)
-{
-  h->clock = rcl_os_now_ms();
-  if (RCL_LIKELY(!h->pass_armed)) return;
-  rcl_step_slow(h);
-}
-
-RCL_API size_t rcl_purge(rcl_heap *h)
+/* Purge everything free now (full GC, purge()); disarms the pass. */
+RCL_INTERN size_t rcl_purge_now(rcl_heap *h)
 {
   size_t released;
-  rcl_bg_ensure_running(h);
-  rcl_lock(h);
-  h->clock = rcl_os_now_ms();
   rcl_flush_caches(h);
   rcl_sort_partials(h);
   released = rcl_purge_all_locked(h);
   h->pass_armed = 0;
   h->pass_seg = NULL;
-  rcl_unlock(h);
   return released;
-}
-
-RCL_API size_t rcl_full_gc(rcl_heap *h)
-{
-  if (h->cfg.full_gc_purge) return rcl_purge(h);
-  rcl_cycle_end(h);
-  return 0;
 }

@@ -1,5 +1,6 @@
 /*
-** rcl_stats.c: statistics (a walk of the heap) and the invariant checker.
+** rcl_stats.c: statistics (a walk of the heap) and, in test builds
+** (RCL_TEST_HOOKS), the invariant checker rcl_test_check.
 **
 ** Stats identities (rcl_internal.h): mapped = metadata + in_use + free_dirty
 ** + free_clean and resident = metadata + in_use + free_dirty. in_use is
@@ -9,6 +10,9 @@
 ** walk, no clean page under a live block or a header, per-span counts match
 ** their bitmaps), so the identities are not true merely by definition.
 ** Both run with the heap lock (when locking) and are O(heap).
+**
+** Layer: public API (observation); reads the structures of the heap core,
+** the large blocks and the policy's counters, changes nothing.
 */
 #include "rcl_internal.h"
 
@@ -119,7 +123,9 @@ RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
   rcl_unlock(h);
 }
 
-/* -- Invariant checker (tests) ----------------------------------------------------- */
+/* -- Invariant checker (rcl_test.h; test builds only) ------------------------------ */
+
+#ifdef RCL_TEST_HOOKS
 
 static int rcl_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -358,3 +364,4 @@ out:
   rcl_unlock(h);
   return r;
 }
+#endif

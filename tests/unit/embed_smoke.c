@@ -9,6 +9,9 @@
 #include <string.h>
 
 #define RCL_EMBED
+#ifndef RCL_TEST_HOOKS
+#define RCL_TEST_HOOKS 1
+#endif
 #include "rcl_all.c"
 
 int main(void)

@@ -13,7 +13,7 @@
 ** Exit status 0 on success; the seed is printed first so a failure replays.
 ** Built with -fsanitize=address,undefined by tests/unit/unit.mk.
 */
-#include "rcl.h"
+#include "rcl_test.h"
 
 #include <inttypes.h>
 #include <stdio.h>

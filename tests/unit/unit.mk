@@ -27,7 +27,7 @@ include runtime/reclaim/reclaim.mk    # guarded: including it twice is harmless
 
 UNIT_DIR     := tests/unit
 UNIT_OUT     := $(BUILD)/unit
-UNIT_CFLAGS  := -std=gnu99 -O2 -g -Wall -Wextra -Werror -I$(RCL_DIR) -I$(UNIT_DIR)
+UNIT_CFLAGS  := -std=gnu99 -O2 -g -Wall -Wextra -Werror -DRCL_TEST_HOOKS -I$(RCL_DIR) -I$(UNIT_DIR)
 UNIT_SAN     := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_TESTS   := $(UNIT_DIR)/unit_main.c $(UNIT_DIR)/unit_util.c $(UNIT_DIR)/test_class.c \
                 $(UNIT_DIR)/test_alloc.c $(UNIT_DIR)/test_purge.c $(UNIT_DIR)/test_os.c \

@@ -6,7 +6,7 @@
 #ifndef UNIT_UTIL_H
 #define UNIT_UTIL_H
 
-#include "rcl.h"
+#include "rcl_test.h"
 
 #include <CUnit/CUnit.h>
 #include <stddef.h>

@@ -1,36 +1,34 @@
 /*
-** rcl_heap.c: heaps, segments, spans and the alloc/free/realloc paths.
+** rcl_span.c: the heap core: segments, units, spans, small and medium
+** blocks.
+**
+** Owns: the segment list (ascending addresses), each segment's unit map,
+** header pool and clean-page bitmap, the span descriptors and their
+** bitmaps, the partial lists and the owner's class caches.
 **
 ** Placement for density: a new span takes the lowest run of free units of
 ** the lowest-address segment that has one; a class that needs a new current
-** span first takes the head of its partial list, which rcl_cycle_end sorts
-** by address, so survivors pack into low spans and high spans drain.
+** span first takes the head of its partial list, which a GC cycle end sorts
+** by address (rcl_sort_partials), so survivors pack into low spans and high
+** spans drain.
 **
 ** Span life cycle (rcl_internal.h, RCL_SPAN_*): units -> CURRENT -> (bitmap
 ** drained) FULL -> (first free) PARTIAL -> (last free) units again. Only the
 ** owner changes states, under the heap lock when the heap is locking. The
-** hot paths (rcl_alloc_small, rcl_free_span_block) take no lock and make no
-** system call; everything here that changes shared structure does.
+** hot paths (rcl_alloc_small, rcl_free_span_block in rcl_internal.h) take
+** no lock and make no system call; everything here that changes shared
+** structure does.
+**
+** Layer: calls the OS layer, the size classes (layouts in the class
+** caches) and the large-block layer (kept mappings go before a new segment
+** is mapped, and when a span grows back into purged units). Before mapping
+** a segment that the soft limit wants room for it stops with
+** h->room_request set; after a failed mapping it sets h->map_failed; the
+** public API layer (rcl_api.c) runs the policy and calls again.
 */
 #include "rcl_internal.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-/* -- Errors ---------------------------------------------------------------------- */
-
-RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why)
-{
-  fprintf(stderr, "luajit-reclaim: invalid free/realloc of %p (size %zu): %s\n", p, n, why);
-  abort();
-}
-
-static RCL_NOINLINE void rcl_internal_error(const char *what)
-{
-  fprintf(stderr, "luajit-reclaim: internal error: %s\n", what);
-  abort();
-}
 
 /* -- Partial lists ------------------------------------------------------------------ */
 
@@ -105,9 +103,15 @@ static rcl_segment *rcl_segment_new(rcl_heap *h)
   rcl_segment *seg, *after;
   size_t pages, hdr;
   rcl_kept_release(h, rcl_decay_all(), RCL_SEGMENT_SIZE);
-  rcl_soft_limit_check(h, RCL_SEGMENT_SIZE);
+  if (rcl_room_needed(h, RCL_SEGMENT_SIZE)) {
+    h->room_request = RCL_SEGMENT_SIZE;
+    return NULL;
+  }
   seg = (rcl_segment *)rcl_os_map(h, RCL_SEGMENT_SIZE, RCL_SEGMENT_SIZE);
-  if (!seg) return NULL;
+  if (!seg) {
+    h->map_failed = 1;
+    return NULL;
+  }
   rcl_os_no_hugepages(seg, RCL_SEGMENT_SIZE);
   /* Fresh anonymous memory is zero: unit map empty, spans[] unused, and the
   ** poison spans[0] has nblocks == 0 so every free that reaches it fails. */
@@ -139,7 +143,7 @@ RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg)
 {
   rcl_segment *prev = seg->prev, *next = seg->next;
   size_t hdr = (size_t)seg->hdr_pages << h->page_shift;
-  if (seg->free_units != RCL_ALL_UNITS) rcl_internal_error("unmapping a segment in use");
+  RCL_ASSERT(seg->free_units == RCL_ALL_UNITS, "unmapping a segment in use");
   if (rcl_os_unmap(h, seg, RCL_SEGMENT_SIZE) != 0) return -1;
   if (prev) prev->next = next; else h->seg_first = next;
   if (next) next->prev = prev; else h->seg_last = prev;
@@ -309,6 +313,8 @@ static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
       RCL_VG_DEFINED(start, c->bits_bytes);
       rcl_unclean_block(h, s, start, c->bits_bytes);
     } else {
+      /* Only a page-fit span has neither (one unit, one slot), and the
+      ** pool invariant keeps a slot for it (glossary "pool"). */
       rcl_internal_error("no room for a span bitmap");
     }
   }
@@ -340,7 +346,7 @@ static void rcl_take_word(rcl_cache *c, rcl_span *s)
     w = (rcl_load(wp) >> sh) & cmask;
     if (w) break;
   }
-  if (!w) rcl_internal_error("span free count without free bits");
+  RCL_ASSERT(w != 0, "span free count without free bits");
   rcl_store(wp, rcl_load(wp) & ~(w << sh));
   rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) - rcl_popcount64(w)));
   c->word = w;
@@ -484,7 +490,7 @@ static void rcl_span_recount_clean(rcl_heap *h, rcl_span *s)
                                         first + (((size_t)s->units << RCL_UNIT_SHIFT) >> h->page_shift));
 }
 
-static void *rcl_alloc_medium(rcl_heap *h, size_t n)
+RCL_INTERN void *rcl_alloc_medium(rcl_heap *h, size_t n)
 {
   rcl_span *s;
   rcl_lock_active(h);
@@ -519,7 +525,7 @@ static rcl_span *rcl_medium_span(void *p, size_t n)
 }
 
 /* Resize a medium block in place if its units allow; NULL = move it. */
-static void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn)
+RCL_INTERN void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn)
 {
   rcl_span *s = rcl_medium_span(p, oldn);
   rcl_segment *seg = rcl_segment_of(p);
@@ -554,415 +560,11 @@ static void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn)
   return p;
 }
 
-/* -- Large blocks: own mapping, recorded in an open-addressing table ------------------ */
-
-static size_t rcl_large_slot(const rcl_heap *h, uintptr_t addr)
-{
-  return (size_t)(((uint64_t)(addr >> 12) * 0x9e3779b97f4a7c15ull) >> 32) & (h->large_cap - 1);
-}
-
-static rcl_large *rcl_large_find(rcl_heap *h, uintptr_t addr)
-{
-  size_t i;
-  if (!h->large_cap) return NULL;
-  for (i = rcl_large_slot(h, addr); h->large[i].addr; i = (i + 1) & (h->large_cap - 1))
-    if (h->large[i].addr == addr) return &h->large[i];
-  return NULL;
-}
-
-static void rcl_large_put(rcl_heap *h, uintptr_t addr, size_t size)
-{
-  size_t i = rcl_large_slot(h, addr);
-  while (h->large[i].addr) i = (i + 1) & (h->large_cap - 1);
-  h->large[i].addr = addr;
-  h->large[i].size = size;
-  h->large_count++;
-}
-
-/* Make room for one more entry (grow at half load). 0 ok, -1 no memory. */
-static int rcl_large_reserve(rcl_heap *h)
-{
-  size_t ncap, nbytes, obytes = h->large_cap * sizeof(rcl_large), i;
-  rcl_large *old = h->large, *nt;
-  if ((h->large_count + 1) * 2 <= h->large_cap) return 0;
-  ncap = h->large_cap ? h->large_cap * 2 : h->os_page_size / sizeof(rcl_large);
-  nbytes = ncap * sizeof(rcl_large);
-  nt = (rcl_large *)rcl_os_map_plain(nbytes);
-  if (!nt) { h->mmap_failed++; return -1; }
-  h->large = nt;
-  h->large_cap = ncap;
-  h->large_count = 0;
-  for (i = 0; i < obytes / sizeof(rcl_large); i++)
-    if (old[i].addr) rcl_large_put(h, old[i].addr, old[i].size);
-  h->mapped += nbytes;
-  h->metadata += nbytes;
-  if (old) {
-    rcl_os_unmap(h, old, obytes);
-    h->mapped -= obytes;
-    h->metadata -= obytes;
-  }
-  return 0;
-}
-
-/* 0 if entry i is reachable by probing from its home slot. */
-RCL_INTERN int rcl_large_check_slot(rcl_heap *h, size_t i)
-{
-  size_t k = rcl_large_slot(h, h->large[i].addr);
-  for (; k != i; k = (k + 1) & (h->large_cap - 1))
-    if (!h->large[k].addr) return -1;
-  return 0;
-}
-
-/* Remove an entry, shifting the following cluster back (no tombstones). */
-static void rcl_large_remove(rcl_heap *h, rcl_large *e)
-{
-  size_t mask = h->large_cap - 1, i = (size_t)(e - h->large), j = i;
-  for (;;) {
-    size_t k;
-    j = (j + 1) & mask;
-    if (!h->large[j].addr) break;
-    k = rcl_large_slot(h, h->large[j].addr);
-    /* Move j to i unless its home slot k lies cyclically in (i, j]. */
-    if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j)) continue;
-    h->large[i] = h->large[j];
-    i = j;
-  }
-  h->large[i].addr = 0;
-  h->large[i].size = 0;
-  h->large_count--;
-}
-
-/* -- Kept mappings (glossary) -------------------------------------------------------- */
-
-static void rcl_kept_drop(rcl_heap *h, unsigned i)
-{
-  h->kept_bytes -= h->kept[i].size;
-  h->nkept--;
-  memmove(&h->kept[i], &h->kept[i + 1], (h->nkept - i) * sizeof(rcl_kept));
-}
-
-/* Unmap a kept mapping's range [p, p+size); on munmap failure drop its
-** pages instead (the range leaks, counted in munmap_failed). */
-static void rcl_kept_unmap(rcl_heap *h, uintptr_t p, size_t size)
-{
-  if (rcl_os_unmap(h, (void *)p, size) == 0) h->purged_total += size;
-  else rcl_os_purge(h, (void *)p, size);     /* counts what it purges */
-  h->mapped -= size;
-}
-
-/* Unmap kept mappings, oldest first, that decay d lets go, until at least
-** `want` bytes are gone ((size_t)-1: all that qualify). Returns the bytes
-** unmapped. */
-RCL_INTERN size_t rcl_kept_release(rcl_heap *h, rcl_decay d, size_t want)
-{
-  size_t released = 0;
-  while (h->nkept && released < want && rcl_decayed(d, h->kept[0].freed_at)) {
-    size_t size = h->kept[0].size;
-    rcl_kept_unmap(h, h->kept[0].addr, size);
-    rcl_kept_drop(h, 0);
-    released += size;
-  }
-  return released;
-}
-
-/* A large block of `size` bytes needs a new mapping: no kept mapping is as
-** big, the program outgrows them all (a table or buffer doubling), so they
-** go first and never add to its growth. */
-static void rcl_kept_release_below(rcl_heap *h, size_t size)
-{
-  unsigned i = 0;
-  while (i < h->nkept) {
-    if (h->kept[i].size < size) {
-      rcl_kept_unmap(h, h->kept[i].addr, h->kept[i].size);
-      rcl_kept_drop(h, i);
-    } else {
-      i++;
-    }
-  }
-}
-
-/* Keep the mapping of a freed large block if decay allows; 0 if not kept. */
-static int rcl_kept_put(rcl_heap *h, void *p, size_t size)
-{
-  if (h->cfg.decay_ms == 0 || size > RCL_KEPT_MAX_BYTES) return 0;
-  while (h->nkept == RCL_KEPT_SLOTS || h->kept_bytes + size > RCL_KEPT_MAX_BYTES)
-    rcl_kept_release(h, rcl_decay_all(), 1);
-  h->kept[h->nkept].addr = (uintptr_t)p;
-  h->kept[h->nkept].size = size;
-  h->kept[h->nkept].freed_at = (uint32_t)h->clock;
-  h->nkept++;
-  h->kept_bytes += size;
-  return 1;
-}
-
-/* A kept mapping for a large block of `size` bytes: the smallest of at
-** least size; its tail beyond size is unmapped. NULL if none fits (then
-** rcl_kept_release_below leaves none: no new large mapping is made while a
-** kept one remains). */
-static char *rcl_kept_take(rcl_heap *h, size_t size)
-{
-  unsigned i, best = RCL_KEPT_SLOTS;
-  uintptr_t p;
-  size_t have;
-  for (i = 0; i < h->nkept; i++)
-    if (h->kept[i].size >= size && (best == RCL_KEPT_SLOTS || h->kept[i].size < h->kept[best].size))
-      best = i;
-  if (best == RCL_KEPT_SLOTS) return NULL;
-  p = h->kept[best].addr;
-  have = h->kept[best].size;
-  rcl_kept_drop(h, best);
-  h->mapped -= have;              /* re-added as a large block by the caller */
-  if (have > size) {
-    h->mapped += have - size;     /* rcl_kept_unmap takes it off again */
-    rcl_kept_unmap(h, p + size, have - size);
-  }
-  return (char *)p;
-}
-
-static void *rcl_alloc_large(rcl_heap *h, size_t n)
-{
-  size_t size;
-  char *p = NULL;
-  int reused = 0;
-  if (n > ((size_t)1 << 62)) return NULL;
-  size = rcl_align_up(n, h->os_page_size);
-  rcl_lock_active(h);
-  h->clock = rcl_os_now_ms();
-  if (rcl_large_reserve(h) == 0) {
-    p = rcl_kept_take(h, size);
-    if (p) {
-      reused = 1;
-    } else {
-      rcl_kept_release_below(h, size);
-      rcl_soft_limit_check(h, size);
-      p = (char *)rcl_os_map(h, size, h->os_page_size);
-      if (!p && rcl_release_free_segments(h)) p = (char *)rcl_os_map(h, size, h->os_page_size);
-    }
-    if (p) {
-      rcl_large_put(h, (uintptr_t)p, size);
-      h->mapped += size;
-      h->large_bytes += size;
-      h->nlarge++;
-    }
-  }
-  rcl_unlock(h);
-  (void)reused;                   /* for valgrind builds: a kept mapping is not zeroed */
-  if (p) RCL_VG_MALLOC(p, n, !reused);
-  return p;
-}
-
-static rcl_large *rcl_large_lookup(rcl_heap *h, void *p, size_t n)
-{
-  rcl_large *e = rcl_large_find(h, (uintptr_t)p);
-  if (!e || e->size != rcl_align_up(n, h->os_page_size)) {
-    rcl_unlock(h);
-    rcl_bad_free(p, n, "not a live large block of this size");
-  }
-  return e;
-}
-
-static void rcl_free_large(rcl_heap *h, void *p, size_t n)
-{
-  rcl_large *e;
-  size_t size;
-  rcl_lock_active(h);
-  e = rcl_large_lookup(h, p, n);
-  size = e->size;
-  rcl_large_remove(h, e);
-  h->large_bytes -= size;
-  h->nlarge--;
-  h->clock = rcl_os_now_ms();
-  if (!rcl_kept_put(h, p, size)) {
-    h->mapped -= size;
-    if (rcl_os_unmap(h, p, size) != 0) {
-      /* The address range leaks (counted in munmap_failed); drop its pages. */
-      rcl_os_purge(h, p, size);
-    }
-  }
-  rcl_unlock(h);
-}
-
-static void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t newn)
-{
-  rcl_large *e;
-  size_t olds, news;
-  char *q;
-  if (newn > ((size_t)1 << 62)) return NULL;
-  news = rcl_align_up(newn, h->os_page_size);
-  rcl_lock_active(h);
-  e = rcl_large_lookup(h, p, oldn);
-  olds = e->size;
-  if (olds == news) {
-    rcl_unlock(h);
-    RCL_VG_RESIZE(p, oldn, newn);
-    return p;
-  }
-  h->clock = rcl_os_now_ms();
-  if (news > olds) rcl_soft_limit_check(h, news - olds);
-  e = rcl_large_find(h, (uintptr_t)p);   /* the soft-limit purge leaves the table alone */
-  q = (char *)rcl_os_remap(h, p, olds, news);
-  if (!q && rcl_release_free_segments(h)) q = (char *)rcl_os_remap(h, p, olds, news);
-  if (!q) { rcl_unlock(h); return NULL; }
-  if (q != (char *)p) {
-    rcl_large_remove(h, e);
-    rcl_large_put(h, (uintptr_t)q, news);
-  } else {
-    e->size = news;
-  }
-  h->mapped = h->mapped - olds + news;
-  h->large_bytes = h->large_bytes - olds + news;
-  rcl_unlock(h);
-  if (q == (char *)p) {
-    RCL_VG_RESIZE(p, oldn, newn);
-  } else {
-    RCL_VG_FREE(p);
-    RCL_VG_MALLOC(q, newn, 1);
-  }
-  return q;
-}
-
-/* -- Public block API --------------------------------------------------------------------- */
-
-RCL_API size_t rcl_usable_size(size_t n)
-{
-  if (n <= RCL_SMALL_MAX) return rcl_class_size(rcl_class_of(n));
-  if (n <= RCL_LARGE_MIN) return rcl_align_up(n, 16);
-  return rcl_align_up(n, rcl_os_page_size());
-}
-
-/* Everything but the size-class fast paths is kept out of line, so the
-** hot functions stay small (no big prologue on the common path). */
-static RCL_NOINLINE void *rcl_malloc_big(rcl_heap *h, size_t n)
-{
-  if (n <= RCL_LARGE_MIN) return rcl_alloc_medium(h, n);
-  return rcl_alloc_large(h, n);
-}
-
-static RCL_NOINLINE void rcl_free_big(rcl_heap *h, void *p, size_t n)
-{
-  RCL_VG_FREE(p);
-  rcl_free_large(h, p, n);
-}
-
-static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, size_t newn)
-{
-  void *q;
-  if (oldn <= RCL_SMALL_MAX && newn <= RCL_SMALL_MAX) {
-    if (rcl_class_of(oldn) == rcl_class_of(newn)) {
-      RCL_VG_RESIZE(p, oldn, newn);
-      return p;
-    }
-  } else if (oldn > RCL_SMALL_MAX && oldn <= RCL_LARGE_MIN &&
-             newn > RCL_SMALL_MAX && newn <= RCL_LARGE_MIN) {
-    if ((q = rcl_realloc_medium(h, p, oldn, newn)) != NULL) return q;
-  } else if (oldn > RCL_LARGE_MIN && newn > RCL_LARGE_MIN) {
-    return rcl_realloc_large(h, p, oldn, newn);
-  }
-  q = rcl_malloc(h, newn);
-  if (!q) {
-    /* Shrinking must not fail: a span block stays where it is (frees accept
-    ** any size up to the block size). A large block shrinking below
-    ** RCL_LARGE_MIN cannot: its frees would look for a span. */
-    if (newn < oldn && oldn <= RCL_LARGE_MIN) {
-      RCL_VG_RESIZE(p, oldn, newn);
-      return p;
-    }
-    return NULL;
-  }
-  memcpy(q, p, oldn < newn ? oldn : newn);
-  rcl_free(h, p, oldn);
-  return q;
-}
-
-RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
-{
-  if (RCL_LIKELY(n <= RCL_SMALL_MAX)) {
-    void *p = rcl_alloc_small(h, rcl_class_of(n));
-    if (p) RCL_VG_MALLOC(p, n, 0);
-    return p;
-  }
-  return rcl_malloc_big(h, n);
-}
-
-RCL_API void rcl_free(rcl_heap *h, void *p, size_t n)
-{
-  if (RCL_LIKELY(n <= RCL_LARGE_MIN)) {
-    if (RCL_UNLIKELY(!p)) return;
-    RCL_VG_FREE(p);
-    rcl_free_span_block(h, p, n);
-    return;
-  }
-  if (p) rcl_free_big(h, p, n);
-}
-
-/* realloc(NULL) allocates; newn == 0 frees and returns NULL. */
-RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn)
-{
-  if (!p) return rcl_malloc(h, newn);
-  if (newn == 0) { rcl_free(h, p, oldn); return NULL; }
-  return rcl_realloc_block(h, p, oldn, newn);
-}
-
-/* lua_Alloc: nsize == 0 frees and returns NULL; otherwise NULL means failure. */
-RCL_API void *rcl_alloc_f(void *heap, void *ptr, size_t osize, size_t nsize)
-{
-  rcl_heap *h = (rcl_heap *)heap;
-  if (nsize == 0) { rcl_free(h, ptr, osize); return NULL; }
-  if (!ptr) return rcl_malloc(h, nsize);
-  return rcl_realloc_block(h, ptr, osize, nsize);
-}
-
-/* -- Heaps ------------------------------------------------------------------------------------ */
-
-RCL_API rcl_heap *rcl_heap_create(const rcl_config *cfg, uint64_t seed)
-{
-  size_t page = rcl_os_page_size(), size = rcl_align_up(sizeof(rcl_heap), page);
-  unsigned cls;
-  rcl_heap *h;
-  rcl_os_fault_from_env();
-  h = (rcl_heap *)rcl_os_map_plain(size);
-  if (!h) return NULL;
-  h->os_page_size = page;
-#ifdef RCL_TEST_FIXED_GRANULE
-  /* Deliberate bug for the test matrix: purge with a fixed granule. */
-  h->page_size = RCL_TEST_FIXED_GRANULE;
-#else
-  h->page_size = page;
-#endif
-  h->page_shift = (unsigned)rcl_ctz64(h->page_size);
-  h->self_size = size;
-  h->mapped = size;
-  h->metadata = size;
-  if (cfg) h->cfg = *cfg; else rcl_config_default(&h->cfg);
-  pthread_mutex_init(&h->lock, NULL);
-  for (cls = 0; cls < RCL_NCLASSES; cls++) {
-    rcl_cache *c = &h->cache[cls];
-    c->size = (uint32_t)rcl_class_size(cls);
-    rcl_class_layout(cls, h->page_size, c);
-    c->magic = rcl_class_magic(c->size);
-  }
-  h->prng = seed ^ 0x6c75616a69742d72ull;
-  h->clock = rcl_os_now_ms();
-  h->soft_next = 0;
-  h->soft_base = 0;
-  if (h->cfg.background) rcl_bg_update(h);
-  return h;
-}
-
-RCL_API void rcl_heap_destroy(rcl_heap *h)
+/* Unmap every segment, live blocks included (heap destroy; the caller has
+** flushed the class caches). */
+RCL_INTERN void rcl_segments_destroy(rcl_heap *h)
 {
   rcl_segment *seg, *next;
-  size_t i;
-  if (!h) return;
-  rcl_bg_unregister(h);
-  rcl_flush_caches(h);
-  for (i = 0; i < h->large_cap; i++)
-    if (h->large[i].addr) {
-      RCL_VG_FREE((void *)h->large[i].addr);
-      rcl_os_unmap(h, (void *)h->large[i].addr, h->large[i].size);
-    }
-  rcl_kept_release(h, rcl_decay_all(), (size_t)-1);
-  if (h->large) rcl_os_unmap(h, h->large, h->large_cap * sizeof(rcl_large));
   for (seg = h->seg_first; seg; seg = next) {
     next = seg->next;
 #ifdef RCL_VALGRIND
@@ -983,22 +585,17 @@ RCL_API void rcl_heap_destroy(rcl_heap *h)
 #endif
     rcl_os_unmap(h, seg, RCL_SEGMENT_SIZE);
   }
-  pthread_mutex_destroy(&h->lock);
-  rcl_os_unmap(h, h, h->self_size);
+  h->seg_first = h->seg_last = h->seg_hint = NULL;
 }
 
-RCL_API void rcl_heap_configure(rcl_heap *h, const rcl_config *c)
+/* Class caches of a new heap: each class's layout at the purge granule. */
+RCL_INTERN void rcl_caches_init(rcl_heap *h)
 {
-  rcl_lock(h);
-  h->cfg = *c;
-  h->soft_next = 0;
-  h->soft_base = 0;
-  if (c->decay_ms == 0) rcl_kept_release(h, rcl_decay_all(), (size_t)-1);
-  rcl_unlock(h);
-  rcl_bg_update(h);
-}
-
-RCL_API void rcl_heap_get_config(rcl_heap *h, rcl_config *c)
-{
-  *c = h->cfg;
+  unsigned cls;
+  for (cls = 0; cls < RCL_NCLASSES; cls++) {
+    rcl_cache *c = &h->cache[cls];
+    c->size = (uint32_t)rcl_class_size(cls);
+    rcl_class_layout(cls, h->page_size, c);
+    c->magic = rcl_class_magic(c->size);
+  }
 }

@@ -1,0 +1,250 @@
+/*
+** rcl_api.c: the public API: heap lifecycle, alloc/free/realloc dispatch
+** by size range, and the GC hooks (cycle end, step, full GC, purge).
+**
+** Owns: the order in which the layers below are asked. A layer below never
+** calls a policy: when it stops before mapping memory that the soft limit
+** wants room for (h->room_request) or after a mapping failed
+** (h->map_failed), it returns NULL and this layer asks the reclaim policy
+** (rcl_make_room, rcl_release_free_segments) and calls again, at most
+** twice. Only the owner thread calls in here (rcl.h); the heap lock is
+** taken where the layers below need it, never across a call into the
+** background layer (which takes the global lock first).
+**
+** Layer: the top. Calls every layer below: background thread (rcl_bg.c),
+** reclaim policy (rcl_purge.c), heap core (rcl_span.c), large blocks
+** (rcl_large.c), size classes and OS.
+*/
+#include "rcl_internal.h"
+
+#include <string.h>
+
+/* -- Asking the policy ------------------------------------------------------------------ */
+
+/* A layer below returned NULL: run the policy it asked for. Returns 1 if
+** the call may succeed when made again. */
+static RCL_NOINLINE int rcl_policy_retry(rcl_heap *h)
+{
+  size_t room = h->room_request;
+  int failed = h->map_failed, retry = 0;
+  h->room_request = 0;
+  h->map_failed = 0;
+  if (!room && !failed) return 0;
+  rcl_lock(h);
+  if (room) {
+    rcl_make_room(h, room);
+    retry = 1;
+  } else {
+    retry = rcl_release_free_segments(h) != 0;
+  }
+  rcl_unlock(h);
+  return retry;
+}
+
+/* -- Blocks ------------------------------------------------------------------------------- */
+
+RCL_API size_t rcl_usable_size(size_t n)
+{
+  if (n <= RCL_SMALL_MAX) return rcl_class_size(rcl_class_of(n));
+  if (n <= RCL_LARGE_MIN) return rcl_align_up(n, 16);
+  return rcl_align_up(n, rcl_os_page_size());
+}
+
+static void *rcl_alloc_any(rcl_heap *h, size_t n)
+{
+  if (n <= RCL_SMALL_MAX) {
+    void *p = rcl_alloc_small(h, rcl_class_of(n));
+    if (p) RCL_VG_MALLOC(p, n, 0);
+    return p;
+  }
+  if (n <= RCL_LARGE_MIN) return rcl_alloc_medium(h, n);
+  return rcl_alloc_large(h, n);
+}
+
+/* Everything but the size-class fast path is kept out of line, so the hot
+** functions stay small (no big prologue on the common path). `tried`: the
+** size-class fast path already failed once for n. */
+static RCL_NOINLINE void *rcl_malloc_slow(rcl_heap *h, size_t n, int tried)
+{
+  void *p = tried ? NULL : rcl_alloc_any(h, n);
+  int tries;
+  for (tries = 0; !p && tries < 2 && rcl_policy_retry(h); tries++) p = rcl_alloc_any(h, n);
+  return p;
+}
+
+static RCL_NOINLINE void rcl_free_big(rcl_heap *h, void *p, size_t n)
+{
+  RCL_VG_FREE(p);
+  rcl_free_large(h, p, n);
+}
+
+static void *rcl_realloc_large_retry(rcl_heap *h, void *p, size_t oldn, size_t newn)
+{
+  void *q = rcl_realloc_large(h, p, oldn, newn);
+  int tries;
+  for (tries = 0; !q && tries < 2 && rcl_policy_retry(h); tries++)
+    q = rcl_realloc_large(h, p, oldn, newn);
+  return q;
+}
+
+static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, size_t newn)
+{
+  void *q;
+  if (oldn <= RCL_SMALL_MAX && newn <= RCL_SMALL_MAX) {
+    if (rcl_class_of(oldn) == rcl_class_of(newn)) {
+      RCL_VG_RESIZE(p, oldn, newn);
+      return p;
+    }
+  } else if (oldn > RCL_SMALL_MAX && oldn <= RCL_LARGE_MIN &&
+             newn > RCL_SMALL_MAX && newn <= RCL_LARGE_MIN) {
+    if ((q = rcl_realloc_medium(h, p, oldn, newn)) != NULL) return q;
+  } else if (oldn > RCL_LARGE_MIN && newn > RCL_LARGE_MIN) {
+    return rcl_realloc_large_retry(h, p, oldn, newn);
+  }
+  q = rcl_malloc(h, newn);
+  if (!q) {
+    /* Shrinking must not fail: a span block stays where it is (frees accept
+    ** any size up to the block size). A large block shrinking below
+    ** RCL_LARGE_MIN cannot: its frees would look for a span. */
+    if (newn < oldn && oldn <= RCL_LARGE_MIN) {
+      RCL_VG_RESIZE(p, oldn, newn);
+      return p;
+    }
+    return NULL;
+  }
+  memcpy(q, p, oldn < newn ? oldn : newn);
+  rcl_free(h, p, oldn);
+  return q;
+}
+
+RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
+{
+  if (RCL_LIKELY(n <= RCL_SMALL_MAX)) {
+    void *p = rcl_alloc_small(h, rcl_class_of(n));
+    if (RCL_LIKELY(p != NULL)) {
+      RCL_VG_MALLOC(p, n, 0);
+      return p;
+    }
+    return rcl_malloc_slow(h, n, 1);
+  }
+  return rcl_malloc_slow(h, n, 0);
+}
+
+RCL_API void rcl_free(rcl_heap *h, void *p, size_t n)
+{
+  if (RCL_LIKELY(n <= RCL_LARGE_MIN)) {
+    if (RCL_UNLIKELY(!p)) return;
+    RCL_VG_FREE(p);
+    rcl_free_span_block(h, p, n);
+    return;
+  }
+  if (p) rcl_free_big(h, p, n);
+}
+
+/* realloc(NULL) allocates; newn == 0 frees and returns NULL. */
+RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn)
+{
+  if (!p) return rcl_malloc(h, newn);
+  if (newn == 0) { rcl_free(h, p, oldn); return NULL; }
+  return rcl_realloc_block(h, p, oldn, newn);
+}
+
+/* lua_Alloc: nsize == 0 frees and returns NULL; otherwise NULL means failure. */
+RCL_API void *rcl_alloc_f(void *heap, void *ptr, size_t osize, size_t nsize)
+{
+  rcl_heap *h = (rcl_heap *)heap;
+  if (nsize == 0) { rcl_free(h, ptr, osize); return NULL; }
+  if (!ptr) return rcl_malloc(h, nsize);
+  return rcl_realloc_block(h, ptr, osize, nsize);
+}
+
+/* -- Heaps -------------------------------------------------------------------------------- */
+
+RCL_API rcl_heap *rcl_heap_create(const rcl_config *cfg, uint64_t seed)
+{
+  size_t page = rcl_os_page_size(), size = rcl_align_up(sizeof(rcl_heap), page);
+  rcl_heap *h;
+  rcl_os_fault_from_env();
+  h = (rcl_heap *)rcl_os_map_plain(size);
+  if (!h) return NULL;
+  h->os_page_size = page;
+  h->page_size = rcl_os_purge_granule();
+  h->page_shift = (unsigned)rcl_ctz64(h->page_size);
+  h->self_size = size;
+  h->mapped = size;
+  h->metadata = size;
+  if (cfg) h->cfg = *cfg; else rcl_config_default(&h->cfg);
+  pthread_mutex_init(&h->lock, NULL);
+  rcl_caches_init(h);
+  h->prng = seed ^ 0x6c75616a69742d72ull;
+  h->clock = rcl_os_now_ms();
+  if (h->cfg.background) rcl_bg_update(h);
+  return h;
+}
+
+RCL_API void rcl_heap_destroy(rcl_heap *h)
+{
+  if (!h) return;
+  rcl_bg_unregister(h);
+  rcl_flush_caches(h);
+  rcl_large_destroy(h);
+  rcl_segments_destroy(h);
+  pthread_mutex_destroy(&h->lock);
+  rcl_os_unmap(h, h, h->self_size);
+}
+
+RCL_API void rcl_heap_configure(rcl_heap *h, const rcl_config *c)
+{
+  rcl_lock(h);
+  h->cfg = *c;
+  rcl_soft_limit_reset(h);
+  if (c->decay_ms == 0) rcl_kept_release(h, rcl_decay_all(), (size_t)-1);
+  rcl_unlock(h);
+  rcl_bg_update(h);
+}
+
+RCL_API void rcl_heap_get_config(rcl_heap *h, rcl_config *c)
+{
+  *c = h->cfg;
+}
+
+/* -- GC hooks ----------------------------------------------------------------------------- */
+
+RCL_API void rcl_cycle_end(rcl_heap *h)
+{
+  rcl_bg_ensure_running(h);
+  rcl_lock_active(h);
+  h->clock = rcl_os_now_ms();
+  rcl_pass_arm(h);
+  rcl_unlock(h);
+}
+
+/* A GC step starts: the frees it makes are stamped with the heap clock, so
+** the clock is refreshed here (the only place a quiet heap passes before it
+** frees again; a stale clock would make fresh frees look old to decay). */
+RCL_API void rcl_step(rcl_heap *h)
+{
+  h->clock = rcl_os_now_ms();
+  if (RCL_LIKELY(!h->pass_armed)) return;
+  rcl_lock(h);
+  rcl_pass_step(h);
+  rcl_unlock(h);
+}
+
+RCL_API size_t rcl_purge(rcl_heap *h)
+{
+  size_t released;
+  rcl_bg_ensure_running(h);
+  rcl_lock(h);
+  h->clock = rcl_os_now_ms();
+  released = rcl_purge_now(h);
+  rcl_unlock(h);
+  return released;
+}
+
+RCL_API size_t rcl_full_gc(rcl_heap *h)
+{
+  if (h->cfg.full_gc_purge) return rcl_purge(h);
+  rcl_cycle_end(h);
+  return 0;
+}
