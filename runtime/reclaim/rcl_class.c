@@ -6,9 +6,7 @@
 ** 30720, 31744, 32768. The smallest step is 16, so every size is a
 ** multiple of 16 and every block is 16-byte aligned (spans start on a unit
 ** boundary). 16 per doubling bounds the rounding waste at 1/17 (average
-** about 1/34). It was 8 (1/9, average 1/18) until the page-fit bound below
-** needed the peak memory back: with 8, a burst of mixed strings (workload d)
-** peaked at 1317 MiB, with 16 at 1297 MiB (same page-fit bound).
+** about 1/34).
 ** rcl_class_of() (rcl_internal.h) maps a request to its class with shifts and
 ** one clz; rcl_class_size() is its inverse.
 **
@@ -23,21 +21,12 @@
 ** "Page-fit" layout, chosen at heap creation for the run-time page size P
 ** when it wastes little: one unit of P-sized groups, floor(P / size) blocks
 ** from the start of each page, the page's tail unused. A block then never
-** straddles two OS pages, so a survivor pins one page instead of two. This
-** matters when few blocks survive: in a dense span a b-byte block straddles
-** a page boundary with probability about b/P, so in the mixed 2%-survivor
-** benchmark (tests/bench, workload d; strings of ~1 KiB on average) about a
-** quarter of the surviving strings pinned two pages. The waste bound, 1/5 of the unit
-** (RCL_PAGEFIT_WASTE), was chosen by measurement (make bench-mem, 4K pages,
-** 2026-11-22; stock's (d) peak is 1278 MiB, the target 1.05 x that):
-**   8 classes per doubling, no page-fit: (d) RSS after collect 203.0 MiB,
-**                (e) worst trough 53.3, peak (d) 1277 MiB;
-**   8 per doubling, bound 1/8:  (d) 193.9, (e) 51.0, peak (d) 1317;
-**   8 per doubling, bound 1/5:  (d) 190.6, peak (d) 1362 (1.065 x stock);
-**   16 per doubling, bound 1/8: (d) 194.5, peak (d) 1297;
-**   16 per doubling, bound 1/6: (d) 192.6, peak (d) 1316;
-**   16 per doubling, bound 1/5: (d) 191.6, (e) 50.6, peak (d) 1330 (1.041
-**                x stock), peak (a)-(c) at most 0.99 x stock.
+** straddles two OS pages, so a survivor pins one page instead of two (in a
+** dense span a b-byte block straddles a page boundary with probability
+** about b/P). The layout is used when the page tails waste at most 1/5 of
+** the unit (RCL_PAGEFIT_WASTE): the bound trades the RSS of scattered
+** survivors against peak memory; the measurements behind it are in
+** README.md ("Design notes: size classes").
 ** At P = 64 KiB a page is a unit and the two layouts coincide.
 */
 #include "rcl_internal.h"
@@ -83,10 +72,10 @@ RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c)
   c->units = (uint32_t)best_k;
   c->nblocks = (uint32_t)nb;
   c->bits_bytes = (uint32_t)bb;
-  c->gshift = 18;                      /* one group: off < 4 units = 2^18 */
+  c->group_shift = 18;                      /* one group: off < 4 units = 2^18 */
   c->ngroups = 1;
-  c->gblocks = (uint16_t)nb;
-  c->gbshift = (uint8_t)(6 + rcl_ceil_log2((nb + 63) / 64));
+  c->group_blocks = (uint16_t)nb;
+  c->group_bits_log2 = (uint8_t)(6 + rcl_ceil_log2((nb + 63) / 64));
   /* Page-fit: one unit of OS-page groups, if the bitmap fits one pool slot
   ** and the page tails waste at most 1/RCL_PAGEFIT_WASTE of the unit. A
   ** group has the smallest power of two bits that holds its blocks (a part
@@ -94,17 +83,17 @@ RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c)
   ** classes of 1 KiB and more at 4 KiB pages, fit the descriptor. */
   if (page_size < RCL_UNIT_SIZE && size <= page_size) {
     size_t per_page = page_size / size, groups = RCL_UNIT_SIZE / page_size;
-    unsigned gbshift = rcl_ceil_log2(per_page);
+    unsigned group_bits_log2 = rcl_ceil_log2(per_page);
     size_t waste = RCL_UNIT_SIZE - groups * per_page * size;
-    if ((groups << gbshift) <= (size_t)RCL_PAGEFIT_WORDS * 64 &&
+    if ((groups << group_bits_log2) <= (size_t)RCL_PAGEFIT_WORDS * 64 &&
         waste * RCL_PAGEFIT_WASTE <= RCL_UNIT_SIZE) {
       c->units = 1;
       c->nblocks = (uint32_t)(groups * per_page);
       c->bits_bytes = 0;
-      c->gshift = (uint8_t)rcl_ceil_log2(page_size);
+      c->group_shift = (uint8_t)rcl_ceil_log2(page_size);
       c->ngroups = (uint8_t)groups;
-      c->gblocks = (uint16_t)per_page;
-      c->gbshift = (uint8_t)gbshift;
+      c->group_blocks = (uint16_t)per_page;
+      c->group_bits_log2 = (uint8_t)group_bits_log2;
     }
   }
 }

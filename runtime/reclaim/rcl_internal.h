@@ -38,32 +38,30 @@
 **             taking one keeps the invariant, releasing a span gives back
 **             n >= min(k, n) slots for the units it uncovers. A dense span
 **             takes slots only while the invariant holds afterwards, else
-**             it uses its reserved bits_bytes. A span with pooled bitmap leaves its first
-**             bits_bytes untouched, so a sparse span pins no page for
-**             metadata. Segment header at 4 KiB pages and the mixed
-**             benchmark (d): 2 pages touched (0.2% of a segment) in 322 of
-**             328 segments: the fields take 5.5 KiB, the rest of page 2
-**             holds 20 slots (104-byte descriptors needed 3 pages).
+**             it uses its reserved bits_bytes. A span with pooled
+**             bitmap leaves its first bits_bytes untouched, so a sparse
+**             span pins no page for metadata. At 4 KiB pages the header
+**             fields take the first 5.5 KiB, and the rest of the second
+**             page holds the first 20 slots.
 **   span start    first byte of the span's first unit; block 0 starts
 **             bits_bytes later (0 unless the bitmap is in the span).
-**   group     a span is ngroups groups of 2^gshift bytes; blocks never cross
-**             a group's end. Block `slot` of group g is at base + (g << gshift)
-**             + slot * size and is bit (g << gbshift) | slot of the bitmap.
+**   group     a span is ngroups groups of 2^group_shift bytes; blocks never cross
+**             a group's end. Block `slot` of group g is at base + (g << group_shift)
+**             + slot * size and is bit (g << group_bits_log2) | slot of the bitmap.
 **             "Page-fit" classes use one OS page per group (a block then pins
 **             one page, never two); the others use one group per span (the
-**             classic dense layout). A group has 2^gbshift bits: a whole
-**             number of words, or (gbshift < 6) a part of one word, so that
+**             classic dense layout). A group has 2^group_bits_log2 bits: a whole
+**             number of words, or (group_bits_log2 < 6) a part of one word, so that
 **             a page-fit bitmap of 16 groups of 4 blocks is one word.
-**   chunk     the bits the owner caches at once: one word (gbshift >= 6) or
-**             one sub-word group (gbshift < 6). A chunk never spans two
+**   chunk     the bits the owner caches at once: one word (group_bits_log2 >= 6) or
+**             one sub-word group (group_bits_log2 < 6). A chunk never spans two
 **             groups, so the hot path stays base + ctz * size.
 **   large block  a block above RCL_LARGE_MIN bytes with its own mapping,
 **             page-rounded, recorded in the heap's large-block table.
 **   kept mapping  the mapping of a freed large block, left mapped (and
 **             dirty) so that a large block of about its size allocated soon
 **             after reuses its pages instead of faulting in fresh zeroed
-**             ones (a big table rebuilt again and again: bigalloc faults
-**             190k -> 94k pages). A large block takes the smallest kept
+**             ones (a big table rebuilt again and again). A large block takes the smallest kept
 **             mapping that holds it, whose tail is unmapped. At most
 **             RCL_KEPT_SLOTS of them and RCL_KEPT_MAX_BYTES in all, oldest
 **             first; unmapped once older than decay (at the end of a purge
@@ -73,9 +71,7 @@
 **             failed mapping, and once unused for RCL_KEPT_STALE_MS when
 **             a new span takes clean (purged) units: the heap is growing
 **             back into memory it gave up, and a kept mapping then only
-**             adds to the peak (benchmark e: a 2 MiB mapping kept ~80 ms
-**             into a burst raised the peak by 2-3 MiB; bigalloc reuses its
-**             mappings within ~8 ms: faults unchanged). So no new large
+**             adds to the peak. So no new large
 **             mapping or segment is made while one is kept (a large block
 **             growing by mremap may be).
 **             None are kept when decay is 0. Counted in mapped and
@@ -89,9 +85,8 @@
 **             boundaries, so without colors the first page of every span
 **             (often the only hot one: the few long-lived objects of a
 **             class) would have the same low virtual page number bits and
-**             compete for one set of the data TLB (indexed by those bits):
-**             measured, a coroutine ring ran 5% slower than stock that way
-**             (the TLB cause is inferred: no counters in our VM). Blocks
+**             compete for one set of the data TLB (indexed by those
+**             bits). Blocks
 **             below the color follow when the scan wraps around; placement
 **             between spans is unchanged.
 **   current span  the span a size class allocates from. The owner keeps one
@@ -225,8 +220,8 @@ typedef struct rcl_span {
                              slots or the span's start (rcl_span_bits) */
   uint16_t nfree;         /* set bits in the bitmap (racy: relaxed) */
   uint16_t nblocks;
-  uint16_t gblocks;       /* blocks per group; 0 for a released span */
-  uint16_t nidx;          /* ngroups << gbshift: bitmap indexes in use; 0 if released */
+  uint16_t group_blocks;  /* blocks per group; 0 for a released span */
+  uint16_t nbits;         /* ngroups << group_bits_log2: bitmap indexes in use; 0 if released */
   uint32_t freed_at;      /* free stamp (rcl_decayed) of the last free (racy: relaxed) */
   uint16_t nclean;        /* clean OS pages inside the span */
   uint16_t bits_bytes;    /* bytes of bitmap at the span start (0 = inline) */
@@ -234,8 +229,8 @@ typedef struct rcl_span {
   uint8_t cls;            /* size class or RCL_CLASS_MEDIUM */
   uint8_t units;
   uint8_t scan;           /* next chunk the refill looks at */
-  uint8_t gshift;         /* log2 of the group size */
-  uint8_t gbshift;        /* log2 of the bitmap bits reserved per group (< 6: sub-word) */
+  uint8_t group_shift;    /* log2 of the group size in bytes */
+  uint8_t group_bits_log2; /* log2 of the bitmap bits reserved per group (< 6: sub-word) */
   uint8_t ngroups;        /* 0 for a released span */
   uint8_t pool_slot;      /* 1 + first header pool slot holding the bitmap; 0: none */
   struct rcl_span *next, *prev;   /* partial list links */
@@ -246,10 +241,9 @@ typedef char rcl_span_size_check[sizeof(rcl_span) <= 80 ? 1 : -1];
 typedef struct rcl_segment {
   uint8_t unit_span[RCL_SEGMENT_UNITS]; /* unit -> first unit of its span; 0 = none */
   rcl_span spans[RCL_SEGMENT_UNITS];    /* spans[0]: poison entry, never valid. Right
-                                           after unit_span: at offset 64 + 80k the free
-                                           path's fields of spans[k] straddle two cache
-                                           lines half as often as after the other fields
-                                           (tablechurn 4% slower there, measured) */
+                                           after unit_span, at offset 64 + 80k: there the
+                                           free path's fields of spans[k] straddle two
+                                           cache lines least often (README design notes) */
   struct rcl_heap *heap;
   struct rcl_segment *next, *prev;      /* heap list, ascending addresses */
   uint64_t free_units;                  /* bit u set: unit u is free */
@@ -274,8 +268,8 @@ typedef struct rcl_cache {
   uint32_t units;         /* class layout: units per span */
   uint32_t bits_bytes;    /* class layout: bitmap bytes at the span start */
   uint64_t magic;         /* class layout: ceil(2^40 / size) */
-  uint8_t gshift, gbshift, ngroups;  /* class layout: groups (see glossary) */
-  uint16_t gblocks;
+  uint8_t group_shift, group_bits_log2, ngroups;  /* class layout: groups (see glossary) */
+  uint16_t group_blocks;
 } rcl_cache;
 
 /* Large-block table entry (open addressing, key = block address). */
@@ -383,7 +377,7 @@ static inline void rcl_span_set_bits(rcl_span *s, void *bits)
 {
   s->bits_off = (uint32_t)((char *)bits - (char *)rcl_segment_of(s));
 }
-static inline size_t rcl_span_gmask(const rcl_span *s) { return ((size_t)1 << s->gshift) - 1; }
+static inline size_t rcl_span_group_mask(const rcl_span *s) { return ((size_t)1 << s->group_shift) - 1; }
 
 /* Free stamps: a stamp is old enough when its age, now - stamp modulo 2^32,
 ** is at least min_age; a stamp over 49 days old may look young, which
@@ -401,115 +395,7 @@ static inline rcl_decay rcl_decay_of(uint64_t now, uint32_t min_age)
 }
 static inline rcl_decay rcl_decay_all(void) { return rcl_decay_of(0, 0); }
 
-/* Header pool (glossary): slot i of seg, and the header's bytes. */
-#define RCL_POOL_START  (((sizeof(rcl_segment) + 63) / 64) * 64)
-#define RCL_HEADER_BYTES (RCL_POOL_START + (size_t)RCL_POOL_SLOTS * RCL_POOL_SLOT_WORDS * 8)
-/* Byte offset in the header where pool slot i starts (slots [.., i) end). */
-static inline size_t rcl_pool_offset(unsigned i)
-{
-  return RCL_POOL_START + (size_t)i * RCL_POOL_SLOT_WORDS * 8;
-}
-static inline uint64_t *rcl_pool_slot(rcl_segment *seg, unsigned i)
-{
-  return (uint64_t *)(void *)((char *)seg + rcl_pool_offset(i));
-}
-static inline int rcl_pool_is_free(const rcl_segment *seg, unsigned i)
-{
-  return (int)((seg->pool_free[i >> 6] >> (i & 63)) & 1);
-}
-static inline unsigned rcl_pool_nfree(const rcl_segment *seg)
-{
-  unsigned i, n = 0;
-  for (i = 0; i < RCL_POOL_SLOTS / 64; i++) n += rcl_popcount64(seg->pool_free[i]);
-  return n;
-}
-static inline uint32_t rcl_span_bitmap_bytes(const rcl_span *s)
-{
-  return s->pool_slot ? 0 : s->bits_bytes;
-}
-static inline char *rcl_span_end(const rcl_span *s)
-{
-  return rcl_span_start(s) + ((size_t)s->units << RCL_UNIT_SHIFT);
-}
-
-/* Groups and chunks (glossary). wpg: words of a single-group bitmap; cbits:
-** log2 of the bits in a chunk; chunks and words in all; the mask of chunk
-** i's valid bits (shifted down) and the block named by its bit 0. */
-static inline uint32_t rcl_span_wpg(const rcl_span *s) { return ((uint32_t)s->gblocks + 63) >> 6; }
-static inline unsigned rcl_span_cbits(const rcl_span *s) { return s->gbshift < 6 ? s->gbshift : 6; }
-static inline uint32_t rcl_span_nchunks(const rcl_span *s)
-{
-  return s->ngroups <= 1 ? rcl_span_wpg(s) : ((uint32_t)s->ngroups << s->gbshift) >> rcl_span_cbits(s);
-}
-static inline uint32_t rcl_span_nwords(const rcl_span *s)
-{
-  return s->ngroups <= 1 ? rcl_span_wpg(s) : (((uint32_t)s->ngroups << s->gbshift) + 63) >> 6;
-}
-/* Header pool slots a bitmap of nw words takes, and those span s holds. */
-static inline unsigned rcl_pool_need(uint32_t nw)
-{
-  return (nw + RCL_POOL_SLOT_WORDS - 1) / RCL_POOL_SLOT_WORDS;
-}
-static inline unsigned rcl_span_pool_n(const rcl_span *s)
-{
-  return s->pool_slot ? rcl_pool_need(rcl_span_nwords(s)) : 0;
-}
-static inline char *rcl_group_base(const rcl_span *s, uint32_t g)
-{
-  return s->base + ((size_t)g << s->gshift);
-}
-/* Address of the block named by bitmap index idx. */
-static inline char *rcl_idx_addr(const rcl_span *s, uint32_t idx)
-{
-  return rcl_group_base(s, idx >> s->gbshift) +
-         (size_t)(idx & ((1u << s->gbshift) - 1)) * s->block_size;
-}
-static inline uint64_t rcl_chunk_valid(const rcl_span *s, uint32_t i)
-{
-  uint32_t lo, n;
-  if (s->gbshift < 6) return ((uint64_t)1 << s->gblocks) - 1;   /* gblocks <= 2^gbshift <= 32 */
-  lo = (i & ((1u << (s->gbshift - 6)) - 1)) * 64;
-  if (lo >= s->gblocks) return 0;
-  n = s->gblocks - lo;
-  return n >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1);
-}
-static inline char *rcl_chunk_base(const rcl_span *s, uint32_t i)
-{
-  return rcl_idx_addr(s, i << rcl_span_cbits(s));
-}
-/* Bitmap word of chunk i, and the chunk's position in it. */
-static inline uint32_t rcl_chunk_word(const rcl_span *s, uint32_t i) { return (i << rcl_span_cbits(s)) >> 6; }
-static inline unsigned rcl_chunk_shift(const rcl_span *s, uint32_t i) { return (i << rcl_span_cbits(s)) & 63; }
-/* Valid bits of bitmap word w (in place). */
-static inline uint64_t rcl_word_valid(const rcl_span *s, uint32_t w)
-{
-  uint64_t m = 0;
-  uint32_t i, per, first;
-  if (s->gbshift >= 6) return rcl_chunk_valid(s, w);
-  per = 64u >> s->gbshift;                 /* chunks per word */
-  first = w * per;
-  for (i = 0; i < per && first + i < rcl_span_nchunks(s); i++)
-    m |= rcl_chunk_valid(s, first + i) << (i << s->gbshift);
-  return m;
-}
-/* Of the group whose bits start at bitmap index `from`: the first block
-** index >= i whose bit is set (clear if `used`), or nb if none below nb.
-** Bits at and above nb read as used. */
-static inline uint32_t rcl_bits_next(const uint64_t *bits, uint32_t from, uint32_t i, uint32_t nb, int used)
-{
-  while (i < nb) {
-    uint32_t a = from + i;
-    uint64_t w = rcl_load(&bits[a >> 6]);
-    if (used) w = ~w;
-    w >>= a & 63;
-    if (w) {
-      uint32_t r = i + rcl_ctz64(w);
-      return r < nb ? r : nb;
-    }
-    i += 64 - (a & 63);
-  }
-  return nb;
-}
+#include "rcl_bitmap.h"
 
 /* Size class of a request n <= RCL_SMALL_MAX: no table, no division. */
 static inline unsigned rcl_class_of(size_t n)
@@ -617,54 +503,6 @@ RCL_INTERN void rcl_bg_ensure_running(rcl_heap *h); /* restart after fork if wan
 
 /* Public API: rcl_api.c, rcl_stats.c (rcl.h, rcl_test.h). */
 
-/* -- Clean-page bitmap ---------------------------------------------------------- */
-
-static inline int rcl_page_is_clean(const rcl_segment *seg, size_t page)
-{
-  return (int)((rcl_load(&seg->clean[page >> 6]) >> (page & 63)) & 1);
-}
-
-/* Bits of bitmap word `w` that fall in the page range [first, end). */
-static inline uint64_t rcl_page_mask(size_t first, size_t end, size_t w)
-{
-  size_t lo = w * 64, a = first > lo ? first - lo : 0, b = end < lo + 64 ? end - lo : 64;
-  uint64_t m;
-  if (a >= b) return 0;
-  m = b == 64 ? ~(uint64_t)0 : (((uint64_t)1 << b) - 1);
-  return m & ~(((uint64_t)1 << a) - 1);
-}
-
-/* Number of clean pages in [first, end). */
-static inline size_t rcl_clean_count(rcl_segment *seg, size_t first, size_t end)
-{
-  size_t n = 0, w;
-  for (w = first >> 6; w < ((end + 63) >> 6); w++)
-    n += rcl_popcount64(rcl_load(&seg->clean[w]) & rcl_page_mask(first, end, w));
-  return n;
-}
-
-/* Mark [first, end) clean; returns how many pages were dirty before. */
-static inline size_t rcl_clean_set(rcl_segment *seg, size_t first, size_t end)
-{
-  size_t n = 0, w;
-  for (w = first >> 6; w < ((end + 63) >> 6); w++) {
-    uint64_t m = rcl_page_mask(first, end, w);
-    if (m) n += rcl_popcount64(~__atomic_fetch_or(&seg->clean[w], m, __ATOMIC_RELAXED) & m);
-  }
-  return n;
-}
-
-/* Mark [first, end) dirty; returns how many pages were clean before. */
-static inline size_t rcl_clean_clear(rcl_segment *seg, size_t first, size_t end)
-{
-  size_t n = 0, w;
-  for (w = first >> 6; w < ((end + 63) >> 6); w++) {
-    uint64_t m = rcl_page_mask(first, end, w);
-    if (m) n += rcl_popcount64(__atomic_fetch_and(&seg->clean[w], ~m, __ATOMIC_RELAXED) & m);
-  }
-  return n;
-}
-
 /* -- Hot paths ----------------------------------------------------------------------- */
 
 /* Allocate a block of size class cls. */
@@ -692,16 +530,16 @@ static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
 {
   rcl_segment *seg = rcl_segment_of(p);
   rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
-  size_t off = (size_t)((char *)p - s->base), r = off & rcl_span_gmask(s);
+  size_t off = (size_t)((char *)p - s->base), r = off & rcl_span_group_mask(s);
   size_t slot = (size_t)(((uint64_t)r * s->magic) >> RCL_MAGIC_SHIFT);
-  size_t idx = ((off >> s->gshift) << s->gbshift) | slot;
+  size_t idx = ((off >> s->group_shift) << s->group_bits_log2) | slot;
   uint64_t *wp, w, bit = (uint64_t)1 << (idx & 63);
   uint32_t nf;
   /* Checked before the bitmap is touched: a stale or foreign pointer lands
-  ** on a descriptor with nidx == 0 (poison or released span). idx < nidx
-  ** bounds the group (slot < gblocks <= 2^gbshift); off >> gshift << gbshift
-  ** cannot wrap since gbshift <= gshift. */
-  if (RCL_UNLIKELY(idx >= s->nidx || slot >= s->gblocks || slot * s->block_size != r ||
+  ** on a descriptor with nbits == 0 (poison or released span). idx < nbits
+  ** bounds the group (slot < group_blocks <= 2^group_bits_log2); off >> group_shift << group_bits_log2
+  ** cannot wrap since group_bits_log2 <= group_shift. */
+  if (RCL_UNLIKELY(idx >= s->nbits || slot >= s->group_blocks || slot * s->block_size != r ||
                    n > s->block_size))
     rcl_bad_free(p, n, "not a live block of this size");
   wp = rcl_seg_span_bits(seg, s) + (idx >> 6);

@@ -112,7 +112,7 @@ static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
 {
   char *end = rcl_span_end(s);
   size_t size = s->block_size;
-  uint32_t nb = s->gblocks, g, i, j;
+  uint32_t nb = s->group_blocks, g, i, j;
   if (s->cls == RCL_CLASS_MEDIUM) {
     if (rcl_load(&rcl_span_bits(s)[0]) & 1) rcl_purger_add_bytes(pg, s->base, end);
     else rcl_purger_add_bytes(pg, s->base + size, end);
@@ -126,9 +126,9 @@ static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
   ** bitmap's page out of every purge range (a pooled bitmap is not there). */
   for (g = 0; g < s->ngroups; g++) {
     const uint64_t *bits = rcl_span_bits(s);
-    uint32_t from = g << s->gbshift;
+    uint32_t from = g << s->group_bits_log2;
     char *base = rcl_group_base(s, g);
-    char *gend = s->ngroups == 1 ? end : base + ((size_t)1 << s->gshift);
+    char *gend = s->ngroups == 1 ? end : base + ((size_t)1 << s->group_shift);
     int last_free = 0;
     for (i = rcl_bits_next(bits, from, 0, nb, 0); i < nb; i = rcl_bits_next(bits, from, j, nb, 0)) {
       /* A run from block 0 of a span whose bitmap is in the header pool

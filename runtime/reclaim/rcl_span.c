@@ -235,9 +235,9 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
   if (seg->free_units == RCL_ALL_UNITS) h->nfree_segments++;
   s->state = RCL_SPAN_NONE;
   s->nblocks = 0;             /* a stale pointer into it now fails the free checks */
-  s->gblocks = 0;
+  s->group_blocks = 0;
   s->ngroups = 0;
-  s->nidx = 0;
+  s->nbits = 0;
   s->block_size = 0;
   h->nspans--;
   rcl_seg_hint_offer(h, seg);
@@ -286,11 +286,11 @@ static void rcl_span_init_small(rcl_heap *h, rcl_span *s, unsigned cls)
   s->magic = c->magic;
   s->nblocks = (uint16_t)nb;
   s->cls = (uint8_t)cls;
-  s->gshift = c->gshift;
-  s->gbshift = c->gbshift;
+  s->group_shift = c->group_shift;
+  s->group_bits_log2 = c->group_bits_log2;
   s->ngroups = c->ngroups;
-  s->gblocks = c->gblocks;
-  s->nidx = (uint16_t)((uint32_t)c->ngroups << c->gbshift);
+  s->group_blocks = c->group_blocks;
+  s->nbits = (uint16_t)((uint32_t)c->ngroups << c->group_bits_log2);
   nw = rcl_span_nwords(s);
   if (c->bits_bytes) {
     s->bits_bytes = (uint16_t)c->bits_bytes;
@@ -338,7 +338,7 @@ RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const c
 static void rcl_take_word(rcl_cache *c, rcl_span *s)
 {
   unsigned n = rcl_span_nchunks(s), i = s->scan, tries, sh = 0;
-  uint64_t w = 0, *wp = NULL, cmask = s->gbshift < 6 ? rcl_chunk_valid(s, 0) : ~(uint64_t)0;
+  uint64_t w = 0, *wp = NULL, cmask = s->group_bits_log2 < 6 ? rcl_chunk_valid(s, 0) : ~(uint64_t)0;
   for (tries = 0; tries <= n; tries++, i++) {
     if (i >= n) i = 0;
     wp = &rcl_span_bits(s)[rcl_chunk_word(s, i)];
@@ -405,11 +405,11 @@ static uint32_t rcl_color_index(const rcl_heap *h, const rcl_span *s, size_t col
   size_t t = color << h->page_shift, g, r, slot;
   if (t <= s->bits_bytes) return 0;
   t -= s->bits_bytes;                         /* offset from block 0 */
-  g = t >> s->gshift;
-  r = t & rcl_span_gmask(s);
+  g = t >> s->group_shift;
+  r = t & rcl_span_group_mask(s);
   slot = (r + s->block_size - 1) / s->block_size;
-  if (slot >= s->gblocks) { g++; slot = 0; }
-  return g < s->ngroups ? (uint32_t)((g << s->gbshift) | slot) : 0;
+  if (slot >= s->group_blocks) { g++; slot = 0; }
+  return g < s->ngroups ? (uint32_t)((g << s->group_bits_log2) | slot) : 0;
 }
 
 /* Cache the first chunk of the fresh span s, starting at its colored block:
@@ -419,8 +419,8 @@ static void rcl_take_colored(rcl_heap *h, rcl_cache *c, rcl_span *s)
 {
   size_t pages = RCL_UNIT_SIZE >> h->page_shift;
   uint32_t idx = pages > 1 ? rcl_color_index(h, s, h->span_color++ & (pages - 1)) : 0;
-  unsigned cbits = rcl_span_cbits(s), pos = idx & ((1u << cbits) - 1);
-  s->scan = (uint8_t)(idx >> cbits);
+  unsigned chunk_log2 = rcl_span_chunk_log2(s), pos = idx & ((1u << chunk_log2) - 1);
+  s->scan = (uint8_t)(idx >> chunk_log2);
   rcl_take_word(c, s);
   if (pos) rcl_cache_give_back(c, s, c->word & (((uint64_t)1 << pos) - 1));
 }
@@ -502,11 +502,11 @@ RCL_INTERN void *rcl_alloc_medium(rcl_heap *h, size_t n)
   s->nblocks = 1;
   s->cls = RCL_CLASS_MEDIUM;
   s->state = RCL_SPAN_MEDIUM;
-  s->gshift = 21;             /* one group: a medium block is at most 2^20 bytes */
-  s->gbshift = 6;
+  s->group_shift = 21;             /* one group: a medium block is at most 2^20 bytes */
+  s->group_bits_log2 = 6;
   s->ngroups = 1;
-  s->gblocks = 1;
-  s->nidx = (uint16_t)1 << 6;
+  s->group_blocks = 1;
+  s->nbits = (uint16_t)1 << 6;
   memset(s->inline_bits, 0, sizeof(s->inline_bits));   /* stale bits of an earlier span */
   rcl_store(&s->nfree, (uint16_t)0);
   rcl_unclean_block(h, s, s->base, s->block_size);

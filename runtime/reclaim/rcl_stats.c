@@ -55,7 +55,7 @@ static void rcl_live_range(rcl_heap *h, rcl_segment *seg, const char *lo, const 
 static void rcl_span_walk_live(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl_live_walk *lw)
 {
   uint64_t bits[RCL_SPAN_WORDS];
-  uint32_t nb = s->gblocks, g;
+  uint32_t nb = s->group_blocks, g;
   if (s->cls == RCL_CLASS_MEDIUM) {
     if (!(rcl_load(&rcl_span_bits(s)[0]) & 1)) {
       lw->in_use += s->block_size;
@@ -65,7 +65,7 @@ static void rcl_span_walk_live(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl_l
   }
   rcl_span_free_view(h, s, bits);
   for (g = 0; g < s->ngroups; g++) {
-    uint32_t from = g << s->gbshift, i = 0;
+    uint32_t from = g << s->group_bits_log2, i = 0;
     char *base = rcl_group_base(s, g);
     while ((i = rcl_bits_next(bits, from, i, nb, 1)) < nb) {
       uint32_t j = rcl_bits_next(bits, from, i, nb, 0);
@@ -165,13 +165,13 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   if (s->nclean != rcl_clean_count(seg, first, end))
     return rcl_fail(err, errlen, "span at unit %u: nclean %u != %zu", u, s->nclean,
                     rcl_clean_count(seg, first, end));
-  if (s->ngroups == 0 || (s->gbshift < 6 && s->ngroups == 1) || s->gbshift > s->gshift ||
-      (s->gbshift < 6 && (1u << s->gbshift) < s->gblocks) ||
-      s->nidx != (uint32_t)s->ngroups << s->gbshift || (size_t)s->gblocks * s->ngroups != s->nblocks ||
-      (s->gbshift >= 6 && (rcl_span_wpg(s) > (1u << (s->gbshift - 6)) ||
-                           (1u << (s->gbshift - 6)) >= 2 * rcl_span_wpg(s))) ||
-      (s->ngroups > 1 && ((size_t)s->ngroups << s->gshift) != ((size_t)s->units << RCL_UNIT_SHIFT)) ||
-      (size_t)s->gblocks * s->block_size > (s->ngroups > 1 ? (size_t)1 << s->gshift :
+  if (s->ngroups == 0 || (s->group_bits_log2 < 6 && s->ngroups == 1) || s->group_bits_log2 > s->group_shift ||
+      (s->group_bits_log2 < 6 && (1u << s->group_bits_log2) < s->group_blocks) ||
+      s->nbits != (uint32_t)s->ngroups << s->group_bits_log2 || (size_t)s->group_blocks * s->ngroups != s->nblocks ||
+      (s->group_bits_log2 >= 6 && (rcl_span_group_words(s) > (1u << (s->group_bits_log2 - 6)) ||
+                           (1u << (s->group_bits_log2 - 6)) >= 2 * rcl_span_group_words(s))) ||
+      (s->ngroups > 1 && ((size_t)s->ngroups << s->group_shift) != ((size_t)s->units << RCL_UNIT_SHIFT)) ||
+      (size_t)s->group_blocks * s->block_size > (s->ngroups > 1 ? (size_t)1 << s->group_shift :
                                             ((size_t)s->units << RCL_UNIT_SHIFT) - s->bits_bytes))
     return rcl_fail(err, errlen, "span at unit %u: bad group layout", u);
   for (w = 0; w < words; w++) {
@@ -189,9 +189,9 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   }
   if (s->cls >= RCL_NCLASSES || s->block_size != h->cache[s->cls].size ||
       s->nblocks != h->cache[s->cls].nblocks || s->units != h->cache[s->cls].units ||
-      s->bits_bytes != h->cache[s->cls].bits_bytes || s->gshift != h->cache[s->cls].gshift ||
-      s->gbshift != h->cache[s->cls].gbshift || s->ngroups != h->cache[s->cls].ngroups ||
-      s->gblocks != h->cache[s->cls].gblocks)
+      s->bits_bytes != h->cache[s->cls].bits_bytes || s->group_shift != h->cache[s->cls].group_shift ||
+      s->group_bits_log2 != h->cache[s->cls].group_bits_log2 || s->ngroups != h->cache[s->cls].ngroups ||
+      s->group_blocks != h->cache[s->cls].group_blocks)
     return rcl_fail(err, errlen, "span at unit %u: layout does not match class %u", u, s->cls);
   switch (s->state) {
   case RCL_SPAN_CURRENT: {
