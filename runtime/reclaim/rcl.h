@@ -65,7 +65,7 @@ typedef struct rcl_stats {
 /* Configuration knobs (one table in rcl_config.c). Keys: decay, mode,
 ** soft_limit, background, background_interval, step_budget, full_gc_purge.
 ** Errors name the key or value; on error the config is unchanged. */
-#define RCL_CONFIG_NKEYS 7
+#define RCL_CONFIG_NKEYS 7   /* rcl_config.c checks it against its table when compiled */
 enum { RCL_KIND_NUMBER, RCL_KIND_BOOLEAN, RCL_KIND_STRING };
 RCL_API void rcl_config_default(rcl_config *c);
 RCL_API int rcl_config_parse(rcl_config *c, const char *spec, char *err, size_t errlen);

@@ -57,7 +57,9 @@ typedef struct rcl_knob {
   { name, field, offsetof(rcl_config, member), min, def, doc },
 #define RCL_KNOB_NAME(name, field, member, min, def, doc) name,
 
-static const rcl_knob rcl_knobs[RCL_CONFIG_NKEYS] = { RCL_KNOBS(RCL_KNOB_ROW) };
+static const rcl_knob rcl_knobs[] = { RCL_KNOBS(RCL_KNOB_ROW) };
+/* rcl.h publishes the key count; the table is the truth. */
+typedef char rcl_config_nkeys_check[sizeof(rcl_knobs) / sizeof(rcl_knobs[0]) == RCL_CONFIG_NKEYS ? 1 : -1];
 
 RCL_API_DATA const char *const rcl_config_keys[RCL_CONFIG_NKEYS + 1] = { RCL_KNOBS(RCL_KNOB_NAME) NULL };
 
