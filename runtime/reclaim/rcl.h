@@ -99,4 +99,10 @@ RCL_API size_t rcl_purge(rcl_heap *h);     /* purge everything free now (ignores
 RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *s); /* walks the heap: O(heap) */
 RCL_API size_t rcl_page_size(void);        /* run-time OS page size */
 
+/* Test builds (RCL_TEST_HOOKS, or RCL_FAULT_INJECTION which implies it)
+** also declare the test hooks. */
+#if defined(RCL_TEST_HOOKS) || defined(RCL_FAULT_INJECTION)
+#include "rcl_test.h"
+#endif
+
 #endif

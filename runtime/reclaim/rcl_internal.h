@@ -122,9 +122,6 @@
 #endif
 
 #include "rcl.h"
-#ifdef RCL_TEST_HOOKS
-#include "rcl_test.h"
-#endif
 
 #include <pthread.h>
 #include <stdint.h>
