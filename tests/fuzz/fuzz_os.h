@@ -1,0 +1,55 @@
+/*
+** fuzz_os.h: the heap fuzzer's view of the OS: a recording shim between the
+** allocator and mmap/munmap/mremap/madvise, and the set of OS pages that
+** hold a live block (tests/fuzz/fuzz_os.c).
+**
+** fuzz.mk compiles rcl_all.c with -Dmmap=fuzz_os_mmap (and munmap, mremap,
+** madvise likewise), so every system call of the allocator comes here and
+** is passed on unchanged. The shim keeps the address ranges the allocator
+** has mapped and fails the run (fuzz_fail) when the allocator:
+**  - unmaps, remaps or madvises memory it has not mapped, or a range that
+**    is not page-aligned;
+**  - unmaps, or purges (MADV_DONTNEED/MADV_FREE), an OS page that holds a
+**    byte of a block the harness holds live (fuzz_live_add/remove: added
+**    after the allocation returned, removed before the block is handed back,
+**    so the live set is always a subset of the allocator's).
+** Mapped ranges left after rcl_heap_destroy are leaks; fuzz_os_release()
+** reports them and unmaps them. All functions are thread-safe (the
+** background purge thread calls madvise and munmap).
+*/
+#ifndef FUZZ_OS_H
+#define FUZZ_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fuzz_os_counts {
+  size_t mapped_bytes;       /* bytes in ranges the allocator has mapped, now */
+  size_t ranges;             /* disjoint ranges holding them */
+  uint64_t seg_misaligned;   /* segment-size mappings that came back misaligned */
+  uint64_t seg_below_calls;  /* real retries at the aligned address below those */
+  uint64_t owner_calls;      /* OS calls made by the thread that ran fuzz_os_init */
+  uint64_t owner_pages;      /* OS pages those calls mapped, unmapped, moved or advised */
+} fuzz_os_counts;
+
+/* Called by the thread that runs the inputs (the owner of every heap). */
+void fuzz_os_init(size_t page_size, size_t segment_size);
+/* Stop tracking the ranges mapped so far, leaving them mapped: the
+** library's process-wide mappings, made once, are not a heap's. */
+void fuzz_os_forget(void);
+void fuzz_os_get(fuzz_os_counts *c);
+/* 1 if [p, p+n) lies inside one range the allocator has mapped. */
+int fuzz_os_inside(const void *p, size_t n);
+/* Unmap every range still recorded (after rcl_heap_destroy: leaks); returns
+** the number of ranges, their total size in *bytes. */
+size_t fuzz_os_release(size_t *bytes);
+
+/* The OS pages of [p, p+n) hold a live block (n == 0 counts one byte). */
+void fuzz_live_add(const void *p, size_t n);
+void fuzz_live_remove(const void *p, size_t n);
+size_t fuzz_live_pages(void);
+
+/* Print "fuzz_heap: " + message to stderr and abort (a libFuzzer crash). */
+void fuzz_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,301 @@
+/*
+** gen_seeds.c: writes the seed corpora of the fuzz targets (no seed is
+** committed as a file). Usage: gen_seeds DIR; writes DIR/heap/<name> (op
+** sequences in the encoding of fuzz_ops.h) and DIR/config/<name> (config
+** specs). Deterministic: the same source always writes the same bytes.
+**
+** Heap seeds: the regression cases (regress-*), the stress test's op mix
+** (tests/unit/stress.c: decay 0, churn, a cycle-end pass of 50 steps and a
+** purge at fixed intervals, the background thread on for the middle third),
+** each size range on its own, the config knobs, and fault storms of every
+** kind. A regression case is a function below named regress_* (or a hex
+** string in fz_hex_cases for a crash file taken as is); add it to the table
+** in main.
+*/
+#include "fuzz_ops.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct seed { unsigned char b[1 << 16]; size_t n; } seed;
+
+static void put(seed *s, unsigned v)
+{
+  if (s->n == sizeof(s->b)) { fprintf(stderr, "gen_seeds: seed too long\n"); exit(1); }
+  s->b[s->n++] = (unsigned char)v;
+}
+
+static void put16(seed *s, unsigned v) { put(s, v & 0xff); put(s, (v >> 8) & 0xff); }
+static void put24(seed *s, unsigned v) { put16(s, v & 0xffff); put(s, (v >> 16) & 0xff); }
+
+/* Op byte (+ LEB128 repeat when rep != 1). */
+static void op(seed *s, unsigned code, unsigned api, int flag, unsigned rep)
+{
+  put(s, code | FZ_API(api) | (flag ? FZ_FLAG : 0) | (rep != 1 ? FZ_REPEAT : 0));
+  if (rep != 1) {
+    do {
+      put(s, (rep & 0x7f) | (rep > 0x7f ? 0x80 : 0));
+      rep >>= 7;
+    } while (rep);
+  }
+}
+
+/* An exact size below 16 MiB. */
+static void size_exact(seed *s, unsigned n) { put(s, FZ_SIZE_EXACT); put24(s, n); }
+
+static void alloc(seed *s, unsigned api, unsigned rep, unsigned n) { op(s, FZ_OP_ALLOC, api, 0, rep); size_exact(s, n); }
+static void freeb(seed *s, unsigned api, unsigned rep, unsigned sel) { op(s, FZ_OP_FREE, api, 0, rep); put(s, sel); }
+static void realloc_to(seed *s, unsigned api, unsigned sel, unsigned n)
+{
+  op(s, FZ_OP_REALLOC, api, 0, 1);
+  put(s, sel);
+  size_exact(s, n);
+}
+static void resize(seed *s, unsigned api, unsigned rep, unsigned sel, int d)
+{
+  op(s, FZ_OP_RESIZE, api, 0, rep);
+  put(s, sel);
+  put16(s, (unsigned)(d & 0xffff));
+}
+static void config(seed *s, unsigned field, unsigned v) { op(s, FZ_OP_CONFIG, 0, 0, 1); put(s, field); put(s, v); }
+static void fault(seed *s, unsigned kind, unsigned rate_index, unsigned seed8)
+{
+  op(s, FZ_OP_FAULT, 0, 0, 1);
+  put(s, kind);
+  put(s, rate_index);
+  put(s, seed8);
+}
+static void churn(seed *s, unsigned rep, unsigned seed8) { op(s, FZ_OP_CHURN, 0, 0, rep); put(s, seed8); }
+static void cycle(seed *s, unsigned steps) { op(s, FZ_OP_CYCLE, 0, 0, 1); put(s, steps); }
+static void plain(seed *s, unsigned code) { op(s, code, 0, 0, 1); }
+static void sleep_ms(seed *s, unsigned ms) { op(s, FZ_OP_SLEEP, 0, 0, 1); put(s, ms); }
+
+/* -- Regression cases ------------------------------------------------------------ */
+
+/* Fresh heap at 4 KiB pages: a 40000-byte single-block span, 22 spans of
+** 16-byte blocks (4064 a span) taking the header pool, the single-block
+** span freed, then a new span of another class finds no bitmap room
+** ("internal error: no room for a span bitmap"). */
+static void regress_span_bitmap_room(seed *s)
+{
+  alloc(s, 0, 1, 40000);
+  alloc(s, 0, 22 * 4064, 16);
+  freeb(s, 0, 1, 0);
+  alloc(s, 0, 1, 64);
+}
+
+/* Crash files kept verbatim: { name, hex bytes }. */
+static const char *const fz_hex_cases[][2] = {
+  { NULL, NULL }
+};
+
+/* -- Coverage seeds ------------------------------------------------------------------- */
+
+static void stress_mix(seed *s, unsigned seed8, unsigned rounds)
+{
+  unsigned r;
+  config(s, FZ_CFG_DECAY, 0);                        /* stress.c runs with decay 0 */
+  for (r = 0; r < rounds; r++) {
+    if (r == rounds / 3) config(s, FZ_CFG_BG_ON, 0); /* 1 ms interval */
+    if (r == 2 * rounds / 3) config(s, FZ_CFG_BG_OFF, 0);
+    churn(s, 2000, (seed8 + r) & 0xff);
+    if (r % 5 == 4) plain(s, FZ_OP_PURGE);
+    else cycle(s, 50);
+  }
+}
+
+static void size_ranges(seed *s)
+{
+  static const unsigned sizes[] = { 1, 16, 48, 100, 256, 257, 1000, 1024, 3000, 4096, 10000, 32768 };
+  unsigned i;
+  for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+    alloc(s, i & 3, 300, sizes[i]);
+    freeb(s, (i + 1) & 3, 150, 0);
+  }
+  plain(s, FZ_OP_PURGE);
+  resize(s, 0, 100, 200, 40);
+  resize(s, 1, 100, 10, -40);
+  op(s, FZ_OP_FREE_ALL, 1, 1, 1);
+  plain(s, FZ_OP_PURGE);
+}
+
+static void medium_and_large(seed *s)
+{
+  alloc(s, 0, 4, 40000);
+  alloc(s, 1, 2, 300000);
+  alloc(s, 2, 1, 1 << 20);
+  realloc_to(s, 0, 0, 60000);                        /* medium grows */
+  realloc_to(s, 1, 1, 35000);                        /* medium shrinks */
+  alloc(s, 0, 1, (2 << 20) + 1);                     /* large */
+  realloc_to(s, 0, 128, 6 << 20);                    /* mremap grows */
+  realloc_to(s, 1, 128, (1 << 20) + 4096);           /* shrinks */
+  realloc_to(s, 0, 128, 500000);                     /* large -> medium */
+  realloc_to(s, 1, 128, 3 << 20);                    /* medium -> large */
+  freeb(s, 0, 1, 128);                               /* kept mapping (decay 1000) */
+  alloc(s, 0, 1, (5 << 19));                         /* reuses it */
+  config(s, FZ_CFG_DECAY, 0);                        /* drops kept mappings */
+  freeb(s, 0, 3, 0);
+  cycle(s, 10);
+  plain(s, FZ_OP_FULL_GC);
+  op(s, FZ_OP_FREE_ALL, 0, 0, 1);
+  plain(s, FZ_OP_PURGE);
+}
+
+static void knobs(seed *s)
+{
+  config(s, FZ_CFG_SOFT_LIMIT, 1);                   /* 256 KiB: every mapping purges first */
+  churn(s, 3000, 7);
+  config(s, FZ_CFG_STEP_BUDGET, 0);                  /* 1 byte */
+  cycle(s, 200);
+  config(s, FZ_CFG_MODE, 1);                         /* MADV_FREE */
+  churn(s, 2000, 8);
+  plain(s, FZ_OP_PURGE);
+  config(s, FZ_CFG_MODE, 2);                         /* off */
+  churn(s, 2000, 9);
+  plain(s, FZ_OP_PURGE);
+  config(s, FZ_CFG_FULL_GC, 0);
+  plain(s, FZ_OP_FULL_GC);
+  config(s, FZ_CFG_DECAY, 1);
+  config(s, FZ_CFG_BG_ON, 0);
+  churn(s, 1000, 10);
+  sleep_ms(s, 3);
+  op(s, FZ_OP_FREE_ALL, 0, 1, 1);
+  sleep_ms(s, 3);
+  config(s, FZ_CFG_DECAY, 7);                        /* 2^32 - 1 ms */
+  churn(s, 500, 11);
+  config(s, FZ_CFG_DEFAULTS, 0);
+  plain(s, FZ_OP_PURGE);
+}
+
+/* kind: RCL_FAULT_* order (mmap, madvise, munmap, mremap) or FZ_FAULT_ALL. */
+static void storm(seed *s, unsigned kind, unsigned rate_index, unsigned seed8)
+{
+  config(s, FZ_CFG_DECAY, seed8 & 1 ? 5 : 0);
+  churn(s, 500, seed8);
+  alloc(s, 0, 2, (3 << 20) + 17);
+  fault(s, kind, rate_index, seed8);
+  churn(s, 1500, seed8 + 1);
+  realloc_to(s, 1, 128, (7 << 20) + 5);
+  alloc(s, 0, 1, 900000);
+  cycle(s, 20);
+  freeb(s, 0, 2, 128);
+  plain(s, FZ_OP_PURGE);
+  plain(s, FZ_OP_FULL_GC);
+  fault(s, kind, 0, 0);                              /* disarm */
+  churn(s, 500, seed8 + 2);
+  plain(s, FZ_OP_PURGE);
+}
+
+/* Every mapping fails: allocations of every range return NULL, the heap
+** stays usable. */
+static void mmap_outage(seed *s)
+{
+  static const unsigned sizes[] = { 16, 5000, 32768, 40000, 1 << 20, (2 << 20) + 1 };
+  unsigned i;
+  alloc(s, 0, 10, 48);
+  fault(s, 0, 7, 1);
+  for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) alloc(s, i & 3, 3, sizes[i]);
+  resize(s, 0, 1, 0, 30000);
+  fault(s, 0, 0, 0);
+  for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) alloc(s, i & 3, 1, sizes[i]);
+}
+
+/* -- Config seeds ------------------------------------------------------------------- */
+
+static const char *const fz_config_seeds[][2] = {
+  { "empty", "" },
+  { "defaults", "decay=1000,mode=dontneed,soft_limit=0,background=false,background_interval=250,"
+                "step_budget=1048576,full_gc_purge=true" },
+  { "all-changed", "decay=0,mode=free,soft_limit=64m,background=true,background_interval=1,"
+                   "step_budget=1,full_gc_purge=false" },
+  { "blanks", " decay = 5 , mode=off ,, " },
+  { "suffixes", "soft_limit=1K,step_budget=3g" },
+  { "bools", "background=yes,full_gc_purge=off" },
+  { "max", "decay=4294967295,soft_limit=17179869183g" },
+  { "over-max", "decay=4294967296" },
+  { "negative", "decay=-1" },
+  { "bad-mode", "mode=fast" },
+  { "no-equals", "decay" },
+  { "unknown-key", "key=value" },
+  { "zero-min", "background_interval=0" },
+  { "set-form", "soft_limit=16m" },
+};
+
+/* -- Output ------------------------------------------------------------------------ */
+
+static void mkdir_p(const char *d)
+{
+  if (mkdir(d, 0777) != 0 && errno != EEXIST) { perror(d); exit(1); }
+}
+
+static void write_file(const char *dir, const char *sub, const char *name, const void *p, size_t n)
+{
+  char path[4096];
+  FILE *f;
+  snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+  f = fopen(path, "wb");
+  if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) { perror(path); exit(1); }
+}
+
+static seed cur;
+
+static void emit(const char *dir, const char *name, void (*fn)(seed *))
+{
+  cur.n = 0;
+  fn(&cur);
+  write_file(dir, "heap", name, cur.b, cur.n);
+}
+
+static unsigned storm_kind, storm_rate, storm_seed;
+static void storm_cur(seed *s) { storm(s, storm_kind, storm_rate, storm_seed); }
+static unsigned mix_seed, mix_rounds;
+static void mix_cur(seed *s) { stress_mix(s, mix_seed, mix_rounds); }
+
+static int unhex(int c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
+
+int main(int argc, char **argv)
+{
+  static const char *const kinds[] = { "mmap", "madvise", "munmap", "mremap", "all" };
+  char sub[64], name[64];
+  size_t i;
+  unsigned k, r;
+  if (argc != 2) { fprintf(stderr, "usage: gen_seeds DIR\n"); return 2; }
+  mkdir_p(argv[1]);
+  snprintf(sub, sizeof(sub), "%s/heap", argv[1]);
+  mkdir_p(sub);
+  snprintf(sub, sizeof(sub), "%s/config", argv[1]);
+  mkdir_p(sub);
+
+  emit(argv[1], "regress-span-bitmap-room", regress_span_bitmap_room);
+  for (i = 0; fz_hex_cases[i][0]; i++) {
+    const char *h = fz_hex_cases[i][1];
+    cur.n = 0;
+    for (; h[0] && h[1]; h += 2) put(&cur, (unsigned)(unhex(h[0]) << 4 | unhex(h[1])));
+    write_file(argv[1], "heap", fz_hex_cases[i][0], cur.b, cur.n);
+  }
+  for (r = 0; r < 3; r++) {
+    mix_seed = 17 + 40 * r;
+    mix_rounds = 6 + 3 * r;
+    snprintf(name, sizeof(name), "stress-mix-%u", r);
+    emit(argv[1], name, mix_cur);
+  }
+  emit(argv[1], "size-ranges", size_ranges);
+  emit(argv[1], "medium-and-large", medium_and_large);
+  emit(argv[1], "knobs", knobs);
+  emit(argv[1], "mmap-outage", mmap_outage);
+  for (k = 0; k <= FZ_FAULT_ALL; k++)
+    for (r = 2; r <= 7; r += 5) {      /* 1% and 100% */
+      storm_kind = k;
+      storm_rate = r;
+      storm_seed = 3 * k + r;
+      snprintf(name, sizeof(name), "storm-%s-%u", kinds[k], fz_fault_rates[r]);
+      emit(argv[1], name, storm_cur);
+    }
+  for (i = 0; i < sizeof(fz_config_seeds) / sizeof(fz_config_seeds[0]); i++)
+    write_file(argv[1], "config", fz_config_seeds[i][0], fz_config_seeds[i][1],
+               strlen(fz_config_seeds[i][1]));
+  return 0;
+}
