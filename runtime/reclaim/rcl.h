@@ -97,6 +97,10 @@ RCL_API size_t rcl_purge(rcl_heap *h);     /* purge everything free now (ignores
 
 /* Observation. */
 RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *s); /* walks the heap: O(heap) */
+/* The host's GC figures (bytes allocated as its GC counts them, and live at
+** its last cycle end), published in the heap registry (rcl_registry.h) at
+** the next GC cycle end or purge. */
+RCL_API void rcl_heap_note_gc(rcl_heap *h, size_t total, size_t estimate);
 RCL_API size_t rcl_page_size(void);        /* run-time OS page size */
 
 /* Test builds (RCL_TEST_HOOKS, or RCL_FAULT_INJECTION which implies it)

@@ -12,8 +12,9 @@
 ** background layer (which takes the global lock first).
 **
 ** Layer: the top. Calls every layer below: background thread (rcl_bg.c),
-** reclaim policy (rcl_purge.c), heap core (rcl_span.c), large blocks
-** (rcl_large.c), size classes and OS.
+** observation (rcl_stats.c, rcl_registry.c), reclaim policy
+** (rcl_purge.c), heap core (rcl_span.c), large blocks (rcl_large.c), size
+** classes and OS.
 */
 #include "rcl_internal.h"
 
@@ -178,6 +179,8 @@ RCL_API rcl_heap *rcl_heap_create(const rcl_config *cfg, uint64_t seed)
   rcl_caches_init(h);
   h->prng = seed ^ 0x6c75616a69742d72ull;
   h->clock = rcl_os_now_ms();
+  rcl_registry_attach(h);
+  rcl_registry_publish(h, 1, 0);
   if (h->cfg.background) rcl_bg_update(h);
   return h;
 }
@@ -186,6 +189,7 @@ RCL_API void rcl_heap_destroy(rcl_heap *h)
 {
   if (!h) return;
   rcl_bg_unregister(h);
+  rcl_registry_detach(h);
   rcl_flush_caches(h);
   rcl_large_destroy(h);
   rcl_segments_destroy(h);
@@ -199,6 +203,7 @@ RCL_API void rcl_heap_configure(rcl_heap *h, const rcl_config *c)
   h->cfg = *c;
   rcl_soft_limit_reset(h);
   if (c->decay_ms == 0) rcl_kept_release(h, rcl_decay_all(), (size_t)-1);
+  rcl_registry_publish(h, 0, 0);
   rcl_unlock(h);
   rcl_bg_update(h);
 }
@@ -216,6 +221,7 @@ RCL_API void rcl_cycle_end(rcl_heap *h)
   rcl_lock_active(h);
   h->clock = rcl_os_now_ms();
   rcl_pass_arm(h);
+  rcl_registry_cycle_end(h);
   rcl_unlock(h);
 }
 
@@ -238,8 +244,15 @@ RCL_API size_t rcl_purge(rcl_heap *h)
   rcl_lock(h);
   h->clock = rcl_os_now_ms();
   released = rcl_purge_now(h);
+  rcl_registry_publish(h, 1, 0);
   rcl_unlock(h);
   return released;
+}
+
+RCL_API void rcl_heap_note_gc(rcl_heap *h, size_t total, size_t estimate)
+{
+  rcl_store(&h->gc_total, total);         /* the background thread may publish them */
+  rcl_store(&h->gc_estimate, estimate);
 }
 
 RCL_API size_t rcl_full_gc(rcl_heap *h)

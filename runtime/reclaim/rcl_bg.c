@@ -21,7 +21,8 @@
 ** A heap uses its lock (h->locking) exactly while it is registered: set
 ** before the thread can see the heap, cleared after the thread let go.
 **
-** Layer: above the reclaim policy (rcl_pass_advance is its pass), below the
+** Layer: above the reclaim policy (rcl_pass_advance is its pass) and the
+** registry (it publishes what its passes gave back), below the
 ** public API (which registers heaps, rcl_bg_update/rcl_bg_unregister, and
 ** restarts the thread after fork, rcl_bg_ensure_running).
 **
@@ -123,6 +124,9 @@ static void rcl_bg_pass(rcl_heap *h)
   do {
     pthread_mutex_lock(&h->lock);
     done = rcl_pass_advance(h, &h->bg_seg, &h->bg_unit, RCL_SEGMENT_SIZE, d);
+    /* The registry shows what the pass gave back; an idle heap's slot gets
+    ** a walk (its owner publishes nothing while idle). */
+    if (done) rcl_registry_publish(h, idle, 1);
     pthread_mutex_unlock(&h->lock);
     while (rcl_load(&h->lock_wanted)) sched_yield();
   } while (!done);

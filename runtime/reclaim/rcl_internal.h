@@ -122,6 +122,7 @@
 #endif
 
 #include "rcl.h"
+#include "rcl_registry.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -329,6 +330,10 @@ struct rcl_heap {
                                           the soft limit wants room (rcl_room_needed) */
   int map_failed;                      /* a layer's mapping failed: releasing free
                                           segments may let a retry succeed */
+  /* Registry (rcl_registry.c): this heap's slot, written under the heap lock. */
+  rcl_registry_slot *reg_slot;         /* NULL: not listed */
+  uint64_t reg_walked_ms;              /* when the slot's walked figures were computed */
+  size_t gc_total, gc_estimate;        /* the host's GC figures (rcl_heap_note_gc) */
   size_t soft_next;                    /* soft-limit hysteresis: next purge level */
   size_t soft_base;                    /* mapped after the last soft-limit purge */
   uint32_t span_color;                 /* colors handed to fresh spans (glossary) */
@@ -493,12 +498,19 @@ RCL_INTERN void rcl_pass_arm(rcl_heap *h);
 RCL_INTERN void rcl_pass_step(rcl_heap *h);
 RCL_INTERN size_t rcl_purge_now(rcl_heap *h);
 
+/* -- Observation: stats walk and registry (rcl_stats.c, rcl_registry.c) ------- */
+RCL_INTERN void rcl_stats_walk(rcl_heap *h, rcl_stats *st, int outsider);
+RCL_INTERN void rcl_registry_attach(rcl_heap *h);
+RCL_INTERN void rcl_registry_detach(rcl_heap *h);
+RCL_INTERN void rcl_registry_publish(rcl_heap *h, int walk, int outsider);
+RCL_INTERN void rcl_registry_cycle_end(rcl_heap *h);
+
 /* -- Background thread (rcl_bg.c) ---------------------------------------------- */
 RCL_INTERN void rcl_bg_update(rcl_heap *h);      /* (un)register after a config change */
 RCL_INTERN void rcl_bg_unregister(rcl_heap *h);
 RCL_INTERN void rcl_bg_ensure_running(rcl_heap *h); /* restart after fork if wanted */
 
-/* Public API: rcl_api.c, rcl_stats.c (rcl.h, rcl_test.h). */
+/* Public API: rcl_api.c (rcl.h, rcl_test.h). */
 
 /* -- Hot paths ----------------------------------------------------------------------- */
 

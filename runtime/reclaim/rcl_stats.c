@@ -11,8 +11,9 @@
 ** their bitmaps), so the identities are not true merely by definition.
 ** Both run with the heap lock (when locking) and are O(heap).
 **
-** Layer: public API (observation); reads the structures of the heap core,
-** the large blocks and the policy's counters, changes nothing.
+** Layer: observation, above the reclaim policy and below the background
+** thread and the public API; reads the structures of the heap core, the
+** large blocks and the policy's counters, changes nothing.
 */
 #include "rcl_internal.h"
 
@@ -20,12 +21,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The span's free bitmap as the owner sees it: cached-word bits are free. */
-static void rcl_span_free_view(rcl_heap *h, rcl_span *s, uint64_t *bits)
+/* The span's free bitmap as the owner sees it: cached-word bits are free.
+** Another thread (outsider) cannot read the owner's cache, which changes
+** without a lock: to it the cached blocks look live. */
+static void rcl_span_free_view(rcl_heap *h, rcl_span *s, uint64_t *bits, int outsider)
 {
   unsigned w, nw = rcl_span_nwords(s);
   for (w = 0; w < RCL_SPAN_WORDS; w++) bits[w] = w < nw ? rcl_load(&rcl_span_bits(s)[w]) : 0;
-  if (s->state == RCL_SPAN_CURRENT && s->cls < RCL_NCLASSES && h->cache[s->cls].span == s) {
+  if (!outsider && s->state == RCL_SPAN_CURRENT && s->cls < RCL_NCLASSES && h->cache[s->cls].span == s) {
     uint32_t ci = h->cache[s->cls].word_index;
     bits[rcl_chunk_word(s, ci)] |= h->cache[s->cls].word << rcl_chunk_shift(s, ci);
   }
@@ -37,6 +40,7 @@ typedef struct rcl_live_walk {
   size_t floor_pages;
   size_t in_use;
   const char *error;        /* first overlap of a live block and a clean page */
+  int outsider;             /* the walker is not the owner (rcl_span_free_view) */
 } rcl_live_walk;
 
 static void rcl_live_range(rcl_heap *h, rcl_segment *seg, const char *lo, const char *hi,
@@ -63,7 +67,7 @@ static void rcl_span_walk_live(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl_l
     }
     return;
   }
-  rcl_span_free_view(h, s, bits);
+  rcl_span_free_view(h, s, bits, lw->outsider);
   for (g = 0; g < s->ngroups; g++) {
     uint32_t from = g << s->group_bits_log2, i = 0;
     char *base = rcl_group_base(s, g);
@@ -76,12 +80,14 @@ static void rcl_span_walk_live(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl_l
   }
 }
 
-RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
+/* The stats of h by a walk of the heap; the caller holds the heap lock (or
+** is the owner of a heap that is not locking). An outsider (the background
+** thread) counts the blocks in the owner's class caches as live. */
+RCL_INTERN void rcl_stats_walk(rcl_heap *h, rcl_stats *st, int outsider)
 {
   rcl_segment *seg;
   size_t pages = RCL_SEGMENT_SIZE >> h->page_shift, free_clean = 0, free_dirty = 0, in_use, floor;
   memset(st, 0, sizeof(*st));
-  rcl_lock(h);
   in_use = h->large_bytes;
   floor = h->large_bytes;
   for (seg = h->seg_first; seg; seg = seg->next) {
@@ -89,6 +95,7 @@ RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
     size_t clean = rcl_clean_count(seg, 0, pages) << h->page_shift, hdr, bitmaps = 0;
     unsigned u;
     memset(&lw, 0, sizeof(lw));
+    lw.outsider = outsider;
     for (u = 1; u < RCL_SEGMENT_UNITS; u++)
       if (seg->unit_span[u] == u) {
         rcl_span_walk_live(h, seg, &seg->spans[u], &lw);
@@ -120,6 +127,12 @@ RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
   st->mremap_failed = h->mremap_failed;
   st->high_mappings_rejected = h->high_rejected;
   st->fragmentation = st->resident ? 1.0 - (double)in_use / (double)st->resident : 0.0;
+}
+
+RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
+{
+  rcl_lock(h);
+  rcl_stats_walk(h, st, 0);
   rcl_unlock(h);
 }
 

@@ -82,18 +82,23 @@ void *lj_alloc_f(void *msp, void *ptr, size_t osize, size_t nsize)
 
 /* -- GC hooks (patch 0003) ----------------------------------------------- */
 
-void lj_alloc_cycle_end(void *msp)
+/* Each hook gets the GC's figures (bytes allocated, live estimate), which
+** the heap registry shows to luajit-memstat. */
+void lj_alloc_cycle_end(void *msp, size_t total, size_t estimate)
 {
+  rcl_heap_note_gc((rcl_heap *)msp, total, estimate);
   rcl_cycle_end((rcl_heap *)msp);
 }
 
-void lj_alloc_step(void *msp)
+void lj_alloc_step(void *msp, size_t total, size_t estimate)
 {
+  UNUSED(total); UNUSED(estimate);
   rcl_step((rcl_heap *)msp);
 }
 
-void lj_alloc_fullgc(void *msp)
+void lj_alloc_fullgc(void *msp, size_t total, size_t estimate)
 {
+  rcl_heap_note_gc((rcl_heap *)msp, total, estimate);
   rcl_full_gc((rcl_heap *)msp);
 }
 

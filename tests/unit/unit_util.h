@@ -39,5 +39,6 @@ int tu_register_os(void);
 int tu_register_config(void);
 int tu_register_bg(void);
 int tu_register_harden(void);
+int tu_register_registry(void);
 
 #endif
