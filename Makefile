@@ -26,7 +26,7 @@ export RECLAIM_VERSION
 # Debian packages needed to build and to run `make check`, in one place.
 DEPS := build-essential dpkg-dev patch xz-utils binutils \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
-	qemu-user-static libcunit1-dev valgrind \
+	qemu-user-static libcunit1-dev valgrind clang libclang-rt-14-dev \
 	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio \
 	mmdebstrap apt-utils gnupg gpgv debian-archive-keyring rpm rpmlint createrepo-c dnf \
 	binfmt-support arch-test file umoci skopeo jq shellcheck
@@ -64,6 +64,14 @@ $(eval $(call variant,arm64-static-assert,arm64,0,1,$(ASSERT_XCFLAGS)))
 # checks (check-pagesim, the QEMU matrix) must catch it at 16K and 64K.
 $(eval $(call variant,x86_64-granule4k,x86_64,0,0,-DRCL_TEST_FIXED_GRANULE=4096))
 $(eval $(call variant,arm64-static-granule4k,arm64,0,1,-DRCL_TEST_FIXED_GRANULE=4096))
+# tests/threads: ThreadSanitizer, ASan+UBSan and fault-injection builds (their
+# link flags are set in tests/threads/threads.mk).
+TSAN_XCFLAGS  := -fsanitize=thread
+ASAN_XCFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer
+FAULT_XCFLAGS := -DRCL_FAULT_INJECTION
+$(eval $(call variant,x86_64-tsan,x86_64,0,0,$(TSAN_XCFLAGS)))
+$(eval $(call variant,x86_64-asan,x86_64,0,0,$(ASAN_XCFLAGS)))
+$(eval $(call variant,x86_64-fault,x86_64,0,0,$(FAULT_XCFLAGS)))
 
 RELEASE_VARIANTS := x86_64 arm64 arm64-static
 STOCK_VARIANTS   := stock-x86_64 stock-arm64
@@ -97,6 +105,8 @@ include tests/pagesim/pagesim.mk
 include tests/valgrind/valgrind.mk
 include runtime/reclaim/reclaim.mk
 include tests/unit/unit.mk
+include tests/fuzz/fuzz.mk
+include tests/threads/threads.mk
 include tests/lua/lua.mk
 include tests/tools/pagesim/pagesim.mk
 include tests/bench/bench.mk
@@ -107,7 +117,7 @@ include docker/images.mk
 
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
-CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress \
+CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress check-fuzz \
 	check-stress-pagesim check-lua check-reclaim check-valgrind check-pagesim \
 	check-shell check-matrix matrix-granule check-packages check-images
 check: all stock assert
@@ -127,5 +137,6 @@ help:
 	@echo "make images       container images (OCI layout + docker-archives) in build/images/"
 	@echo "make bench        memory and CPU benchmarks, ours vs stock (figures, not tests)"
 	@echo "make soak         the long allocator stress run (10^9 operations)"
+	@echo "make fuzz         libFuzzer on the allocator, FUZZ_SECONDS (600) a target; fuzz-repro FILE=.. (tests/fuzz/README.md)"
 	@echo "make deps         install the Debian packages the build and tests need"
 	@echo "make clean        remove build/ (keeps the download cache in $(CACHE))"

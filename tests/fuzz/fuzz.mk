@@ -77,14 +77,17 @@ fuzz-build: $(FUZZ_BINS) $(FUZZ_OUT)/seeds/.stamp
 
 # fuzz_run TARGET SECONDS: one libFuzzer run. Old artifacts of the target are
 # removed first; after the run, a non-zero exit or any crash-, leak-,
-# timeout- or oom- file fails with the reproducer paths.
+# timeout- or oom- file fails with the reproducer paths. ASan's quarantine
+# is capped (the config target frees many small buffers an input; the
+# default cap lets RSS approach libFuzzer's limit); ASAN_OPTIONS given by
+# the caller come after, so they win.
 define fuzz_run
 	@set -u; t=$(1); out=$(FUZZ_OUT); art=$$out/artifacts/$$t; log=$$out/$$t.log; \
 	mkdir -p $$out/corpus/$$t $$art; rm -f $$art/*; \
 	cmd="$$out/fuzz_$$t -max_total_time=$(2) -print_final_stats=1 $(FUZZ_FLAGS_$(1)) -artifact_prefix=$$art/ $$out/corpus/$$t $$out/seeds/$$t"; \
 	echo "== fuzz_$$t: $(2) s from $$(ls $$out/seeds/$$t | wc -l) seeds + $$(ls $$out/corpus/$$t | wc -l) corpus inputs"; \
 	echo "   $$cmd"; \
-	rc=0; $$cmd > $$log 2>&1 || rc=$$?; \
+	rc=0; ASAN_OPTIONS="quarantine_size_mb=64$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" $$cmd > $$log 2>&1 || rc=$$?; \
 	grep -aE '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done [0-9]+ runs|^stat::|^SUMMARY:|^fuzz_|ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|internal error' $$log | sed 's/^/   /'; \
 	crashes=$$(ls $$art | grep -E '^(crash|leak|timeout|oom)-' | sed "s|^|$$art/|"); \
 	slow=$$(ls $$art | grep -E '^slow-unit-' || true); \

@@ -8,6 +8,7 @@
 **    realloc, for every live block after every purge, GC step, config
 **    change, fault arming and sleep; realloc keeps the common prefix);
 **  - rcl_test_check failing, or the stats identities broken, after any op;
+**    rcl_heap_get_config not returning the config just set;
 **  - a block misaligned, above 2^47 or outside the memory the allocator
 **    mapped; an OS call on a page that holds a live block (fuzz_os.h);
 **  - an allocation returning NULL without an injected mmap failure during
@@ -422,6 +423,14 @@ static void fz_config(fz_state *s)
            "background %d/%u full_gc_purge %d\n", f, v, c->decay_ms, c->mode, c->soft_limit,
            c->step_budget, c->background, c->background_interval_ms, c->full_gc_purge);
   rcl_heap_configure(s->h, c);
+  {
+    rcl_config g;
+    rcl_heap_get_config(s->h, &g);
+    if (g.decay_ms != c->decay_ms || g.mode != c->mode || g.soft_limit != c->soft_limit ||
+        g.background != c->background || g.background_interval_ms != c->background_interval_ms ||
+        g.step_budget != c->step_budget || g.full_gc_purge != c->full_gc_purge)
+      fuzz_fail("rcl_heap_get_config differs from the config just set (op %" PRIu64 ")", s->op);
+  }
 }
 
 static void fz_fault(fz_state *s)
