@@ -29,12 +29,13 @@ DEPS := build-essential dpkg-dev patch xz-utils binutils \
 	qemu-user-static libcunit1-dev valgrind clang libclang-rt-14-dev \
 	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio \
 	mmdebstrap apt-utils gnupg gpgv debian-archive-keyring rpm rpmlint createrepo-c dnf \
-	binfmt-support arch-test file umoci skopeo jq shellcheck
+	binfmt-support arch-test file umoci skopeo jq shellcheck \
+	prometheus python3-jsonschema
 
 TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
 
 # Inputs of a patched build: any change rebuilds the patched variants.
-RUNTIME_INPUTS := $(wildcard runtime/patches/* runtime/src/* runtime/reclaim/* runtime/doc/*) \
+RUNTIME_INPUTS := $(wildcard runtime/patches/* runtime/src/* runtime/reclaim/*) runtime/doc/luajit-reclaim.7 \
 	runtime/prepare-tree.sh runtime/build-variant.sh runtime/upstream.mk runtime/version.mk
 STOCK_INPUTS := runtime/prepare-tree.sh runtime/build-variant.sh runtime/upstream.mk
 
@@ -109,6 +110,7 @@ include tests/fuzz/fuzz.mk
 include tests/threads/threads.mk
 include tests/lua/lua.mk
 include tests/tools/pagesim/pagesim.mk
+include runtime/tools/memstat/memstat.mk
 include tests/bench/bench.mk
 include tests/shell/shell.mk
 include ci/matrix.mk
@@ -118,7 +120,7 @@ include docker/images.mk
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
 CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress check-fuzz \
-	check-stress-pagesim check-lua check-reclaim check-valgrind check-pagesim \
+	check-stress-pagesim check-lua check-reclaim check-memstat check-valgrind check-pagesim \
 	check-shell check-matrix matrix-granule check-packages check-images
 check: all stock assert
 	@tests/check.sh $(CHECK_PARTS)

@@ -6,7 +6,8 @@
 ** Invariants: exit 0 when every process asked for was read, 1 when some
 ** PID could not be (each named on stderr with the reason), 2 for a usage
 ** error (including an output or record file that cannot be written);
-** --nginx and --all resolve their process list again at every sample.
+** --nginx and --all resolve their process list again at every sample, and
+** a process they listed that exits before it is read is left out.
 */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -202,17 +203,19 @@ static int take_sample(const options *o, ms_sample *s)
   for (i = 0; i < n; i++) {
     char err[MS_ERRLEN];
     ms_proc *p = &s->procs[s->nprocs];
-    int j;
+    /* Listed by --all or as a worker, and gone since: it was not asked for. */
+    int j, listed = !o->npids && pids[i] != o->nginx;
     if (ms_proc_read(p, pids[i], err, sizeof(err)) != 0) {
-      if (o->all && strcmp(err, "no such process") == 0) continue;  /* Gone: not asked. */
-      add_error(s, pids[i], err);
+      if (!(listed && !ms_pid_exists(pids[i]))) add_error(s, pids[i], err);
+      continue;
+    }
+    if (ms_registry_read(p) != 0 && listed && !ms_pid_exists(pids[i])) {
+      free(p->heaps);
       continue;
     }
     s->nprocs++;
-    if (ms_registry_read(p) != 0) {
-      for (j = 0; j < p->nregs; j++)
-        if (!p->regs[j].ok) { add_error(s, p->pid, p->regs[j].error); break; }
-    }
+    for (j = 0; j < p->nregs; j++)
+      if (!p->regs[j].ok) { add_error(s, p->pid, p->regs[j].error); break; }
     ms_diagnose(p, s->now_ms);
   }
   free(pids);
