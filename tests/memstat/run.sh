@@ -13,6 +13,7 @@ memstat=${1:?usage: run.sh MEMSTAT BUILD_DIR}
 build=${2:?usage: run.sh MEMSTAT BUILD_DIR}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 py=/usr/bin/python3
+export PYTHONDONTWRITEBYTECODE=1
 
 fail() { echo "check-memstat: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || fail "needs root (processes as nobody, a memory cgroup)"
