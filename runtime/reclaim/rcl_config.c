@@ -74,10 +74,9 @@ static const rcl_knob *rcl_knob_find(const char *key, size_t len)
   return NULL;
 }
 
-/* Format an error into err (cut to errlen) and return -1. */
-static int rcl_config_error(char *err, size_t errlen, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
-static int rcl_config_error(char *err, size_t errlen, const char *fmt, ...)
+/* Format an error into err (cut to errlen; err may be NULL) and return -1:
+** the error reports of the parser and of the checker (rcl_stats.c). */
+RCL_INTERN int rcl_errorf(char *err, size_t errlen, const char *fmt, ...)
 {
   va_list ap;
   if (err && errlen) {
@@ -161,7 +160,7 @@ static int rcl_knob_set(rcl_config *c, const rcl_knob *k, const char *v, char *e
       if (strcmp(v, rcl_mode_names[i]) == 0) { *(int *)(void *)field = i; return 0; }
     break;
   }
-  return rcl_config_error(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
+  return rcl_errorf(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
                           rcl_knob_expected(k));
 }
 
@@ -182,7 +181,7 @@ RCL_API int rcl_config_set(rcl_config *c, const char *key, const char *value, ch
   if (!k) {
     char keys[256];
     rcl_key_list(keys, sizeof(keys));
-    return rcl_config_error(err, errlen, "unknown key '%s' (keys: %s)", key, keys);
+    return rcl_errorf(err, errlen, "unknown key '%s' (keys: %s)", key, keys);
   }
   if (rcl_knob_set(&tmp, k, value, err, errlen) != 0) return -1;
   *c = tmp;
@@ -217,10 +216,10 @@ static int rcl_too_long(char *err, size_t errlen, const char *key, size_t n, con
 {
   char keys[256];
   if (k)
-    return rcl_config_error(err, errlen, "value of key '%s' is too long (%zu characters, at most %d; "
+    return rcl_errorf(err, errlen, "value of key '%s' is too long (%zu characters, at most %d; "
                             "expected %s)", k->name, n, RCL_VALUE_MAX, rcl_knob_expected(k));
   rcl_key_list(keys, sizeof(keys));
-  return rcl_config_error(err, errlen, "key '%.*s...' is too long (%zu characters, at most %d; keys: %s)",
+  return rcl_errorf(err, errlen, "key '%.*s...' is too long (%zu characters, at most %d; keys: %s)",
                           RCL_QUOTE_MAX, key, n, RCL_KEY_MAX, keys);
 }
 
@@ -237,10 +236,10 @@ RCL_API int rcl_config_parse(rcl_config *c, const char *spec, char *err, size_t 
     if (!eq) {
       n = rcl_trim_copy(p, end, key, sizeof(key));
       if (n > RCL_KEY_MAX)
-        return rcl_config_error(err, errlen, "expected key=value, got '%.*s...' (%zu characters)",
+        return rcl_errorf(err, errlen, "expected key=value, got '%.*s...' (%zu characters)",
                                 RCL_QUOTE_MAX, key, n);
       if (key[0])
-        return rcl_config_error(err, errlen, "expected key=value, got '%s'", key);
+        return rcl_errorf(err, errlen, "expected key=value, got '%s'", key);
     } else {
       const rcl_knob *k;
       n = rcl_trim_copy(p, eq, key, sizeof(key));

@@ -461,7 +461,11 @@ RCL_INTERN void rcl_os_fault_from_env(void);
 RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why);
 RCL_INTERN RCL_NOINLINE void rcl_internal_error(const char *what);
 
-/* -- Size classes (rcl_class.c; configuration table: rcl_config.c) ------------- */
+/* -- Configuration (rcl_config.c) ---------------------------------------------- */
+RCL_INTERN int rcl_errorf(char *err, size_t errlen, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+
+/* -- Size classes (rcl_class.c) ------------------------------------------------- */
 RCL_INTERN size_t rcl_class_size(unsigned cls);
 RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c);
 RCL_INTERN uint64_t rcl_class_magic(uint32_t size);

@@ -17,7 +17,6 @@
 */
 #include "rcl_internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -140,17 +139,6 @@ RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
 
 #ifdef RCL_TEST_HOOKS
 
-static int rcl_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-  va_list ap;
-  if (err && errlen) {
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
-
 static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, size_t errlen)
 {
   rcl_span *s = &seg->spans[u];
@@ -162,21 +150,21 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   uint32_t words = s->pool_slot ? (uint32_t)pool_n * RCL_POOL_SLOT_WORDS :
                    s->bits_bytes ? s->bits_bytes / 8 : RCL_INLINE_WORDS;
   if (s->state == RCL_SPAN_NONE || s->units == 0 || u + s->units > RCL_SEGMENT_UNITS)
-    return rcl_fail(err, errlen, "span at unit %u: bad state %d / units %d", u, s->state, s->units);
+    return rcl_errorf(err, errlen, "span at unit %u: bad state %d / units %d", u, s->state, s->units);
   if (rcl_span_start(s) != start)
-    return rcl_fail(err, errlen, "span at unit %u: wrong base", u);
+    return rcl_errorf(err, errlen, "span at unit %u: wrong base", u);
   if (s->pool_slot && (pool_n == 0 || pool_n > RCL_POOL_MAX_RUN ||
                        s->pool_slot - 1u + pool_n > RCL_POOL_SLOTS || nw <= RCL_INLINE_WORDS ||
                        rcl_pool_offset(s->pool_slot - 1u + pool_n) >
                        ((size_t)seg->hdr_pages << h->page_shift)))
-    return rcl_fail(err, errlen, "span at unit %u: pool slot %u (%u)", u, s->pool_slot, pool_n);
+    return rcl_errorf(err, errlen, "span at unit %u: pool slot %u (%u)", u, s->pool_slot, pool_n);
   if (rcl_span_bits(s) != (s->pool_slot ? rcl_pool_slot(seg, s->pool_slot - 1u) :
                   s->bits_bytes ? (uint64_t *)(void *)start : s->inline_bits) || nw > words)
-    return rcl_fail(err, errlen, "span at unit %u: bitmap placement", u);
+    return rcl_errorf(err, errlen, "span at unit %u: bitmap placement", u);
   if (rcl_span_bitmap_bytes(s) && rcl_clean_count(seg, first, first + ((s->bits_bytes - 1) >> h->page_shift) + 1))
-    return rcl_fail(err, errlen, "span at unit %u: its bitmap is on a clean page", u);
+    return rcl_errorf(err, errlen, "span at unit %u: its bitmap is on a clean page", u);
   if (s->nclean != rcl_clean_count(seg, first, end))
-    return rcl_fail(err, errlen, "span at unit %u: nclean %u != %zu", u, s->nclean,
+    return rcl_errorf(err, errlen, "span at unit %u: nclean %u != %zu", u, s->nclean,
                     rcl_clean_count(seg, first, end));
   if (s->ngroups == 0 || (s->group_bits_log2 < 6 && s->ngroups == 1) || s->group_bits_log2 > s->group_shift ||
       (s->group_bits_log2 < 6 && (1u << s->group_bits_log2) < s->group_blocks) ||
@@ -186,18 +174,18 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
       (s->ngroups > 1 && ((size_t)s->ngroups << s->group_shift) != ((size_t)s->units << RCL_UNIT_SHIFT)) ||
       (size_t)s->group_blocks * s->block_size > (s->ngroups > 1 ? (size_t)1 << s->group_shift :
                                             ((size_t)s->units << RCL_UNIT_SHIFT) - s->bits_bytes))
-    return rcl_fail(err, errlen, "span at unit %u: bad group layout", u);
+    return rcl_errorf(err, errlen, "span at unit %u: bad group layout", u);
   for (w = 0; w < words; w++) {
     uint64_t v = rcl_span_bits(s)[w], valid = w < nw ? rcl_word_valid(s, w) : 0;
-    if (v & ~valid) return rcl_fail(err, errlen, "span at unit %u: free bit beyond nblocks", u);
+    if (v & ~valid) return rcl_errorf(err, errlen, "span at unit %u: free bit beyond nblocks", u);
     nfree += rcl_popcount64(v);
   }
-  if (nfree != s->nfree) return rcl_fail(err, errlen, "span at unit %u: nfree %u != %u bits", u, s->nfree, nfree);
+  if (nfree != s->nfree) return rcl_errorf(err, errlen, "span at unit %u: nfree %u != %u bits", u, s->nfree, nfree);
   if (s->cls == RCL_CLASS_MEDIUM) {
     if (s->state != RCL_SPAN_MEDIUM || s->nblocks != 1 || nfree != 0 ||
         s->block_size > ((size_t)s->units << RCL_UNIT_SHIFT) ||
         (size_t)s->block_size <= ((size_t)(s->units - 1) << RCL_UNIT_SHIFT))
-      return rcl_fail(err, errlen, "medium span at unit %u: inconsistent", u);
+      return rcl_errorf(err, errlen, "medium span at unit %u: inconsistent", u);
     return 0;
   }
   if (s->cls >= RCL_NCLASSES || s->block_size != h->cache[s->cls].size ||
@@ -205,25 +193,25 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
       s->bits_bytes != h->cache[s->cls].bits_bytes || s->group_shift != h->cache[s->cls].group_shift ||
       s->group_bits_log2 != h->cache[s->cls].group_bits_log2 || s->ngroups != h->cache[s->cls].ngroups ||
       s->group_blocks != h->cache[s->cls].group_blocks)
-    return rcl_fail(err, errlen, "span at unit %u: layout does not match class %u", u, s->cls);
+    return rcl_errorf(err, errlen, "span at unit %u: layout does not match class %u", u, s->cls);
   switch (s->state) {
   case RCL_SPAN_CURRENT: {
     rcl_cache *c = &h->cache[s->cls];
-    if (c->span != s) return rcl_fail(err, errlen, "span at unit %u: CURRENT but not cached", u);
+    if (c->span != s) return rcl_errorf(err, errlen, "span at unit %u: CURRENT but not cached", u);
     if (c->word_index >= rcl_span_nchunks(s) || (c->word & ~rcl_chunk_valid(s, c->word_index)) ||
         ((c->word << rcl_chunk_shift(s, c->word_index)) & rcl_span_bits(s)[rcl_chunk_word(s, c->word_index)]))
-      return rcl_fail(err, errlen, "span at unit %u: cached bits also in bitmap", u);
+      return rcl_errorf(err, errlen, "span at unit %u: cached bits also in bitmap", u);
     break;
   }
   case RCL_SPAN_PARTIAL:
     if (nfree == 0 || nfree >= s->nblocks)
-      return rcl_fail(err, errlen, "span at unit %u: PARTIAL with %u free", u, nfree);
+      return rcl_errorf(err, errlen, "span at unit %u: PARTIAL with %u free", u, nfree);
     break;
   case RCL_SPAN_FULL:
-    if (nfree != 0) return rcl_fail(err, errlen, "span at unit %u: FULL with %u free", u, nfree);
+    if (nfree != 0) return rcl_errorf(err, errlen, "span at unit %u: FULL with %u free", u, nfree);
     break;
   default:
-    return rcl_fail(err, errlen, "span at unit %u: small span in state %d", u, s->state);
+    return rcl_errorf(err, errlen, "span at unit %u: small span in state %d", u, s->state);
   }
   return 0;
 }
@@ -234,12 +222,12 @@ static int rcl_check_segment(rcl_heap *h, rcl_segment *seg, size_t *nspans, size
   size_t hdr_pages = seg->hdr_pages, hdr_max = rcl_align_up(RCL_HEADER_BYTES, h->page_size) >> h->page_shift;
   rcl_live_walk lw;
   unsigned u;
-  if (seg->heap != h) return rcl_fail(err, errlen, "segment %p: wrong heap", (void *)seg);
-  if (seg->free_units & 1) return rcl_fail(err, errlen, "segment %p: unit 0 free", (void *)seg);
-  if (seg->spans[0].nblocks != 0) return rcl_fail(err, errlen, "segment %p: poison span", (void *)seg);
+  if (seg->heap != h) return rcl_errorf(err, errlen, "segment %p: wrong heap", (void *)seg);
+  if (seg->free_units & 1) return rcl_errorf(err, errlen, "segment %p: unit 0 free", (void *)seg);
+  if (seg->spans[0].nblocks != 0) return rcl_errorf(err, errlen, "segment %p: poison span", (void *)seg);
   if (hdr_pages < (rcl_align_up(RCL_POOL_START, h->page_size) >> h->page_shift) || hdr_pages > hdr_max ||
       rcl_clean_count(seg, 0, hdr_pages) || rcl_clean_count(seg, hdr_pages, hdr_max) != hdr_max - hdr_pages)
-    return rcl_fail(err, errlen, "segment %p: header pages (%zu touched) not dirty/clean as counted",
+    return rcl_errorf(err, errlen, "segment %p: header pages (%zu touched) not dirty/clean as counted",
                     (void *)seg, hdr_pages);
   {
     /* Every pool slot is held by exactly one span or free; pool_covered
@@ -256,38 +244,38 @@ static int rcl_check_segment(rcl_heap *h, rcl_segment *seg, size_t *nspans, size
           unsigned slot = seg->spans[u].pool_slot - 1u + i;
           uint64_t bit = (uint64_t)1 << (slot & 63);
           if (slot >= RCL_POOL_SLOTS || (held[slot >> 6] & bit))
-            return rcl_fail(err, errlen, "segment %p: pool slot %u shared", (void *)seg, slot);
+            return rcl_errorf(err, errlen, "segment %p: pool slot %u shared", (void *)seg, slot);
           held[slot >> 6] |= bit;
         }
       }
     if (covered != seg->pool_covered)
-      return rcl_fail(err, errlen, "segment %p: pool covers %u units, counted %u", (void *)seg,
+      return rcl_errorf(err, errlen, "segment %p: pool covers %u units, counted %u", (void *)seg,
                       covered, (unsigned)seg->pool_covered);
     for (i = 0; i < RCL_POOL_SLOTS / 64; i++)
       if (~(held[i] ^ seg->pool_free[i]))
-        return rcl_fail(err, errlen, "segment %p: pool slots held %llx free %llx (word %u)", (void *)seg,
+        return rcl_errorf(err, errlen, "segment %p: pool slots held %llx free %llx (word %u)", (void *)seg,
                         (unsigned long long)held[i], (unsigned long long)seg->pool_free[i], i);
     if (rcl_pool_nfree(seg) < RCL_SEGMENT_UNITS - 1u - covered)
-      return rcl_fail(err, errlen, "segment %p: %u free pool slots for %u uncovered units", (void *)seg,
+      return rcl_errorf(err, errlen, "segment %p: %u free pool slots for %u uncovered units", (void *)seg,
                       rcl_pool_nfree(seg), RCL_SEGMENT_UNITS - 1u - covered);
   }
   memset(&lw, 0, sizeof(lw));
   for (u = 1; u < RCL_SEGMENT_UNITS; ) {
     unsigned head = seg->unit_span[u], i;
     if ((seg->free_units >> u) & 1) {
-      if (head) return rcl_fail(err, errlen, "segment %p unit %u: free but mapped", (void *)seg, u);
+      if (head) return rcl_errorf(err, errlen, "segment %p unit %u: free but mapped", (void *)seg, u);
       u++;
       continue;
     }
-    if (head != u) return rcl_fail(err, errlen, "segment %p unit %u: not a span head", (void *)seg, u);
+    if (head != u) return rcl_errorf(err, errlen, "segment %p unit %u: not a span head", (void *)seg, u);
     if (rcl_check_span(h, seg, u, err, errlen)) return -1;
     for (i = 1; i < seg->spans[u].units; i++)
       if (seg->unit_span[u + i] != u || ((seg->free_units >> (u + i)) & 1))
-        return rcl_fail(err, errlen, "segment %p unit %u: span map", (void *)seg, u + i);
+        return rcl_errorf(err, errlen, "segment %p unit %u: span map", (void *)seg, u + i);
     if (seg->spans[u].state == RCL_SPAN_PARTIAL) (*npartial)++;
     *bitmaps += rcl_span_bitmap_bytes(&seg->spans[u]);
     rcl_span_walk_live(h, seg, &seg->spans[u], &lw);
-    if (lw.error) return rcl_fail(err, errlen, "segment %p span at unit %u: %s", (void *)seg, u, lw.error);
+    if (lw.error) return rcl_errorf(err, errlen, "segment %p span at unit %u: %s", (void *)seg, u, lw.error);
     (*nspans)++;
     u += seg->spans[u].units;
   }
@@ -303,21 +291,21 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
   int r = 0;
   rcl_lock(h);
   for (seg = h->seg_first; seg; prev = seg, seg = seg->next) {
-    if (seg->prev != prev || (prev && (uintptr_t)prev >= (uintptr_t)seg)) { r = rcl_fail(err, errlen, "segment list order"); goto out; }
+    if (seg->prev != prev || (prev && (uintptr_t)prev >= (uintptr_t)seg)) { r = rcl_errorf(err, errlen, "segment list order"); goto out; }
     if ((uint64_t)(uintptr_t)seg + RCL_SEGMENT_SIZE > rcl_os_addr_limit() ||
         ((uintptr_t)seg & (RCL_SEGMENT_SIZE - 1))) {
-      r = rcl_fail(err, errlen, "segment %p above the address limit or misaligned", (void *)seg);
+      r = rcl_errorf(err, errlen, "segment %p above the address limit or misaligned", (void *)seg);
       goto out;
     }
     if (rcl_check_segment(h, seg, &nspans, &npartial, &bitmaps, err, errlen)) { r = -1; goto out; }
     nseg++;
     hdr += (size_t)seg->hdr_pages << h->page_shift;
     if (seg->free_units == RCL_ALL_UNITS) nfreeseg++;
-    if (seg->free_units && h->seg_hint && (uintptr_t)seg < (uintptr_t)h->seg_hint) { r = rcl_fail(err, errlen, "segment hint too high"); goto out; }
+    if (seg->free_units && h->seg_hint && (uintptr_t)seg < (uintptr_t)h->seg_hint) { r = rcl_errorf(err, errlen, "segment hint too high"); goto out; }
   }
-  if (prev != h->seg_last) { r = rcl_fail(err, errlen, "segment list tail"); goto out; }
+  if (prev != h->seg_last) { r = rcl_errorf(err, errlen, "segment list tail"); goto out; }
   if (nseg != h->nsegments || nfreeseg != h->nfree_segments || nspans != h->nspans) {
-    r = rcl_fail(err, errlen, "counts: segments %zu/%zu free %zu/%zu spans %zu/%zu", nseg, h->nsegments,
+    r = rcl_errorf(err, errlen, "counts: segments %zu/%zu free %zu/%zu spans %zu/%zu", nseg, h->nsegments,
                  nfreeseg, h->nfree_segments, nspans, h->nspans);
     goto out;
   }
@@ -326,26 +314,26 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
     rcl_cache *c = &h->cache[cls];
     for (s = h->partial_head[cls]; s; p = s, s = s->next, listed++)
       if (s->state != RCL_SPAN_PARTIAL || s->cls != cls || s->prev != p) {
-        r = rcl_fail(err, errlen, "partial list of class %u", cls);
+        r = rcl_errorf(err, errlen, "partial list of class %u", cls);
         goto out;
       }
-    if (p != h->partial_tail[cls]) { r = rcl_fail(err, errlen, "partial tail of class %u", cls); goto out; }
+    if (p != h->partial_tail[cls]) { r = rcl_errorf(err, errlen, "partial tail of class %u", cls); goto out; }
     if (c->span && (c->span->state != RCL_SPAN_CURRENT || c->span->cls != cls)) {
-      r = rcl_fail(err, errlen, "cache of class %u", cls);
+      r = rcl_errorf(err, errlen, "cache of class %u", cls);
       goto out;
     }
-    if (!c->span && (c->word || c->clean)) { r = rcl_fail(err, errlen, "empty cache of class %u", cls); goto out; }
+    if (!c->span && (c->word || c->clean)) { r = rcl_errorf(err, errlen, "empty cache of class %u", cls); goto out; }
   }
-  if (listed != npartial) { r = rcl_fail(err, errlen, "partial spans %zu listed %zu", npartial, listed); goto out; }
+  if (listed != npartial) { r = rcl_errorf(err, errlen, "partial spans %zu listed %zu", npartial, listed); goto out; }
   for (i = 0; i < h->large_cap; i++)
     if (h->large[i].addr) {
       if (h->large[i].addr + h->large[i].size > rcl_os_addr_limit() ||
-          rcl_large_check_slot(h, i)) { r = rcl_fail(err, errlen, "large table entry %zu", i); goto out; }
+          rcl_large_check_slot(h, i)) { r = rcl_errorf(err, errlen, "large table entry %zu", i); goto out; }
       large += h->large[i].size;
       nlarge++;
     }
   if (nlarge != h->nlarge || nlarge != h->large_count || large != h->large_bytes) {
-    r = rcl_fail(err, errlen, "large blocks %zu/%zu bytes %zu/%zu", nlarge, h->nlarge, large, h->large_bytes);
+    r = rcl_errorf(err, errlen, "large blocks %zu/%zu bytes %zu/%zu", nlarge, h->nlarge, large, h->large_bytes);
     goto out;
   }
   {
@@ -353,14 +341,14 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
     for (i = 0; i < h->nkept; i++) {
       if (!h->kept[i].addr || !h->kept[i].size || h->kept[i].addr + h->kept[i].size > rcl_os_addr_limit() ||
           (i && (int32_t)(h->kept[i].freed_at - h->kept[i - 1].freed_at) < 0)) {
-        r = rcl_fail(err, errlen, "kept mapping %zu", i);
+        r = rcl_errorf(err, errlen, "kept mapping %zu", i);
         goto out;
       }
       kept += h->kept[i].size;
     }
     if (kept != h->kept_bytes || kept > RCL_KEPT_MAX_BYTES || h->nkept > RCL_KEPT_SLOTS ||
         (h->nkept && h->cfg.decay_ms == 0)) {
-      r = rcl_fail(err, errlen, "kept mappings: %zu bytes, %u slots", h->kept_bytes, h->nkept);
+      r = rcl_errorf(err, errlen, "kept mappings: %zu bytes, %u slots", h->kept_bytes, h->nkept);
       goto out;
     }
     large += kept;
@@ -369,7 +357,7 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
     size_t table = h->large_cap * sizeof(rcl_large);
     if (h->mapped != h->self_size + table + nseg * RCL_SEGMENT_SIZE + large ||
         h->metadata != h->self_size + table + hdr + bitmaps) {
-      r = rcl_fail(err, errlen, "mapped %zu / metadata %zu do not match the heap", h->mapped, h->metadata);
+      r = rcl_errorf(err, errlen, "mapped %zu / metadata %zu do not match the heap", h->mapped, h->metadata);
       goto out;
     }
   }
