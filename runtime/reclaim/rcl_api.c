@@ -259,5 +259,8 @@ RCL_API size_t rcl_full_gc(rcl_heap *h)
 {
   if (h->cfg.full_gc_purge) return rcl_purge(h);
   rcl_cycle_end(h);
+  rcl_lock(h);
+  rcl_registry_publish(h, 1, 0);   /* a full GC's figures are worth a walk */
+  rcl_unlock(h);
   return 0;
 }

@@ -16,7 +16,12 @@
 ** is locking) publish a slot as a sequence lock: seq is odd while the
 ** slot is being written and even when it is stable; a reader copies the
 ** slot, copies it again, and uses it only if both copies have the same even
-** seq. A slot with heap == 0 is free. Counters are bytes unless named
+** seq. A slot with heap == 0 is free. mapped, metadata, the counters and the
+** GC figures are those of published_ms; in_use, free_dirty, free_clean,
+** floor and resident are those of the last heap walk (walked_ms), so the
+** identities mapped = metadata + in_use + free_dirty + free_clean and
+** resident = metadata + in_use + free_dirty hold when walked_ms ==
+** published_ms. Counters are bytes unless named
 ** otherwise; times are CLOCK_MONOTONIC milliseconds, comparable across
 ** processes of one boot.
 **
@@ -34,28 +39,30 @@
 #define RCL_REGISTRY_VERSION 1
 #define RCL_REGISTRY_SIZE    65536    /* bytes of the mapping */
 
-/* Per-heap figures, one X(name, help) row each: the slot's fields in this
-** order, and the metric families (luajit_reclaim_<name>) that
-** luajit-memstat --prometheus and reclaim.metrics() print. */
+/* Per-heap figures, one X(name, metric, type, help) row each: the slot's
+** fields in this order (name), and the metric families that
+** luajit-memstat --prometheus and reclaim.metrics() print:
+** luajit_reclaim_<metric>, of Prometheus type <type> (counters count since
+** the heap was created and end in _total; byte figures end in _bytes). */
 #define RCL_REGISTRY_FIGURES(X) \
-  X(mapped, "bytes mapped from the OS by the heap (segments, large blocks, metadata)") \
-  X(resident, "bytes of the heap that may be resident: metadata + in_use + free_dirty") \
-  X(in_use, "bytes in live blocks, at the last heap walk") \
-  X(free_dirty, "bytes free in pages that may be resident, at the last heap walk") \
-  X(free_clean, "bytes free in purged or never touched pages") \
-  X(floor, "bytes of pages holding a live block: the RSS reachable without moving objects") \
-  X(metadata, "bytes of segment headers, the heap structure and the large-block table") \
-  X(segments, "4 MiB segments mapped") \
-  X(large_blocks, "blocks above 1 MiB, each in its own mapping") \
-  X(purged_bytes, "bytes given back to the OS since the heap was created") \
-  X(purge_calls, "successful madvise calls of purges") \
-  X(madvise_failed, "failed madvise calls") \
-  X(mmap_failed, "failed mmap calls") \
-  X(munmap_failed, "failed munmap calls") \
-  X(mremap_failed, "failed mremap calls") \
-  X(soft_limit, "the soft limit in bytes (0: none)") \
-  X(gc_total, "bytes the host's GC counts as allocated (collectgarbage(\"count\") * 1024), at the last GC cycle end") \
-  X(gc_estimate, "bytes the host's GC estimated live at the end of its last cycle")
+  X(mapped, "mapped_bytes", "gauge", "bytes mapped from the OS by the heap (segments, large blocks, metadata)") \
+  X(resident, "resident_bytes", "gauge", "bytes of the heap that may be resident: metadata + in_use + free_dirty, at the last heap walk") \
+  X(in_use, "in_use_bytes", "gauge", "bytes in live blocks, at the last heap walk") \
+  X(free_dirty, "free_dirty_bytes", "gauge", "bytes free in pages that may be resident, at the last heap walk") \
+  X(free_clean, "free_clean_bytes", "gauge", "bytes free in purged or never touched pages, at the last heap walk") \
+  X(floor, "floor_bytes", "gauge", "bytes of pages holding a live block, at the last heap walk: the RSS reachable without moving objects") \
+  X(metadata, "metadata_bytes", "gauge", "bytes of segment headers, the heap structure and the large-block table") \
+  X(segments, "segments", "gauge", "4 MiB segments mapped") \
+  X(large_blocks, "large_blocks", "gauge", "blocks above 1 MiB, each in its own mapping") \
+  X(purged_bytes, "purged_bytes_total", "counter", "bytes given back to the OS") \
+  X(purge_calls, "purge_calls_total", "counter", "successful madvise calls of purges") \
+  X(madvise_failed, "madvise_failures_total", "counter", "failed madvise calls") \
+  X(mmap_failed, "mmap_failures_total", "counter", "failed mmap calls") \
+  X(munmap_failed, "munmap_failures_total", "counter", "failed munmap calls") \
+  X(mremap_failed, "mremap_failures_total", "counter", "failed mremap calls") \
+  X(soft_limit, "soft_limit_bytes", "gauge", "the soft limit in bytes (0: none)") \
+  X(gc_total, "gc_allocated_bytes", "gauge", "bytes the host's GC counts as allocated (collectgarbage(\"count\") * 1024), at the last GC cycle end") \
+  X(gc_estimate, "gc_estimate_bytes", "gauge", "bytes the host's GC estimated live at the end of its last cycle")
 
 typedef struct rcl_registry_header {
   char magic[24];             /* RCL_REGISTRY_MAGIC, NUL-padded */
@@ -78,7 +85,7 @@ typedef struct rcl_registry_slot {
   uint64_t walked_ms;         /* when in_use, free_dirty and floor were computed */
   uint64_t publishes;         /* times the slot was written */
   uint64_t decay_ms, mode, background;  /* options: ms; RCL_MODE_*; 0/1 */
-#define RCL_REGISTRY_FIELD(name, help) uint64_t name;
+#define RCL_REGISTRY_FIELD(name, metric, type, help) uint64_t name;
   RCL_REGISTRY_FIGURES(RCL_REGISTRY_FIELD)
 #undef RCL_REGISTRY_FIELD
 } rcl_registry_slot;

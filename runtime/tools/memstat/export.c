@@ -114,7 +114,7 @@ static void json_heap(FILE *f, const ms_heap *h)
     json_strval(f, &first, "mode", ms_mode_name(h->s.mode));
     json_key(f, &first, "background");
     fputs(h->s.background ? "true" : "false", f);
-#define MS_J(name, help) json_u64(f, &first, #name, 1, h->s.name);
+#define MS_J(name, metric, type, help) json_u64(f, &first, #name, 1, h->s.name);
     RCL_REGISTRY_FIGURES(MS_J)
 #undef MS_J
     json_ratio(f, &first, h->s.in_use, h->s.resident);
@@ -172,7 +172,7 @@ static void json_proc(FILE *f, const ms_proc *p)
     fputc('{', f);
     json_u64(f, &sub, "heaps", 1, (uint64_t)p->sum.heaps);
     json_u64(f, &sub, "busy", 1, (uint64_t)p->sum.busy);
-#define MS_J(name, help) if (strcmp(#name, "soft_limit") != 0) json_u64(f, &sub, #name, 1, p->sum.name);
+#define MS_J(name, metric, type, help) if (strcmp(#name, "soft_limit") != 0) json_u64(f, &sub, #name, 1, p->sum.name);
     RCL_REGISTRY_FIGURES(MS_J)
 #undef MS_J
     json_ratio(f, &sub, p->sum.in_use, p->sum.resident);
@@ -236,13 +236,6 @@ void ms_print_json(FILE *f, const ms_sample *s)
 /* -- Prometheus ----------------------------------------------------------- */
 
 /* Lifetime totals of a heap (reset only when the heap is created). */
-static int is_counter(const char *name)
-{
-  size_t n = strlen(name);
-  return strcmp(name, "purged_bytes") == 0 || strcmp(name, "purge_calls") == 0 ||
-         (n > 7 && strcmp(name + n - 7, "_failed") == 0);
-}
-
 static void prom_family(FILE *f, const char *name, const char *type, const char *help)
 {
   fprintf(f, "# HELP %s ", name);
@@ -266,12 +259,12 @@ static void prom_label(FILE *f, const char *name, const char *v, int first)
 }
 
 static void prom_heap_family(FILE *f, const ms_sample *s, const char *name,
-                             const char *help, size_t off)
+                             const char *type, const char *help, size_t off)
 {
   char full[128];
   int i, j;
   snprintf(full, sizeof(full), "luajit_reclaim_%s", name);
-  prom_family(f, full, is_counter(name) ? "counter" : "gauge", help);
+  prom_family(f, full, type, help);
   for (i = 0; i < s->nprocs; i++) {
     const ms_proc *p = &s->procs[i];
     for (j = 0; j < p->nheaps; j++) {
@@ -298,8 +291,8 @@ static void prom_heap_family(FILE *f, const ms_sample *s, const char *name,
 void ms_print_prometheus(FILE *f, const ms_sample *s)
 {
   int i;
-#define MS_P(name, help) \
-  prom_heap_family(f, s, #name, help, offsetof(rcl_registry_slot, name));
+#define MS_P(name, metric, type, help) \
+  prom_heap_family(f, s, metric, type, help, offsetof(rcl_registry_slot, name));
   RCL_REGISTRY_FIGURES(MS_P)
 #undef MS_P
 #define MS_P(name, key, prom, help) \

@@ -90,7 +90,7 @@ typedef struct ms_heap {
 
 /* Sums over the readable heaps of one process. */
 typedef struct ms_heapsum {
-#define MS_SUMFIELD(name, help) uint64_t name;
+#define MS_SUMFIELD(name, metric, type, help) uint64_t name;
   RCL_REGISTRY_FIGURES(MS_SUMFIELD)
 #undef MS_SUMFIELD
   int heaps, busy;

@@ -232,7 +232,7 @@ int ms_registry_read(ms_proc *p)
     const ms_heap *h = &p->heaps[ri];
     if (h->busy) { p->sum.busy++; continue; }
     p->sum.heaps++;
-#define MS_ADD(name, help) p->sum.name += h->s.name;
+#define MS_ADD(name, metric, type, help) p->sum.name += h->s.name;
     RCL_REGISTRY_FIGURES(MS_ADD)
 #undef MS_ADD
   }

@@ -168,7 +168,7 @@ static void csv_header(FILE *f)
   MS_ROLLUP_FIGURES(MS_COL)
 #undef MS_COL
   fprintf(f, ",heaps,heaps_busy");
-#define MS_COL(name, help) if (strcmp(#name, "soft_limit") != 0) fprintf(f, ",%s", #name);
+#define MS_COL(name, metric, type, help) if (strcmp(#name, "soft_limit") != 0) fprintf(f, ",%s", #name);
   RCL_REGISTRY_FIGURES(MS_COL)
 #undef MS_COL
   fprintf(f, ",fragmentation,rest_rss,cgroup_limit,cgroup_usage,cgroup_headroom,"
@@ -205,7 +205,7 @@ static void csv_row(FILE *f, double t, const ms_proc *p)
   MS_ROLLUP_FIGURES(MS_COL)
 #undef MS_COL
   fprintf(f, ",%d,%d", p->sum.heaps, p->sum.busy);
-#define MS_COL(name, help) if (strcmp(#name, "soft_limit") != 0) csv_num(f, heaps, p->sum.name);
+#define MS_COL(name, metric, type, help) if (strcmp(#name, "soft_limit") != 0) csv_num(f, heaps, p->sum.name);
   RCL_REGISTRY_FIGURES(MS_COL)
 #undef MS_COL
   if (heaps) fprintf(f, ",%.4f", frag(p->sum.in_use, p->sum.resident));
