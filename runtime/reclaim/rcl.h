@@ -101,6 +101,10 @@ RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *s); /* walks the heap: O(heap
 ** its last cycle end), published in the heap registry (rcl_registry.h) at
 ** the next GC cycle end or purge. */
 RCL_API void rcl_heap_note_gc(rcl_heap *h, size_t total, size_t estimate);
+/* h's figures now, from a heap walk, in the registry's slot layout
+** (rcl_registry.h); also published. Owner only. */
+struct rcl_registry_slot;
+RCL_API void rcl_heap_snapshot(rcl_heap *h, struct rcl_registry_slot *out);
 RCL_API size_t rcl_page_size(void);        /* run-time OS page size */
 
 /* Test builds (RCL_TEST_HOOKS, or RCL_FAULT_INJECTION which implies it)

@@ -20,7 +20,8 @@
 ** cycle ends, and on every purge() or full GC.
 **
 ** Layer: observation (with rcl_stats.c): calls the OS-facing libc and
-** rcl_stats_walk; called by the background thread and the public API.
+** rcl_stats_walk; called by the background thread and the public API
+** (rcl_heap_snapshot is public: reclaim.metrics() formats it).
 */
 #include "rcl_internal.h"
 #include "rcl_registry.h"
@@ -123,19 +124,15 @@ RCL_INTERN void rcl_registry_detach(rcl_heap *h)
   h->reg_slot = NULL;
 }
 
-/* Write h's figures into its slot; walk: also the figures of a heap walk,
-** made by the owner or an outsider (rcl_stats_walk). The caller holds the
-** heap lock, or is the owner of a heap not locking. */
-RCL_INTERN void rcl_registry_publish(rcl_heap *h, int walk, int outsider)
+/* Fill sl with h's figures (all but seq and heap); walk: also the figures
+** of a heap walk, made by the owner or an outsider (rcl_stats_walk), else
+** sl keeps the walked figures it has. The caller holds the heap lock, or is
+** the owner of a heap not locking. */
+static void rcl_registry_fill(rcl_heap *h, rcl_registry_slot *sl, int walk, int outsider)
 {
-  rcl_registry_slot *sl = h->reg_slot;
-  uint64_t now;
+  uint64_t now = rcl_os_now_ms();
   rcl_stats st;
-  if (!sl) return;
-  now = rcl_os_now_ms();
   if (walk) rcl_stats_walk(h, &st, outsider);
-  rcl_store(&sl->seq, sl->seq + 1);
-  __atomic_thread_fence(__ATOMIC_RELEASE);
   sl->published_ms = now;
   sl->publishes++;
   sl->decay_ms = h->cfg.decay_ms;
@@ -161,10 +158,37 @@ RCL_INTERN void rcl_registry_publish(rcl_heap *h, int walk, int outsider)
     sl->free_clean = st.free_clean;
     sl->floor = st.floor;
     sl->resident = st.resident;
-    h->reg_walked_ms = now;
   }
+}
+
+/* Write h's figures into its slot as a sequence-locked update (see
+** rcl_registry_fill for walk and outsider and the locking rule). */
+RCL_INTERN void rcl_registry_publish(rcl_heap *h, int walk, int outsider)
+{
+  rcl_registry_slot *sl = h->reg_slot;
+  if (!sl) return;
+  rcl_store(&sl->seq, sl->seq + 1);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  rcl_registry_fill(h, sl, walk, outsider);
+  if (walk) h->reg_walked_ms = sl->walked_ms;
   __atomic_thread_fence(__ATOMIC_RELEASE);
   rcl_store(&sl->seq, sl->seq + 1);
+}
+
+/* The owner's view now, walked, in the registry's layout (reclaim.metrics);
+** publishes it too. */
+RCL_API void rcl_heap_snapshot(rcl_heap *h, rcl_registry_slot *out)
+{
+  rcl_lock(h);
+  memset(out, 0, sizeof(*out));
+  out->heap = (uint64_t)(uintptr_t)h;
+  if (h->reg_slot) {
+    rcl_registry_publish(h, 1, 0);
+    *out = *h->reg_slot;
+  } else {
+    rcl_registry_fill(h, out, 1, 0);
+  }
+  rcl_unlock(h);
 }
 
 /* A GC cycle ended: publish, with a walk if the last one is old enough. */

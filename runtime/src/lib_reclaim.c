@@ -10,6 +10,9 @@
 **   reclaim.purge()        return all free memory now; the bytes released
 **   reclaim.config()       the current options (table)
 **   reclaim.config{k=v}    set options atomically; returns the new table
+**   reclaim.metrics()      the heap's figures now as Prometheus text
+**                          (exposition format 0.0.4), the same families
+**                          and labels as luajit-memstat --prometheus
 **
 ** All functions raise an error for a state that does not use our allocator.
 */
@@ -24,11 +27,17 @@
 #include "lauxlib.h"
 #include "lualib.h"
 
+#include <unistd.h>
+
 #include "lj_obj.h"
 #include "lj_alloc.h"
 #include "luajit-reclaim.h"
+#include "rcl_registry.h"
 
 #if LJ_HASRECLAIM
+
+/* lj_ralloc.c: the heap's figures now, in the registry's slot layout. */
+LJ_FUNC void lj_alloc_snapshot(void *msp, size_t total, size_t estimate, void *out);
 
 #ifdef RCL_FAULT_INJECTION
 /* Test builds (lj_ralloc.c): name of fault kind i and the failures injected
@@ -235,6 +244,31 @@ static int reclaim_config(lua_State *L)
   return 1;
 }
 
+/* Prometheus text of the heap's figures now: one family per row of
+** RCL_REGISTRY_FIGURES, labels pid and heap, as luajit-memstat prints them,
+** so a scrape of the process and a reading from outside line up. */
+static int reclaim_metrics(lua_State *L)
+{
+  void *h = reclaim_checkheap(L);
+  global_State *g = G(L);
+  rcl_registry_slot sl;
+  luaL_Buffer b;
+  char line[160];
+  int pid = (int)getpid();
+  lj_alloc_snapshot(h, (size_t)g->gc.total, (size_t)g->gc.estimate, &sl);
+  luaL_buffinit(L, &b);
+#define RECLAIM_METRIC(name, metric, type, help) \
+  luaL_addstring(&b, "# HELP luajit_reclaim_" metric " " help "\n" \
+		 "# TYPE luajit_reclaim_" metric " " type "\n"); \
+  snprintf(line, sizeof(line), "luajit_reclaim_" metric "{pid=\"%d\",heap=\"0x%llx\"} %llu\n", \
+	   pid, (unsigned long long)sl.heap, (unsigned long long)sl.name); \
+  luaL_addstring(&b, line);
+  RCL_REGISTRY_FIGURES(RECLAIM_METRIC)
+#undef RECLAIM_METRIC
+  luaL_pushresult(&b);
+  return 1;
+}
+
 #else
 
 LUA_API int luaJIT_reclaim_stats(lua_State *L, luajit_reclaim_stats *st)
@@ -282,6 +316,7 @@ static int reclaim_unavailable(lua_State *L)
 #define reclaim_stats	reclaim_unavailable
 #define reclaim_purge	reclaim_unavailable
 #define reclaim_config	reclaim_unavailable
+#define reclaim_metrics	reclaim_unavailable
 
 #endif
 
@@ -289,6 +324,7 @@ static const luaL_Reg reclaim_funcs[] = {
   { "stats",	reclaim_stats },
   { "purge",	reclaim_purge },
   { "config",	reclaim_config },
+  { "metrics",	reclaim_metrics },
   { NULL,	NULL }
 };
 
@@ -296,7 +332,7 @@ static const luaL_Reg reclaim_funcs[] = {
 ** package.loaded, so require("reclaim") gives the same table afterwards. */
 LUALIB_API int luaopen_reclaim(lua_State *L)
 {
-  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, 5);
   luaL_register(L, NULL, reclaim_funcs);
   lua_pushliteral(L, LUAJIT_RECLAIM_VERSION);
   lua_setfield(L, -2, "version");

@@ -104,6 +104,16 @@ void lj_alloc_fullgc(void *msp, size_t total, size_t estimate)
 
 /* -- Statistics and options (lib_reclaim.c) ------------------------------ */
 
+LJ_FUNC void lj_alloc_snapshot(void *msp, size_t total, size_t estimate, void *out);
+
+/* The heap's figures now (a walk) in the registry's slot layout, with the
+** GC's figures; reclaim.metrics() formats them. out: an rcl_registry_slot. */
+void lj_alloc_snapshot(void *msp, size_t total, size_t estimate, void *out)
+{
+  rcl_heap_note_gc((rcl_heap *)msp, total, estimate);
+  rcl_heap_snapshot((rcl_heap *)msp, (rcl_registry_slot *)out);
+}
+
 size_t lj_alloc_purge(void *msp)
 {
   return rcl_purge((rcl_heap *)msp);

@@ -1,0 +1,90 @@
+-- metrics.lua: reclaim.metrics() is Prometheus text (exposition format 0.0.4) with one
+-- family per row of RCL_REGISTRY_FIGURES in runtime/reclaim/rcl_registry.h (metric name and
+-- type from the table), each with HELP, TYPE and one sample labelled pid and heap; its
+-- figures agree with reclaim.stats() and with collectgarbage("count").
+local here = arg[0]:match("(.*/)") or "./"
+package.path = here .. "../lua/lib/?.lua;" .. here .. "lib/?.lua;" .. package.path
+local t = require("t")
+local r = require("reclaim")
+
+-- The table the runtime was built from.
+local rows = {}
+local hdr = assert(io.open(here .. "../../runtime/reclaim/rcl_registry.h")):read("*a")
+for field, metric, mtype in hdr:gmatch('\n%s*X%((%w[%w_]*), "([%w_]+)", "(%a+)",') do
+  rows[#rows + 1] = { field = field, metric = "luajit_reclaim_" .. metric, type = mtype }
+end
+t.ok(#rows >= 18, "rcl_registry.h lists the figures (" .. #rows .. ")")
+
+-- Some garbage and some live data, so the figures are not trivial.
+local keep = {}
+for i = 1, 200000 do
+  local v = { i, tostring(i) }
+  if i % 50 == 0 then keep[#keep + 1] = v end
+end
+
+local text = r.metrics()
+t.eq(type(text), "string", "metrics() returns a string")
+
+-- Strict parse: every line is HELP, TYPE or a sample; one HELP and TYPE per family, before
+-- its sample; names and labels in the exposition syntax.
+local fams, order, bad = {}, {}, {}
+local pid
+for line in text:gmatch("([^\n]*)\n") do
+  local kind, name, rest = line:match("^# (%u+) ([%a_:][%w_:]*) (.*)$")
+  if kind == "HELP" or kind == "TYPE" then
+    local f = fams[name]
+    if not f then f = { samples = {} }; fams[name] = f; order[#order + 1] = name end
+    if f[kind] or #f.samples > 0 then bad[#bad + 1] = "repeated or late " .. kind .. " " .. name end
+    f[kind] = rest
+  else
+    local sname, labels, value = line:match('^([%a_:][%w_:]*){(.-)} (%d+)$')
+    if not sname then
+      bad[#bad + 1] = "not a sample line: " .. line
+    else
+      local p, h = labels:match('^pid="(%d+)",heap="(0x%x+)"$')
+      if not p then bad[#bad + 1] = "labels: " .. labels end
+      pid = pid or p
+      if not fams[sname] then bad[#bad + 1] = "sample before HELP/TYPE: " .. sname
+      else table.insert(fams[sname].samples, tonumber(value)) end
+    end
+  end
+end
+t.eq(table.concat(bad, "; "), "", "every line parses")
+t.ok(text:sub(-1) == "\n", "text ends with a newline")
+
+local missing = {}
+for _, row in ipairs(rows) do
+  local f = fams[row.metric]
+  if not f or f.TYPE ~= row.type or not f.HELP or f.HELP == "" or #f.samples ~= 1 then
+    missing[#missing + 1] = row.metric
+  end
+end
+t.eq(table.concat(missing, ", "), "", "one family per figure, with the table's type, HELP and one sample")
+t.eq(#order, #rows, "no other families")
+
+-- The pid label is this process's.
+local fh = io.open("/proc/self/stat")
+if fh then
+  -- /proc/self of the luajit process itself is read through io.open (no child).
+  local mypid = fh:read("*a"):match("^(%d+)")
+  fh:close()
+  t.eq(pid, mypid, "pid label is the process id")
+end
+
+local function v(metric) return fams["luajit_reclaim_" .. metric].samples[1] end
+local st = r.stats()
+t.eq(v("mapped_bytes"), st.mapped, "mapped agrees with stats()")
+t.eq(v("segments"), st.segments, "segments agree with stats()")
+t.le(v("in_use_bytes"), v("resident_bytes"), "in_use <= resident")
+t.le(v("resident_bytes"), v("mapped_bytes"), "resident <= mapped")
+t.le(v("floor_bytes"), v("resident_bytes"), "floor <= resident")
+t.eq(v("mapped_bytes"), v("metadata_bytes") + v("in_use_bytes") + v("free_dirty_bytes") + v("free_clean_bytes"),
+     "mapped = metadata + in_use + free_dirty + free_clean (one walk)")
+-- LuaJIT's own count at the moment of the snapshot: within size-class rounding of in_use.
+local gc = v("gc_allocated_bytes")
+t.ok(gc > 0, "the GC's figure is there")
+t.le(gc, v("in_use_bytes"), "gc_allocated <= in_use (blocks are rounded up)")
+t.le(math.abs(gc - collectgarbage("count") * 1024), 256 * 1024, "gc_allocated is collectgarbage('count')")
+t.le(v("in_use_bytes"), gc * 1.25 + 1024 * 1024, "in_use within the size-class rounding of gc_allocated")
+t.ok(#keep == 4000, "kept data alive")
+t.done()
