@@ -110,6 +110,7 @@ include tests/fuzz/fuzz.mk
 include tests/threads/threads.mk
 include tests/lua/lua.mk
 include tests/tools/pagesim/pagesim.mk
+include tests/cgroup/cgroup.mk
 include runtime/tools/memstat/memstat.mk
 include tests/bench/bench.mk
 include tests/shell/shell.mk
@@ -120,7 +121,7 @@ include docker/images.mk
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
 CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress check-fuzz \
-	check-stress-pagesim check-lua check-reclaim check-memstat check-valgrind check-pagesim \
+	check-stress-pagesim check-lua check-reclaim check-memstat check-cgroup check-valgrind check-pagesim \
 	check-shell check-matrix matrix-granule check-packages check-images
 check: all stock assert
 	@tests/check.sh $(CHECK_PARTS)

@@ -38,12 +38,20 @@ enum { RCL_MODE_DONTNEED, RCL_MODE_FREE, RCL_MODE_OFF };
 typedef struct rcl_config {
   uint32_t decay_ms;       /* cycle-end/background purges skip memory freed less than this ago */
   int mode;                /* RCL_MODE_*: madvise(MADV_DONTNEED) default, MADV_FREE, or no purge */
-  size_t soft_limit;       /* 0 = none; before mapping new memory above it, purge everything first */
+  size_t soft_limit;       /* 0 = none; before mapping new memory above it, purge everything
+                              first; RCL_SOFT_LIMIT_AUTO: a share of the cgroup memory limit */
   int background;          /* 1 = global background purge thread serves this heap */
   uint32_t background_interval_ms;
   size_t step_budget;      /* max bytes of span memory examined per rcl_step() */
   int full_gc_purge;       /* rcl_full_gc() purges everything (1, default) or behaves like cycle end */
 } rcl_config;
+
+/* soft_limit = "auto": RCL_SOFT_LIMIT_AUTO_PERCENT percent of the memory
+** limit of the process's cgroup (v2 memory.high, else memory.max; v1
+** memory.limit_in_bytes; the tightest on the path to the root), read when
+** the heap is created or configured; no limit if there is none. */
+#define RCL_SOFT_LIMIT_AUTO ((size_t)-1)
+#define RCL_SOFT_LIMIT_AUTO_PERCENT 50
 
 typedef struct rcl_stats {
   size_t page_size;        /* run-time OS page size */

@@ -177,6 +177,7 @@ RCL_API rcl_heap *rcl_heap_create(const rcl_config *cfg, uint64_t seed)
   if (cfg) h->cfg = *cfg; else rcl_config_default(&h->cfg);
   pthread_mutex_init(&h->lock, NULL);
   rcl_caches_init(h);
+  rcl_soft_limit_reset(h);
   h->prng = seed ^ 0x6c75616a69742d72ull;
   h->clock = rcl_os_now_ms();
   rcl_registry_attach(h);

@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { RCL_FIELD_MS, RCL_FIELD_BYTES, RCL_FIELD_BOOL, RCL_FIELD_MODE };
+enum { RCL_FIELD_MS, RCL_FIELD_BYTES, RCL_FIELD_LIMIT, RCL_FIELD_BOOL, RCL_FIELD_MODE };
 
 /* Longest key and value rcl_config_parse takes, in characters. */
 #define RCL_KEY_MAX 63
@@ -42,8 +42,8 @@ typedef struct rcl_knob {
     "milliseconds: cycle-end and background purges skip memory freed more recently") \
   X("mode", RCL_FIELD_MODE, mode, 0, "dontneed", \
     "how free pages are returned: dontneed (RSS drops now), free (MADV_FREE, lazy), off") \
-  X("soft_limit", RCL_FIELD_BYTES, soft_limit, 0, "0", \
-    "bytes: purge everything before mapping memory beyond this (0 = no limit)") \
+  X("soft_limit", RCL_FIELD_LIMIT, soft_limit, 0, "0", \
+    "bytes: purge everything before mapping memory beyond this (0 = no limit; auto = half the cgroup memory limit)") \
   X("background", RCL_FIELD_BOOL, background, 0, "false", \
     "a background thread purges this heap every background_interval ms") \
   X("background_interval", RCL_FIELD_MS, background_interval_ms, 1, "250", \
@@ -132,6 +132,7 @@ static const char *rcl_knob_expected(const rcl_knob *k)
   case RCL_FIELD_BYTES:
     return k->min ? "bytes, an integer >= 1 with optional k/m/g suffix"
                   : "bytes, an integer >= 0 with optional k/m/g suffix";
+  case RCL_FIELD_LIMIT: return "bytes, an integer >= 0 with optional k/m/g suffix, or auto";
   case RCL_FIELD_BOOL: return "true or false";
   default: return "dontneed, free or off";
   }
@@ -148,7 +149,13 @@ static int rcl_knob_set(rcl_config *c, const rcl_knob *k, const char *v, char *e
     *(uint32_t *)(void *)field = (uint32_t)n;
     return 0;
   case RCL_FIELD_BYTES:
-    if (rcl_parse_number(v, 1, SIZE_MAX, &n) != 0 || n < k->min) break;
+  case RCL_FIELD_LIMIT:
+    if (k->field == RCL_FIELD_LIMIT && strcmp(v, "auto") == 0) {
+      *(size_t *)(void *)field = RCL_SOFT_LIMIT_AUTO;
+      return 0;
+    }
+    /* SIZE_MAX itself is the "auto" mark, never a byte count. */
+    if (rcl_parse_number(v, 1, SIZE_MAX - 1, &n) != 0 || n < k->min) break;
     *(size_t *)(void *)field = (size_t)n;
     return 0;
   case RCL_FIELD_BOOL:
@@ -265,6 +272,10 @@ RCL_API int rcl_config_format(const rcl_config *c, const char *key, char *buf, s
   switch (k->field) {
   case RCL_FIELD_MS: n = snprintf(buf, len, "%u", (unsigned)*(const uint32_t *)(const void *)field); break;
   case RCL_FIELD_BYTES: n = snprintf(buf, len, "%zu", *(const size_t *)(const void *)field); break;
+  case RCL_FIELD_LIMIT:
+    if (*(const size_t *)(const void *)field == RCL_SOFT_LIMIT_AUTO) n = snprintf(buf, len, "auto");
+    else n = snprintf(buf, len, "%zu", *(const size_t *)(const void *)field);
+    break;
   case RCL_FIELD_BOOL: n = snprintf(buf, len, "%s", *(const int *)(const void *)field ? "true" : "false"); break;
   default: {
     int m = *(const int *)(const void *)field;

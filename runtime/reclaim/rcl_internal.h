@@ -334,6 +334,7 @@ struct rcl_heap {
   rcl_registry_slot *reg_slot;         /* NULL: not listed */
   uint64_t reg_walked_ms;              /* when the slot's walked figures were computed */
   size_t gc_total, gc_estimate;        /* the host's GC figures (rcl_heap_note_gc) */
+  size_t soft_limit;                   /* bytes in force (cfg.soft_limit, "auto" resolved) */
   size_t soft_next;                    /* soft-limit hysteresis: next purge level */
   size_t soft_base;                    /* mapped after the last soft-limit purge */
   uint32_t span_color;                 /* colors handed to fresh spans (glossary) */
@@ -438,7 +439,7 @@ static inline void rcl_lock_active(rcl_heap *h)
 ** h->room_request set, and the public API asks the policy (rcl_api.c). */
 static inline int rcl_room_needed(const rcl_heap *h, size_t request)
 {
-  size_t limit = h->cfg.soft_limit;
+  size_t limit = h->soft_limit;
   if (limit == 0 || h->mapped + request <= limit) return 0;
   return h->mapped + request > h->soft_next || h->mapped < h->soft_base;
 }
@@ -458,6 +459,7 @@ RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size);
 RCL_INTERN void rcl_os_no_hugepages(void *p, size_t size);
 RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsize);
 RCL_INTERN void rcl_os_fault_from_env(void);
+RCL_INTERN uint64_t rcl_os_cgroup_limit(void);  /* bytes; 0 = none */
 RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why);
 RCL_INTERN RCL_NOINLINE void rcl_internal_error(const char *what);
 

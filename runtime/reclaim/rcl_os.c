@@ -101,6 +101,78 @@ RCL_API void rcl_test_set_addr_limit(uint64_t limit)
 RCL_API void rcl_test_set_hints(int enabled) { rcl_store(&rcl_os_hints, enabled != 0); }
 #endif
 
+/* -- Memory cgroup limit ------------------------------------------------------- */
+
+/* A limit file's value in bytes; 0 for "max", an absurd value, or none. */
+static uint64_t rcl_os_read_limit(const char *path)
+{
+  char buf[64];
+  FILE *f = fopen(path, "re");
+  uint64_t v = 0;
+  if (!f) return 0;
+  if (fgets(buf, sizeof(buf), f) && buf[0] >= '0' && buf[0] <= '9') {
+    v = strtoull(buf, NULL, 10);
+    if (v >= ((uint64_t)1 << 62)) v = 0;    /* v1 writes "unlimited" as ~2^63 */
+  }
+  fclose(f);
+  return v;
+}
+
+static uint64_t rcl_os_tighter(uint64_t a, uint64_t b) { return a && (!b || a < b) ? a : b; }
+
+/* The tightest memory limit on the cgroup path of this process, in bytes,
+** 0 if none: cgroup v2 (memory.high, else memory.max) when /proc/self/cgroup
+** names a v2 path ("0::/path") whose directory has them, else v1
+** (memory.limit_in_bytes of the "memory" controller's path). Every level
+** from the process's group up to the root counts. */
+RCL_INTERN uint64_t rcl_os_cgroup_limit(void)
+{
+  char line[512], path[640], v2[384] = "", v1[384] = "";
+  FILE *f = fopen("/proc/self/cgroup", "re");
+  uint64_t limit = 0;
+  int tries;
+  if (!f) return 0;
+  while (fgets(line, sizeof(line), f)) {
+    char *nl = strchr(line, '\n'), *c1, *c2;
+    if (nl) *nl = '\0';
+    c1 = strchr(line, ':');
+    c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2 || c2[1] != '/') continue;
+    if (strncmp(line, "0::", 3) == 0) snprintf(v2, sizeof(v2), "%s", c2 + 1);
+    else if (strstr(c1 + 1, "memory") && strstr(c1 + 1, "memory") < c2) snprintf(v1, sizeof(v1), "%s", c2 + 1);
+  }
+  fclose(f);
+  for (tries = 0; tries < 2; tries++) {
+    const char *rel = tries == 0 ? v2 : v1;
+    const char *root = tries == 0 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+    char dir[384];
+    if (!rel[0]) continue;
+    snprintf(dir, sizeof(dir), "%s", rel);
+    for (;;) {
+      char *slash;
+      if (tries == 0) {
+        uint64_t high;
+        snprintf(path, sizeof(path), "%s%s/memory.high", root, strcmp(dir, "/") ? dir : "");
+        high = rcl_os_read_limit(path);
+        snprintf(path, sizeof(path), "%s%s/memory.max", root, strcmp(dir, "/") ? dir : "");
+        limit = rcl_os_tighter(rcl_os_tighter(limit, high), rcl_os_read_limit(path));
+      } else {
+        snprintf(path, sizeof(path), "%s%s/memory.limit_in_bytes", root, strcmp(dir, "/") ? dir : "");
+        limit = rcl_os_tighter(limit, rcl_os_read_limit(path));
+      }
+      slash = strrchr(dir, '/');
+      if (!slash || slash == dir) {
+        if (strcmp(dir, "/") == 0) break;
+        dir[1] = '\0';                      /* the root itself, last */
+        continue;
+      }
+      *slash = '\0';
+    }
+    if (limit) break;
+  }
+  return limit;
+}
+
 /* -- Fatal reports --------------------------------------------------------------- */
 
 RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why)

@@ -295,9 +295,15 @@ RCL_INTERN void rcl_make_room(rcl_heap *h, size_t request)
   h->soft_next = h->mapped + request + grow;
 }
 
-/* The configuration changed: the soft limit starts afresh. */
+/* The configuration changed (or the heap is new): the soft limit in force
+** is cfg.soft_limit, "auto" resolved against the cgroup limit now, and its
+** hysteresis starts afresh. */
 RCL_INTERN void rcl_soft_limit_reset(rcl_heap *h)
 {
+  if (h->cfg.soft_limit == RCL_SOFT_LIMIT_AUTO)
+    h->soft_limit = (size_t)(rcl_os_cgroup_limit() / 100 * RCL_SOFT_LIMIT_AUTO_PERCENT);
+  else
+    h->soft_limit = h->cfg.soft_limit;
   h->soft_next = 0;
   h->soft_base = 0;
 }

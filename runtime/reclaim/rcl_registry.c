@@ -148,7 +148,7 @@ static void rcl_registry_fill(rcl_heap *h, rcl_registry_slot *sl, int walk, int 
   sl->mmap_failed = h->mmap_failed;
   sl->munmap_failed = h->munmap_failed;
   sl->mremap_failed = h->mremap_failed;
-  sl->soft_limit = h->cfg.soft_limit;
+  sl->soft_limit = h->soft_limit;
   sl->gc_total = rcl_load(&h->gc_total);
   sl->gc_estimate = rcl_load(&h->gc_estimate);
   if (walk) {

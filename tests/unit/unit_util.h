@@ -40,5 +40,6 @@ int tu_register_config(void);
 int tu_register_bg(void);
 int tu_register_harden(void);
 int tu_register_registry(void);
+int tu_register_cgroup(void);
 
 #endif

@@ -1,0 +1,10 @@
+# tests/cgroup/cgroup.mk: Make fragment (included by the top-level Makefile).
+#
+#   check-cgroup   two processes in one real memory cgroup (tests/cgroup/two_procs.sh):
+#                  stock LuaJIT's pair is OOM-killed, ours lives; prints both peaks.
+#                  Needs root (make check runs as root); soft_limit=auto against a real
+#                  cgroup is covered by check-unit (tests/unit/test_cgroup.c).
+
+.PHONY: check-cgroup
+check-cgroup: $(BUILD)/x86_64/.stamp $(BUILD)/stock-x86_64/.stamp
+	tests/cgroup/two_procs.sh $(BUILD)/stock-x86_64/bin/luajit $(BUILD)/x86_64/bin/luajit
