@@ -120,10 +120,10 @@ include docker/images.mk
 
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
-CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress check-fuzz \
+CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress check-threads check-fuzz \
 	check-stress-pagesim check-lua check-reclaim check-memstat check-cgroup check-valgrind check-pagesim \
 	check-shell check-matrix matrix-granule check-packages check-images
-check: all stock assert
+check: all stock assert $(THREADS_VARIANTS)
 	@tests/check.sh $(CHECK_PARTS)
 
 help:
@@ -139,7 +139,9 @@ help:
 	@echo "make debs apt-repo rpms yum-repo  packages and repositories (packaging/README.md)"
 	@echo "make images       container images (OCI layout + docker-archives) in build/images/"
 	@echo "make bench        memory and CPU benchmarks, ours vs stock (figures, not tests)"
-	@echo "make soak         the long allocator stress run (10^9 operations)"
+	@echo "make soak         the long allocator stress run (10^9 operations), and soak-threads"
+	@echo "make check-threads  8 threads of Lua states + fork() under TSan, ASan+UBSan, a fault storm"
+	@echo "make soak-threads   the same, THREADS_SOAK_SECONDS (300) each"
 	@echo "make fuzz         libFuzzer on the allocator, FUZZ_SECONDS (600) a target; fuzz-repro FILE=.. (tests/fuzz/README.md)"
 	@echo "make deps         install the Debian packages the build and tests need"
 	@echo "make clean        remove build/ (keeps the download cache in $(CACHE))"
