@@ -13,6 +13,11 @@
 **   reclaim.metrics()      the heap's figures now as Prometheus text
 **                          (exposition format 0.0.4), the same families
 **                          and labels as luajit-memstat --prometheus
+**   reclaim.idle([us])     bounded GC work for an idle moment (see
+**                          luaJIT_reclaim_idle); true once collected and
+**                          purged
+**   reclaim.nginx_idle{}   in nginx's init_worker_by_lua*: a timer that runs
+**                          reclaim.idle() while the worker is idle
 **
 ** All functions raise an error for a state that does not use our allocator.
 */
@@ -20,8 +25,13 @@
 #define lib_reclaim_c
 #define LUA_LIB
 
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
+
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lua.h"
 #include "lauxlib.h"
@@ -30,6 +40,7 @@
 #include <unistd.h>
 
 #include "lj_obj.h"
+#include "lj_gc.h"
 #include "lj_alloc.h"
 #include "luajit-reclaim.h"
 #include "rcl_registry.h"
@@ -100,6 +111,141 @@ LUA_API const char *const *luaJIT_reclaim_optnames(void)
 LUA_API size_t luaJIT_reclaim_pagesize(void)
 {
   return lj_alloc_pagesize();
+}
+
+/* -- Idle collection ------------------------------------------------------ */
+
+/* Bytes a state may allocate between two observations (calls of
+** luaJIT_reclaim_idle() or probes of the nginx timer) and still count as
+** idle. After an observation the GC threshold is at least this far above
+** the heap, so no GC step runs until that much has been allocated. */
+#define RECLAIM_IDLE_SLACK	((GCSize)64 << 10)
+
+/* Progress of idle collection of one state (a userdata in the registry).
+** A period begins at the first call that is not done; it ends when a GC
+** cycle that began in one of our steps finished with no GC step outside
+** our calls in between, and the heap was purged. */
+typedef struct ReclaimIdle {
+  GCSize mark_total;		/* gc.total at the last observation. */
+  GCSize mark_threshold;	/* gc.threshold left by the last observation. */
+  GCSize done_total;		/* gc.total after the purge ending a period. */
+  uint8_t mark_state;		/* gc.state at the last observation. */
+  uint8_t mark_white;		/* gc.currentwhite at the last observation. */
+  uint8_t marked;		/* mark_* are set. */
+  uint8_t running;		/* A period is in progress. */
+  uint8_t clean;		/* The running cycle began in our step. */
+  uint8_t done;			/* Collected and purged, idle since. */
+  uint8_t nginx;		/* reclaim.nginx_idle() has started its timer. */
+  /* Figures of the running or last period (times in microseconds). */
+  uint32_t calls;		/* Calls that did GC steps. */
+  uint64_t work_us;		/* Wall time of those calls, purge excluded. */
+  uint64_t max_us;		/* Longest of them. */
+  uint64_t purge_us;		/* Wall time of the purge. */
+  size_t released;		/* Bytes the purge released. */
+} ReclaimIdle;
+
+/* Registry key of the ReclaimIdle userdata (its address). */
+static const char reclaim_idle_key;
+
+static uint64_t reclaim_now_us(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static ReclaimIdle *reclaim_idle_state(lua_State *L)
+{
+  ReclaimIdle *st;
+  lua_pushlightuserdata(L, (void *)&reclaim_idle_key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  st = (ReclaimIdle *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (!st) {
+    st = (ReclaimIdle *)lua_newuserdata(L, sizeof(ReclaimIdle));
+    memset(st, 0, sizeof(ReclaimIdle));
+    lua_pushlightuserdata(L, (void *)&reclaim_idle_key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+  }
+  return st;
+}
+
+/* What ran since the last observation: a GC step outside our calls (it
+** changes the state, the white or the threshold left by the mark) or more
+** than the slack allocated means the state was busy; the period starts
+** again. Returns 1 if the state was idle. */
+static int reclaim_idle_observe(global_State *g, ReclaimIdle *st)
+{
+  int idle = st->marked && g->gc.state == st->mark_state &&
+	     g->gc.currentwhite == st->mark_white &&
+	     g->gc.threshold == st->mark_threshold &&
+	     g->gc.total <= st->mark_total + RECLAIM_IDLE_SLACK;
+  if (!idle) st->clean = 0;
+  if (st->done && (!idle || g->gc.total > st->done_total + RECLAIM_IDLE_SLACK))
+    st->done = 0;
+  return idle;
+}
+
+/* Remember the GC's state; keep its next step at least the slack away. */
+static void reclaim_idle_mark(global_State *g, ReclaimIdle *st)
+{
+  if (g->gc.threshold < g->gc.total + RECLAIM_IDLE_SLACK)
+    g->gc.threshold = g->gc.total + RECLAIM_IDLE_SLACK;
+  st->mark_total = g->gc.total;
+  st->mark_threshold = g->gc.threshold;
+  st->mark_state = g->gc.state;
+  st->mark_white = g->gc.currentwhite;
+  st->marked = 1;
+}
+
+LUA_API int luaJIT_reclaim_idle(lua_State *L, unsigned budget_us)
+{
+  global_State *g = G(L);
+  void *h = reclaim_heap(L);
+  ReclaimIdle *st;
+  uint64_t t0, t, deadline;
+  int stopped, finished = 0;
+  if (!h) return -1;
+  st = reclaim_idle_state(L);
+  reclaim_idle_observe(g, st);
+  if (st->done) {
+    reclaim_idle_mark(g, st);
+    return 1;
+  }
+  if (!st->running) {
+    st->running = 1;
+    st->calls = 0;
+    st->work_us = st->max_us = st->purge_us = 0;
+    st->released = 0;
+  }
+  /* A stopped GC (collectgarbage("stop")) does this work and stays stopped. */
+  stopped = g->gc.threshold == LJ_MAX_MEM;
+  t0 = reclaim_now_us();
+  deadline = t0 + budget_us;
+  do {  /* At least one step; the budget is checked between steps. */
+    if (g->gc.state == GCSpause) st->clean = 1;  /* This step begins a cycle. */
+    if (lj_gc_step(L) > 0 && st->clean) {
+      finished = 1;
+      break;
+    }
+    t = reclaim_now_us();
+  } while (t < deadline);
+  t = reclaim_now_us();
+  if (stopped) g->gc.threshold = LJ_MAX_MEM;
+  st->calls++;
+  st->work_us += t - t0;
+  if (t - t0 > st->max_us) st->max_us = t - t0;
+  if (finished) {
+    st->released = lj_alloc_purge(h);
+    st->purge_us = reclaim_now_us() - t;
+    st->running = 0;
+    st->done = 1;
+    st->done_total = g->gc.total;
+  }
+  reclaim_idle_mark(g, st);
+  return st->done;
 }
 
 /* -- Lua library ---------------------------------------------------------- */
@@ -269,6 +415,146 @@ static int reclaim_metrics(lua_State *L)
   return 1;
 }
 
+/* Default budget of reclaim.idle() in microseconds. */
+#define RECLAIM_IDLE_BUDGET_US	1000
+
+static int reclaim_idle(lua_State *L)
+{
+  lua_Number n = luaL_optnumber(L, 1, RECLAIM_IDLE_BUDGET_US);
+  reclaim_checkheap(L);
+  if (!(n >= 0 && n <= 4294967295.0 && n == (lua_Number)(uint32_t)n))
+    luaL_argerror(L, 1, "want whole microseconds 0..4294967295");
+  lua_pushboolean(L, luaJIT_reclaim_idle(L, (unsigned)n) == 1);
+  return 1;
+}
+
+/* reclaim.nginx_idle's activity probe: true if the state was idle since the
+** last observation (the timer's own allocation fits the slack). */
+static int reclaim_idle_probe(lua_State *L)
+{
+  ReclaimIdle *st = reclaim_idle_state(L);
+  int idle = reclaim_idle_observe(G(L), st);
+  reclaim_idle_mark(G(L), st);
+  lua_pushboolean(L, idle);
+  return 1;
+}
+
+/* The figures of the running or last idle period, for the timer's log. */
+static int reclaim_idle_report(lua_State *L)
+{
+  ReclaimIdle *st = reclaim_idle_state(L);
+  lua_pushnumber(L, (lua_Number)st->calls);
+  lua_pushnumber(L, (lua_Number)st->work_us);
+  lua_pushnumber(L, (lua_Number)st->max_us);
+  lua_pushnumber(L, (lua_Number)st->purge_us);
+  lua_pushnumber(L, (lua_Number)st->released);
+  return 5;
+}
+
+/* reclaim.nginx_idle{}: Lua run by nginx's timers. Idle means the probe saw
+** no GC step outside our calls and at most RECLAIM_IDLE_SLACK allocated
+** between two checks (every `interval` s); after `idle_after` s of that, a
+** chain of ngx.timer.at(`tick`) calls reclaim.idle(`budget_us`) until it
+** returns true, and stops at the first activity. Validates the options
+** first, then needs ngx; writes no global. */
+static const char reclaim_nginx_idle_lua[] =
+  "-- Arguments: the options, ngx, reclaim.idle, the activity probe, the\n"
+  "-- figures of the last period, whether this worker started it already.\n"
+  "local opts, ngx, idle, probe, report, started = ...\n"
+  "local fmt, floor, tostring, type = string.format, math.floor, tostring, type\n"
+  "local function fail(msg) error(\"reclaim.nginx_idle: \" .. msg, 0) end\n"
+  "-- name = { default, least, most, unit }\n"
+  "local spec = {\n"
+  "  idle_after = { 1, 0.01, 3600, \"seconds\" },\n"
+  "  interval = { 0.5, 0.01, 60, \"seconds\" },\n"
+  "  tick = { 0, 0, 1, \"seconds\" },\n"
+  "  budget_us = { 1000, 10, 100000, \"whole microseconds\" },\n"
+  "}\n"
+  "local o = {}\n"
+  "for k, s in pairs(spec) do o[k] = s[1] end\n"
+  "if opts ~= nil then\n"
+  "  if type(opts) ~= \"table\" then fail(\"options must be a table, not a \" .. type(opts)) end\n"
+  "  for k, v in pairs(opts) do\n"
+  "    local s = spec[k]\n"
+  "    if not s then\n"
+  "      fail(\"unknown option '\" .. tostring(k) .. \"' (known: budget_us, idle_after, interval, tick)\")\n"
+  "    end\n"
+  "    if type(v) ~= \"number\" or not (v >= s[2] and v <= s[3]) or\n"
+  "       (k == \"budget_us\" and v ~= floor(v)) then\n"
+  "      fail(fmt(\"bad value %s for option '%s' (want %s from %s to %s)\",\n"
+  "               type(v) == \"string\" and \"'\" .. v .. \"'\" or tostring(v), k, s[4], s[2], s[3]))\n"
+  "    end\n"
+  "    o[k] = v\n"
+  "  end\n"
+  "end\n"
+  "if type(ngx) ~= \"table\" or type(ngx.timer) ~= \"table\" or type(ngx.timer.every) ~= \"function\" then\n"
+  "  fail(\"needs nginx's lua module (ngx.timer.every): call it in init_worker_by_lua*\")\n"
+  "end\n"
+  "if started then fail(\"already started in this worker\") end\n"
+  "local now, at, every, log = ngx.now, ngx.timer.at, ngx.timer.every, ngx.log\n"
+  "local INFO, ERR = ngx.INFO, ngx.ERR\n"
+  "local idle_after, tick, budget = o.idle_after, o.tick, o.budget_us\n"
+  "-- quiet_since: the last check that saw activity; collected: idle() returned\n"
+  "-- true and no activity since; working: a chain of work timers is pending.\n"
+  "local quiet_since, collected, working = now(), false, false\n"
+  "local work\n"
+  "local function schedule(delay)\n"
+  "  local ok, err = at(delay, work)\n"
+  "  if not ok then\n"
+  "    working = false\n"
+  "    log(ERR, \"reclaim.nginx_idle: ngx.timer.at: \", err)\n"
+  "  end\n"
+  "end\n"
+  "-- One slice of at most budget_us; nginx serves what arrived before the next.\n"
+  "work = function(premature)\n"
+  "  if premature then working = false; return end\n"
+  "  if not probe() then\n"
+  "    working, quiet_since = false, now()\n"
+  "    return\n"
+  "  end\n"
+  "  if idle(budget) then\n"
+  "    working, collected = false, true\n"
+  "    local calls, work_us, max_us, purge_us, released = report()\n"
+  "    log(INFO, fmt(\"reclaim.nginx_idle: collected and purged %.1f s after the last activity:\"\n"
+  "                  .. \" %d calls, %.1f ms of GC steps (longest call %d us),\"\n"
+  "                  .. \" purge %d us released %.1f MiB\",\n"
+  "                  now() - quiet_since, calls, work_us / 1000, max_us, purge_us,\n"
+  "                  released / 1048576))\n"
+  "    return\n"
+  "  end\n"
+  "  schedule(tick)\n"
+  "end\n"
+  "local ok, err = every(o.interval, function(premature)\n"
+  "  if premature or working then return end\n"
+  "  if not probe() then\n"
+  "    quiet_since, collected = now(), false\n"
+  "  elseif not collected and now() - quiet_since >= idle_after then\n"
+  "    working = true\n"
+  "    schedule(0)\n"
+  "  end\n"
+  "end)\n"
+  "if not ok then fail(\"ngx.timer.every: \" .. tostring(err)) end\n";
+
+static int reclaim_nginx_idle(lua_State *L)
+{
+  ReclaimIdle *st;
+  reclaim_checkheap(L);
+  lua_settop(L, 1);
+  st = reclaim_idle_state(L);
+  if (luaL_loadbuffer(L, reclaim_nginx_idle_lua,
+		      sizeof(reclaim_nginx_idle_lua) - 1, "=reclaim.nginx_idle"))
+    lua_error(L);
+  lua_pushvalue(L, 1);
+  lua_getfield(L, LUA_GLOBALSINDEX, "ngx");
+  lua_pushcfunction(L, reclaim_idle);
+  lua_pushcfunction(L, reclaim_idle_probe);
+  lua_pushcfunction(L, reclaim_idle_report);
+  lua_pushboolean(L, st->nginx);
+  lua_call(L, 6, 0);
+  st->nginx = 1;
+  return 0;
+}
+
 #else
 
 LUA_API int luaJIT_reclaim_stats(lua_State *L, luajit_reclaim_stats *st)
@@ -309,6 +595,12 @@ LUA_API size_t luaJIT_reclaim_pagesize(void)
   return 0;
 }
 
+LUA_API int luaJIT_reclaim_idle(lua_State *L, unsigned budget_us)
+{
+  UNUSED(L); UNUSED(budget_us);
+  return -1;
+}
+
 static int reclaim_unavailable(lua_State *L)
 {
   return luaL_error(L, "reclaim: built without the luajit-reclaim allocator");
@@ -317,6 +609,8 @@ static int reclaim_unavailable(lua_State *L)
 #define reclaim_purge	reclaim_unavailable
 #define reclaim_config	reclaim_unavailable
 #define reclaim_metrics	reclaim_unavailable
+#define reclaim_idle	reclaim_unavailable
+#define reclaim_nginx_idle	reclaim_unavailable
 
 #endif
 
@@ -325,6 +619,8 @@ static const luaL_Reg reclaim_funcs[] = {
   { "purge",	reclaim_purge },
   { "config",	reclaim_config },
   { "metrics",	reclaim_metrics },
+  { "idle",	reclaim_idle },
+  { "nginx_idle",	reclaim_nginx_idle },
   { NULL,	NULL }
 };
 
@@ -332,7 +628,7 @@ static const luaL_Reg reclaim_funcs[] = {
 ** package.loaded, so require("reclaim") gives the same table afterwards. */
 LUALIB_API int luaopen_reclaim(lua_State *L)
 {
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 7);
   luaL_register(L, NULL, reclaim_funcs);
   lua_pushliteral(L, LUAJIT_RECLAIM_VERSION);
   lua_setfield(L, -2, "version");
