@@ -268,11 +268,26 @@ RCL_API uint64_t rcl_test_fault_injected(int kind)
 ** A malformed value is a loud failure: this is a test-only build. */
 RCL_INTERN void rcl_os_fault_from_env(void)
 {
+  /* Armed again only when the spec or the seed changed since the last
+  ** heap creation armed them: re-arming would restart the random plans at
+  ** the same seed for every new heap, so each heap would see the same few
+  ** rolls (always or never failing) instead of the rate. */
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static char armed[512];
   const char *spec = getenv("LUAJIT_RECLAIM_FAULT"), *seedenv, *p;
+  char key[512];
   uint64_t seed = 1;
   if (!spec) return;
   seedenv = getenv("LUAJIT_RECLAIM_FAULT_SEED");
   if (seedenv) seed = strtoull(seedenv, NULL, 10);
+  snprintf(key, sizeof(key), "%s|%s", spec, seedenv ? seedenv : "");
+  pthread_mutex_lock(&lock);
+  if (strcmp(key, armed) == 0) {
+    pthread_mutex_unlock(&lock);
+    return;
+  }
+  memcpy(armed, key, sizeof(armed));
+  pthread_mutex_unlock(&lock);
   for (p = spec; *p; ) {
     const char *eq = strchr(p, '='), *end = strchr(p, ',');
     char *num_end;
