@@ -136,23 +136,28 @@ typedef struct ReclaimIdle {
   uint8_t clean;		/* The running cycle began in our step. */
   uint8_t done;			/* Collected and purged, idle since. */
   uint8_t nginx;		/* reclaim.nginx_idle() has started its timer. */
-  /* Figures of the running or last period (times in microseconds). */
+  /* Figures of the running or last period (times in microseconds; CPU
+  ** time is this thread's, wall time includes time the thread waited). */
   uint32_t calls;		/* Calls that did GC steps. */
   uint64_t work_us;		/* Wall time of those calls, purge excluded. */
-  uint64_t max_us;		/* Longest of them. */
+  uint64_t max_us;		/* Longest of them, wall time. */
+  uint64_t max_cpu_us;		/* Longest of them, CPU time. */
   uint64_t purge_us;		/* Wall time of the purge. */
+  uint64_t purge_cpu_us;	/* CPU time of the purge. */
   size_t released;		/* Bytes the purge released. */
 } ReclaimIdle;
 
 /* Registry key of the ReclaimIdle userdata (its address). */
 static const char reclaim_idle_key;
 
-static uint64_t reclaim_now_us(void)
+static uint64_t reclaim_clock_us(clockid_t id)
 {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  if (clock_gettime(id, &ts) != 0) return 0;
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
+#define reclaim_now_us()	reclaim_clock_us(CLOCK_MONOTONIC)
+#define reclaim_cpu_us()	reclaim_clock_us(CLOCK_THREAD_CPUTIME_ID)
 
 static ReclaimIdle *reclaim_idle_state(lua_State *L)
 {
@@ -205,7 +210,7 @@ LUA_API int luaJIT_reclaim_idle(lua_State *L, unsigned budget_us)
   global_State *g = G(L);
   void *h = reclaim_heap(L);
   ReclaimIdle *st;
-  uint64_t t0, t, deadline;
+  uint64_t t0, t, deadline, c0, c;
   int stopped, finished = 0;
   if (!h) return -1;
   st = reclaim_idle_state(L);
@@ -217,11 +222,13 @@ LUA_API int luaJIT_reclaim_idle(lua_State *L, unsigned budget_us)
   if (!st->running) {
     st->running = 1;
     st->calls = 0;
-    st->work_us = st->max_us = st->purge_us = 0;
+    st->work_us = st->max_us = st->max_cpu_us = 0;
+    st->purge_us = st->purge_cpu_us = 0;
     st->released = 0;
   }
   /* A stopped GC (collectgarbage("stop")) does this work and stays stopped. */
   stopped = g->gc.threshold == LJ_MAX_MEM;
+  c0 = reclaim_cpu_us();
   t0 = reclaim_now_us();
   deadline = t0 + budget_us;
   do {  /* At least one step; the budget is checked between steps. */
@@ -233,13 +240,18 @@ LUA_API int luaJIT_reclaim_idle(lua_State *L, unsigned budget_us)
     t = reclaim_now_us();
   } while (t < deadline);
   t = reclaim_now_us();
+  c = reclaim_cpu_us();
   if (stopped) g->gc.threshold = LJ_MAX_MEM;
   st->calls++;
   st->work_us += t - t0;
   if (t - t0 > st->max_us) st->max_us = t - t0;
+  if (c >= c0 && c - c0 > st->max_cpu_us) st->max_cpu_us = c - c0;
   if (finished) {
+    uint64_t c1;
     st->released = lj_alloc_purge(h);
     st->purge_us = reclaim_now_us() - t;
+    c1 = reclaim_cpu_us();
+    st->purge_cpu_us = c1 >= c ? c1 - c : 0;
     st->running = 0;
     st->done = 1;
     st->done_total = g->gc.total;
@@ -415,8 +427,9 @@ static int reclaim_metrics(lua_State *L)
   return 1;
 }
 
-/* Default budget of reclaim.idle() in microseconds. */
-#define RECLAIM_IDLE_BUDGET_US	1000
+/* Default budget of reclaim.idle() in microseconds (with the overshoot of
+** the last step, a call stays below 1 ms). */
+#define RECLAIM_IDLE_BUDGET_US	500
 
 static int reclaim_idle(lua_State *L)
 {
@@ -446,9 +459,11 @@ static int reclaim_idle_report(lua_State *L)
   lua_pushnumber(L, (lua_Number)st->calls);
   lua_pushnumber(L, (lua_Number)st->work_us);
   lua_pushnumber(L, (lua_Number)st->max_us);
+  lua_pushnumber(L, (lua_Number)st->max_cpu_us);
   lua_pushnumber(L, (lua_Number)st->purge_us);
+  lua_pushnumber(L, (lua_Number)st->purge_cpu_us);
   lua_pushnumber(L, (lua_Number)st->released);
-  return 5;
+  return 7;
 }
 
 /* reclaim.nginx_idle{}: Lua run by nginx's timers. Idle means the probe saw
@@ -467,8 +482,8 @@ static const char reclaim_nginx_idle_lua[] =
   "local spec = {\n"
   "  idle_after = { 1, 0.01, 3600, \"seconds\" },\n"
   "  interval = { 0.5, 0.01, 60, \"seconds\" },\n"
-  "  tick = { 0, 0, 1, \"seconds\" },\n"
-  "  budget_us = { 1000, 10, 100000, \"whole microseconds\" },\n"
+  "  tick = { 0.01, 0, 1, \"seconds\" },\n"
+  "  budget_us = { 500, 10, 100000, \"whole microseconds\" },\n"
   "}\n"
   "local o = {}\n"
   "for k, s in pairs(spec) do o[k] = s[1] end\n"
@@ -514,12 +529,12 @@ static const char reclaim_nginx_idle_lua[] =
   "  end\n"
   "  if idle(budget) then\n"
   "    working, collected = false, true\n"
-  "    local calls, work_us, max_us, purge_us, released = report()\n"
+  "    local calls, work_us, max_us, max_cpu_us, purge_us, purge_cpu_us, released = report()\n"
   "    log(INFO, fmt(\"reclaim.nginx_idle: collected and purged %.1f s after the last activity:\"\n"
-  "                  .. \" %d calls, %.1f ms of GC steps (longest call %d us),\"\n"
-  "                  .. \" purge %d us released %.1f MiB\",\n"
-  "                  now() - quiet_since, calls, work_us / 1000, max_us, purge_us,\n"
-  "                  released / 1048576))\n"
+  "                  .. \" %d calls, %.1f ms of GC steps (longest call %d us, CPU %d us),\"\n"
+  "                  .. \" purge %d us (CPU %d us) released %.1f MiB\",\n"
+  "                  now() - quiet_since, calls, work_us / 1000, max_us, max_cpu_us,\n"
+  "                  purge_us, purge_cpu_us, released / 1048576))\n"
   "    return\n"
   "  end\n"
   "  schedule(tick)\n"
