@@ -30,7 +30,7 @@ DEPS := build-essential dpkg-dev patch xz-utils binutils \
 	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio \
 	mmdebstrap apt-utils gnupg gpgv debian-archive-keyring rpm rpmlint createrepo-c dnf \
 	binfmt-support arch-test file umoci skopeo jq shellcheck \
-	prometheus python3-jsonschema
+	prometheus python3-jsonschema nginx libnginx-mod-http-lua wrk
 
 TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
 
@@ -112,6 +112,7 @@ include tests/lua/lua.mk
 include tests/tools/pagesim/pagesim.mk
 include tests/cgroup/cgroup.mk
 include runtime/tools/memstat/memstat.mk
+include tests/nginx/nginx.mk
 include tests/bench/bench.mk
 include tests/shell/shell.mk
 include ci/matrix.mk
@@ -121,7 +122,7 @@ include docker/images.mk
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
 CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress check-threads check-fuzz \
-	check-stress-pagesim check-lua check-reclaim check-memstat check-cgroup check-valgrind check-pagesim \
+	check-stress-pagesim check-lua check-reclaim check-nginx check-memstat check-cgroup check-valgrind check-pagesim \
 	check-shell check-matrix matrix-granule check-packages check-images
 check: all stock assert $(THREADS_VARIANTS)
 	@tests/check.sh $(CHECK_PARTS)
@@ -139,6 +140,7 @@ help:
 	@echo "make debs apt-repo rpms yum-repo  packages and repositories (packaging/README.md)"
 	@echo "make images       container images (OCI layout + docker-archives) in build/images/"
 	@echo "make bench        memory and CPU benchmarks, ours vs stock (figures, not tests)"
+	@echo "make bench-nginx  the figures behind reclaim.nginx_idle's defaults (nginx + lua module)"
 	@echo "make soak         the long allocator stress run (10^9 operations), and soak-threads"
 	@echo "make check-threads  8 threads of Lua states + fork() under TSan, ASan+UBSan, a fault storm"
 	@echo "make soak-threads   the same, THREADS_SOAK_SECONDS (300) each"
