@@ -104,8 +104,8 @@ start_nginx() {
 	for _ in $(seq 100); do port_open && break; sleep 0.1; done
 	body=$(http_get /t)
 	worker=$(field pid "$body")
-	pid=$(awk -v m="$nginx_pid" '$4 == m { print $1 }' /proc/[0-9]*/stat 2>/dev/null)
-	[ "$pid" = "$worker" ] || fail "the worker of master $nginx_pid is '$pid', /t says '$worker' (want one worker)"
+	pid=$(cat "/proc/$nginx_pid/task/$nginx_pid/children") || fail "cannot read the children of nginx $nginx_pid"
+	[ "$pid" = "$worker " ] || fail "the children of master $nginx_pid are '$pid', /t says '$worker' (want one worker)"
 	[ "$(field reclaim.version "$body")" = "$version" ] ||
 		fail "/t: reclaim.version is '$(field reclaim.version "$body")', want $version"
 	# The worker runs our library, not a system one.
