@@ -100,7 +100,7 @@ fi
 # the image would depend on where it was built (found by the reproducibility
 # test: a build under /root/.cache differed from one under build/).
 tmp=$(mktemp -d /tmp/luajit-reclaim-rootfs.XXXXXX)
-at_exit 'umount "$tmp" 2>/dev/null; rmdir "$tmp"; rm -f "$prefix".*.part'
+at_exit 'umount -l "$tmp" 2>/dev/null; rmdir "$tmp"; rm -f "$prefix".*.part'
 mount -t tmpfs -o size="${PKG_TMPFS_SIZE:-6g}",mode=0755 tmpfs "$tmp"
 export TMPDIR=$tmp
 log=$prefix.log

@@ -81,7 +81,7 @@ mkdir -p "$dir"
 private_mounts chroots "$0" "$@"
 tmp=$dir/tmp.$$
 mkdir -p "$tmp"
-at_exit 'umount "$tmp" 2>/dev/null; rmdir "$tmp"; rm -f "$tarball.part"'
+at_exit 'umount -l "$tmp" 2>/dev/null; rmdir "$tmp"; rm -f "$tarball.part"'
 mount -t tmpfs -o size="${PKG_TMPFS_SIZE:-6g}" tmpfs "$tmp"
 export TMPDIR=$tmp
 log=$dir/$kind-$distro-$arch.log
