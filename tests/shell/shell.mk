@@ -5,7 +5,7 @@
 #                 (tests/shell/pool.sh): statuses, concurrency, jobs that end at once, the first
 #                 failure and INT/TERM/HUP/error exits killing whole process trees
 #
-# Invariant: needs no build; takes about 25 s (mostly shellcheck); work files in $(BUILD)/shell/.
+# Invariant: needs no build (only the Debian packages of DEPS); work files in $(BUILD)/shell/.
 
 .PHONY: check-shell
 check-shell: $(BUILD)/.deps-ok
