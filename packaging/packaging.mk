@@ -34,8 +34,8 @@ PKG_ENV = PKG_CACHE='$(CACHE)' TARBALL='$(PKG_TARBALL)' RECLAIM_VERSION='$(RECLA
 PKG_DEB_INPUTS := $(RUNTIME_INPUTS) $(addprefix packaging/,lib.sh chroots.sh debian-ref.sh \
 	debian-dir.sh symbols-check.sh build-debs.sh) $(wildcard packaging/debian/* \
 	packaging/debian/*/* packaging/distros/* packaging/keyring/* packaging/keyring/debian/* \
-	packaging/keyring/debian/*/*)
-PKG_RPM_INPUTS := $(RUNTIME_INPUTS) $(wildcard packaging/rpm/*) packaging/lib.sh
+	packaging/keyring/debian/*/*) lib/shell.sh
+PKG_RPM_INPUTS := $(RUNTIME_INPUTS) $(wildcard packaging/rpm/*) packaging/lib.sh lib/shell.sh
 
 $(PKG_OUT)/signing/env: packaging/signing-key.sh | $(BUILD)/.deps-ok
 	@packaging/signing-key.sh $(PKG_OUT)/signing >/dev/null
