@@ -5,19 +5,6 @@
 -- and whether it fits in cache.
 -- Usage: luajit record_ring_1m.lua [iterations]   Prints a checksum that must match.
 
-local iterations = tonumber(arg and arg[1]) or 1500000
-local N = 1000000
-local NAMES = { "GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "TRACE" }
 
-local ring = {}
-for i = 1, N do ring[i] = { id = i, score = i * 0.5, name = NAMES[i % 8 + 1], pair = { i, i } } end
-
-local checksum, x = 0, 12345
-for i = 1, iterations do
-  x = (x * 16807) % 2147483647
-  local slot = i % N + 1
-  local old = ring[slot]
-  checksum = (checksum + old.id % 7 + old.pair[2] % 11 + #old.name) % 1000000007
-  ring[slot] = { id = i, score = x * 0.5, name = NAMES[x % 8 + 1], pair = { i, x % 1000 } }
-end
-print("record_ring_1m", iterations, checksum)
+local here = arg and arg[0] and arg[0]:match("^(.*)/") or "."
+dofile(here .. "/../ring.lua")("record_ring_1m", 1000000, tonumber(arg and arg[1]) or 1500000)
