@@ -28,6 +28,15 @@ nginx_pid=
 worker=
 wrk_pid=
 
+# nginx_setup BUILD_DIR MEMSTAT: absolute build and memstat paths, the port
+# (NGINX_TEST_PORT, default 18180), and the prerequisites (nginx_prereqs).
+nginx_setup() {
+	build=$(cd "$1" && pwd)
+	memstat=$(cd "$(dirname "$2")" && pwd)/${2##*/}
+	port=${NGINX_TEST_PORT:-18180}
+	nginx_prereqs
+}
+
 nginx_prereqs() {
 	local m
 	need_root "nginx runs its worker as nobody and luajit-memstat reads it"

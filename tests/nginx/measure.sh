@@ -22,14 +22,11 @@ set -eu
 build=${1:?usage: measure.sh BUILD_DIR MEMSTAT}
 memstat=${2:?usage: measure.sh BUILD_DIR MEMSTAT}
 top=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=tests/nginx/lib.shell.sh
+# shellcheck source=lib/shell.sh
 . "$top/lib/shell.sh"
 # shellcheck source=tests/nginx/lib.sh
 . "$top/tests/nginx/lib.sh"
-build=$(cd "$build" && pwd)
-memstat=$(cd "$(dirname "$memstat")" && pwd)/${memstat##*/}
-port=${NGINX_TEST_PORT:-18180}
-nginx_prereqs
+nginx_setup "$build" "$memstat"
 start=$SECONDS
 
 idle_init() { echo "require(\"reclaim\").nginx_idle{ $1 }"; }
