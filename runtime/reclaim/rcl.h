@@ -102,6 +102,10 @@ RCL_API void rcl_cycle_end(rcl_heap *h);   /* a GC cycle ended: arm a decay-awar
 RCL_API void rcl_step(rcl_heap *h);        /* bounded pending purge work; ~free when none pending */
 RCL_API size_t rcl_full_gc(rcl_heap *h);   /* a full GC finished; returns bytes released */
 RCL_API size_t rcl_purge(rcl_heap *h);     /* purge everything free now (ignores decay) */
+/* One slice of the same purge: about `budget` bytes of the heap examined from
+** where the last slice stopped (from the start if `restart`); adds the bytes
+** released to *released; returns 1 when the whole heap has been passed. */
+RCL_API int rcl_purge_some(rcl_heap *h, size_t budget, int restart, size_t *released);
 
 /* Observation. */
 RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *s); /* walks the heap: O(heap) */

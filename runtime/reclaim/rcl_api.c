@@ -250,6 +250,18 @@ RCL_API size_t rcl_purge(rcl_heap *h)
   return released;
 }
 
+RCL_API int rcl_purge_some(rcl_heap *h, size_t budget, int restart, size_t *released)
+{
+  int done;
+  rcl_bg_ensure_running(h);
+  rcl_lock(h);
+  h->clock = rcl_os_now_ms();
+  done = rcl_purge_slice(h, budget, restart, released);
+  if (done) rcl_registry_publish(h, 1, 0);
+  rcl_unlock(h);
+  return done;
+}
+
 RCL_API void rcl_heap_note_gc(rcl_heap *h, size_t total, size_t estimate)
 {
   rcl_store(&h->gc_total, total);         /* the background thread may publish them */

@@ -310,6 +310,10 @@ struct rcl_heap {
   int pass_armed;
   rcl_segment *pass_seg;               /* cursor: segment, unit */
   unsigned pass_unit;
+  /* Sliced full purge (rcl_purge_slice, owner): a pass ignoring decay. */
+  int slice_armed;
+  rcl_segment *slice_seg;              /* cursor: segment, unit */
+  unsigned slice_unit;
   /* Background thread bookkeeping (under the global background lock). */
   struct rcl_heap *bg_next;
   uint64_t bg_due;                     /* clock of the next background pass */
@@ -494,7 +498,7 @@ RCL_INTERN void rcl_caches_init(rcl_heap *h);
 
 /* -- Reclaim policy (rcl_purge.c) ---------------------------------------------- */
 RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **seg, unsigned *unit,
-                                size_t budget, rcl_decay d);
+                                size_t budget, rcl_decay d, size_t *released);
 RCL_INTERN rcl_decay rcl_decay_at(const rcl_heap *h, uint64_t now);
 RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h);
 RCL_INTERN size_t rcl_release_free_segments(rcl_heap *h);
@@ -503,6 +507,7 @@ RCL_INTERN void rcl_soft_limit_reset(rcl_heap *h);
 RCL_INTERN void rcl_pass_arm(rcl_heap *h);
 RCL_INTERN void rcl_pass_step(rcl_heap *h);
 RCL_INTERN size_t rcl_purge_now(rcl_heap *h);
+RCL_INTERN int rcl_purge_slice(rcl_heap *h, size_t budget, int restart, size_t *released);
 
 /* -- Observation: stats walk and registry (rcl_stats.c, rcl_registry.c) ------- */
 RCL_INTERN void rcl_stats_walk(rcl_heap *h, rcl_stats *st, int outsider);

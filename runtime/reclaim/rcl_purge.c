@@ -203,33 +203,39 @@ static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, siz
 }
 
 /*
-** Advance a pass cursor (a heap field: pass_seg/pass_unit or bg_seg/bg_unit,
-** kept valid by rcl_segment_unmap) by about `budget` bytes of units.
-** Returns 1 when the pass has reached the end of the segment list.
+** Advance a pass cursor (a heap field: pass_seg/pass_unit, slice_seg/
+** slice_unit or bg_seg/bg_unit, kept valid by rcl_segment_unmap) by about
+** `budget` bytes of units. Adds the bytes released to *released if not
+** NULL. Returns 1 when the pass has reached the end of the segment list.
 */
 RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **cursor, unsigned *unit,
-                                size_t budget, rcl_decay d)
+                                size_t budget, rcl_decay d, size_t *released_out)
 {
   size_t released = 0;
+  int done;
   while (budget > 0 && *cursor) {
     rcl_segment *seg = *cursor;
     if (*unit <= 1) {
+      size_t before = released, cost;
       *unit = 1;
       if (rcl_segment_try_unmap(h, seg, d, &released)) {
-        budget = budget > RCL_UNIT_SIZE ? budget - RCL_UNIT_SIZE : 0;
+        /* Unmapping costs about what purging its dirty pages would. */
+        cost = released - before > RCL_UNIT_SIZE ? released - before : RCL_UNIT_SIZE;
+        budget = budget > cost ? budget - cost : 0;
         continue;                      /* *cursor moved to the next segment */
       }
     }
-    if (h->cfg.mode != RCL_MODE_OFF) rcl_purge_units(h, seg, unit, &budget, d);
+    if (h->cfg.mode != RCL_MODE_OFF) released += rcl_purge_units(h, seg, unit, &budget, d);
     else *unit = RCL_SEGMENT_UNITS;
     if (*unit >= RCL_SEGMENT_UNITS) {
       *cursor = seg->next;
       *unit = 1;
     }
   }
-  if (*cursor) return 0;
-  rcl_kept_release(h, d, (size_t)-1);
-  return 1;
+  done = *cursor == NULL;
+  if (done) released += rcl_kept_release(h, d, (size_t)-1);
+  if (released_out) *released_out += released;
+  return done;
 }
 
 /* Memory freed at or before the returned heap-clock value is old enough. */
@@ -327,7 +333,7 @@ RCL_INTERN void rcl_pass_arm(rcl_heap *h)
 RCL_INTERN void rcl_pass_step(rcl_heap *h)
 {
   size_t budget = h->cfg.step_budget > RCL_UNIT_SIZE ? h->cfg.step_budget : RCL_UNIT_SIZE;
-  if (rcl_pass_advance(h, &h->pass_seg, &h->pass_unit, budget, rcl_decay_at(h, h->clock)))
+  if (rcl_pass_advance(h, &h->pass_seg, &h->pass_unit, budget, rcl_decay_at(h, h->clock), NULL))
     h->pass_armed = 0;
 }
 
@@ -341,4 +347,29 @@ RCL_INTERN size_t rcl_purge_now(rcl_heap *h)
   h->pass_armed = 0;
   h->pass_seg = NULL;
   return released;
+}
+
+/* One slice of a full purge that ignores decay, for a host's idle moment
+** (luaJIT_reclaim_idle): examines about `budget` bytes of units from where
+** the last slice stopped, or from the start (after flushing the class
+** caches and sorting the partial lists, as rcl_purge_now) when `restart`
+** is set or no slice pass is armed. Adds the bytes released to *released.
+** Returns 1 when the pass has reached the end: everything that was free
+** when a unit was examined has been purged, as rcl_purge_now would. Frees
+** and allocations between slices are safe: the pass reads the bitmaps at
+** the time it examines a unit, like the GC-driven pass. */
+RCL_INTERN int rcl_purge_slice(rcl_heap *h, size_t budget, int restart, size_t *released)
+{
+  if (restart || !h->slice_armed) {
+    rcl_flush_caches(h);
+    rcl_sort_partials(h);
+    h->slice_seg = h->seg_first;
+    h->slice_unit = 1;
+    h->slice_armed = 1;
+  }
+  if (budget < RCL_UNIT_SIZE) budget = RCL_UNIT_SIZE;
+  if (!rcl_pass_advance(h, &h->slice_seg, &h->slice_unit, budget, rcl_decay_all(), released))
+    return 0;
+  h->slice_armed = 0;
+  return 1;
 }

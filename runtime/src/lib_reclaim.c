@@ -49,6 +49,8 @@
 
 /* lj_ralloc.c: the heap's figures now, in the registry's slot layout. */
 LJ_FUNC void lj_alloc_snapshot(void *msp, size_t total, size_t estimate, void *out);
+/* lj_ralloc.c: one slice of a full purge; 1 when the heap has been passed. */
+LJ_FUNC int lj_alloc_purge_some(void *msp, size_t budget, int restart, size_t *released);
 
 #ifdef RCL_FAULT_INJECTION
 /* Test builds (lj_ralloc.c): name of fault kind i and the failures injected
@@ -121,10 +123,16 @@ LUA_API size_t luaJIT_reclaim_pagesize(void)
 ** the heap, so no GC step runs until that much has been allocated. */
 #define RECLAIM_IDLE_SLACK	((GCSize)64 << 10)
 
+/* Bytes of the heap one purge slice examines (rcl_purge_some). A slice
+** purges at most that much, or unmaps one free 4 MiB segment; the budget
+** is checked between slices. */
+#define RECLAIM_PURGE_SLICE	((size_t)256 << 10)
+
 /* Progress of idle collection of one state (a userdata in the registry).
 ** A period begins at the first call that is not done; it ends when a GC
 ** cycle that began in one of our steps finished with no GC step outside
-** our calls in between, and the heap was purged. */
+** our calls in between, and then a purge passed the whole heap, in slices,
+** with no activity in between. */
 typedef struct ReclaimIdle {
   GCSize mark_total;		/* gc.total at the last observation. */
   GCSize mark_threshold;	/* gc.threshold left by the last observation. */
@@ -134,16 +142,17 @@ typedef struct ReclaimIdle {
   uint8_t marked;		/* mark_* are set. */
   uint8_t running;		/* A period is in progress. */
   uint8_t clean;		/* The running cycle began in our step. */
+  uint8_t purging;		/* Collected; the purge is in progress. */
   uint8_t done;			/* Collected and purged, idle since. */
   uint8_t nginx;		/* reclaim.nginx_idle() has started its timer. */
   /* Figures of the running or last period (times in microseconds; CPU
   ** time is this thread's, wall time includes time the thread waited). */
-  uint32_t calls;		/* Calls that did GC steps. */
+  uint32_t calls;		/* Calls that did GC steps or purge slices. */
   uint64_t work_us;		/* Wall time of those calls, purge excluded. */
-  uint64_t max_us;		/* Longest of them, wall time. */
-  uint64_t max_cpu_us;		/* Longest of them, CPU time. */
-  uint64_t purge_us;		/* Wall time of the purge. */
-  uint64_t purge_cpu_us;	/* CPU time of the purge. */
+  uint64_t max_us;		/* Longest call, wall time, purge included. */
+  uint64_t max_cpu_us;		/* Longest call, CPU time, purge included. */
+  uint64_t purge_us;		/* Wall time of the purge slices. */
+  uint64_t purge_cpu_us;	/* CPU time of the purge slices. */
   size_t released;		/* Bytes the purge released. */
 } ReclaimIdle;
 
@@ -211,16 +220,17 @@ LUA_API int luaJIT_reclaim_idle(lua_State *L, unsigned budget_us)
   void *h = reclaim_heap(L);
   ReclaimIdle *st;
   uint64_t t0, t, deadline, c0, c;
-  int stopped, finished = 0;
+  int stopped, stepped = 0, restart = 0;
   if (!h) return -1;
   st = reclaim_idle_state(L);
-  reclaim_idle_observe(g, st);
+  if (!reclaim_idle_observe(g, st)) st->purging = 0;  /* New garbage: collect again. */
   if (st->done) {
     reclaim_idle_mark(g, st);
     return 1;
   }
   if (!st->running) {
     st->running = 1;
+    st->purging = 0;
     st->calls = 0;
     st->work_us = st->max_us = st->max_cpu_us = 0;
     st->purge_us = st->purge_cpu_us = 0;
@@ -229,33 +239,47 @@ LUA_API int luaJIT_reclaim_idle(lua_State *L, unsigned budget_us)
   /* A stopped GC (collectgarbage("stop")) does this work and stays stopped. */
   stopped = g->gc.threshold == LJ_MAX_MEM;
   c0 = reclaim_cpu_us();
-  t0 = reclaim_now_us();
+  t0 = t = reclaim_now_us();
   deadline = t0 + budget_us;
-  do {  /* At least one step; the budget is checked between steps. */
-    if (g->gc.state == GCSpause) st->clean = 1;  /* This step begins a cycle. */
-    if (lj_gc_step(L) > 0 && st->clean) {
-      finished = 1;
-      break;
-    }
+  if (!st->purging) {
+    do {  /* At least one step; the budget is checked between steps. */
+      if (g->gc.state == GCSpause) st->clean = 1;  /* This step begins a cycle. */
+      stepped = 1;
+      if (lj_gc_step(L) > 0 && st->clean) {
+	st->purging = 1;
+	restart = 1;
+	st->released = 0;
+	break;
+      }
+      t = reclaim_now_us();
+    } while (t < deadline);
     t = reclaim_now_us();
-  } while (t < deadline);
-  t = reclaim_now_us();
-  c = reclaim_cpu_us();
+    st->work_us += t - t0;
+  }
   if (stopped) g->gc.threshold = LJ_MAX_MEM;
+  /* Purge slices while the budget lasts (at least one if no GC step ran). */
+  if (st->purging && (!stepped || t < deadline)) {
+    uint64_t tp = t, cp = reclaim_cpu_us();
+    int finished;
+    do {
+      finished = lj_alloc_purge_some(h, RECLAIM_PURGE_SLICE, restart, &st->released);
+      restart = 0;
+      t = reclaim_now_us();
+    } while (!finished && t < deadline);
+    c = reclaim_cpu_us();
+    st->purge_us += t - tp;
+    st->purge_cpu_us += c >= cp ? c - cp : 0;
+    if (finished) {
+      st->purging = 0;
+      st->running = 0;
+      st->done = 1;
+      st->done_total = g->gc.total;
+    }
+  }
+  c = reclaim_cpu_us();
   st->calls++;
-  st->work_us += t - t0;
   if (t - t0 > st->max_us) st->max_us = t - t0;
   if (c >= c0 && c - c0 > st->max_cpu_us) st->max_cpu_us = c - c0;
-  if (finished) {
-    uint64_t c1;
-    st->released = lj_alloc_purge(h);
-    st->purge_us = reclaim_now_us() - t;
-    c1 = reclaim_cpu_us();
-    st->purge_cpu_us = c1 >= c ? c1 - c : 0;
-    st->running = 0;
-    st->done = 1;
-    st->done_total = g->gc.total;
-  }
   reclaim_idle_mark(g, st);
   return st->done;
 }

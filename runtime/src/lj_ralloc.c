@@ -119,6 +119,14 @@ size_t lj_alloc_purge(void *msp)
   return rcl_purge((rcl_heap *)msp);
 }
 
+LJ_FUNC int lj_alloc_purge_some(void *msp, size_t budget, int restart, size_t *released);
+
+/* One slice of a purge (luaJIT_reclaim_idle); see rcl_purge_some. */
+int lj_alloc_purge_some(void *msp, size_t budget, int restart, size_t *released)
+{
+  return rcl_purge_some((rcl_heap *)msp, budget, restart, released);
+}
+
 void lj_alloc_stats(void *msp, luajit_reclaim_stats *st)
 {
   rcl_stats s;

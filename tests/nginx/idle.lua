@@ -3,7 +3,9 @@
 -- nginx runs, with the JIT on and off).
 --  * after a burst, repeated idle() calls collect and purge: false until
 --    done, then true; the heap falls to the live data and RSS with it;
---  * each call but the one that purges stays near its budget (CPU time);
+--  * each call stays near its budget (CPU time), the purge included: a
+--    burst's purge takes several calls of a small budget;
+--  * activity during the purge starts the period again;
 --  * once done, idle() does nothing until more than 64 KiB is allocated;
 --  * garbage made between the calls of a period is collected too;
 --  * a stopped GC does the work and stays stopped;
@@ -23,19 +25,21 @@ for k in pairs(_G) do globals[k] = true end
 
 r.config({ mode = "dontneed", full_gc_purge = true, background = false })
 
--- idle_until_done(budget): calls idle(budget) until it returns true; the calls
--- and the largest CPU time (s) of a call before the last one.
+-- idle_until_done(budget): calls idle(budget) until it returns true; the
+-- calls, the largest CPU time (s) of a call, and how many calls purged
+-- (purged_total grew).
 local function idle_until_done(budget)
-  local calls, worst = 0, 0
+  local calls, worst, purging = 0, 0, 0
   while true do
+    local p0 = r.stats().purged_total
     local c0 = os.clock()
     local done = r.idle(budget)
     local dt = os.clock() - c0
     calls = calls + 1
+    if r.stats().purged_total > p0 then purging = purging + 1 end
     t.eq(type(done), "boolean", "idle() returns a boolean")
-    if done then return calls, worst end
     if dt > worst then worst = dt end
-    if calls > 1e6 then return calls, worst end
+    if done or calls > 1e6 then return calls, worst, purging end
   end
 end
 
@@ -46,16 +50,16 @@ local hold = mem.burst(BURST)
 local rss_peak = mem.rss()
 hold = nil
 local purged0 = r.stats().purged_total
-local calls, worst = idle_until_done(1000)
+local calls, worst, purging = idle_until_done(1000)
 local rss1, live1, st1 = mem.rss(), mem.live(), r.stats()
 t.note(string.format("burst %.0f MiB: RSS %.1f -> %.1f -> %.1f MiB, heap %.1f -> %.1f MiB;"
-                     .. " %d calls of idle(1000), longest before the purge %.2f ms CPU",
+                     .. " %d calls of idle(1000), %d of them purged, longest %.2f ms CPU",
                      BURST / MiB, rss0 / MiB, rss_peak / MiB, rss1 / MiB, live0 / MiB, live1 / MiB,
-                     calls, worst * 1000))
+                     calls, purging, worst * 1000))
 t.ok(calls >= 3, "a burst needs several calls of 1 ms")
--- A GC step is small; the budget is checked between steps. 5 ms covers a
--- slow step (the string table shrink) on a loaded machine.
-t.le(worst, 0.001 + 0.005, "each call before the purge keeps near its budget (CPU time)")
+-- A GC step is small; the budget is checked between steps and between purge
+-- slices. 5 ms covers a slow step (the string table shrink) on a loaded machine.
+t.le(worst, 0.001 + 0.005, "each call keeps near its budget (CPU time), the purge included")
 t.le(live1, live0 + 1 * MiB, "the burst is collected (heap back to the live data)")
 t.ok(st1.purged_total > purged0, "the heap was purged")
 if mem.emulator() then
@@ -79,6 +83,32 @@ t.eq(r.idle(0), false, "more than 64 KiB allocated: a new period begins")
 calls = idle_until_done(1000)
 t.ok(calls >= 1, "the new period ends")
 small, big = nil, nil
+
+-- The purge is sliced: with a small budget a burst's purge takes several
+-- calls; activity between them starts the period again (a new collection,
+-- then the purge from the start), and the period still ends purged.
+mem.full_gc()
+hold = mem.burst(BURST / 2)
+hold = nil
+calls, worst, purging = idle_until_done(50)
+t.note(string.format("idle(50) after a %.0f MiB burst: %d calls, %d of them purged, longest %.2f ms CPU",
+                     BURST / 2 / MiB, calls, purging, worst * 1000))
+t.ok(purging >= 2, "a burst's purge is spread over several calls of idle(50)")
+mem.full_gc()
+hold = mem.burst(BURST / 2)
+hold = nil
+local purged_mid
+repeat   -- until the first purge slice has run
+  local p0 = r.stats().purged_total
+  t.eq(r.idle(50), false, "the period is not over at its first purge slice")
+  purged_mid = r.stats().purged_total > p0
+until purged_mid
+local live_mid = mem.live()
+hold = mem.burst(BURST / 4)   -- activity in the middle of the purge
+hold = nil
+t.eq(r.idle(50), false, "activity during the purge: the period goes on")
+idle_until_done(1000)
+t.le(mem.live(), live_mid + 1 * MiB, "activity during the purge: its garbage is collected too")
 
 -- Garbage made between the calls of a period is collected by its end.
 mem.full_gc()

@@ -81,6 +81,72 @@ static void test_purge_keeps_contents(void)
   rcl_heap_destroy(h);
 }
 
+/* rcl_purge_some: slices of a full purge. Each slice purges at most its
+** budget or unmaps one segment; the pass ends having purged all that
+** rcl_purge would (a purge right after returns nothing); allocation and
+** frees between slices keep every content; restart begins from the top. */
+static void test_purge_some(void)
+{
+  enum { N = 40000 };
+  static blk b[N];
+  const size_t budget = 256 << 10;
+  rcl_config cfg;
+  rcl_heap *h;
+  size_t i, total, slice, most = 0, slices = 0;
+  int bad = 0, done = 0;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 1000000;                     /* cycle-end passes purge nothing here */
+  cfg.background = 0;
+  h = rcl_heap_create(&cfg, 31);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < N; i++) {                   /* small blocks only: no large mapping */
+    b[i].n = 16 + (size_t)(xs() % 3000);
+    b[i].p = rcl_malloc(h, b[i].n);
+    tu_fill(b[i].p, b[i].n, i);
+  }
+  for (i = 0; i < N; i++)
+    if (xs() % 10 < 8) { rcl_free(h, b[i].p, b[i].n); b[i].p = NULL; }
+  /* A quiet pass, slice by slice. */
+  total = 0;
+  while (!done && slices < 100000) {
+    slice = 0;
+    done = rcl_purge_some(h, budget, slices == 0, &slice);
+    if (slice > most) most = slice;
+    total += slice;
+    slices++;
+  }
+  CU_ASSERT(done);
+  CU_ASSERT(slices > 4);
+  CU_ASSERT(total > 8 * MIB);
+  CU_ASSERT(most <= budget + RCL_SEGMENT_SIZE);
+  CU_ASSERT_EQUAL(rcl_purge(h), 0);          /* nothing free was left dirty */
+  TU_CHECK_HEAP(h);
+  /* Activity between slices; then a restarted pass finishes. */
+  for (i = 0; i < N; i += 2) if (b[i].p) { rcl_free(h, b[i].p, b[i].n); b[i].p = NULL; }
+  slice = 0;
+  CU_ASSERT_EQUAL(rcl_purge_some(h, budget, 1, &slice), 0);
+  for (i = 1; i < N; i += 4) if (!b[i].p) { b[i].p = rcl_malloc(h, b[i].n); tu_fill(b[i].p, b[i].n, i); }
+  for (i = 3; i < N; i += 8) if (b[i].p) { rcl_free(h, b[i].p, b[i].n); b[i].p = NULL; }
+  for (slices = 0, done = 0; !done && slices < 100000; slices++)
+    done = rcl_purge_some(h, budget, 0, &slice);
+  CU_ASSERT(done);
+  for (i = 0; i < N; i++) if (b[i].p && !tu_verify(b[i].p, b[i].n, i)) bad++;
+  CU_ASSERT_EQUAL(bad, 0);
+  TU_CHECK_HEAP(h);
+  /* restart: a pass cut short begins again from the first segment. */
+  for (i = 1; i < N; i += 4) if (b[i].p) { rcl_free(h, b[i].p, b[i].n); b[i].p = NULL; }
+  slice = 0;
+  CU_ASSERT_EQUAL(rcl_purge_some(h, budget, 1, &slice), 0);
+  for (slices = 0, done = 0; !done && slices < 100000; slices++)
+    done = rcl_purge_some(h, budget, slices == 0, &slice);
+  CU_ASSERT(done);
+  CU_ASSERT_EQUAL(rcl_purge(h), 0);
+  for (i = 0; i < N; i++) if (b[i].p && !tu_verify(b[i].p, b[i].n, i)) bad++;
+  CU_ASSERT_EQUAL(bad, 0);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
 /* The identities and the meaning of each field across a life cycle. */
 static void test_stats_add_up(void)
 {
@@ -678,6 +744,7 @@ int tu_register_purge(void)
   CU_pSuite s = CU_add_suite("purge", NULL, NULL);
   if (!s) return -1;
   if (!CU_add_test(s, "purge never changes live contents", test_purge_keeps_contents) ||
+      !CU_add_test(s, "purge in slices: bounded, complete, resumable", test_purge_some) ||
       !CU_add_test(s, "stats add up", test_stats_add_up) ||
       !CU_add_test(s, "tiny-class bitmaps pin no page (header pool)", test_tiny_bitmap_pooled) ||
       !CU_add_test(s, "header pool: a slot for every page-fit span, pages touched on demand",
