@@ -141,6 +141,7 @@ help:
 	@echo "make images       container images (OCI layout + docker-archives) in build/images/"
 	@echo "make bench        memory and CPU benchmarks, ours vs stock (figures, not tests)"
 	@echo "make bench-nginx  the figures behind reclaim.nginx_idle's defaults (nginx + lua module)"
+	@echo "make bench-cgroup soft_limit=0 vs auto in a memory cgroup (the figures behind its default)"
 	@echo "make soak         the long allocator stress run (10^9 operations), and soak-threads"
 	@echo "make check-threads  8 threads of Lua states + fork() under TSan, ASan+UBSan, a fault storm"
 	@echo "make soak-threads   the same, THREADS_SOAK_SECONDS (300) each"

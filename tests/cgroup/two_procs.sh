@@ -17,6 +17,8 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../../lib/shell.sh
 . "$top/lib/shell.sh"
+# shellcheck source=lib.sh
+. "$top/tests/cgroup/lib.sh"
 
 [ $# = 2 ] || die "usage: $0 STOCK_LUAJIT OURS_LUAJIT"
 stock=$1 ours=$2
@@ -28,25 +30,11 @@ LIMIT_MIB=${LIMIT_MIB:-480}
 COUNT=${COUNT:-500000}
 burst=$top/tests/cgroup/burst.lua
 work=$(mktemp -d)
-group= started=
+started=
 passed=0 failed=0
 
-# remove_group: kill what is left in the group (A's sleep outlives A), then
-# remove it.
-remove_group() {
-	local pid
-	[ -n "$group" ] && [ -d "$group" ] || return 0
-	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-		while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$group/cgroup.procs"
-		rmdir "$group" 2>/dev/null && break
-		sleep 0.1
-	done
-	[ -d "$group" ] && die "cannot remove $group"
-	group=
-}
-
 cleanup() {
-	remove_group || true
+	cgroup_remove || true
 	rm -rf "$work"
 }
 at_exit cleanup
@@ -63,35 +51,10 @@ check() {  # check DESCRIPTION CONDITION...
 	fi
 }
 
-# make_group NAME: a child memory cgroup limited to LIMIT_MIB; sets group,
-# limit_file, peak_file.
-make_group() {
-	local v2 v1 base
-	v2=$(sed -n 's/^0:://p' /proc/self/cgroup)
-	v1=$(sed -n 's/^[0-9]*:\([^:]*,\)\{0,1\}memory\(,[^:]*\)\{0,1\}://p' /proc/self/cgroup)
-	base=/sys/fs/cgroup${v2%/}
-	if [ -n "$v2" ] && grep -qw memory "$base/cgroup.controllers" 2>/dev/null; then
-		grep -qw memory "$base/cgroup.subtree_control" || echo +memory >"$base/cgroup.subtree_control" ||
-			die "cannot enable the memory controller in $base"
-		group=$base/$1
-		mkdir "$group"
-		limit_file=$group/memory.max peak_file=$group/memory.peak
-		echo 0 >"$group/memory.swap.max" 2>/dev/null || true
-	elif [ -n "$v1" ] && [ -d "/sys/fs/cgroup/memory${v1%/}" ]; then
-		group=/sys/fs/cgroup/memory${v1%/}/$1
-		mkdir "$group"
-		limit_file=$group/memory.limit_in_bytes peak_file=$group/memory.max_usage_in_bytes
-	else
-		die "no usable memory cgroup on this machine (/proc/self/cgroup: $(tr '\n' ' ' </proc/self/cgroup))"
-	fi
-	echo $((LIMIT_MIB << 20)) >"$limit_file"
-}
-
 # start NAME LUAJIT HOLD: run burst.lua in the group (pid in started);
 # output in $work/NAME.out.
 start() {
-	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" "$3" "$4" "$5"' sh \
-		"$group" "$2" "$burst" "$COUNT" "$3" >"$work/$1.out" 2>"$work/$1.err" &
+	cgroup_run "$2" "$burst" "$COUNT" "$3" >"$work/$1.out" 2>"$work/$1.err" &
 	started=$!
 }
 
@@ -110,7 +73,7 @@ await_line() {
 # prints the figures.
 run() {
 	local label=$1 luajit=$2 a b a_alive
-	make_group "rcl-two-procs-$label-$$"
+	cgroup_make "rcl-two-procs-$label-$$" "$LIMIT_MIB"
 	rm -f "$work"/a.* "$work"/b.*    # the previous run's lines must not count
 	: >"$work/a.out"
 	start a "$luajit" 60
@@ -130,8 +93,8 @@ run() {
 		"$label" "$a_status" "$(awk '/^ready/ {print $2}' "$work/a.out")" \
 		"$(awk '/^ready/ {print $3}' "$work/a.out")" "$b_status" \
 		"$(awk '/^ready/ {print $2}' "$work/b.out")" "$(awk '/^ready/ {print $3}' "$work/b.out")" \
-		"$(($(cat "$peak_file" 2>/dev/null || echo 0) >> 20))" "$LIMIT_MIB"
-	remove_group
+		"$(cgroup_peak_mib)" "$LIMIT_MIB"
+	cgroup_remove
 }
 
 run stock "$stock"
