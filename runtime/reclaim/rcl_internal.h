@@ -337,6 +337,7 @@ struct rcl_heap {
   /* Registry (rcl_registry.c): this heap's slot, written under the heap lock. */
   rcl_registry_slot *reg_slot;         /* NULL: not listed */
   uint64_t reg_walked_ms;              /* when the slot's walked figures were computed */
+  size_t reg_walked_mapped;            /* mapped at that walk */
   size_t gc_total, gc_estimate;        /* the host's GC figures (rcl_heap_note_gc) */
   size_t soft_limit;                   /* bytes in force (cfg.soft_limit, "auto" resolved) */
   size_t soft_next;                    /* soft-limit hysteresis: next purge level */

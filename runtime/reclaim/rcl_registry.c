@@ -16,8 +16,11 @@
 ** Cost: a cheap publish copies counters the heap keeps anyway (mapped,
 ** metadata, purges, failures, the host's GC figures); a walked publish
 ** also computes in_use, free_dirty, free_clean and floor by a heap walk
-** (rcl_stats_walk, O(heap)), at most once per RCL_REGISTRY_WALK_MS at GC
-** cycle ends, and on every purge() or full GC.
+** (rcl_stats_walk, O(heap)) at GC cycle ends when the last walk is
+** RCL_REGISTRY_WALK_MS old or mapped has moved by more than 1/8 since it
+** (so a heap that grew or shrank fast is not shown with old figures while
+** it then goes quiet; the size condition walks O(log) times per doubling),
+** and on every purge() or full GC.
 **
 ** Layer: observation (with rcl_stats.c): calls the OS-facing libc and
 ** rcl_stats_walk; called by the background thread and the public API
@@ -170,7 +173,10 @@ RCL_INTERN void rcl_registry_publish(rcl_heap *h, int walk, int outsider)
   rcl_store(&sl->seq, sl->seq + 1);
   __atomic_thread_fence(__ATOMIC_RELEASE);
   rcl_registry_fill(h, sl, walk, outsider);
-  if (walk) h->reg_walked_ms = sl->walked_ms;
+  if (walk) {
+    h->reg_walked_ms = sl->walked_ms;
+    h->reg_walked_mapped = sl->mapped;
+  }
   __atomic_thread_fence(__ATOMIC_RELEASE);
   rcl_store(&sl->seq, sl->seq + 1);
 }
@@ -195,5 +201,6 @@ RCL_API void rcl_heap_snapshot(rcl_heap *h, rcl_registry_slot *out)
 RCL_INTERN void rcl_registry_cycle_end(rcl_heap *h)
 {
   if (!h->reg_slot) return;
-  rcl_registry_publish(h, h->clock - h->reg_walked_ms >= RCL_REGISTRY_WALK_MS, 0);
+  size_t was = h->reg_walked_mapped, moved = h->mapped > was ? h->mapped - was : was - h->mapped;
+  rcl_registry_publish(h, h->clock - h->reg_walked_ms >= RCL_REGISTRY_WALK_MS || moved > was / 8, 0);
 }

@@ -99,7 +99,7 @@ static void print_heaps(FILE *f, const ms_proc *p, uint64_t now_ms)
             "JIT code, stacks)\n", hb(p->rest_rss));
   fprintf(f, "  %-18s %4s %10s %10s %10s %10s %10s %10s %10s %6s  %s\n", "heap", "slot",
           "resident", "in use", "free dirty", "free clean", "floor", "gc total",
-          "gc live", "frag", "published");
+          "gc live", "frag", "walked");
   for (i = 0; i < p->nheaps; i++) {
     const ms_heap *h = &p->heaps[i];
     fprintf(f, "  0x%-16" PRIx64 " %4d ", h->s.heap, h->slot);
@@ -111,7 +111,7 @@ static void print_heaps(FILE *f, const ms_proc *p, uint64_t now_ms)
             hb(h->s.in_use), hb(h->s.free_dirty), hb(h->s.free_clean), hb(h->s.floor),
             hb(h->s.gc_total), hb(h->s.gc_estimate),
             100.0 * frag(h->s.in_use, h->s.resident));
-    print_ago(f, now_ms, h->s.published_ms);
+    print_ago(f, now_ms, h->s.walked_ms);   /* the age of the walked figures */
     fprintf(f, "\n");
   }
 }
