@@ -16,7 +16,7 @@
 #                            BENCH_PEER_RUNS runs each (default 3: its result varies a lot)
 #   PAGESIM                  e.g. "16384 65536": also run the memory workloads under the
 #                            page-size simulator PAGESIM_TOOL, tables marked "emulated"
-#   NGINX_SERIES_PORT        the port of the nginx series (default 18190: not check-nginx's)
+#   NGINX_SERIES_PORT        the port of the nginx series (default: a free one of 18270-18299)
 #   SERIES_IDLE_SECONDS      seconds without a request after the nginx load (default 10)
 # The helpers cputime and rss-sampler are built for the build machine with BENCH_CC (default cc).
 #
@@ -43,7 +43,6 @@ PAGESIM_TOOL   ?= tests/tools/pagesim/pagesim
 BENCH_SAMPLER  := $(BENCH_OUT)/rss-sampler
 BENCH_SERIES   := $(BENCH_OUT)/series
 BENCH_PLOTS    := $(BENCH_OUT)/plots
-NGINX_SERIES_PORT ?= 18190
 
 BENCH_ENV = BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$(BENCH_OUT)' \
 	BENCH_SAMPLER='$(BENCH_SAMPLER)' BENCH_SERIES='$(BENCH_SERIES)' \
@@ -69,7 +68,7 @@ BENCH_BUILDS := $(if $(filter $(BUILD)/stock-x86_64/bin/luajit,$(BENCH_STOCK)),s
 BENCH_MEM_PREREQS := $(BENCH_BUILDS) $(if $(PAGESIM),$(PAGESIM_LIB)) \
 	$(if $(filter $(BUILD)/sysmalloc-x86_64/bin/luajit,$(BENCH_PEER)),sysmalloc-x86_64)
 
-BENCH_NGINX_SERIES = BENCH_SAMPLER='$(BENCH_SAMPLER)' NGINX_TEST_PORT=$(NGINX_SERIES_PORT) \
+BENCH_NGINX_SERIES = BENCH_SAMPLER='$(BENCH_SAMPLER)' NGINX_SERIES_PORT='$(NGINX_SERIES_PORT)' \
 	SERIES_IDLE_SECONDS='$(SERIES_IDLE_SECONDS)' tests/bench/plot/nginx-series.sh $(BUILD) $(MEMSTAT) $(BENCH_SERIES)
 
 bench: $(BENCH_CPUTIME) $(BENCH_SAMPLER) $(BENCH_MEM_PREREQS) $(MEMSTAT)

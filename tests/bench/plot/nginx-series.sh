@@ -10,7 +10,8 @@
 #
 # Writes OUT_DIR/nginx-stock.csv and OUT_DIR/nginx-ours.csv (rss-sampler CSVs, phases
 # before, load, idle). Environment: BENCH_SAMPLER (the rss-sampler binary, required),
-# NGINX_TEST_PORT (default 18180), SERIES_IDLE_SECONDS.
+# NGINX_SERIES_PORT (default: the first free port of 18270-18299, since other work on the
+# machine may run nginx on fixed ports), SERIES_IDLE_SECONDS.
 # Invariants: each worker is checked to map the intended libluajit and no other; a run
 # whose wrk failed or saw errors fails the script; nginx, wrk and the sampler are killed
 # when the script ends, however it ends (at_exit); nothing is written outside
@@ -27,6 +28,12 @@ here=$top/tests/bench/plot
 # shellcheck source=tests/nginx/lib.sh
 . "$top/tests/nginx/lib.sh"
 nginx_setup "$build" "$memstat"
+if [ -n "${NGINX_SERIES_PORT:-}" ]; then
+	port=$NGINX_SERIES_PORT
+else
+	for port in $(seq 18270 18299); do port_open || break; done
+	! port_open || fail "no free port in 18270-18299 (set NGINX_SERIES_PORT)"
+fi
 : "${BENCH_SAMPLER:?BENCH_SAMPLER must name the rss-sampler binary}"
 idle_seconds=${SERIES_IDLE_SECONDS:-10}
 case $idle_seconds in '' | *[!0-9]* | 0) die "SERIES_IDLE_SECONDS must be a positive whole number" ;; esac

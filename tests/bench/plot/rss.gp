@@ -38,7 +38,7 @@ set xrange [0:*]
 set grid ytics lc rgb "#d8d8d8" lw 1 dt 1
 set border 3
 set tics nomirror out
-set key below horizontal samplen 3 spacing 1.2
+set key below horizontal samplen 3 spacing 1.2 height 1
 
 colors = "#c0392b #1f77b4 #2ca02c #8e44ad #e67e22"
 color(i) = word(colors, (i - 1) % 5 + 1)
