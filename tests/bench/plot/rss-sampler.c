@@ -13,7 +13,8 @@
  *   header line reaches FILE only once the handlers are installed, so a driver that waits
  *   for it can signal safely.
  * Invariants: samples are taken every MS milliseconds (default 20) on an absolute
- * schedule, so a slow read delays one sample, never the ones after it; the command's first
+ * schedule, so a slow read delays one sample, never the ones after it (slots missed while
+ * the machine was busy are skipped, not made up in a rush); the command's first
  * sample is taken after its exec succeeded (a close-on-exec pipe says when), so no sample
  * shows the sampler's own forked copy; the sampler never stops or traces the target (it
  * only reads /proc). Exit status: the command's (128+signal when killed, 127 when it
@@ -97,6 +98,14 @@ static long read_rss_kib(pid_t pid)
 static void sleep_until(const struct timespec *next)
 {
   clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
+}
+
+/* 1 if t is in the future of CLOCK_MONOTONIC, else 0. */
+static int later_than_now(const struct timespec *t)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return t->tv_sec > now.tv_sec || (t->tv_sec == now.tv_sec && t->tv_nsec > now.tv_nsec);
 }
 
 static void advance(struct timespec *t, long ms)
@@ -212,7 +221,7 @@ int main(int argc, char **argv)
       stop_signal = 0;
     }
     if (limit_s && monotonic_ms() - t0 >= limit_s * 1e3) break;
-    advance(&next, interval_ms);
+    do advance(&next, interval_ms); while (!later_than_now(&next));
     sleep_until(&next);
   }
   if (child > 0) {  /* the loop ended before reaping it (it became a zombie) */
