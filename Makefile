@@ -30,7 +30,7 @@ DEPS := build-essential dpkg-dev patch xz-utils binutils \
 	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio \
 	mmdebstrap apt-utils gnupg gpgv debian-archive-keyring rpm rpmlint createrepo-c dnf \
 	binfmt-support arch-test file umoci skopeo jq shellcheck \
-	prometheus python3-jsonschema nginx libnginx-mod-http-lua wrk
+	prometheus python3-jsonschema nginx libnginx-mod-http-lua wrk gnuplot-nox
 
 TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
 

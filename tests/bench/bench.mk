@@ -16,7 +16,19 @@
 #                            BENCH_PEER_RUNS runs each (default 3: its result varies a lot)
 #   PAGESIM                  e.g. "16384 65536": also run the memory workloads under the
 #                            page-size simulator PAGESIM_TOOL, tables marked "emulated"
-# The helper cputime is built for the build machine with BENCH_CC (default cc).
+#   NGINX_SERIES_PORT        the port of the nginx series (default: a free one of 18270-18299)
+#   SERIES_IDLE_SECONDS      seconds without a request after the nginx load (default 10)
+# The helpers cputime and rss-sampler are built for the build machine with BENCH_CC (default cc).
+#
+# RSS over time (tests/bench/plot/): the series are rss-sampler CSVs in $(BENCH_SERIES):
+#   sawtooth-{stock,ours,peer}.csv  workload (e), trickle variant: bench-mem records them as a
+#                                   side effect (its first native run of (e) on each build)
+#   nginx-{stock,ours}.csv          tests/bench/plot/nginx-series.sh (needs root: nginx, wrk)
+#   bench-series   records all five alone (three sawtooth runs and the nginx run, ~3 min)
+#   plot           draws $(BENCH_PLOTS)/{sawtooth,nginx}.{png,svg} from existing CSVs; a missing
+#                  one is an error naming it and bench-series. `make bench` records and plots.
+#   check-plot     tests/bench/plot/check-plot.sh: a short real run on stock and ours, plotted
+#                  and checked (file(1), series names, reproducible SVG, bad inputs), ~6 s
 
 BUILD ?= build
 BENCH_OUT      := $(BUILD)/bench
@@ -28,15 +40,24 @@ BENCH_CC       ?= cc
 BENCH_CFLAGS   ?= -std=c99 -O2 -Wall -Wextra -Werror
 PAGESIM_TOOL   ?= tests/tools/pagesim/pagesim
 
+BENCH_SAMPLER  := $(BENCH_OUT)/rss-sampler
+BENCH_SERIES   := $(BENCH_OUT)/series
+BENCH_PLOTS    := $(BENCH_OUT)/plots
+
 BENCH_ENV = BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$(BENCH_OUT)' \
+	BENCH_SAMPLER='$(BENCH_SAMPLER)' BENCH_SERIES='$(BENCH_SERIES)' \
 	BENCH_PEER='$(BENCH_PEER)' BENCH_PEER_RUNS='$(or $(BENCH_PEER_RUNS),3)' \
 	BENCH_CPUTIME='$(BENCH_CPUTIME)' BENCH_PAIRS='$(or $(BENCH_PAIRS),11)' BENCH_CPU='$(BENCH_CPU)' \
 	BENCH_MEM_WORKLOADS='$(or $(BENCH_MEM_WORKLOADS),a b c d e)' \
 	BENCH_MEM_RUNS='$(or $(BENCH_MEM_RUNS),1)' PAGESIM='$(PAGESIM)' PAGESIM_TOOL='$(PAGESIM_TOOL)'
 
-.PHONY: bench bench-mem bench-cpu
+.PHONY: bench bench-mem bench-cpu bench-series plot check-plot
 
 $(BENCH_CPUTIME): tests/bench/cputime.c
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
+
+$(BENCH_SAMPLER): tests/bench/plot/rss-sampler.c
 	@mkdir -p $(@D)
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
 
@@ -47,11 +68,41 @@ BENCH_BUILDS := $(if $(filter $(BUILD)/stock-x86_64/bin/luajit,$(BENCH_STOCK)),s
 BENCH_MEM_PREREQS := $(BENCH_BUILDS) $(if $(PAGESIM),$(PAGESIM_LIB)) \
 	$(if $(filter $(BUILD)/sysmalloc-x86_64/bin/luajit,$(BENCH_PEER)),sysmalloc-x86_64)
 
-bench: $(BENCH_CPUTIME) $(BENCH_MEM_PREREQS)
-	@$(BENCH_ENV) sh tests/bench/run-bench.sh mem cpu
+BENCH_NGINX_SERIES = BENCH_SAMPLER='$(BENCH_SAMPLER)' NGINX_SERIES_PORT='$(NGINX_SERIES_PORT)' \
+	SERIES_IDLE_SECONDS='$(SERIES_IDLE_SECONDS)' tests/bench/plot/nginx-series.sh $(BUILD) $(MEMSTAT) $(BENCH_SERIES)
 
-bench-mem: $(BENCH_MEM_PREREQS)
+bench: $(BENCH_CPUTIME) $(BENCH_SAMPLER) $(BENCH_MEM_PREREQS) $(MEMSTAT)
+	@$(BENCH_ENV) sh tests/bench/run-bench.sh mem cpu
+	@$(BENCH_NGINX_SERIES)
+	@$(MAKE) --no-print-directory plot
+
+bench-mem: $(BENCH_SAMPLER) $(BENCH_MEM_PREREQS)
 	@$(BENCH_ENV) sh tests/bench/run-bench.sh mem
+
+# The sawtooth runs here are the same commands run-mem.sh wraps (trickle, LUAJIT_RECLAIM
+# unset; the peer with BENCH_MALLOC_TRIM=1); their MEM lines go next to the CSVs.
+SAWTOOTH := tests/bench/mem/e_sawtooth.lua
+bench-series: $(BENCH_SAMPLER) $(BENCH_MEM_PREREQS) $(MEMSTAT)
+	@[ -x '$(BENCH_PEER)' ] || { echo "bench-series: BENCH_PEER='$(BENCH_PEER)' is not an executable"; exit 1; }
+	@mkdir -p $(BENCH_SERIES)
+	@set -e; for b in stock ours peer; do \
+	  case $$b in stock) bin='$(BENCH_STOCK)'; trim= ;; ours) bin='$(BENCH_OURS)'; trim= ;; \
+	    peer) bin='$(BENCH_PEER)'; trim=BENCH_MALLOC_TRIM=1 ;; esac; \
+	  echo "bench-series: sawtooth on $$b ($$bin)"; \
+	  BENCH_SAMPLER='$(BENCH_SAMPLER)' sh tests/bench/plot/record-sawtooth.sh $$b $(BENCH_SERIES) \
+	    env -u LUAJIT_RECLAIM $$trim "$$bin" $(SAWTOOTH) trickle >$(BENCH_SERIES)/sawtooth-$$b.txt; \
+	done
+	@$(BENCH_NGINX_SERIES)
+
+PLOT = tests/bench/plot/plot.sh --made-by bench-series
+plot: $(BUILD)/.deps-ok
+	@$(PLOT) $(BENCH_PLOTS)/sawtooth "RSS over time, workload (e) sawtooth: stock LuaJIT, ours, glibc malloc + malloc_trim" \
+	  $(foreach b,stock ours peer,$(BENCH_SERIES)/sawtooth-$(b).csv)
+	@$(PLOT) --shade 'load=wrk load' $(BENCH_PLOTS)/nginx "RSS over time, nginx worker: load, then idle (stock LuaJIT, ours with reclaim.nginx_idle{})" \
+	  $(BENCH_SERIES)/nginx-stock.csv $(BENCH_SERIES)/nginx-ours.csv
+
+check-plot: $(BUILD)/.deps-ok $(BENCH_SAMPLER) $(BUILD)/stock-x86_64/.stamp $(BUILD)/x86_64/.stamp
+	@tests/bench/plot/check-plot.sh $(BUILD) $(BENCH_SAMPLER)
 
 bench-cpu: $(BENCH_CPUTIME) $(BENCH_BUILDS)
 	@$(BENCH_ENV) sh tests/bench/run-bench.sh cpu

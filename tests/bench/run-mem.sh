@@ -19,6 +19,9 @@
 #                 variant) natively with BENCH_MALLOC_TRIM=1, so the workload calls
 #                 malloc_trim(0) after each collection it finishes (tests/bench/mem/probe.lua),
 #                 BENCH_PEER_RUNS times (default 3)
+#   BENCH_SERIES  optional: a directory; the first native trickle run of (e) on each build
+#                 (stock, ours, peer) then runs under BENCH_SAMPLER (rss-sampler) and leaves
+#                 its RSS over time in BENCH_SERIES/sawtooth-BUILD.csv (plot/record-sawtooth.sh)
 # Invariants: every run gets the same environment on both builds (LUAJIT_RECLAIM unset for the
 # trickle variant, $BENCH_IDLE_RECLAIM for the idle variant); a workload that exits non-zero is
 # reported as FAILED and makes this script exit 1 after the report is written. Target misses
@@ -36,6 +39,7 @@ PAGESIM_TOOL=${PAGESIM_TOOL:-tests/tools/pagesim/pagesim}
 BENCH_IDLE_RECLAIM=${BENCH_IDLE_RECLAIM:-background=1}
 BENCH_PEER=${BENCH_PEER:-}
 BENCH_PEER_RUNS=${BENCH_PEER_RUNS:-3}
+BENCH_SERIES=${BENCH_SERIES:-}
 
 if [ ! -x "$BENCH_STOCK" ]; then
     echo "run-mem.sh: stock luajit not found or not executable: $BENCH_STOCK" >&2
@@ -54,6 +58,10 @@ fi
 case $BENCH_PEER_RUNS in
     '' | *[!0-9]* | 0) echo "run-mem.sh: BENCH_PEER_RUNS must be a positive integer" >&2; exit 1 ;;
 esac
+if [ -n "$BENCH_SERIES" ] && [ ! -x "${BENCH_SAMPLER:-}" ]; then
+    echo "run-mem.sh: BENCH_SERIES='$BENCH_SERIES' set but BENCH_SAMPLER='${BENCH_SAMPLER:-}' is not an executable" >&2
+    exit 1
+fi
 if [ -n "$PAGESIM" ] && [ ! -x "$PAGESIM_TOOL" ]; then
     echo "run-mem.sh: PAGESIM='$PAGESIM' set but the simulator is missing: $PAGESIM_TOOL" >&2
     exit 1
@@ -76,9 +84,13 @@ binary_for() {
 
 # record_run BUILD WORKLOAD VARIANT RUN COMMAND...: runs COMMAND with its output in
 # $rawdir and appends the manifest line; a failure is reported and sets any_failed.
+# The first native trickle run of (e) also records its RSS series (BENCH_SERIES).
 record_run() {
     rbuild=$1 rworkload=$2 rvariant=$3 rrun=$4
     shift 4
+    if [ -n "$BENCH_SERIES" ] && [ "$label" = native ] && [ "$rworkload/$rvariant/$rrun" = e/trickle/1 ]; then
+        set -- sh "$here/plot/record-sawtooth.sh" "$rbuild" "$BENCH_SERIES" "$@"
+    fi
     raw="$rawdir/$rbuild-$rworkload-$rvariant-$rrun.txt"
     echo "run-mem.sh: [$label] $rbuild $rworkload $rvariant run $rrun" >&2
     status=0
