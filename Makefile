@@ -43,7 +43,7 @@ ASSERT_XCFLAGS := -DLUA_USE_ASSERT -DLUA_USE_APICHECK
 
 # variant NAME TARGET STOCK STATIC XCFLAGS
 define variant
-$(BUILD)/$(1)/.stamp: $(BUILD)/.deps-ok $(BUILD)/.upstream-ok $(if $(filter 1,$(3)),$(STOCK_INPUTS),$(RUNTIME_INPUTS)) arch/$(2).mk
+$(BUILD)/$(1)/.stamp: $(BUILD)/.upstream-ok $(if $(filter 1,$(3)),$(STOCK_INPUTS),$(RUNTIME_INPUTS)) arch/$(2).mk | $(BUILD)/.deps-ok
 	@VARIANT=$(1) TARBALL=$(TARBALL) CROSS=$($(2)_CROSS) DEB_ARCH=$($(2)_DEB_ARCH) \
 	  STOCK=$(3) STATIC=$(4) EXTRA_XCFLAGS='$(5)' JOBS=$(JOBS) runtime/build-variant.sh
 	@touch $$@
@@ -122,7 +122,7 @@ include docker/images.mk
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
 CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress check-threads check-fuzz \
-	check-stress-pagesim check-lua check-reclaim check-nginx check-memstat check-cgroup check-valgrind check-pagesim \
+	check-stress-pagesim check-lua check-reclaim check-nginx check-plot check-memstat check-cgroup check-valgrind check-pagesim \
 	check-shell check-matrix matrix-granule check-packages check-images
 check: all stock assert $(THREADS_VARIANTS)
 	@tests/check.sh $(CHECK_PARTS)
@@ -141,6 +141,8 @@ help:
 	@echo "make images       container images (OCI layout + docker-archives) in build/images/"
 	@echo "make bench        memory and CPU benchmarks, ours vs stock (figures, not tests)"
 	@echo "make bench-nginx  the figures behind reclaim.nginx_idle's defaults (nginx + lua module)"
+	@echo "make bench-series RSS over time as CSV (sawtooth: stock/ours/peer; nginx load-then-idle) in build/bench/series/"
+	@echo "make plot         PNG+SVG charts from those CSVs into build/bench/plots/ (make bench does both)"
 	@echo "make bench-cgroup soft_limit=0 vs auto in a memory cgroup (the figures behind its default)"
 	@echo "make soak         the long allocator stress run (10^9 operations), and soak-threads"
 	@echo "make check-threads  8 threads of Lua states + fork() under TSan, ASan+UBSan, a fault storm"
