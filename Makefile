@@ -30,7 +30,7 @@ DEPS := build-essential dpkg-dev patch xz-utils binutils \
 	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio \
 	mmdebstrap apt-utils gnupg gpgv debian-archive-keyring rpm rpmlint createrepo-c dnf \
 	binfmt-support arch-test file umoci skopeo jq shellcheck \
-	prometheus python3-jsonschema nginx libnginx-mod-http-lua wrk
+	prometheus python3-jsonschema nginx libnginx-mod-http-lua wrk patchelf
 
 TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
 
@@ -112,11 +112,13 @@ include tests/lua/lua.mk
 include tests/tools/pagesim/pagesim.mk
 include tests/cgroup/cgroup.mk
 include runtime/tools/memstat/memstat.mk
+include runtime/tools/swap/swap.mk
 include tests/nginx/nginx.mk
 include tests/bench/bench.mk
 include tests/shell/shell.mk
 include ci/matrix.mk
 include packaging/packaging.mk
+include packaging/dist/dist.mk
 include docker/images.mk
 
 # The parts of `make check`, in order. tests/check.sh runs each as its own
