@@ -119,6 +119,7 @@ include tests/shell/shell.mk
 include ci/matrix.mk
 include packaging/packaging.mk
 include packaging/dist/dist.mk
+include tests/bundle/bundle.mk
 include docker/images.mk
 
 # The parts of `make check`, in order. tests/check.sh runs each as its own
