@@ -98,6 +98,9 @@ maps_only() {
 	[ "$got" = "$2" ] || fail "$3: process $1 maps '$(echo "$got" | tr '\n' ' ')', want only $2"
 }
 
+# children PID: the child pids of PID on one line (empty if none or gone).
+children() { cat "/proc/$1/task/$1/children" 2>/dev/null | sed 's/ *$//' || true; }
+
 the_worker() {
 	local w
 	w=$(cat "/proc/$1/task/$1/children" 2>/dev/null) || fail "cannot read the children of nginx $1"
@@ -135,7 +138,7 @@ upgrade() {
 		[ -n "$new" ] && [ "$new" != "$old_master" ] && [ -s "/proc/$new/task/$new/children" ] && break
 		sleep 0.1
 	done
-	[ -n "$new" ] && [ "$new" != "$old_master" ] || { tail -n 20 "$dir/error.log"; fail "$1: no new master after USR2"; }
+	{ [ -n "$new" ] && [ "$new" != "$old_master" ]; } || { tail -n 20 "$dir/error.log"; fail "$1: no new master after USR2"; }
 	kill -QUIT "$old_master"
 	for _ in $(seq 100); do kill -0 "$old_master" 2>/dev/null || break; sleep 0.1; done
 	! kill -0 "$old_master" 2>/dev/null || fail "$1: the old master $old_master did not quit"
@@ -236,8 +239,9 @@ expect 0 "reclaim=$version" installed-probe env LD_LIBRARY_PATH="$prefix/lib" \
 	"$dist/lib/luajit-reclaim/luajit-reclaim-probe" "$dist/lib/luajit-reclaim/fingerprint.lua"
 http_get /t >/dev/null
 kill -HUP "$nginx_pid"
-for _ in $(seq 50); do w=$(the_worker "$nginx_pid" 2>/dev/null || true); [ -n "$w" ] && [ "$w" != "$worker" ] && break; sleep 0.1; done
-[ -n "$w" ] && [ "$w" != "$worker" ] || fail "reload: no new worker"
+# The old worker finishes its requests and exits; then the new one is the only child.
+for _ in $(seq 50); do w=$(children "$nginx_pid"); [ -n "$w" ] && [ "$w" != "$worker" ] && [ "$w" = "${w% *}" ] && break; sleep 0.1; done
+{ [ -n "$w" ] && [ "$w" != "$worker" ] && [ "$w" = "${w% *}" ]; } || fail "reload: no single new worker (children of $nginx_pid: '$w')"
 worker=$w
 t=$(http_get /t)
 [ "$(field pid "$t")" = "$worker" ] || fail "reload: /t does not answer from the new worker $worker"
