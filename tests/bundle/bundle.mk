@@ -8,19 +8,21 @@
 #                  luajit-reclaim-run, check, install, reload and binary upgrade, our
 #                  library in /proc/PID/maps, require("reclaim"), memory falling after a
 #                  wrk burst, revert byte for byte, kill -9 during install and revert,
-#                  and the refusals (a symbol we lack, GC64, read-only prefix, corrupted
-#                  tarball)
+#                  and the refusals (a symbol we lack, GC64, OpenResty's flags with our
+#                  default build - the -openresty tarball then fits -, read-only prefix,
+#                  corrupted tarball)
 #
 # Invariants: the pristine bundle is cached as $(BUILD)/bundle/openresty.tar and
 # rebuilt only when its inputs change (Debian's nginx or lua module, the stock
 # build, the scripts); every run unpacks it afresh; nginx runs on 127.0.0.1:
 # $(BUNDLE_TEST_PORT) only and is killed when the test ends; the GC64 refusal uses
-# the cached stock variant stock-x86_64-nogc64.
+# the cached stock variant stock-x86_64-nogc64, the flags refusal stock-x86_64-openresty.
 
 BUNDLE_TEST_PORT ?= 18190
 BUNDLE_OUT := $(BUILD)/bundle
 
 $(eval $(call variant,stock-x86_64-nogc64,x86_64,1,0,-DLUAJIT_DISABLE_GC64))
+$(eval $(call variant,stock-x86_64-openresty,x86_64,1,0,$(OPENRESTY_XCFLAGS)))
 
 $(BUNDLE_OUT)/openresty.tar: tests/bundle/make-bundle.sh tests/bundle/bundle.mk \
   $(BUILD)/stock-x86_64/.stamp /usr/sbin/nginx /usr/lib/nginx/modules/ngx_http_lua_module.so \
@@ -29,6 +31,9 @@ $(BUNDLE_OUT)/openresty.tar: tests/bundle/make-bundle.sh tests/bundle/bundle.mk 
 
 .PHONY: check-bundle
 check-bundle: $(BUNDLE_OUT)/openresty.tar $(BUILD)/stock-x86_64-nogc64/.stamp \
-  $(DIST_OUT)/luajit-reclaim-$(RECLAIM_VERSION)-linux-amd64.tar.gz
+  $(BUILD)/stock-x86_64-openresty/.stamp \
+  $(DIST_OUT)/luajit-reclaim-$(RECLAIM_VERSION)-linux-amd64.tar.gz \
+  $(DIST_OUT)/luajit-reclaim-$(RECLAIM_VERSION)-linux-amd64-openresty.tar.gz
 	@BUNDLE_TEST_PORT=$(BUNDLE_TEST_PORT) tests/bundle/run.sh $(BUILD) \
-	  $(DIST_OUT)/luajit-reclaim-$(RECLAIM_VERSION)-linux-amd64.tar.gz
+	  $(DIST_OUT)/luajit-reclaim-$(RECLAIM_VERSION)-linux-amd64.tar.gz \
+	  $(DIST_OUT)/luajit-reclaim-$(RECLAIM_VERSION)-linux-amd64-openresty.tar.gz

@@ -2,8 +2,9 @@
 # run.sh: make check-bundle: luajit-reclaim swapped into an OpenResty-layout
 # bundle and out again, with the tarball of make dist.
 #
-#   tests/bundle/run.sh BUILD_DIR DIST_TARBALL
+#   tests/bundle/run.sh BUILD_DIR DIST_TARBALL OPENRESTY_TARBALL
 #
+# DIST_TARBALL and OPENRESTY_TARBALL: make dist's amd64 and amd64-openresty.
 # BUILD_DIR/bundle/openresty.tar (make-bundle.sh) is unpacked afresh; its
 # nginx (PREFIX/nginx/sbin/nginx, run path PREFIX/luajit/lib) serves
 # nginx.conf.in on 127.0.0.1:PORT with one worker. In order:
@@ -26,8 +27,9 @@
 #   kill -9   install killed after the backup, after the 1st and 3rd swap,
 #             revert after the 2nd restore: a rerun of install or revert
 #             finishes, and the prefix is all ours or exactly the original
-#   refusals  a Lua C module importing a symbol we lack, a GC64 mismatch, a
-#             read-only prefix, a corrupted tarball (a file, the manifest, the
+#   refusals  a Lua C module importing a symbol we lack, a GC64 mismatch,
+#             OpenResty's flags (NUMMODE=2, LUA52COMPAT; the -openresty
+#             tarball then installs and reverts), a read-only prefix, a corrupted tarball (a file, the manifest, the
 #             archive), no key: each exit 1 with a message naming it, nothing
 #             changed
 #
@@ -36,8 +38,9 @@
 # BUNDLE_TEST_PORT (default 18190).
 set -eu
 
-build=$(cd "${1:?usage: run.sh BUILD_DIR DIST_TARBALL}" && pwd)
-tarball=$(readlink -f "${2:?usage: run.sh BUILD_DIR DIST_TARBALL}")
+build=$(cd "${1:?usage: run.sh BUILD_DIR DIST_TARBALL OPENRESTY_TARBALL}" && pwd)
+tarball=$(readlink -f "${2:?usage: run.sh BUILD_DIR DIST_TARBALL OPENRESTY_TARBALL}")
+tarball_openresty=$(readlink -f "${3:?usage: run.sh BUILD_DIR DIST_TARBALL OPENRESTY_TARBALL}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib/shell.sh
 . "$top/lib/shell.sh"
@@ -181,6 +184,7 @@ ok "--help of both tools; bad usage exits 2 naming the thing"
 echo "--- tarball"
 expect 0 "signature good" verify-tarball "$swap" verify --keyring "$keyring" "$tarball"
 expect 0 "signature good" verify-tree "$swap" verify --keyring "$keyring" "$dist"
+expect 0 "signature good" verify-openresty "$swap" verify --keyring "$keyring" "$tarball_openresty"
 ok "$(basename "$tarball"): $(wc -l <"$dist/MANIFEST.sha256") files match MANIFEST.sha256, signature good"
 
 # ---- original ---------------------------------------------------------------------------
@@ -340,6 +344,26 @@ expect 1 "GC64 mode (1 = on) differs: the bundle's is '0', ours '1'" refuse-gc64
 expect 1 "refused: $g is not compatible" refuse-gc64-install "$swap" install --keyring "$keyring" "$g"
 [ "$(digest "$g")" = "$dg" ] || fail "refused install (GC64) changed files"
 ok "a GC64-off library: check names the GC64 mode (exit 1), install refuses, nothing changed"
+
+# OpenResty's flags: our default build refuses, the -openresty tarball fits.
+of=$work/openresty-flags/luajit
+mkdir -p "$of/lib"
+cp -a "$build/stock-x86_64-openresty/bin" "$build/stock-x86_64-openresty/share" "$of/"
+cp -a "$build/stock-x86_64-openresty"/lib/libluajit-5.1.so* "$of/lib/"
+dof=$(digest "$of")
+expect 1 "LUA52COMPAT (1 = on) differs: the bundle's is '1', ours '0'" refuse-flags-check "$swap" check "$of"
+grep -qF "number behaviour (NUMMODE) differs" "$work/refuse-flags-check.out" ||
+	{ cat "$work/refuse-flags-check.out"; fail "check does not tell the number mode (LUAJIT_NUMMODE=2) apart"; }
+expect 1 "refused: $of is not compatible" refuse-flags-install "$swap" install --keyring "$keyring" "$of"
+[ "$(digest "$of")" = "$dof" ] || fail "refused install (flags) changed files"
+mkdir -p "$work/dist-openresty"
+tar -C "$work/dist-openresty" -xzf "$tarball_openresty"
+oswap=$(echo "$work"/dist-openresty/luajit-reclaim-*/bin/luajit-reclaim-swap)
+expect 0 "verdict: compatible" openresty-flags-check "$oswap" check "$of"
+expect 0 "luajit-reclaim installed" openresty-flags-install "$oswap" install --keyring "$keyring" "$of"
+expect 0 "reverted" openresty-flags-revert "$oswap" revert "$of"
+[ "$(digest "$of")" = "$dof" ] || fail "revert (OpenResty's flags): $of differs from before"
+ok "OpenResty's flags (NUMMODE=2, LUA52COMPAT): the default tarball refuses naming both; the -openresty one checks compatible, installs and reverts byte for byte"
 
 # A read-only prefix (a read-only bind mount in a private mount namespace).
 expect 1 "is not writable" refuse-readonly unshare --mount --propagation private bash -c \
