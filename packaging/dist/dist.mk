@@ -8,7 +8,8 @@
 #               the repository key of packaging/signing-key.sh), plus the public key
 #               $(BUILD)/dist/luajit-reclaim-archive-keyring.gpg to check them
 #
-# Invariants: the tarball holds the files of the variant's install tree that a user
+# Invariants: `make` (all) builds none of this (the -openresty variants are built
+# for make dist and check-bundle only); the tarball holds the files of the variant's install tree that a user
 # runs or builds against (no static library); its bytes depend only on its inputs
 # (sorted, owner 0, mtime of the last commit of runtime/version.mk), except the
 # signature's time stamp.
@@ -24,22 +25,21 @@ DIST_EPOCH := $(or $(shell git log -1 --format=%ct -- runtime/version.mk 2>/dev/
 
 $(eval $(call variant,x86_64-openresty,x86_64,0,0,$(OPENRESTY_XCFLAGS)))
 $(eval $(call variant,arm64-openresty,arm64,0,0,$(OPENRESTY_XCFLAGS)))
-$(eval $(call memstat_install,x86_64-openresty,x86_64,0))
-$(eval $(call memstat_install,arm64-openresty,arm64,0))
 $(eval $(call swap_install,x86_64-openresty,x86_64))
 $(eval $(call swap_install,arm64-openresty,arm64))
 
-# dist_tarball VARIANT DEB_ARCH[-FLAVOUR]
+# dist_tarball VARIANT DEB_ARCH[-FLAVOUR] MEMSTAT_VARIANT: luajit-memstat links only
+# libc, so the -openresty tarballs take the release variant's.
 define dist_tarball
 $(DIST_OUT)/luajit-reclaim-$(RECLAIM_VERSION)-linux-$(2).tar.gz: $(BUILD)/$(1)/.stamp \
-  $(BUILD)/$(1)/bin/luajit-memstat $(BUILD)/$(1)/lib/luajit-reclaim/.stamp $(DIST_DEPS)
+  $(BUILD)/$(3)/bin/luajit-memstat $(BUILD)/$(1)/lib/luajit-reclaim/.stamp $(DIST_DEPS)
 	@SOURCE_DATE_EPOCH=$(DIST_EPOCH) packaging/dist/make-dist.sh $(BUILD)/$(1) $(2) \
-	  $(RECLAIM_VERSION) $(PKG_OUT)/signing $(DIST_OUT)
+	  $(RECLAIM_VERSION) $(PKG_OUT)/signing $(DIST_OUT) $(BUILD)/$(3)/bin/luajit-memstat
 dist: $(DIST_OUT)/luajit-reclaim-$(RECLAIM_VERSION)-linux-$(2).tar.gz
 endef
-$(eval $(call dist_tarball,x86_64,amd64))
-$(eval $(call dist_tarball,arm64,arm64))
-$(eval $(call dist_tarball,x86_64-openresty,amd64-openresty))
-$(eval $(call dist_tarball,arm64-openresty,arm64-openresty))
+$(eval $(call dist_tarball,x86_64,amd64,x86_64))
+$(eval $(call dist_tarball,arm64,arm64,arm64))
+$(eval $(call dist_tarball,x86_64-openresty,amd64-openresty,x86_64))
+$(eval $(call dist_tarball,arm64-openresty,arm64-openresty,arm64))
 
 .PHONY: dist

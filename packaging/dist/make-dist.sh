@@ -1,10 +1,10 @@
 #!/bin/bash
 # make-dist.sh: the relocatable tarball of one architecture (make dist).
 #
-#   make-dist.sh TREE DEB_ARCH VERSION SIGNING_DIR OUT_DIR
+#   make-dist.sh TREE DEB_ARCH VERSION SIGNING_DIR OUT_DIR MEMSTAT
 #
-# TREE is a variant's install tree (build/x86_64, build/arm64) after
-# memstat-install and swap-install. Writes
+# TREE is a variant's install tree (build/x86_64, build/arm64-openresty, ...)
+# after swap-install; MEMSTAT the luajit-memstat of its architecture. Writes
 #   OUT_DIR/luajit-reclaim-VERSION-linux-DEB_ARCH.tar.gz   one top directory:
 #     bin/      luajit, luajit-memstat, luajit-reclaim-swap, luajit-reclaim-run
 #     lib/      libluajit-5.1.so.2 (and its .so link), pkgconfig/luajit.pc
@@ -23,8 +23,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib/shell.sh
 . "$top/lib/shell.sh"
 
-[ $# = 5 ] || die "usage: make-dist.sh TREE DEB_ARCH VERSION SIGNING_DIR OUT_DIR"
-tree=$(cd "$1" && pwd) arch=$2 version=$3 signing=$4 out=$5
+[ $# = 6 ] || die "usage: make-dist.sh TREE DEB_ARCH VERSION SIGNING_DIR OUT_DIR MEMSTAT"
+tree=$(cd "$1" && pwd) arch=$2 version=$3 signing=$4 out=$5 memstat=$6
 need gpg:gnupg sha256sum tar gzip
 [ -f "$signing/env" ] || die "$signing/env is missing (packaging/signing-key.sh makes it)"
 name=luajit-reclaim-$version-linux-$arch
@@ -33,11 +33,12 @@ at_exit "rm -rf '$stage'"
 d=$stage/$name
 mkdir -p "$d/bin" "$d/lib/pkgconfig" "$d/include" "$d/share/man" "$d/share/doc"
 
-for f in luajit-memstat luajit-reclaim-swap luajit-reclaim-run; do
-	[ -x "$tree/bin/$f" ] || die "$tree/bin/$f is missing (make memstat-install swap-install)"
+for f in luajit-reclaim-swap luajit-reclaim-run; do
+	[ -x "$tree/bin/$f" ] || die "$tree/bin/$f is missing (make swap-install)"
 done
-cp -a "$tree/bin/luajit" "$tree"/bin/luajit-2.1.* "$tree/bin/luajit-memstat" \
-	"$tree/bin/luajit-reclaim-swap" "$tree/bin/luajit-reclaim-run" "$d/bin/"
+[ -x "$memstat" ] || die "$memstat is missing (make memstat-install)"
+cp -a "$tree/bin/luajit" "$tree"/bin/luajit-2.1.* "$tree/bin/luajit-reclaim-swap" "$tree/bin/luajit-reclaim-run" "$d/bin/"
+cp "$memstat" "$d/bin/luajit-memstat"
 cp -a "$tree"/lib/libluajit-5.1.so* "$d/lib/"
 cp -a "$tree/lib/luajit-reclaim" "$d/lib/"
 rm -f "$d/lib/luajit-reclaim/.stamp"
@@ -46,6 +47,7 @@ sed -e 's|^prefix=.*|prefix=${pcfiledir}/../..|' -e 's|^multilib=.*|multilib=lib
 	"$tree/lib/pkgconfig/luajit.pc" >"$d/lib/pkgconfig/luajit.pc"
 cp -a "$tree/include/luajit-2.1" "$d/include/"
 cp -a "$tree/share/luajit-2.1" "$tree/share/man" "$tree/share/doc" "$d/share/"
+cp "$top/runtime/doc/luajit-memstat.1" "$d/share/man/man1/luajit-memstat.1"
 cp "$top/packaging/dist/README.md" "$d/README.md"
 [ -f "$d/lib/luajit-reclaim/luajit-reclaim-probe" ] || die "$tree/lib/luajit-reclaim is incomplete (make swap-install)"
 

@@ -21,7 +21,8 @@ SWAP_DEPS   := $(SWAP_DIR)/probe.c $(SWAP_DIR)/fingerprint.lua $(SWAP_TOOLS) $(S
                lib/shell.sh $(SWAP_DIR)/swap.mk
 SWAP_CFLAGS := -std=c99 -O2 -g -Wall -Wextra -Werror
 
-# swap_install VARIANT TARGET
+# swap_install VARIANT TARGET: the rule of VARIANT's stamp (packaging/dist/dist.mk
+# calls it for the -openresty variants too).
 define swap_install
 $(BUILD)/$(1)/lib/luajit-reclaim/.stamp: $(SWAP_DEPS) $(BUILD)/$(1)/.stamp
 	@mkdir -p $$(@D) $(BUILD)/$(1)/share/man/man1
@@ -36,10 +37,10 @@ $(BUILD)/$(1)/lib/luajit-reclaim/.stamp: $(SWAP_DEPS) $(BUILD)/$(1)/.stamp
 	ln -sfn ../libluajit-5.1.so.2 $$(@D)/libluajit-5.1.so.2
 	install -m 644 $(SWAP_MAN) $(BUILD)/$(1)/share/man/man1/
 	@touch $$@
-swap-install: $(BUILD)/$(1)/lib/luajit-reclaim/.stamp
 endef
 $(eval $(call swap_install,x86_64,x86_64))
 $(eval $(call swap_install,arm64,arm64))
+swap-install: $(BUILD)/x86_64/lib/luajit-reclaim/.stamp $(BUILD)/arm64/lib/luajit-reclaim/.stamp
 
 .PHONY: swap-install
 all: swap-install
