@@ -30,7 +30,7 @@ DEPS := build-essential dpkg-dev patch xz-utils binutils \
 	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio \
 	mmdebstrap apt-utils gnupg gpgv debian-archive-keyring rpm rpmlint createrepo-c dnf \
 	binfmt-support arch-test file umoci skopeo jq shellcheck \
-	prometheus python3-jsonschema nginx libnginx-mod-http-lua wrk gnuplot-nox
+	prometheus python3-jsonschema nginx libnginx-mod-http-lua wrk gnuplot-nox patchelf
 
 TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
 
@@ -112,17 +112,20 @@ include tests/lua/lua.mk
 include tests/tools/pagesim/pagesim.mk
 include tests/cgroup/cgroup.mk
 include runtime/tools/memstat/memstat.mk
+include runtime/tools/swap/swap.mk
 include tests/nginx/nginx.mk
 include tests/bench/bench.mk
 include tests/shell/shell.mk
 include ci/matrix.mk
 include packaging/packaging.mk
+include packaging/dist/dist.mk
+include tests/bundle/bundle.mk
 include docker/images.mk
 
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
 CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress check-threads check-fuzz \
-	check-stress-pagesim check-lua check-reclaim check-nginx check-plot check-memstat check-cgroup check-valgrind check-pagesim \
+	check-stress-pagesim check-lua check-reclaim check-nginx check-plot check-bundle check-memstat check-cgroup check-valgrind check-pagesim \
 	check-shell check-matrix matrix-granule check-packages check-images
 check: all stock assert $(THREADS_VARIANTS)
 	@tests/check.sh $(CHECK_PARTS)
