@@ -18,6 +18,7 @@ check() { # check NAME CMD...: ok if CMD succeeds
 	if out=$("$@" 2>&1); then ok "$name"; else bad "$name" "$out"; fi
 }
 
+# shellcheck source=/dev/null  # the make variables of upstream.mk and version.mk, as shell
 . <(sed -n 's/^\([A-Za-z0-9_]*\)[[:space:]]*:=[[:space:]]*\(.*\)$/\1="\2"/p' runtime/upstream.mk runtime/version.mk)
 arm64_run="qemu-aarch64-static -L /usr/aarch64-linux-gnu"
 

@@ -30,7 +30,7 @@ while IFS= read -r f; do
 	'#!/bin/bash'* | '# shellcheck shell=bash'*) bash_files+=("$f") ;;
 	'#!/bin/sh'* | '#!/bin/busybox sh'* | '# shellcheck shell=dash'* | '# shellcheck shell=sh'*) sh_files+=("$f") ;;
 	esac
-done < <(find ci packaging docker lib tests/shell -type f | LC_ALL=C sort)
+done < <(find ci packaging docker lib tests runtime -type f ! -name '*.1' ! -name '*.md' | LC_ALL=C sort)
 
 bad=
 for f in "${bash_files[@]}"; do bash -n "$f" || bad="$bad $f"; done
