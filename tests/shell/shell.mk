@@ -1,7 +1,7 @@
 # tests/shell/shell.mk: the checks of the shell code, included by the top-level Makefile.
 #
 #   check-shell   syntax (bash -n, dash -n) and shellcheck of every script of ci/, packaging/,
-#                 docker/ and lib/; lib/shell.sh's POSIX part under dash; the job pool
+#                 docker/, lib/, tests/ and runtime/; lib/shell.sh's POSIX part under dash; the job pool
 #                 (tests/shell/pool.sh): statuses, concurrency, jobs that end at once, the first
 #                 failure and INT/TERM/HUP/error exits killing whole process trees
 #
