@@ -70,6 +70,7 @@ static RCL_NOINLINE void *rcl_malloc_slow(rcl_heap *h, size_t n, int tried)
   void *p = tried ? NULL : rcl_alloc_any(h, n);
   int tries;
   for (tries = 0; !p && tries < 2 && rcl_policy_retry(h); tries++) p = rcl_alloc_any(h, n);
+  rcl_registry_follow(h);
   return p;
 }
 
@@ -85,6 +86,7 @@ static void *rcl_realloc_large_retry(rcl_heap *h, void *p, size_t oldn, size_t n
   int tries;
   for (tries = 0; !q && tries < 2 && rcl_policy_retry(h); tries++)
     q = rcl_realloc_large(h, p, oldn, newn);
+  rcl_registry_follow(h);
   return q;
 }
 
@@ -232,6 +234,7 @@ RCL_API void rcl_cycle_end(rcl_heap *h)
 RCL_API void rcl_step(rcl_heap *h)
 {
   h->clock = rcl_os_now_ms();
+  rcl_registry_follow(h);
   if (RCL_LIKELY(!h->pass_armed)) return;
   rcl_lock(h);
   rcl_pass_step(h);

@@ -516,6 +516,7 @@ RCL_INTERN void rcl_registry_attach(rcl_heap *h);
 RCL_INTERN void rcl_registry_detach(rcl_heap *h);
 RCL_INTERN void rcl_registry_publish(rcl_heap *h, int walk, int outsider);
 RCL_INTERN void rcl_registry_cycle_end(rcl_heap *h);
+RCL_INTERN void rcl_registry_follow(rcl_heap *h);
 
 /* -- Background thread (rcl_bg.c) ---------------------------------------------- */
 RCL_INTERN void rcl_bg_update(rcl_heap *h);      /* (un)register after a config change */

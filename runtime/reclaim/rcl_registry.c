@@ -17,10 +17,10 @@
 ** metadata, purges, failures, the host's GC figures); a walked publish
 ** also computes in_use, free_dirty, free_clean and floor by a heap walk
 ** (rcl_stats_walk, O(heap)) at GC cycle ends when the last walk is
-** RCL_REGISTRY_WALK_MS old or mapped has moved by more than 1/8 since it
-** (so a heap that grew or shrank fast is not shown with old figures while
-** it then goes quiet; the size condition walks O(log) times per doubling),
-** and on every purge() or full GC.
+** RCL_REGISTRY_WALK_MS old, at cycle ends, GC steps and allocation slow
+** paths when mapped has moved by more than 1/8 since it (so a heap that grew or shrank fast is
+** not shown with old figures while it then goes quiet; that condition
+** walks O(log) times per doubling), and on every purge() or full GC.
 **
 ** Layer: observation (with rcl_stats.c): calls the OS-facing libc and
 ** rcl_stats_walk; called by the background thread and the public API
@@ -197,10 +197,32 @@ RCL_API void rcl_heap_snapshot(rcl_heap *h, rcl_registry_slot *out)
   rcl_unlock(h);
 }
 
-/* A GC cycle ended: publish, with a walk if the last one is old enough. */
+/* mapped has moved by more than 1/8 since the last walk. */
+static int rcl_registry_moved(const rcl_heap *h)
+{
+  size_t was = h->reg_walked_mapped, now = h->mapped;
+  return (now > was ? now - was : was - now) > was / 8;
+}
+
+/* A GC cycle ended: publish, with a walk if the last one is old enough or
+** the heap has moved. */
 RCL_INTERN void rcl_registry_cycle_end(rcl_heap *h)
 {
   if (!h->reg_slot) return;
-  size_t was = h->reg_walked_mapped, moved = h->mapped > was ? h->mapped - was : was - h->mapped;
-  rcl_registry_publish(h, h->clock - h->reg_walked_ms >= RCL_REGISTRY_WALK_MS || moved > was / 8, 0);
+  rcl_registry_publish(h, h->clock - h->reg_walked_ms >= RCL_REGISTRY_WALK_MS ||
+                          rcl_registry_moved(h), 0);
+}
+
+/* A GC step starts, or an allocation took a slow path: a heap that moved
+** since its last walk is walked and published now, so a burst that ends
+** between GC steps or cycles (LuaJIT runs no step while the heap grows up to
+** its pause threshold) is not shown with the figures of before it while the
+** process is quiet. O(1) when it has not moved; the walks are O(log) per
+** doubling. */
+RCL_INTERN void rcl_registry_follow(rcl_heap *h)
+{
+  if (!h->reg_slot || !rcl_registry_moved(h)) return;
+  rcl_lock(h);
+  rcl_registry_publish(h, 1, 0);
+  rcl_unlock(h);
 }
