@@ -17,7 +17,10 @@
 #   phases   tests/cgroup/phases.lua 6 200 in a 600 MiB group: the heap's
 #            shape changes faster than the decay (auto purges what decay keeps)
 #
-# Usage: tests/cgroup/soft_limit_bench.sh LUAJIT [PAIRS]   (as root)
+# With STOCK_LUAJIT, each pair also runs the workloads once on it (setting
+# "stock"), for scale.
+#
+# Usage: tests/cgroup/soft_limit_bench.sh LUAJIT [PAIRS [STOCK_LUAJIT]]   (as root)
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../../lib/shell.sh
@@ -25,9 +28,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib.sh
 . "$top/tests/cgroup/lib.sh"
 
-[ $# -ge 1 ] || die "usage: $0 LUAJIT [PAIRS]"
-luajit=$1 pairs=${2:-3}
+[ $# -ge 1 ] || die "usage: $0 LUAJIT [PAIRS [STOCK_LUAJIT]]"
+luajit=$1 pairs=${2:-3} stock=${3:-}
 [ -x "$luajit" ] || die "$luajit: not an executable (make x86_64)"
+[ -z "$stock" ] || [ -x "$stock" ] || die "$stock: not an executable (make stock-x86_64)"
 need_root "a memory cgroup needs root"
 work=$(mktemp -d)
 at_exit 'cgroup_remove; rm -rf "$work"'
@@ -35,10 +39,12 @@ at_exit 'cgroup_remove; rm -rf "$work"'
 # one WORKLOAD SETTING LIMIT_MIB SCRIPT ARGS...: one run; appends a row to
 # $work/WORKLOAD.rows: setting status cpu_s group_peak_mib hwm_mib purge_calls
 one() {
-	local name=$1 setting=$2 limit=$3 status=0 out
+	local name=$1 setting=$2 limit=$3 status=0 out bin=$luajit
 	shift 3
+	[ "$setting" = stock ] && bin=$stock
 	cgroup_make "rcl-soft-limit-$$" "$limit"
-	out=$(export LUAJIT_RECLAIM="soft_limit=$setting"; cgroup_run "$luajit" "$@" 2>&1) || status=$?
+	out=$([ "$setting" = stock ] || export LUAJIT_RECLAIM="soft_limit=$setting"
+		cgroup_run "$bin" "$@" 2>&1) || status=$?
 	case $status in
 	0) ;;
 	137) out="done cpu_s=- hwm_kib=0 purge_calls=-" ;;
@@ -57,7 +63,7 @@ report() {
 	echo "### $1"
 	echo "setting  exit  cpu_s   group_peak_MiB  VmHWM_MiB  purge_calls"
 	awk '{ printf "%-8s %-5s %-7s %-15s %-10s %s\n", $1, $2, $3, $4, $5, $6 }' "$work/$1.rows"
-	for s in 0 auto; do
+	for s in 0 auto ${stock:+stock}; do
 		awk -v s="$s" '
 			function med(a, n,   i, j, t) {
 				for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -71,10 +77,11 @@ report() {
 	echo
 }
 
-echo "bench-cgroup: $luajit, $pairs interleaved pairs per workload, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "command: tests/cgroup/soft_limit_bench.sh $luajit $pairs"
+echo "bench-cgroup: $luajit${stock:+ (stock: $stock)}, $pairs interleaved pairs per workload, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "command: tests/cgroup/soft_limit_bench.sh $luajit $pairs $stock"
 for ((i = 1; i <= pairs; i++)); do
 	if [ $((i % 2)) = 1 ]; then order="0 auto"; else order="auto 0"; fi
+	[ -z "$stock" ] || order="$order stock"
 	for s in $order; do
 		one service "$s" 1000 "$top/tests/cgroup/service.lua" 100 2000 300 20
 		one phases "$s" 600 "$top/tests/cgroup/phases.lua" 6 200
