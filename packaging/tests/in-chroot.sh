@@ -217,7 +217,8 @@ check_memstat_cli() {
 # packages, then tests/idle-worker.sh: a burst, no request, VmRSS falls;
 # luajit-memstat --nginx during and after it agrees with the worker.
 check_idle() {
-	local conf=/etc/nginx/conf.d/luajit-reclaim-idle.conf
+	# (named to sort after the test site, which stays the default server)
+	local conf=/etc/nginx/conf.d/zz-luajit-reclaim-idle.conf
 	echo 'init_worker_by_lua_block { require("reclaim").nginx_idle{} }' >"$conf"
 	sed -e "s/@PORT@/$PORT/" -e "s|@SITE@|/srv/luajit-reclaim/nginx|" "$tests/idle-site.conf.in" >>"$conf"
 	nginx_restart
