@@ -188,9 +188,10 @@ check_burst() {
 
 # check_memstat_cli: luajit-memstat from our CLI package: --help, the man page
 # (setup lets dpkg install man pages), and a read of a running luajit process.
-# Under qemu-user (arm64) the read works too: both processes run under qemu,
-# which passes process_vm_readv through, and the guest's addresses are the
-# host's; a failure here is a real one.
+# Under qemu-user (arm64) the read works too: luajit-memstat finds the
+# registry in the target's /proc/PID/maps, which qemu does not rewrite for
+# another process (host addresses), and qemu passes process_vm_readv's remote
+# addresses through unchanged; so a failure here is a real one.
 check_memstat_cli() {
 	local out pid page=/usr/share/man/man1/luajit-memstat.1.gz
 	out=$(luajit-memstat --help) || fail "luajit-memstat --help exits non-zero"
