@@ -20,9 +20,14 @@
 #     luajit -v as root and as UID 10001 (user luajit), arm64 through qemu
 #     binfmt; dpkg has our packages at the versions of the .debs; apt source,
 #     key and pin present; docker/tests/burst.lua as UID 10001 (RSS falls);
-#     the example derived image (docker/tests/example-in-image.sh: apt-get
+#     luajit-memstat: --help as UID 10001, a read of a running luajit; the
+#     example derived image (docker/tests/example-in-image.sh: apt-get
 #     install nginx + lua module from Debian, nginx serves the handler on our
-#     runtime, dpkg still has ours); size of the image's rootfs tar against the
+#     runtime; on amd64 packaging/tests/idle-worker.sh on it: a burst, then
+#     no request, the worker's VmRSS falls, luajit-memstat --nginx agrees with
+#     the worker; dpkg still has ours), then here: its luajit-memstat --nginx
+#     --json lists master and worker with a heap each, and its /metrics passes
+#     promtool check metrics; size of the image's rootfs tar against the
 #     plain slim rootfs of the same mmdebstrap run (both printed; > 10 MiB
 #     more fails).
 #  4. Dockerfile: docker/Dockerfile's RUN step (install-runtime.sh) in the
@@ -45,7 +50,7 @@ out=$(cd "${1:?usage: check-images.sh OUT}" && pwd)
 : "${IMG_REPO:?}" "${SOURCE_DATE_EPOCH:?}" "${RECLAIM_VERSION:?}" "${IMAGE_NAME:?}"
 : "${IMAGE_REVISION:?}" "${IMAGE_SOURCE:?}" "${PKG_APT_URI:?}"
 export IMG_REPO SOURCE_DATE_EPOCH RECLAIM_VERSION IMAGE_REVISION IMAGE_SOURCE
-need umoci skopeo jq tar sha256sum:coreutils unshare:util-linux chroot:coreutils mmdebstrap arch-test
+need umoci skopeo jq tar sha256sum:coreutils unshare:util-linux chroot:coreutils mmdebstrap arch-test promtool:prometheus
 need_root "the tests unpack images and chroot into them"
 layout=$out/oci
 [ -f "$layout/index.json" ] || die "no OCI layout at $layout (run make images)"
@@ -228,18 +233,55 @@ check_image() {
 	printf '%s\n' "$res" | sed 's/^/    /'
 	ok "reclaim burst test as UID $IMG_UID"
 
+	res=$(as_luajit "$root" luajit-memstat --help | head -n 1)
+	[ "$res" = "usage: luajit-memstat [OPTIONS] PID..." ] || fail "luajit-memstat --help as UID $IMG_UID: '$res'"
+	res=$(in_chroot "$root" sh -c 'luajit -e "local t = {} for i = 1, 1e5 do t[i] = { i } end os.execute(\"sleep 30\")" &
+		pid=$!; sleep 2; luajit-memstat "$pid"; s=$?; kill "$pid"; exit $s' 2>&1) ||
+		{ printf '%s\n' "$res"; fail "luajit-memstat of a running luajit"; }
+	printf '%s\n' "$res" | grep -q "^  registry .*: luajit-reclaim $RECLAIM_VERSION, " && printf '%s\n' "$res" | grep -q '^  Lua heaps .* in 1 heap:' ||
+		{ printf '%s\n' "$res"; fail "luajit-memstat shows no heap of luajit-reclaim $RECLAIM_VERSION in a running luajit"; }
+	ok "luajit-memstat: --help as UID $IMG_UID, reads a running luajit ($(printf '%s\n' "$res" | sed -n 's/^  Lua heaps *//p'))"
+
 	cp -a "$IMG_DIR/examples" "$root/tmp/example"
 	cp "$IMG_DIR/tests/example-in-image.sh" "$root/tmp/example-in-image.sh"
+	mkdir -p "$root/tmp/luajit-reclaim-tests"
+	cp "$PKG_DIR/tests/idle-worker.sh" "$PKG_DIR/tests/idle-site.conf.in" "$PKG_TOP/tests/nginx/site.lua" "$root/tmp/luajit-reclaim-tests/"
 	cache=$PKG_CACHE/images/apt-archives-$d-$a
 	mkdir -p "$cache/partial"
 	CHROOT_BINDS="$IMG_REPO:$repo_in_image $cache:/var/cache/apt/archives" in_chroot "$root" \
 		env PORT="$port" RECLAIM_VERSION="$RECLAIM_VERSION" OUR_PACKAGES="$pkgs" EXAMPLE=/tmp/example \
+		TESTS=/tmp/luajit-reclaim-tests IDLE_TEST="$([ "$a" = amd64 ] && echo 1 || echo 0)" \
 		/bin/bash /tmp/example-in-image.sh || fail "the example derived image ($d/$a)"
+	check_example_results "$root/tmp/results" "$d/$a"
 	# The download cache of this test: drop .debs downloaded over a month ago
 	# (fetched again if still needed).
 	find "$cache" -maxdepth 1 -name '*.deb' -mtime +31 -delete
 	ok "example derived image keeps our runtime"
 	rm -rf "$dir"
+}
+
+# check_example_results DIR WHAT: what example-in-image.sh saved from the
+# example's nginx (pids are those of its PID namespace): luajit-memstat
+# --nginx --json lists the master and one worker, a heap each, the worker on
+# the image's libluajit-5.1.so.2; /metrics passes promtool and has the
+# worker's in_use sample.
+check_example_results() {
+	local dir=$1 json=$1/memstat-nginx.json master worker
+	master=$(cat "$dir/nginx.pid")
+	worker=$(jq --argjson m "$master" '[.processes[] | select(.ppid == $m) | .pid] | if length == 1 then .[0] else error("want one worker") end' "$json") ||
+		{ cat "$json"; fail "$2: luajit-memstat --nginx $master --json does not list one worker of the master"; }
+	[ "$(jq -c '[.processes[].pid] | sort' "$json")" = "$(printf '%s\n' "$master" "$worker" | sort -n | jq -sc .)" ] ||
+		{ cat "$json"; fail "$2: luajit-memstat --nginx $master --json lists other processes than the master and worker $worker"; }
+	[ "$(jq -c '[.processes[] | .heaps | length]' "$json")" = "[1,1]" ] ||
+		{ cat "$json"; fail "$2: luajit-memstat --nginx --json: want one heap in the master and one in the worker"; }
+	[ "$(jq -r --argjson w "$worker" '.processes[] | select(.pid == $w) | .luajit_library' "$json")" = "$(cat "$dir/libluajit")" ] ||
+		fail "$2: luajit-memstat --nginx --json: the worker's library is not the image's $(cat "$dir/libluajit")"
+	ok "$2: luajit-memstat --nginx --json of the example's nginx: master $master and worker $worker, one heap each"
+	promtool check metrics <"$dir/metrics.txt" >"$dir/promtool.log" 2>&1 ||
+		{ cat "$dir/metrics.txt" "$dir/promtool.log"; fail "$2: promtool check metrics rejects the example's /metrics"; }
+	grep -q "^luajit_reclaim_in_use_bytes{pid=\"$worker\",heap=\"0x[0-9a-f]*\"} [0-9]*\$" "$dir/metrics.txt" ||
+		fail "$2: the example's /metrics has no luajit_reclaim_in_use_bytes sample of worker $worker"
+	ok "$2: the example's /metrics ($(grep -c '^luajit_reclaim_' "$dir/metrics.txt") samples) passes promtool check metrics"
 }
 
 # check_dockerfile DISTRO: docker/Dockerfile's RUN step in a copy of the

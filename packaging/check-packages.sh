@@ -15,7 +15,8 @@
 #  2. Test chroots (cached mmdebstrap tarballs; missing ones are created two at
 #     a time): tests/in-chroot.sh per distro and arch, "full" on amd64 and
 #     "minimal" on arm64 (qemu-user through binfmt_misc, registered here if
-#     the kernel has it but it is not mounted).
+#     the kernel has it but it is not mounted), with check-nginx's
+#     tests/nginx/ (site.lua, the burst of the idle-worker test) mounted.
 #  3. rpm/check-rpms.sh: dnf resolves our packages from the signed yum repo;
 #     an rpm --root payload install runs luajit -v.
 #
@@ -84,7 +85,7 @@ run_chroot() {
 		ref=$PKG_CACHE/debian-ref/$distro
 		debian_version=$(awk -v p="$DEB_LIB" -v a="$arch" '$1 == p && $2 == a { print $3 }' "$ref/versions.txt")
 		chroot_unpack "$(cat "$work/chroot-$distro-$arch.path")" "$root"
-		CHROOT_BINDS="$apt_repo:/srv/luajit-reclaim/apt $PKG_DIR/tests:/srv/luajit-reclaim/tests" \
+		CHROOT_BINDS="$apt_repo:/srv/luajit-reclaim/apt $PKG_DIR/tests:/srv/luajit-reclaim/tests $PKG_TOP/tests/nginx:/srv/luajit-reclaim/nginx" \
 			in_chroot "$root" env DISTRO="$distro" ARCH="$arch" MODE="$mode" PORT="$port" \
 			OUR_VERSION="$DEB_VERSION" RECLAIM_VERSION="$RECLAIM_VERSION" \
 			DEBIAN_VERSION="$debian_version" DEB_CLI="$DEB_CLI" DEB_LIB="$DEB_LIB" \

@@ -31,11 +31,13 @@ PKG_ENV = PKG_CACHE='$(CACHE)' TARBALL='$(PKG_TARBALL)' RECLAIM_VERSION='$(RECLA
 	PKG_APT_URI='$(PKG_APT_URI)' PKG_YUM_URI='$(PKG_YUM_URI)' \
 	PKG_KEYRING='$(PKG_OUT)/signing/luajit-reclaim-archive-keyring.gpg' JOBS='$(JOBS)'
 
-PKG_DEB_INPUTS := $(RUNTIME_INPUTS) $(addprefix packaging/,lib.sh chroots.sh debian-ref.sh \
+# The packages build luajit-memstat too (prepare-tree.sh copies it into the tree).
+PKG_TOOL_INPUTS := $(wildcard runtime/tools/memstat/*.c runtime/tools/memstat/*.h) runtime/doc/luajit-memstat.1
+PKG_DEB_INPUTS := $(RUNTIME_INPUTS) $(PKG_TOOL_INPUTS) $(addprefix packaging/,lib.sh chroots.sh debian-ref.sh \
 	debian-dir.sh symbols-check.sh build-debs.sh) $(wildcard packaging/debian/* \
 	packaging/debian/*/* packaging/distros/* packaging/keyring/* packaging/keyring/debian/* \
 	packaging/keyring/debian/*/*) lib/shell.sh
-PKG_RPM_INPUTS := $(RUNTIME_INPUTS) $(wildcard packaging/rpm/*) packaging/lib.sh lib/shell.sh
+PKG_RPM_INPUTS := $(RUNTIME_INPUTS) $(PKG_TOOL_INPUTS) $(wildcard packaging/rpm/*) packaging/lib.sh lib/shell.sh
 
 $(PKG_OUT)/signing/env: packaging/signing-key.sh | $(BUILD)/.deps-ok
 	@packaging/signing-key.sh $(PKG_OUT)/signing >/dev/null

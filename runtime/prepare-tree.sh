@@ -8,6 +8,9 @@
 #   stops the build naming the patch (no fuzz: the pin makes them exact).
 # - Our own files are copied from runtime/src and runtime/reclaim, never
 #   pasted into patches; *.in files are instantiated with our version.
+# - luajit-memstat's sources and man page go to DEST/memstat/ (nothing of
+#   upstream's build looks there): the packages build it next to the runtime,
+#   with -Isrc for the registry headers, which sit in DEST/src/.
 #
 # Usage: prepare-tree.sh [--stock] TARBALL DEST
 set -eu
@@ -43,3 +46,7 @@ for f in "$top"/runtime/src/* "$top"/runtime/reclaim/*.c "$top"/runtime/reclaim/
 	*) cp "$f" "$dest/src/" ;;
 	esac
 done
+
+mkdir -p "$dest/memstat"
+cp "$top"/runtime/tools/memstat/*.c "$top"/runtime/tools/memstat/*.h \
+	"$top/runtime/doc/luajit-memstat.1" "$dest/memstat/"

@@ -6,15 +6,24 @@
 #
 # Environment: DISTRO, ARCH, MODE (full | minimal), PORT, OUR_VERSION (our
 # Debian version), RECLAIM_VERSION, DEBIAN_VERSION (Debian's version of the
-# packages we replace), DEB_CLI, DEB_LIB, DEB_COMMON.
+# packages we replace), DEB_CLI, DEB_LIB, DEB_COMMON. check-nginx's
+# tests/nginx/ is bind-mounted at /srv/luajit-reclaim/nginx (site.lua: the
+# Lua side of the idle-worker test's burst).
 #
 # full:    Debian's packages serve nginx first (no reclaim module) -> keyring
 #          package + apt-get upgrade moves everything to ours (pin 1001) ->
-#          nginx page, RSS falls back after a burst, neovim, luajit -v ->
-#          going back to Debian's packages works and nginx still serves ->
-#          bookworm only: a system on the stock flavour keeps it on upgrade and
-#          moves to ours with the documented explicit install.
-# minimal: (arm64 under qemu-user) keyring + upgrade -> nginx page once, luajit -v.
+#          nginx page, RSS falls back after a burst, neovim, luajit -v,
+#          luajit-memstat --help, its man page and a read of a luajit process
+#          -> idle workers: the one-line nginx_idle setup and idle-worker.sh
+#          (a wrk burst then no request: VmRSS falls within 5 s; luajit-memstat
+#          --nginx reads master and worker during and after the burst and
+#          agrees with the worker's collectgarbage("count")) -> going back to
+#          Debian's packages works and nginx still serves -> bookworm only: a
+#          system on the stock flavour keeps it on upgrade and moves to ours
+#          with the documented explicit install.
+# minimal: (arm64 under qemu-user) keyring + upgrade -> nginx page once,
+#          luajit -v, luajit-memstat --help, its man page and a read of a
+#          luajit process.
 #
 # Invariants: every check prints "ok: ..." or stops the run with "FAIL: ...";
 # nothing is skipped silently. Each phase prints the time it took. No network
@@ -177,6 +186,47 @@ check_burst() {
 	ok "RSS fell back: before $before kB, peak $peak kB, end of the burst $after kB, next request $next kB"
 }
 
+# check_memstat_cli: luajit-memstat from our CLI package: --help, the man page
+# (setup lets dpkg install man pages), and a read of a running luajit process.
+# Under qemu-user (arm64) the read works too: luajit-memstat finds the
+# registry in the target's /proc/PID/maps, which qemu does not rewrite for
+# another process (host addresses), and qemu passes process_vm_readv's remote
+# addresses through unchanged; so a failure here is a real one.
+check_memstat_cli() {
+	local out pid page=/usr/share/man/man1/luajit-memstat.1.gz
+	out=$(luajit-memstat --help) || fail "luajit-memstat --help exits non-zero"
+	[ "$(printf '%s\n' "$out" | head -n 1)" = "usage: luajit-memstat [OPTIONS] PID..." ] ||
+		{ printf '%s\n' "$out"; fail "luajit-memstat --help: no usage line"; }
+	[ -f "$page" ] || fail "$page is not installed"
+	gzip -dc "$page" | grep -q '^\.TH LUAJIT-MEMSTAT 1 ' || fail "$page is not luajit-memstat(1)"
+	ok "luajit-memstat --help works, luajit-memstat(1) is installed"
+	# A luajit that holds a table of 10^5 tables and waits in os.execute.
+	luajit -e 'local t = {} for i = 1, 1e5 do t[i] = { i } end os.execute("sleep 120") return #t' &
+	pid=$!
+	sleep 2
+	out=$(timeout 60 luajit-memstat "$pid" 2>&1) || { kill "$pid"; printf '%s\n' "$out"; fail "luajit-memstat $pid (a luajit process)"; }
+	kill "$pid"
+	printf '%s\n' "$out" | sed 's/^/    /'
+	printf '%s\n' "$out" | grep -q "^  registry .*: luajit-reclaim $RECLAIM_VERSION, " ||
+		fail "luajit-memstat $pid shows no registry of luajit-reclaim $RECLAIM_VERSION"
+	printf '%s\n' "$out" | grep -q '^  Lua heaps .* in 1 heap:' || fail "luajit-memstat $pid does not show one Lua heap"
+	printf '%s\n' "$out" | grep -q '^  diagnosis ' || fail "luajit-memstat $pid prints no diagnosis"
+	ok "luajit-memstat reads a running luajit ($ARCH): one heap, registry of luajit-reclaim $RECLAIM_VERSION"
+}
+
+# check_idle: the one-line reclaim.nginx_idle setup on the installed
+# packages, then tests/idle-worker.sh: a burst, no request, VmRSS falls;
+# luajit-memstat --nginx during and after it agrees with the worker.
+check_idle() {
+	# (named to sort after the test site, which stays the default server)
+	local conf=/etc/nginx/conf.d/zz-luajit-reclaim-idle.conf
+	echo 'init_worker_by_lua_block { require("reclaim").nginx_idle{} }' >"$conf"
+	sed -e "s/@PORT@/$PORT/" -e "s|@SITE@|/srv/luajit-reclaim/nginx|" "$tests/idle-site.conf.in" >>"$conf"
+	nginx_restart
+	bash "$tests/idle-worker.sh" "$DISTRO/$ARCH" "$PORT" || fail "the idle-worker test (above)"
+	rm -f "$conf"
+}
+
 install_our_repo() {
 	local deb
 	deb=$(ls "$repo/pool/$DISTRO/main/l/luajit-reclaim-archive-keyring/"*.deb)
@@ -197,6 +247,10 @@ install_our_repo() {
 
 phase "setup"
 nginx_setup
+# Our packages' man pages are part of the test: the chroot was made without
+# any (dpkg path-exclude), a normal system has them.
+sed -i '\|^path-exclude=/usr/share/man/\*$|d' /etc/dpkg/dpkg.cfg.d/*
+! grep -qs '^path-exclude=/usr/share/man/' /etc/dpkg/dpkg.cfg.d/* || fail "dpkg still excludes /usr/share/man"
 
 if [ "$MODE" = full ]; then
 	phase "Debian's packages"
@@ -218,10 +272,15 @@ phase "our runtime"
 nginx_restart
 check_page ours
 check_cli ours
+check_memstat_cli
 if [ "$MODE" = full ]; then
 	check_burst
 	check_nvim "$RECLAIM_VERSION"
 	if grep -n '\[alert\]\|\[emerg\]' "$errlog"; then fail "nginx error.log has [alert]/[emerg] lines"; fi
+
+	phase "idle workers: reclaim.nginx_idle, luajit-memstat --nginx"
+	check_idle
+	if grep -n '\[alert\]\|\[emerg\]\|\[error\]\|\[crit\]' "$errlog"; then fail "nginx error.log has the lines above"; fi
 
 	phase "back to Debian's packages"
 	apt_q purge luajit-reclaim-archive-keyring
