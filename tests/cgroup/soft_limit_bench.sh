@@ -63,7 +63,7 @@ report() {
 	echo "### $1"
 	echo "setting  exit  cpu_s   group_peak_MiB  VmHWM_MiB  purge_calls"
 	awk '{ printf "%-8s %-5s %-7s %-15s %-10s %s\n", $1, $2, $3, $4, $5, $6 }' "$work/$1.rows"
-	for s in 0 auto ${stock:+stock}; do
+	for s in 0 auto ${stock:+stock}; do  # medians per setting ("stock": the stock build)
 		awk -v s="$s" '
 			function med(a, n,   i, j, t) {
 				for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -71,8 +71,8 @@ report() {
 			}
 			$1 == s { n++; if ($2 == 137) oom++; else { c[++m] = $3; cmin = (m == 1 || $3 < cmin) ? $3 : cmin; cmax = ($3 > cmax) ? $3 : cmax }
 			          p[n] = $4; pmin = (n == 1 || $4 < pmin) ? $4 : pmin; pmax = ($4 > pmax) ? $4 : pmax }
-			END { printf "median soft_limit=%s: cpu %s s [%s-%s], group peak %s MiB [%s-%s], OOM-killed %d of %d\n",
-			      s, m ? med(c, m) : "-", m ? cmin : "-", m ? cmax : "-", med(p, n), pmin, pmax, oom, n }' "$work/$1.rows"
+			END { printf "median %s: cpu %s s [%s-%s], group peak %s MiB [%s-%s], OOM-killed %d of %d\n",
+			      s == "stock" ? "stock" : "soft_limit=" s, m ? med(c, m) : "-", m ? cmin : "-", m ? cmax : "-", med(p, n), pmin, pmax, oom, n }' "$work/$1.rows"
 	done
 	echo
 }
