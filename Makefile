@@ -30,7 +30,7 @@ DEPS := build-essential dpkg-dev patch xz-utils binutils \
 	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio \
 	mmdebstrap apt-utils gnupg gpgv debian-archive-keyring rpm rpmlint createrepo-c dnf \
 	binfmt-support arch-test file umoci skopeo jq shellcheck \
-	prometheus python3-jsonschema nginx libnginx-mod-http-lua wrk gnuplot-nox patchelf
+	prometheus python3-jsonschema nginx libnginx-mod-http-lua wrk gnuplot-nox patchelf groff-base man-db
 
 TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
 
@@ -116,6 +116,7 @@ include runtime/tools/swap/swap.mk
 include tests/nginx/nginx.mk
 include tests/bench/bench.mk
 include tests/shell/shell.mk
+include tests/docs/docs.mk
 include ci/matrix.mk
 include packaging/packaging.mk
 include packaging/dist/dist.mk

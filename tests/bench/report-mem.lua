@@ -10,15 +10,16 @@
 --    finding, not a failure. A workload run that crashed is printed as FAILED instead.
 --  * Every figure comes from the raw files; with several runs a cell is the median, with
 --    [min-max] after it. Sizes are MiB (1024 KiB) of VmRSS/VmHWM unless a row says otherwise.
---  * Reference peer figures (baseline notes) are scaled by our stock burst size relative to
---    the baseline's or2025 burst size, so a workload that comes out larger or smaller than
---    the baseline's is judged against a proportional bar.
+--  * The reference peer figures (PEER below: the best peer of the first measurement,
+--    docs/benchmarks.md) are scaled by our stock burst size relative to the burst they were
+--    measured against, so a workload that comes out larger or smaller than then is judged
+--    against a proportional bar.
 
 local manifest_path, title, idle_reclaim = arg[1], arg[2] or "native", arg[3] or "background=1"
 assert(manifest_path, "usage: report-mem.lua MANIFEST TITLE [IDLE_RECLAIM]")
 
--- Best peer figures from /work/shared/notes/baseline.md (MiB), and the or2025 burst
--- (peak - base, MiB) they were measured against.
+-- Best peer figures of the first measurement (MiB; docs/benchmarks.md) and the burst
+-- (peak - base, MiB, on OpenResty's LuaJIT 2.1-2025) they were measured against.
 local PEER = {
   d = { best = 191.5, name = "glibc+malloc_trim W4", peak = 1283.6, base = 2.2 },
   e = { best = 52.0, name = "glibc+malloc_trim W5 trough", peak = 330.4, base = 2.2 },
@@ -199,7 +200,7 @@ local function check_peer(workload, rss, label)
   end
   local peer = PEER[workload]
   verdict(rss < bar, string.format(
-    "%s: RSS %s MiB < best peer %s MiB (%s %.1f MiB x %.3f, our stock burst / baseline burst)",
+    "%s: RSS %s MiB < best peer %s MiB (%s %.1f MiB x %.3f, our stock burst / reference burst)",
     label, mib(rss), mib(bar), peer.name, peer.best, scale))
 end
 

@@ -15,7 +15,7 @@
 --    so an idle phase really leaves the CPU to the runtime's background thread.
 --  * BENCH_MALLOC_TRIM=1 (the measured peer, a luajit built on glibc malloc) calls glibc's
 --    malloc_trim(0) through the FFI after every collection the probe finishes (full or
---    incremental), as the baseline notes did after each GC.
+--    incremental), as the reference peer measurement did after each GC.
 
 local ffi = require("ffi")
 
@@ -106,7 +106,7 @@ function probe.mark(phase)
 end
 
 -- Full collection the way an application asks for it (collect twice so that the
--- string table shrink and finalizer-free objects are done, as in the baseline notes).
+-- string table shrink and finalizer-free objects are done, as the reference measurement did).
 local malloc_trim = os.getenv("BENCH_MALLOC_TRIM") == "1"
 if malloc_trim then ffi.cdef("int malloc_trim(size_t pad);") end
 
