@@ -126,7 +126,7 @@ include docker/images.mk
 # The parts of `make check`, in order. tests/check.sh runs each as its own
 # make invocation, times it and prints a summary table.
 CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress check-threads check-fuzz \
-	check-stress-pagesim check-lua check-reclaim check-nginx check-plot check-bundle check-memstat check-cgroup check-valgrind check-pagesim \
+	check-stress-pagesim check-lua check-reclaim check-nginx check-plot check-bundle check-lua-openresty check-memstat check-cgroup check-valgrind check-pagesim \
 	check-shell check-matrix matrix-granule check-packages check-images
 check: all stock assert $(THREADS_VARIANTS)
 	@tests/check.sh $(CHECK_PARTS)

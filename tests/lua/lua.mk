@@ -8,6 +8,9 @@
 #                      allocator assertions on), JIT modes on and off
 #   check-lua-stock    tests/lua/*.lua on build/stock-x86_64 (what upstream passes; the
 #                      luajit-reclaim specific checks are expected to fail there)
+#   check-lua-openresty  tests/lua/*.lua and tests/reclaim/*.lua on build/x86_64-openresty
+#                      (OpenResty's LuaJIT flags, the -openresty tarballs of make dist), JIT on
+#                      and off, with LUAJIT_TEST_LUA52COMPAT=1 (tests expect Lua 5.2 behaviour)
 #
 # Invariants: every test file runs as its own process through tests/lua/runner.lua, which prints
 # "N passed, N failed" last and exits non-zero on any failure; each target depends on the stamp
@@ -29,7 +32,7 @@ define lua_test_run
 	  --timeout $(LUA_TEST_TIMEOUT) $(LUA_TEST_ARGS) $(4)
 endef
 
-.PHONY: check-lua check-lua-arm64 check-reclaim check-lua-assert check-lua-stock
+.PHONY: check-lua check-lua-arm64 check-reclaim check-lua-assert check-lua-stock check-lua-openresty
 
 check-lua: $(BUILD)/x86_64/.stamp
 	$(call lua_test_run,x86_64,,all,$(LUA_TEST_FILES))
@@ -45,3 +48,6 @@ check-lua-assert: $(BUILD)/x86_64-assert/.stamp
 
 check-lua-stock: $(BUILD)/stock-x86_64/.stamp
 	$(call lua_test_run,stock-x86_64,,all,$(LUA_TEST_FILES))
+
+check-lua-openresty: $(BUILD)/x86_64-openresty/.stamp
+	$(call lua_test_run,x86_64-openresty,,,$(LUA_TEST_FILES) $(RECLAIM_TEST_FILES),LUAJIT_TEST_LUA52COMPAT=1)

@@ -124,6 +124,9 @@ end
 
 function t.static() return os.getenv("LUAJIT_TEST_STATIC") == "1" end
 function t.small() return os.getenv("LUAJIT_TEST_SMALL") == "1" end
+-- The build under test has LUAJIT_ENABLE_LUA52COMPAT (OpenResty's flags; the
+-- Makefile sets it for those variants): tests expect the 5.2 behaviour there.
+function t.lua52compat() return os.getenv("LUAJIT_TEST_LUA52COMPAT") == "1" end
 
 -- Single-quotes s for /bin/sh.
 function t.shquote(s)
