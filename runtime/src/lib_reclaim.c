@@ -96,10 +96,8 @@ LUA_API int luaJIT_reclaim_setopt(lua_State *L, const char *key,
     snprintf(err, errlen, "state does not use the luajit-reclaim allocator");
     return -1;
   }
-  if (!value && !(value = lj_alloc_optdefault(key))) {  /* NULL: the default. */
-    snprintf(err, errlen, "unknown key '%s'", key);
-    return -1;
-  }
+  if (!value && !(value = lj_alloc_optdefault(key)))  /* NULL: the default. */
+    value = "";  /* Unknown key: the parser's error names it and lists the keys. */
   if (strpbrk(key, ",=") || strpbrk(value, ",=") ||
       (size_t)snprintf(spec, sizeof(spec), "%s=%s", key, value) >= sizeof(spec)) {
     snprintf(err, errlen, "bad option '%s'", key);
