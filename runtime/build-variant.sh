@@ -70,7 +70,8 @@ else
 	mkdir -p "$out/share/doc/luajit-reclaim"
 	cp "$src/COPYRIGHT" "$out/share/doc/luajit-reclaim/"
 	if [ "$STOCK" != 1 ]; then
-		mkdir -p "$out/share/man/man7"
+		mkdir -p "$out/share/man/man3" "$out/share/man/man7"
+		cp "$top/runtime/doc/luajit-reclaim.3" "$out/share/man/man3/"
 		cp "$top/runtime/doc/luajit-reclaim.7" "$out/share/man/man7/"
 	fi
 fi

@@ -44,6 +44,8 @@ typedef struct rcl_config {
   uint32_t background_interval_ms;
   size_t step_budget;      /* max bytes of span memory examined per rcl_step() */
   int full_gc_purge;       /* rcl_full_gc() purges everything (1, default) or behaves like cycle end */
+  int show_stats;          /* 1 = the host prints the heap's statistics when it destroys it (the
+                              heap itself never prints: lj_ralloc.c does, at lua_close) */
 } rcl_config;
 
 /* soft_limit = "auto": RCL_SOFT_LIMIT_AUTO_PERCENT percent of the memory
@@ -56,6 +58,7 @@ typedef struct rcl_config {
 typedef struct rcl_stats {
   size_t page_size;        /* run-time OS page size */
   size_t mapped;           /* bytes mapped from the OS (segments, large blocks, metadata) */
+  size_t peak_mapped;      /* the most `mapped` has been since the heap was created */
   size_t resident;         /* estimate: metadata + in_use + free_dirty */
   size_t in_use;           /* sum of the block sizes of live blocks (rcl_usable_size) */
   size_t free_dirty;       /* free bytes in OS pages that may be resident */
@@ -71,9 +74,9 @@ typedef struct rcl_stats {
 } rcl_stats;
 
 /* Configuration knobs (one table in rcl_config.c). Keys: decay, mode,
-** soft_limit, background, background_interval, step_budget, full_gc_purge.
-** Errors name the key or value; on error the config is unchanged. */
-#define RCL_CONFIG_NKEYS 7   /* rcl_config.c checks it against its table when compiled */
+** soft_limit, background, background_interval, step_budget, full_gc_purge,
+** show_stats. Errors name the key or value; on error the config is unchanged. */
+#define RCL_CONFIG_NKEYS 8   /* rcl_config.c checks it against its table when compiled */
 enum { RCL_KIND_NUMBER, RCL_KIND_BOOLEAN, RCL_KIND_STRING };
 RCL_API void rcl_config_default(rcl_config *c);
 RCL_API int rcl_config_parse(rcl_config *c, const char *spec, char *err, size_t errlen);
@@ -82,6 +85,7 @@ RCL_API int rcl_config_set(rcl_config *c, const char *key, const char *value,
 RCL_API int rcl_config_format(const rcl_config *c, const char *key, char *buf, size_t len);
 RCL_API int rcl_config_kind(const char *key);   /* RCL_KIND_*, or -1 for an unknown key */
 RCL_API const char *rcl_config_doc(const char *key); /* one-line description, NULL if unknown */
+RCL_API const char *rcl_config_default_text(const char *key); /* default as text, NULL if unknown */
 RCL_API const char *const rcl_config_keys[RCL_CONFIG_NKEYS + 1]; /* NULL-terminated */
 
 /* Heaps. */

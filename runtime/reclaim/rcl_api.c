@@ -175,6 +175,7 @@ RCL_API rcl_heap *rcl_heap_create(const rcl_config *cfg, uint64_t seed)
   h->page_shift = (unsigned)rcl_ctz64(h->page_size);
   h->self_size = size;
   h->mapped = size;
+  h->peak_mapped = size;
   h->metadata = size;
   if (cfg) h->cfg = *cfg; else rcl_config_default(&h->cfg);
   pthread_mutex_init(&h->lock, NULL);

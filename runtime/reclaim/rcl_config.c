@@ -9,9 +9,12 @@
 ** characters (blanks around it not counted) is an error naming the key,
 ** never cut short.
 **
-** Value syntax: numbers are decimal digits (no sign); byte sizes accept a
-** k, m or g suffix (KiB, MiB, GiB); booleans are true/false, 1/0, yes/no,
-** on/off; mode is dontneed, free or off.
+** Value syntax (the same for every source): numbers are decimal digits (no
+** sign); byte sizes accept a k, m or g suffix in either case (KiB, MiB, GiB:
+** binary multiples); booleans are on/off, true/false, yes/no or 1/0; mode is
+** dontneed, free or off; soft_limit also takes auto. Words are read in any
+** letter case; keys are exact. A value formats back (rcl_config_format) as
+** the canonical text: booleans as on/off, sizes in plain bytes.
 */
 #include "rcl_internal.h"
 
@@ -44,14 +47,16 @@ typedef struct rcl_knob {
     "how free pages are returned: dontneed (RSS drops now), free (MADV_FREE, lazy), off") \
   X("soft_limit", RCL_FIELD_LIMIT, soft_limit, 0, "0", \
     "bytes: purge everything before mapping memory beyond this (0 = no limit; auto = half the cgroup memory limit)") \
-  X("background", RCL_FIELD_BOOL, background, 0, "false", \
+  X("background", RCL_FIELD_BOOL, background, 0, "off", \
     "a background thread purges this heap every background_interval ms") \
   X("background_interval", RCL_FIELD_MS, background_interval_ms, 1, "250", \
     "milliseconds between background purge passes") \
   X("step_budget", RCL_FIELD_BYTES, step_budget, 1, "1048576", \
     "bytes of heap examined per GC step by the cycle-end purge pass") \
-  X("full_gc_purge", RCL_FIELD_BOOL, full_gc_purge, 0, "true", \
-    "a full GC (collectgarbage()) purges all free memory, ignoring decay")
+  X("full_gc_purge", RCL_FIELD_BOOL, full_gc_purge, 0, "on", \
+    "a full GC (collectgarbage()) purges all free memory, ignoring decay") \
+  X("show_stats", RCL_FIELD_BOOL, show_stats, 0, "off", \
+    "when the heap is destroyed (lua_close), its host prints the allocator's statistics to stderr")
 
 #define RCL_KNOB_ROW(name, field, member, min, def, doc) \
   { name, field, offsetof(rcl_config, member), min, def, doc },
@@ -64,6 +69,14 @@ typedef char rcl_config_nkeys_check[sizeof(rcl_knobs) / sizeof(rcl_knobs[0]) == 
 RCL_API_DATA const char *const rcl_config_keys[RCL_CONFIG_NKEYS + 1] = { RCL_KNOBS(RCL_KNOB_NAME) NULL };
 
 static const char *const rcl_mode_names[] = { "dontneed", "free", "off" };
+
+/* ASCII case-insensitive equality of v and the lower-case word w. */
+static int rcl_word_is(const char *v, const char *w)
+{
+  for (; *w; v++, w++)
+    if ((*v >= 'A' && *v <= 'Z' ? *v | 0x20 : *v) != *w) return 0;
+  return *v == '\0';
+}
 
 static const rcl_knob *rcl_knob_find(const char *key, size_t len)
 {
@@ -114,11 +127,11 @@ static int rcl_parse_number(const char *v, int bytes, uint64_t max, uint64_t *ou
 
 static int rcl_parse_bool(const char *v, int *out)
 {
-  static const char *const yes[] = { "true", "1", "yes", "on" }, *const no[] = { "false", "0", "no", "off" };
+  static const char *const yes[] = { "on", "true", "yes", "1" }, *const no[] = { "off", "false", "no", "0" };
   int i;
   for (i = 0; i < 4; i++) {
-    if (strcmp(v, yes[i]) == 0) { *out = 1; return 0; }
-    if (strcmp(v, no[i]) == 0) { *out = 0; return 0; }
+    if (rcl_word_is(v, yes[i])) { *out = 1; return 0; }
+    if (rcl_word_is(v, no[i])) { *out = 0; return 0; }
   }
   return -1;
 }
@@ -133,7 +146,7 @@ static const char *rcl_knob_expected(const rcl_knob *k)
     return k->min ? "bytes, an integer >= 1 with optional k/m/g suffix"
                   : "bytes, an integer >= 0 with optional k/m/g suffix";
   case RCL_FIELD_LIMIT: return "bytes, an integer >= 0 with optional k/m/g suffix, or auto";
-  case RCL_FIELD_BOOL: return "true or false";
+  case RCL_FIELD_BOOL: return "on, off, true, false, yes, no, 1 or 0";
   default: return "dontneed, free or off";
   }
 }
@@ -150,7 +163,7 @@ static int rcl_knob_set(rcl_config *c, const rcl_knob *k, const char *v, char *e
     return 0;
   case RCL_FIELD_BYTES:
   case RCL_FIELD_LIMIT:
-    if (k->field == RCL_FIELD_LIMIT && strcmp(v, "auto") == 0) {
+    if (k->field == RCL_FIELD_LIMIT && rcl_word_is(v, "auto")) {
       *(size_t *)(void *)field = RCL_SOFT_LIMIT_AUTO;
       return 0;
     }
@@ -164,7 +177,7 @@ static int rcl_knob_set(rcl_config *c, const rcl_knob *k, const char *v, char *e
     return 0;
   default:
     for (i = 0; i < 3; i++)
-      if (strcmp(v, rcl_mode_names[i]) == 0) { *(int *)(void *)field = i; return 0; }
+      if (rcl_word_is(v, rcl_mode_names[i])) { *(int *)(void *)field = i; return 0; }
     break;
   }
   return rcl_errorf(err, errlen, "bad value '%s' for key '%s' (expected %s)", v, k->name,
@@ -276,7 +289,7 @@ RCL_API int rcl_config_format(const rcl_config *c, const char *key, char *buf, s
     if (*(const size_t *)(const void *)field == RCL_SOFT_LIMIT_AUTO) n = snprintf(buf, len, "auto");
     else n = snprintf(buf, len, "%zu", *(const size_t *)(const void *)field);
     break;
-  case RCL_FIELD_BOOL: n = snprintf(buf, len, "%s", *(const int *)(const void *)field ? "true" : "false"); break;
+  case RCL_FIELD_BOOL: n = snprintf(buf, len, "%s", *(const int *)(const void *)field ? "on" : "off"); break;
   default: {
     int m = *(const int *)(const void *)field;
     n = snprintf(buf, len, "%s", m >= 0 && m < 3 ? rcl_mode_names[m] : "?");
@@ -298,4 +311,10 @@ RCL_API const char *rcl_config_doc(const char *key)
 {
   const rcl_knob *k = rcl_knob_find(key, strlen(key));
   return k ? k->doc : NULL;
+}
+
+RCL_API const char *rcl_config_default_text(const char *key)
+{
+  const rcl_knob *k = rcl_knob_find(key, strlen(key));
+  return k ? k->def : NULL;
 }

@@ -327,6 +327,7 @@ struct rcl_heap {
   unsigned bg_unit;
   /* Counters (under h->lock when locking). */
   size_t mapped, metadata, nsegments, nspans, nfree_segments;
+  size_t peak_mapped;                  /* the most `mapped` has been (rcl_mapped_grew) */
   size_t large_bytes, nlarge;
   uint64_t purged_total, purge_calls;
   uint64_t madvise_failed, mmap_failed, munmap_failed, mremap_failed, high_rejected;
@@ -436,6 +437,12 @@ static inline void rcl_lock_active(rcl_heap *h)
 {
   rcl_store(&h->activity, h->activity + 1);
   rcl_lock(h);
+}
+
+/* `mapped` was raised (caller holds the lock): keep its high-water mark. */
+static inline void rcl_mapped_grew(rcl_heap *h)
+{
+  if (h->mapped > h->peak_mapped) h->peak_mapped = h->mapped;
 }
 
 /* The soft limit (reclaim policy) wants room made before `request` more

@@ -64,6 +64,7 @@ static int rcl_large_reserve(rcl_heap *h)
   for (i = 0; i < obytes / sizeof(rcl_large); i++)
     if (old[i].addr) rcl_large_put(h, old[i].addr, old[i].size);
   h->mapped += nbytes;
+  rcl_mapped_grew(h);
   h->metadata += nbytes;
   if (old) {
     rcl_os_unmap(h, old, obytes);
@@ -219,6 +220,7 @@ RCL_INTERN void *rcl_alloc_large(rcl_heap *h, size_t n)
     if (p) {
       rcl_large_put(h, (uintptr_t)p, size);
       h->mapped += size;
+      rcl_mapped_grew(h);
       h->large_bytes += size;
       h->nlarge++;
     }
@@ -297,6 +299,7 @@ RCL_INTERN void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t new
     e->size = news;
   }
   h->mapped = h->mapped - olds + news;
+  rcl_mapped_grew(h);
   h->large_bytes = h->large_bytes - olds + news;
   rcl_unlock(h);
   if (q == (char *)p) {

@@ -129,6 +129,7 @@ static rcl_segment *rcl_segment_new(rcl_heap *h)
   if (seg->next) seg->next->prev = seg; else h->seg_last = seg;
   if (after) after->next = seg; else h->seg_first = seg;
   h->mapped += RCL_SEGMENT_SIZE;
+  rcl_mapped_grew(h);
   h->metadata += hdr << h->page_shift;
   h->nsegments++;
   h->nfree_segments++;

@@ -108,6 +108,7 @@ RCL_INTERN void rcl_stats_walk(rcl_heap *h, rcl_stats *st, int outsider)
   }
   st->page_size = h->os_page_size;
   st->mapped = h->mapped;
+  st->peak_mapped = h->peak_mapped;
   st->metadata = h->metadata;
   st->in_use = in_use;
   free_dirty += h->kept_bytes;

@@ -8,7 +8,9 @@
 **                          RCL_FAULT_INJECTION, also faults_injected =
 **                          { mmap=, madvise=, munmap=, mremap= }
 **   reclaim.purge()        return all free memory now; the bytes released
-**   reclaim.config()       the current options (table)
+**   reclaim.config()       the current options (table: booleans as Lua
+**                          booleans, numbers as numbers, mode and
+**                          soft_limit = "auto" as strings)
 **   reclaim.config{k=v}    set options atomically; returns the new table
 **   reclaim.metrics()      the heap's figures now as Prometheus text
 **                          (exposition format 0.0.4), the same families
@@ -51,6 +53,10 @@
 LJ_FUNC void lj_alloc_snapshot(void *msp, size_t total, size_t estimate, void *out);
 /* lj_ralloc.c: one slice of a full purge; 1 when the heap has been passed. */
 LJ_FUNC int lj_alloc_purge_some(void *msp, size_t budget, int restart, size_t *released);
+/* lj_ralloc.c: an option's default as text (NULL: unknown key). */
+LJ_FUNC const char *lj_alloc_optdefault(const char *key);
+/* lj_ralloc.c: 1 if the option is a boolean. */
+LJ_FUNC int lj_alloc_optboolean(const char *key);
 
 #ifdef RCL_FAULT_INJECTION
 /* Test builds (lj_ralloc.c): name of fault kind i and the failures injected
@@ -90,6 +96,8 @@ LUA_API int luaJIT_reclaim_setopt(lua_State *L, const char *key,
     snprintf(err, errlen, "state does not use the luajit-reclaim allocator");
     return -1;
   }
+  if (!value && !(value = lj_alloc_optdefault(key)))  /* NULL: the default. */
+    value = "";  /* Unknown key: the parser's error names it and lists the keys. */
   if (strpbrk(key, ",=") || strpbrk(value, ",=") ||
       (size_t)snprintf(spec, sizeof(spec), "%s=%s", key, value) >= sizeof(spec)) {
     snprintf(err, errlen, "bad option '%s'", key);
@@ -341,15 +349,14 @@ static int reclaim_purge(lua_State *L)
   return 1;
 }
 
-/* Push one option value with its natural Lua type. */
-static void reclaim_pushopt(lua_State *L, const char *s)
+/* Push the value s of option key with its natural Lua type: a boolean
+** (formatted on/off), a number, or a string (mode, soft_limit = auto). */
+static void reclaim_pushopt(lua_State *L, const char *key, const char *s)
 {
   char *end;
   double d;
-  if (!strcmp(s, "true")) {  /* Boolean options format as true/false. */
-    lua_pushboolean(L, 1);
-  } else if (!strcmp(s, "false")) {
-    lua_pushboolean(L, 0);
+  if (lj_alloc_optboolean(key)) {
+    lua_pushboolean(L, !strcmp(s, "on"));
   } else {
     d = strtod(s, &end);
     if (*s && !*end) lua_pushnumber(L, (lua_Number)d);
@@ -364,7 +371,7 @@ static void reclaim_pushconfig(lua_State *L, void *h)
   lua_newtable(L);
   for (k = lj_alloc_optnames(); *k; k++) {
     if (lj_alloc_getopt(h, *k, buf, sizeof(buf)) == 0) {
-      reclaim_pushopt(L, buf);
+      reclaim_pushopt(L, *k, buf);
       lua_setfield(L, -2, *k);
     }
   }

@@ -8,11 +8,16 @@
 ** jemalloc's MALLOC_CONF, a bad item never stops a state: it is reported on
 ** stderr (unknown key or bad value, by name, with what is accepted) and
 ** skipped; the other items apply. A process reports at most once.
+** With show_stats on, lj_alloc_destroy prints the heap's statistics to
+** stderr (one block, every line prefixed "luajit-reclaim:") before it
+** unmaps the heap: the allocator itself never prints.
 */
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "luajit-reclaim.h"
 
@@ -70,9 +75,66 @@ void lj_alloc_setprng(void *msp, PRNGState *rs)
   UNUSED(msp); UNUSED(rs);  /* The heap keeps its own placement seed. */
 }
 
+/* Append printf-style text to buf at *pos (len bytes in all); text that
+** does not fit is cut. */
+static void lj_alloc_addf(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+  if (*pos >= len) return;
+  va_start(ap, fmt);
+  n = vsnprintf(buf + *pos, len - *pos, fmt, ap);
+  va_end(ap);
+  if (n > 0) *pos = *pos + (size_t)n < len ? *pos + (size_t)n : len - 1;
+}
+
+#define LJ_ALLOC_MIB(n)	((double)(n) / 1048576.0)
+
+/* show_stats: the heap's statistics and options, as one write to stderr so
+** blocks of states closing in different threads do not interleave. */
+static void lj_alloc_showstats(rcl_heap *h)
+{
+  char buf[1536], val[64];
+  const char *const *k;
+  size_t pos = 0;
+  rcl_stats s;
+  rcl_config cfg;
+  rcl_stats_get(h, &s);
+  rcl_heap_get_config(h, &cfg);
+  lj_alloc_addf(buf, sizeof(buf), &pos,
+    "luajit-reclaim: allocator statistics at state close (pid %ld, heap %p)\n"
+    "luajit-reclaim:   peak mapped %zu bytes (%.1f MiB)\n"
+    "luajit-reclaim:   mapped %zu bytes (%.1f MiB)\n"
+    "luajit-reclaim:   resident %zu bytes (%.1f MiB)\n"
+    "luajit-reclaim:   in use %zu bytes (%.1f MiB)\n"
+    "luajit-reclaim:   purged %llu bytes (%.1f MiB) in %llu calls\n"
+    "luajit-reclaim:   segments %zu, large blocks %zu\n"
+    "luajit-reclaim:   failures: madvise %llu, mmap %llu, munmap %llu, mremap %llu, "
+    "high mappings rejected %llu\n"
+    "luajit-reclaim:   options: ",
+    (long)getpid(), (void *)h,
+    s.peak_mapped, LJ_ALLOC_MIB(s.peak_mapped), s.mapped, LJ_ALLOC_MIB(s.mapped),
+    s.resident, LJ_ALLOC_MIB(s.resident), s.in_use, LJ_ALLOC_MIB(s.in_use),
+    (unsigned long long)s.purged_total, LJ_ALLOC_MIB(s.purged_total),
+    (unsigned long long)s.purge_calls, s.segments, s.large_blocks,
+    (unsigned long long)s.madvise_failed, (unsigned long long)s.mmap_failed,
+    (unsigned long long)s.munmap_failed, (unsigned long long)s.mremap_failed,
+    (unsigned long long)s.high_mappings_rejected);
+  for (k = rcl_config_keys; *k; k++)
+    if (rcl_config_format(&cfg, *k, val, sizeof(val)) == 0)
+      lj_alloc_addf(buf, sizeof(buf), &pos, "%s%s=%s", k == rcl_config_keys ? "" : ",", *k, val);
+  lj_alloc_addf(buf, sizeof(buf), &pos, "\n");
+  fwrite(buf, 1, pos, stderr);
+  fflush(stderr);
+}
+
 void lj_alloc_destroy(void *msp)
 {
-  rcl_heap_destroy((rcl_heap *)msp);
+  rcl_heap *h = (rcl_heap *)msp;
+  rcl_config cfg;
+  rcl_heap_get_config(h, &cfg);
+  if (cfg.show_stats) lj_alloc_showstats(h);
+  rcl_heap_destroy(h);
 }
 
 void *lj_alloc_f(void *msp, void *ptr, size_t osize, size_t nsize)
@@ -173,6 +235,22 @@ int lj_alloc_getopt(void *msp, const char *key, char *buf, size_t len)
 const char *const *lj_alloc_optnames(void)
 {
   return rcl_config_keys;
+}
+
+LJ_FUNC const char *lj_alloc_optdefault(const char *key);
+LJ_FUNC int lj_alloc_optboolean(const char *key);
+
+/* The default of an option as text (what setopt(key, NULL) restores); NULL
+** for an unknown key. */
+const char *lj_alloc_optdefault(const char *key)
+{
+  return rcl_config_default_text(key);
+}
+
+/* 1 if key is a boolean option (reclaim.config() gives a Lua boolean). */
+int lj_alloc_optboolean(const char *key)
+{
+  return rcl_config_kind(key) == RCL_KIND_BOOLEAN;
 }
 
 size_t lj_alloc_pagesize(void)

@@ -67,6 +67,10 @@ check "static arm64 is static" sh -c "file -L $B/arm64-static/bin/luajit | grep 
 # The reclaim library is built in (no file on disk) and reports the version.
 check "require reclaim" sh -c "[ \"\$($B/x86_64/bin/luajit -e 'io.write(require(\"reclaim\").version)')\" = $RECLAIM_VERSION ]"
 check "header installed" grep -q "LUAJIT_RECLAIM_VERSION	\"$RECLAIM_VERSION\"" $B/x86_64/include/luajit-2.1/luajit-reclaim.h
+check "man pages installed" test -f $B/x86_64/share/man/man3/luajit-reclaim.3 -a -f $B/x86_64/share/man/man7/luajit-reclaim.7
+
+# luajit-reclaim(3) matches the header, and its example builds with pkg-config and runs.
+check "luajit-reclaim(3) and its example" tests/build/capi-man.sh
 
 # A corrupted tarball is refused with a message naming both sums.
 corrupt_refused() {

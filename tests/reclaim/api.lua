@@ -16,6 +16,7 @@ local STAT_FIELDS = {
 local CONFIG_TYPES = {
   decay = "number", mode = "string", soft_limit = "number", background = "boolean",
   background_interval = "number", step_budget = "number", full_gc_purge = "boolean",
+  show_stats = "boolean",
 }
 
 t.eq(type(r.version), "string", "reclaim.version")
@@ -145,6 +146,7 @@ local trips = {
   { background = true }, { background_interval = 20 }, { background = false },
   { step_budget = 65536 }, { full_gc_purge = false }, { full_gc_purge = true },
   { decay = 0 }, { decay = 1000, mode = "dontneed" },
+  { show_stats = true }, { show_stats = false },
 }
 for _, set in ipairs(trips) do
   local okset, res = pcall(r.config, set)
@@ -153,6 +155,29 @@ for _, set in ipairs(trips) do
          "config round trip " .. key .. "=" .. tostring(value) .. (okset and "" or (": " .. tostring(res))))
   end
 end
+
+-- One vocabulary, any letter case: strings set booleans (read back as Lua booleans), mode words
+-- and auto in any case, sizes with k/m/g suffixes in either case.
+local spellings = {
+  { "background", "ON", true }, { "background", "off", false }, { "background", "Yes", true },
+  { "background", "0", false }, { "full_gc_purge", "FALSE", false }, { "full_gc_purge", "1", true },
+  { "show_stats", "True", true }, { "show_stats", "no", false },
+  { "mode", "FREE", "free" }, { "mode", "DontNeed", "dontneed" },
+  { "soft_limit", "AUTO", "auto" }, { "soft_limit", "64M", 64 * MiB }, { "soft_limit", "0", 0 },
+  { "step_budget", "512k", 512 * 1024 }, { "step_budget", "1G", 1024 * MiB },
+  { "step_budget", "1m", MiB },
+}
+for _, s in ipairs(spellings) do
+  local key, text, want = s[1], s[2], s[3]
+  local okset, res = pcall(r.config, { [key] = text })
+  t.ok(okset and res[key] == want and r.config()[key] == want,
+       "config{" .. key .. "='" .. text .. "'} reads back " .. tostring(want)
+       .. (okset and (" (got " .. tostring(res[key]) .. ")") or (": " .. tostring(res))))
+end
+r.config({ background = false, mode = "dontneed", soft_limit = 0, full_gc_purge = true,
+           step_budget = MiB, show_stats = false })
+t.raises(function() r.config({ show_stats = "maybe" }) end,
+         "expected on, off, true, false, yes, no, 1 or 0", "a bad boolean lists the vocabulary")
 
 local snapshot = r.config()
 local function unchanged(what)

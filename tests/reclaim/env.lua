@@ -11,17 +11,20 @@ local PRINT_CONFIG = "local c = require('reclaim').config() "
   .. "print('decay=' .. tostring(c.decay) .. ' background=' .. tostring(c.background) "
   .. ".. ' mode=' .. tostring(c.mode) .. ' soft_limit=' .. tostring(c.soft_limit))"
 local DEFAULTS = "decay=1000 background=false mode=dontneed soft_limit=0"
-local KEYS = "decay, mode, soft_limit, background, background_interval, step_budget, full_gc_purge"
+local KEYS = "decay, mode, soft_limit, background, background_interval, step_budget, full_gc_purge, "
+  .. "show_stats"
 local PREFIX = "luajit-reclaim: warning: LUAJIT_RECLAIM: "
 local MS = "(expected milliseconds, an integer 0..4294967295)"
 
--- Runs the interpreter with LUAJIT_RECLAIM set to env_value (unset if nil) on script; returns
--- stdout, stderr and the exit status, stderr read from a file of its own.
-local function run_with(env_value, script)
+-- Runs the interpreter (with the flags in cli_flags, e.g. "-E ") with LUAJIT_RECLAIM set to
+-- env_value (unset if nil) on script; returns stdout, stderr and the exit status, stderr read from
+-- a file of its own.
+local function run_with(env_value, script, cli_flags)
   local errfile = os.tmpname()
   local set = env_value and ("LUAJIT_RECLAIM=" .. t.shquote(env_value) .. " ")
     or "unset LUAJIT_RECLAIM; "
-  local out, status = t.run(set .. t.interpreter() .. " -e " .. t.shquote(script or PRINT_CONFIG)
+  local out, status = t.run(set .. t.interpreter() .. " " .. (cli_flags or "") .. "-e "
+                            .. t.shquote(script or PRINT_CONFIG)
                             .. " 2>" .. t.shquote(errfile))
   local f = assert(io.open(errfile, "rb"))
   local err = f:read("*a")
@@ -31,8 +34,8 @@ local function run_with(env_value, script)
 end
 
 -- One child, every stream exactly.
-local function expect(env_value, script, want_out, want_err, what)
-  local out, err, status = run_with(env_value, script)
+local function expect(env_value, script, want_out, want_err, what, cli_flags)
+  local out, err, status = run_with(env_value, script, cli_flags)
   t.eq(status, 0, what .. ": exit status")
   t.eq(out, want_out, what .. ": stdout")
   t.eq(err, want_err, what .. ": stderr")
@@ -45,6 +48,37 @@ expect(" mode = free , soft_limit=1000000,", nil,
        "decay=1000 background=false mode=free soft_limit=1000000\n", "", "mode=free,soft_limit=1000000")
 expect(nil, nil, DEFAULTS .. "\n", "", "LUAJIT_RECLAIM unset: defaults")
 expect("", nil, DEFAULTS .. "\n", "", "LUAJIT_RECLAIM empty: defaults")
+
+-- One boolean vocabulary and words in any letter case.
+for _, b in ipairs({ "on", "ON", "On", "true", "TRUE", "yes", "Yes", "1" }) do
+  expect("background=" .. b, nil, "decay=1000 background=true mode=dontneed soft_limit=0\n", "",
+         "background=" .. b)
+end
+for _, b in ipairs({ "off", "OFF", "false", "False", "no", "NO", "0" }) do
+  expect("background=on,background=" .. b, nil, DEFAULTS .. "\n", "", "background=" .. b)
+end
+expect("mode=FREE,soft_limit=AUTO", nil, "decay=1000 background=false mode=free soft_limit=auto\n",
+       "", "mode=FREE,soft_limit=AUTO")
+expect("soft_limit=64M,mode=DontNeed", nil,
+       "decay=1000 background=false mode=dontneed soft_limit=67108864\n", "", "soft_limit=64M")
+expect("background=maybe", nil, DEFAULTS .. "\n",
+       PREFIX .. "bad value 'maybe' for key 'background' "
+       .. "(expected on, off, true, false, yes, no, 1 or 0); ignored\n", "background=maybe")
+
+-- luajit -E ignores LUAJIT_RECLAIM as it ignores LUA_INIT and LUA_PATH: every option is back at
+-- its default (the state read the variable before the arguments were parsed).
+expect("decay=5", "print(require('reclaim').config().decay)", "1000\n", "", "-E: decay default",
+       "-E ")
+expect("decay=5,mode=free,soft_limit=1m,background=on,background_interval=20,step_budget=4k,"
+       .. "full_gc_purge=off,show_stats=on", nil, DEFAULTS .. "\n", "", "-E: every option default",
+       "-E ")
+expect("decay=5,show_stats=on", "local c = require('reclaim').config() "
+       .. "print(c.background_interval, c.step_budget, c.full_gc_purge, c.show_stats)",
+       "250\t1048576\ttrue\tfalse\n", "", "-E: the other options default", "-E ")
+-- The environment still applies without -E, and -E leaves later config{} calls working.
+expect("decay=5", "print(require('reclaim').config().decay)", "5\n", "", "without -E: decay=5")
+expect("decay=5", "print(require('reclaim').config{decay = 7}.decay)", "7\n", "",
+       "-E then config{}", "-E ")
 
 -- The acceptance case: a bad decay warns once, names decay and what it accepts, and the script
 -- runs (no "cannot create state: not enough memory").

@@ -17,6 +17,88 @@ static void test_defaults(void)
   CU_ASSERT_EQUAL(c.background_interval_ms, 250);
   CU_ASSERT_EQUAL(c.step_budget, 1u << 20);
   CU_ASSERT_EQUAL(c.full_gc_purge, 1);
+  CU_ASSERT_EQUAL(c.show_stats, 0);
+}
+
+/* Every key has a default text, and it parses to rcl_config_default's value. */
+static void test_default_text(void)
+{
+  rcl_config d, c;
+  char err[200], want[64], got[64];
+  int i;
+  rcl_config_default(&d);
+  for (i = 0; rcl_config_keys[i]; i++) {
+    const char *def = rcl_config_default_text(rcl_config_keys[i]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(def);
+    rcl_config_default(&c);
+    CU_ASSERT_EQUAL(rcl_config_parse(&c, "decay=3,mode=off,soft_limit=auto,background=on,"
+                                     "background_interval=9,step_budget=5,full_gc_purge=off,"
+                                     "show_stats=on", err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(rcl_config_set(&c, rcl_config_keys[i], def, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(rcl_config_format(&d, rcl_config_keys[i], want, sizeof(want)), 0);
+    CU_ASSERT_EQUAL(rcl_config_format(&c, rcl_config_keys[i], got, sizeof(got)), 0);
+    CU_ASSERT_STRING_EQUAL(got, want);
+  }
+  CU_ASSERT_STRING_EQUAL(rcl_config_default_text("background"), "off");
+  CU_ASSERT_STRING_EQUAL(rcl_config_default_text("full_gc_purge"), "on");
+  CU_ASSERT_PTR_NULL(rcl_config_default_text("nosuch"));
+  CU_ASSERT_PTR_NULL(rcl_config_default_text("DECAY"));    /* keys are exact */
+}
+
+/* One boolean vocabulary for every boolean key, in any letter case; mode
+** words, auto and size suffixes in any case too. */
+static void test_spellings(void)
+{
+  static const char *const yes[] = { "on", "true", "yes", "1", "ON", "On", "TRUE", "True", "YES", "yEs" };
+  static const char *const no[] = { "off", "false", "no", "0", "OFF", "Off", "FALSE", "fAlSe", "NO", "No" };
+  static const char *const keys[] = { "background", "full_gc_purge", "show_stats" };
+  rcl_config c;
+  char err[200], buf[16];
+  size_t i, k;
+  for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+    CU_ASSERT_EQUAL(rcl_config_kind(keys[k]), RCL_KIND_BOOLEAN);
+    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+      rcl_config_default(&c);
+      CU_ASSERT_EQUAL(rcl_config_set(&c, keys[k], no[i], err, sizeof(err)), 0);
+      CU_ASSERT_EQUAL(rcl_config_format(&c, keys[k], buf, sizeof(buf)), 0);
+      CU_ASSERT_STRING_EQUAL(buf, "off");
+      CU_ASSERT_EQUAL(rcl_config_set(&c, keys[k], yes[i], err, sizeof(err)), 0);
+      CU_ASSERT_EQUAL(rcl_config_format(&c, keys[k], buf, sizeof(buf)), 0);
+      CU_ASSERT_STRING_EQUAL(buf, "on");
+    }
+  }
+  rcl_config_default(&c);
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, "mode=FREE,soft_limit=Auto", err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.mode, RCL_MODE_FREE);
+  CU_ASSERT_EQUAL(c.soft_limit, RCL_SOFT_LIMIT_AUTO);
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, "mode=DontNeed,soft_limit=3M,step_budget=7K", err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.mode, RCL_MODE_DONTNEED);
+  CU_ASSERT_EQUAL(c.soft_limit, (size_t)3 << 20);
+  CU_ASSERT_EQUAL(c.step_budget, (size_t)7 << 10);
+  CU_ASSERT_EQUAL(rcl_config_parse(&c, "mode=Off,soft_limit=2g", err, sizeof(err)), 0);
+  CU_ASSERT_EQUAL(c.mode, RCL_MODE_OFF);
+  CU_ASSERT_EQUAL(c.soft_limit, (size_t)2 << 30);
+  /* The error lists the whole vocabulary, for every boolean key. */
+  for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+    char spec[64];
+    rcl_config before;
+    rcl_config_default(&c);
+    before = c;
+    snprintf(spec, sizeof(spec), "%s=maybe", keys[k]);
+    err[0] = '\0';
+    CU_ASSERT_EQUAL(rcl_config_parse(&c, spec, err, sizeof(err)), -1);
+    CU_ASSERT(memcmp(&c, &before, sizeof(c)) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, keys[k]));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "(expected on, off, true, false, yes, no, 1 or 0)"));
+  }
+  /* Near misses are errors, not prefixes or suffixes of a word. */
+  rcl_config_default(&c);
+  CU_ASSERT_EQUAL(rcl_config_set(&c, "background", "onn", err, sizeof(err)), -1);
+  CU_ASSERT_EQUAL(rcl_config_set(&c, "background", "o", err, sizeof(err)), -1);
+  CU_ASSERT_EQUAL(rcl_config_set(&c, "background", "01", err, sizeof(err)), -1);
+  CU_ASSERT_EQUAL(rcl_config_set(&c, "mode", "fre", err, sizeof(err)), -1);
+  CU_ASSERT_EQUAL(rcl_config_set(&c, "soft_limit", "autom", err, sizeof(err)), -1);
+  CU_ASSERT_EQUAL(rcl_config_set(&c, "soft_limit", "3mb", err, sizeof(err)), -1);
 }
 
 static void test_keys_kinds_docs(void)
@@ -29,6 +111,7 @@ static void test_keys_kinds_docs(void)
   CU_ASSERT_EQUAL(i, RCL_CONFIG_NKEYS);
   CU_ASSERT_EQUAL(rcl_config_kind("decay"), RCL_KIND_NUMBER);
   CU_ASSERT_EQUAL(rcl_config_kind("background"), RCL_KIND_BOOLEAN);
+  CU_ASSERT_EQUAL(rcl_config_kind("show_stats"), RCL_KIND_BOOLEAN);
   CU_ASSERT_EQUAL(rcl_config_kind("mode"), RCL_KIND_STRING);
   CU_ASSERT_EQUAL(rcl_config_kind("nosuch"), -1);
   CU_ASSERT_PTR_NULL(rcl_config_doc("nosuch"));
@@ -176,7 +259,8 @@ static void test_format_round_trip(void)
   int i;
   rcl_config_default(&a);
   CU_ASSERT_EQUAL(rcl_config_parse(&a, "decay=7,mode=free,soft_limit=12345,background=true,"
-                                   "background_interval=33,step_budget=99999,full_gc_purge=false",
+                                   "background_interval=33,step_budget=99999,full_gc_purge=false,"
+                                   "show_stats=yes",
                                    err, sizeof(err)), 0);
   rcl_config_default(&b);
   for (i = 0; rcl_config_keys[i]; i++) {
@@ -187,7 +271,11 @@ static void test_format_round_trip(void)
   CU_ASSERT_EQUAL(rcl_config_format(&a, "mode", buf, sizeof(buf)), 0);
   CU_ASSERT_STRING_EQUAL(buf, "free");
   CU_ASSERT_EQUAL(rcl_config_format(&a, "background", buf, sizeof(buf)), 0);
-  CU_ASSERT_STRING_EQUAL(buf, "true");
+  CU_ASSERT_STRING_EQUAL(buf, "on");
+  CU_ASSERT_EQUAL(rcl_config_format(&a, "full_gc_purge", buf, sizeof(buf)), 0);
+  CU_ASSERT_STRING_EQUAL(buf, "off");
+  CU_ASSERT_EQUAL(rcl_config_format(&a, "show_stats", buf, sizeof(buf)), 0);
+  CU_ASSERT_STRING_EQUAL(buf, "on");
   CU_ASSERT_EQUAL(rcl_config_format(&a, "nosuch", buf, sizeof(buf)), -1);
   CU_ASSERT_EQUAL(rcl_config_format(&a, "decay", buf, 1), -1);   /* does not fit */
 }
@@ -216,6 +304,8 @@ int tu_register_config(void)
   if (!s) return -1;
   if (!CU_add_test(s, "defaults", test_defaults) ||
       !CU_add_test(s, "keys, kinds and docs", test_keys_kinds_docs) ||
+      !CU_add_test(s, "default texts parse to the defaults", test_default_text) ||
+      !CU_add_test(s, "spellings: booleans, words and suffixes in any case", test_spellings) ||
       !CU_add_test(s, "parse values", test_parse_values) ||
       !CU_add_test(s, "errors name the key and value, change nothing", test_errors_name_key_and_value) ||
       !CU_add_test(s, "long keys and values: whole or an error", test_long_keys_and_values) ||
