@@ -30,12 +30,12 @@ DEPS := build-essential dpkg-dev patch xz-utils binutils \
 	qemu-system-arm linux-source-6.1 flex bison libelf-dev bc cpio \
 	mmdebstrap apt-utils gnupg gpgv debian-archive-keyring rpm rpmlint createrepo-c dnf \
 	binfmt-support arch-test file umoci skopeo jq shellcheck \
-	prometheus python3-jsonschema nginx libnginx-mod-http-lua wrk gnuplot-nox patchelf groff-base man-db
+	prometheus python3-jsonschema nginx libnginx-mod-http-lua wrk gnuplot-nox patchelf groff-base man-db pkgconf
 
 TARBALL := $(or $(LUAJIT_SRC_TARBALL),$(CACHE)/$(UPSTREAM_TARBALL))
 
 # Inputs of a patched build: any change rebuilds the patched variants.
-RUNTIME_INPUTS := $(wildcard runtime/patches/* runtime/src/* runtime/reclaim/*) runtime/doc/luajit-reclaim.7 \
+RUNTIME_INPUTS := $(wildcard runtime/patches/* runtime/src/* runtime/reclaim/*) runtime/doc/luajit-reclaim.7 runtime/doc/luajit-reclaim.3 \
 	runtime/prepare-tree.sh runtime/build-variant.sh runtime/upstream.mk runtime/version.mk
 STOCK_INPUTS := runtime/prepare-tree.sh runtime/build-variant.sh runtime/upstream.mk
 
@@ -127,7 +127,7 @@ include docker/images.mk
 # make invocation, times it and prints a summary table.
 CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress check-threads check-fuzz \
 	check-stress-pagesim check-lua check-reclaim check-nginx check-plot check-bundle check-lua-openresty check-memstat check-cgroup check-valgrind check-pagesim \
-	check-shell check-matrix matrix-granule check-packages check-images
+	check-shell check-docs check-matrix matrix-granule check-packages check-images
 check: all stock assert $(THREADS_VARIANTS)
 	@tests/check.sh $(CHECK_PARTS)
 

@@ -37,7 +37,8 @@ static int fc_equal(const rcl_config *a, const rcl_config *b)
 {
   return a->decay_ms == b->decay_ms && a->mode == b->mode && a->soft_limit == b->soft_limit &&
          a->background == b->background && a->background_interval_ms == b->background_interval_ms &&
-         a->step_budget == b->step_budget && a->full_gc_purge == b->full_gc_purge;
+         a->step_budget == b->step_budget && a->full_gc_purge == b->full_gc_purge &&
+         a->show_stats == b->show_stats;
 }
 
 /* Every field differs from the defaults. */
@@ -51,6 +52,7 @@ static void fc_other(rcl_config *c)
   c->background_interval_ms += 3;
   c->step_budget += 1;
   c->full_gc_purge = !c->full_gc_purge;
+  c->show_stats = !c->show_stats;
 }
 
 /* "key=value,..." of every key of c. */
@@ -122,6 +124,7 @@ static void fc_parse(const char *spec)
   FC_SAME_OR_KEPT(background_interval_ms);
   FC_SAME_OR_KEPT(step_budget);
   FC_SAME_OR_KEPT(full_gc_purge);
+  FC_SAME_OR_KEPT(show_stats);
 #undef FC_SAME_OR_KEPT
   fc_format_all(&a, text, sizeof(text), spec);
   fc_other(&back);
