@@ -9,16 +9,16 @@
 ** / block size). Two candidate pages of one class mesh when their bitmaps
 ** do not overlap: their slot grids coincide, so the live blocks of one can
 ** be copied to the same offsets of the other and its virtual page pointed
-** at the other's physical page. A page is a candidate only where no block
-** of its span straddles an OS page, i.e. its grid starts at the page:
-**   - page-fit spans (one group per OS page, block 0 at the span start);
-**   - dense spans whose block size divides P and whose first block sits a
-**     whole number of blocks after the span start (then every page starts
-**     on a block boundary);
-** minus a dense span's first page while it holds the span's bitmap
-** (metadata). Live pages of other spans are counted, not meshed: those of
-** current spans (the owner allocates there without locks), of medium spans
-** (one block over many pages) and of straddling layouts.
+** at the other's physical page. Pages of one class share a slot grid when
+** their first block starts at the same offset in the page (the phase):
+** always 0 in page-fit spans (one group per OS page), any value in dense
+** spans whose block size does not divide P. So candidates are grouped by
+** (class, phase) and only pages of one group mesh. A live page is not a
+** candidate when a live block straddles its edge (that block's bytes cannot
+** move with the page), when it is a dense span's first page holding the
+** span's bitmap (metadata), when its span is current (the owner allocates
+** there without locks) or medium (one block over many pages); those pages
+** are counted apart.
 **
 ** Algorithms, per class, on a copy of the bitmaps taken under the heap lock
 ** (the planning runs after it is released):
@@ -62,10 +62,13 @@ typedef char rcl_mesh_classes_check[RCL_MESH_CLASSES == RCL_NCLASSES ? 1 : -1];
 #define RCL_MESH_ROUNDS     64                /* SplitMesher's t (the paper's default) */
 #define RCL_MESH_MAX_SHARE  16                /* virtual pages on one physical page */
 
-/* The candidate pages of one class: n pages of `words` bitmap words each. */
+/* Candidate pages of one class (or, once sorted, of one phase of it): n
+** pages of `words` bitmap words each. Bit k: the k-th block slot after
+** the page's phase is live. */
 typedef struct rcl_mesh_class_pages {
   uint64_t *bits;         /* n * words words, page i at bits + i * words */
   uintptr_t *vpage;       /* virtual address of page i */
+  uint32_t *phase;        /* bytes from page i's start to its first slot */
   size_t n, cap;
   uint32_t words, slots;
 } rcl_mesh_class_pages;
@@ -96,29 +99,43 @@ static uint64_t rcl_mesh_rand(uint64_t *state)
   return *state = x;
 }
 
-static int rcl_mesh_push(rcl_mesh_class_pages *cp, uintptr_t vpage, const uint64_t *bits)
+static int rcl_mesh_push(rcl_mesh_class_pages *cp, uintptr_t vpage, uint32_t phase, const uint64_t *bits)
 {
   if (cp->n == cp->cap) {
     size_t cap = cp->cap ? cp->cap * 2 : 64;
     uint64_t *nb = (uint64_t *)realloc(cp->bits, cap * cp->words * sizeof(uint64_t));
     uintptr_t *nv;
+    uint32_t *np;
     if (!nb) return -1;
     cp->bits = nb;
     nv = (uintptr_t *)realloc(cp->vpage, cap * sizeof(uintptr_t));
     if (!nv) return -1;
     cp->vpage = nv;
+    np = (uint32_t *)realloc(cp->phase, cap * sizeof(uint32_t));
+    if (!np) return -1;
+    cp->phase = np;
     cp->cap = cap;
   }
   memcpy(cp->bits + cp->n * cp->words, bits, cp->words * sizeof(uint64_t));
-  cp->vpage[cp->n++] = vpage;
+  cp->vpage[cp->n] = vpage;
+  cp->phase[cp->n++] = phase;
   return 0;
 }
 
-/* Does span s lay its blocks on a grid that starts at every OS page? */
-static int rcl_mesh_span_on_grid(const rcl_span *s, size_t page)
+/* The first block start at or after ps in span s, or NULL if the page's
+** blocks do not lie on one grid (groups smaller than the OS page: only the
+** fixed-granule test build). */
+static char *rcl_mesh_first_slot(const rcl_span *s, const char *ps, size_t page)
 {
-  if (s->ngroups > 1) return ((size_t)1 << s->group_shift) == page && s->bits_bytes == 0;
-  return page % s->block_size == 0 && s->bits_bytes % s->block_size == 0;
+  size_t gsize = (size_t)1 << s->group_shift;
+  if (s->ngroups > 1) {
+    char *gb;
+    if (gsize != page) return NULL;
+    gb = rcl_group_base(s, (uint32_t)((size_t)(ps - rcl_span_start(s)) / page));
+    return gb;
+  }
+  if (s->base >= ps) return s->base;
+  return s->base + ((size_t)(ps - s->base) + s->block_size - 1) / s->block_size * s->block_size;
 }
 
 /* Records the live pages of small span s (at unit u of seg): candidates
@@ -132,7 +149,7 @@ static int rcl_mesh_collect_span(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl
   size_t page = h->os_page_size, npages = ((size_t)s->units << RCL_UNIT_SHIFT) / page, p;
   char *start = rcl_span_start(s);
   uint32_t nb = s->group_blocks, g, w, nw = rcl_span_nwords(s);
-  int current = s->state == RCL_SPAN_CURRENT, on_grid = rcl_mesh_span_on_grid(s, page);
+  int current = s->state == RCL_SPAN_CURRENT;
   rcl_mesh_class_pages *cp = &pages[s->cls];
   (void)seg;
   memset(live, 0, npages);
@@ -157,11 +174,12 @@ static int rcl_mesh_collect_span(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl
     }
   }
   for (p = 0; p < npages; p++) {
-    char *ps = start + p * page;
+    char *ps = start + p * page, *first;
     if (!live[p]) continue;
     r->floor_pages++;
     if (current) { r->excluded_current++; continue; }
-    if (!on_grid || straddle[p] || (p == 0 && rcl_span_bitmap_bytes(s))) { r->excluded_layout++; continue; }
+    first = rcl_mesh_first_slot(s, ps, page);
+    if (!first || straddle[p] || (p == 0 && rcl_span_bitmap_bytes(s))) { r->excluded_layout++; continue; }
     /* The live slots of page p: a second walk restricted to the page. */
     memset(slot_bits, 0, cp->words * sizeof(uint64_t));
     for (g = 0; g < s->ngroups; g++) {
@@ -172,12 +190,12 @@ static int rcl_mesh_collect_span(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl
       end = (uint32_t)(((size_t)(ps + page - base) + s->block_size - 1) / s->block_size);
       if (end > nb) end = nb;
       while ((i = rcl_bits_next(bits, from, i, end, 1)) < end) {
-        size_t slot = (size_t)(base + (size_t)i * s->block_size - ps) / s->block_size;
+        size_t slot = (size_t)(base + (size_t)i * s->block_size - first) / s->block_size;
         slot_bits[slot >> 6] |= (uint64_t)1 << (slot & 63);
         i++;
       }
     }
-    if (rcl_mesh_push(cp, (uintptr_t)ps, slot_bits)) return -1;
+    if (rcl_mesh_push(cp, (uintptr_t)ps, (uint32_t)(first - ps), slot_bits)) return -1;
   }
   return 0;
 }
@@ -362,6 +380,44 @@ static size_t rcl_mesh_bound(const rcl_mesh_class_pages *cp)
   return cp->n - need;
 }
 
+typedef struct rcl_mesh_key { uint32_t phase, page; } rcl_mesh_key;
+
+static int rcl_mesh_key_cmp(const void *a, const void *b)
+{
+  const rcl_mesh_key *x = (const rcl_mesh_key *)a, *y = (const rcl_mesh_key *)b;
+  if (x->phase != y->phase) return x->phase < y->phase ? -1 : 1;
+  return x->page < y->page ? -1 : x->page > y->page;
+}
+
+/* Reorders cp's pages by phase (stable), so each phase is a contiguous run. */
+static int rcl_mesh_sort_phases(rcl_mesh_class_pages *cp)
+{
+  rcl_mesh_key *key;
+  uint64_t *bits;
+  uintptr_t *vpage;
+  size_t i;
+  for (i = 1; i < cp->n && cp->phase[i] == cp->phase[0]; i++) {}
+  if (i == cp->n) return 0;
+  key = (rcl_mesh_key *)malloc(cp->n * sizeof(*key));
+  bits = (uint64_t *)malloc(cp->n * cp->words * sizeof(uint64_t));
+  vpage = (uintptr_t *)malloc(cp->n * sizeof(uintptr_t));
+  if (!key || !bits || !vpage) { free(key); free(bits); free(vpage); return -1; }
+  for (i = 0; i < cp->n; i++) { key[i].phase = cp->phase[i]; key[i].page = (uint32_t)i; }
+  qsort(key, cp->n, sizeof(*key), rcl_mesh_key_cmp);
+  for (i = 0; i < cp->n; i++) {
+    memcpy(bits + i * cp->words, cp->bits + (size_t)key[i].page * cp->words, cp->words * sizeof(uint64_t));
+    vpage[i] = cp->vpage[key[i].page];
+    cp->phase[i] = key[i].phase;
+  }
+  free(cp->bits);
+  free(cp->vpage);
+  cp->bits = bits;
+  cp->vpage = vpage;
+  cp->cap = cp->n;
+  free(key);
+  return 0;
+}
+
 /* -- Mapping count ------------------------------------------------------------- */
 
 typedef struct rcl_mesh_remap { uintptr_t virt, phys; } rcl_mesh_remap;
@@ -402,7 +458,7 @@ static size_t rcl_mesh_vmas(rcl_mesh_remap *m, size_t n, size_t page)
 static void rcl_mesh_pages_free(rcl_mesh_class_pages *pages)
 {
   unsigned c;
-  for (c = 0; c < RCL_NCLASSES; c++) { free(pages[c].bits); free(pages[c].vpage); }
+  for (c = 0; c < RCL_NCLASSES; c++) { free(pages[c].bits); free(pages[c].vpage); free(pages[c].phase); }
   free(pages);
 }
 
@@ -462,29 +518,39 @@ RCL_API int rcl_mesh_estimate(rcl_heap *h, rcl_mesh_report *r)
   for (c = 0; c < RCL_NCLASSES && !err; c++) {
     rcl_mesh_class_pages *cp = &pages[c];
     rcl_mesh_class_report *cr = &r->cls[c];
-    rcl_mesh_plan split, greedy;
-    memset(&split, 0, sizeof(split));
-    memset(&greedy, 0, sizeof(greedy));
+    size_t from, to, i;
     cr->pages = cp->n;
     if (cp->n == 0) continue;
-    if (rcl_mesh_split(&split, cp, RCL_MESH_ROUNDS, &rng) || rcl_mesh_greedy(&greedy, cp)) err = -1;
-    if (!err) {
-      size_t i;
-      for (i = 0; i < cp->n; i++) cr->live_slots += rcl_mesh_popcount(cp->bits + i * cp->words, cp->words);
-      cr->split_released = split.released;
-      cr->greedy_released = greedy.released;
-      cr->bound_released = rcl_mesh_bound(cp);
-      r->split_released += split.released;
-      r->greedy_released += greedy.released;
-      r->bound_released += cr->bound_released;
-      if (split.max_share > r->split_share) r->split_share = split.max_share;
-      if (greedy.max_share > r->greedy_share) r->greedy_share = greedy.max_share;
-      if (split.passes > r->split_passes) r->split_passes = split.passes;
-      rcl_mesh_remaps(&split, cp, split_m, &nsplit);
-      rcl_mesh_remaps(&greedy, cp, greedy_m, &ngreedy);
+    if (rcl_mesh_sort_phases(cp)) { err = -1; break; }
+    for (i = 0; i < cp->n; i++) cr->live_slots += rcl_mesh_popcount(cp->bits + i * cp->words, cp->words);
+    for (from = 0; from < cp->n && !err; from = to) {
+      rcl_mesh_class_pages view = *cp;
+      rcl_mesh_plan split, greedy;
+      for (to = from + 1; to < cp->n && cp->phase[to] == cp->phase[from]; to++) {}
+      view.bits = cp->bits + from * cp->words;
+      view.vpage = cp->vpage + from;
+      view.phase = cp->phase + from;
+      view.n = view.cap = to - from;
+      memset(&split, 0, sizeof(split));
+      memset(&greedy, 0, sizeof(greedy));
+      if (rcl_mesh_split(&split, &view, RCL_MESH_ROUNDS, &rng) || rcl_mesh_greedy(&greedy, &view)) err = -1;
+      if (!err) {
+        size_t bound = rcl_mesh_bound(&view);
+        cr->split_released += split.released;
+        cr->greedy_released += greedy.released;
+        cr->bound_released += bound;
+        r->split_released += split.released;
+        r->greedy_released += greedy.released;
+        r->bound_released += bound;
+        if (split.max_share > r->split_share) r->split_share = split.max_share;
+        if (greedy.max_share > r->greedy_share) r->greedy_share = greedy.max_share;
+        if (split.passes > r->split_passes) r->split_passes = split.passes;
+        rcl_mesh_remaps(&split, &view, split_m, &nsplit);
+        rcl_mesh_remaps(&greedy, &view, greedy_m, &ngreedy);
+      }
+      rcl_mesh_plan_free(&split);
+      rcl_mesh_plan_free(&greedy);
     }
-    rcl_mesh_plan_free(&split);
-    rcl_mesh_plan_free(&greedy);
   }
   if (!err) {
     r->split_vmas = rcl_mesh_vmas(split_m, nsplit, page);

@@ -106,17 +106,17 @@ table() {  # table PAGE
 	}' "$MESH_OUT"/*-"$1".txt
 }
 
-classes() {  # classes PAGE WORKLOAD: the per-class lines of its last measurement
+classes() {  # classes PAGE WORKLOAD: the per-class lines of its measurement with the most RSS
 	awk -v w="$2" '
 	function kv(   i, f) { delete v; for (i = 2; i <= NF; i++) { split($i, f, "="); v[f[1]] = f[2] } }
-	$1 == "MESH" { kv(); last = v["phase"]; n = 0 }
-	$1 == "CLASS" { kv(); if (v["phase"] == last) line[++n] = sprintf("| %d | %d | %d | %d | %d | %d | %d |",
+	$1 == "MESH" { kv(); cur = v["phase"]; if (best == "" || v["rss_kb"] + 0 > most) { best = cur; most = v["rss_kb"] + 0 } }
+	$1 == "CLASS" { kv(); n[cur]++; line[cur, n[cur]] = sprintf("| %d | %d | %d | %d | %d | %d | %d |",
 		v["size"], v["slots"], v["pages"], v["live"], v["split"], v["greedy"], v["bound"]) }
 	END {
-		printf "\nWorkload %s, its last measurement (%s): classes with the most candidate pages\n\n", w, last
+		printf "\nWorkload %s, measurement %s (the most RSS): classes with the most candidate pages\n\n", w, best
 		print "| block size | slots/page | pages | live blocks | split | greedy | bound |"
 		print "|---|---|---|---|---|---|---|"
-		for (i = 1; i <= n; i++) print line[i]
+		for (i = 1; i <= n[best]; i++) print line[best, i]
 	}' "$MESH_OUT/$2-$1.txt"
 }
 
