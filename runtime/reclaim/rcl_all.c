@@ -21,5 +21,6 @@
 #include "rcl_purge.c"
 #include "rcl_stats.c"
 #include "rcl_registry.c"
+#include "rcl_mesh.c"
 #include "rcl_bg.c"
 #include "rcl_api.c"

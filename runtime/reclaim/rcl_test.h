@@ -32,4 +32,35 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen);
 /* 1 while the background thread exists. */
 RCL_API int rcl_test_background_running(void);
 
+/* Mesh estimate (rcl_mesh.c; also built alone with RCL_MESH_ESTIMATE): what
+** meshing would give back on h now, nothing changed. Counts are OS pages. */
+#define RCL_MESH_CLASSES 128      /* = the heap's size classes */
+typedef struct rcl_mesh_class_report {
+  uint32_t block_size;            /* bytes */
+  uint32_t slots;                 /* block slots per OS page */
+  size_t pages;                   /* candidate pages of the class */
+  size_t live_slots;              /* live blocks on them */
+  size_t split_released, greedy_released, bound_released;
+} rcl_mesh_class_report;
+typedef struct rcl_mesh_report {
+  size_t page_size;               /* the OS page (bytes) */
+  unsigned rounds;                /* SplitMesher's t */
+  unsigned max_share;             /* cap: virtual pages on one physical page */
+  size_t segments;
+  size_t live_blocks;             /* in spans (large blocks not included) */
+  size_t floor_pages;             /* span pages holding live bytes */
+  size_t large_pages;             /* pages of large blocks (never meshed) */
+  size_t candidate_pages;         /* floor pages that may mesh (non-current, on a slot grid) */
+  size_t excluded_current, excluded_layout, excluded_medium; /* floor = candidates + these */
+  size_t split_released, greedy_released, bound_released; /* physical pages freed */
+  size_t split_vmas, greedy_vmas; /* mappings the remaps would add (upper count) */
+  unsigned split_share, greedy_share; /* most virtual pages on one physical page */
+  unsigned split_passes;          /* most SplitMesher passes of one class */
+  uint64_t lock_ns, plan_ns;      /* time holding the heap lock; planning after it */
+  rcl_mesh_class_report cls[RCL_MESH_CLASSES];
+} rcl_mesh_report;
+/* Fills r; takes the heap lock while it copies the bitmaps. 0, or -1 when
+** the C library's malloc fails (r is then incomplete). */
+RCL_API int rcl_mesh_estimate(rcl_heap *h, rcl_mesh_report *r);
+
 #endif

@@ -14,7 +14,7 @@ int main(void)
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
   if (tu_register_class() || tu_register_alloc() || tu_register_purge() || tu_register_os() ||
       tu_register_config() || tu_register_bg() || tu_register_harden() ||
-      tu_register_registry() || tu_register_cgroup()) {
+      tu_register_registry() || tu_register_cgroup() || tu_register_mesh()) {
     fprintf(stderr, "unit: suite registration failed: %s\n", CU_get_error_msg());
     CU_cleanup_registry();
     return 2;

@@ -41,5 +41,6 @@ int tu_register_bg(void);
 int tu_register_harden(void);
 int tu_register_registry(void);
 int tu_register_cgroup(void);
+int tu_register_mesh(void);
 
 #endif
