@@ -90,8 +90,18 @@
 **             below the color follow when the scan wraps around; placement
 **             between spans is unchanged.
 **   current span  the span a size class allocates from. The owner keeps one
-**             chunk of its free bits in the class cache (those bits of the
-**             span's bitmap are zeroed while the owner holds them).
+**             chunk of its free bits per lane in the class cache (those bits
+**             of the span's bitmap are zeroed while the owner holds them).
+**   lane      the class cache holds two chunks of the current span: one for
+**             blocks the host marks as objects (rcl_malloc_object: LuaJIT's
+**             GC objects, which its sweep visits in allocation order) and
+**             one for all other blocks (rcl_malloc). So consecutive objects
+**             of a class are adjacent, not interleaved with the vectors
+**             allocated between them (a table's hash part), and a walk of
+**             them reads every cache line of a run instead of every second
+**             or third: the hardware prefetchers follow it. A lane is a
+**             placement choice only: a block is freed the same way whatever
+**             its lane, and both lanes draw chunks from the one span.
 **   heap clock    milliseconds (CLOCK_MONOTONIC_COARSE) cached in the heap,
 **             refreshed on slow paths only.
 **   free stamp    the low 32 bits of the heap clock when memory was freed
@@ -253,15 +263,28 @@ typedef struct rcl_segment {
   uint32_t unit_freed_at[RCL_SEGMENT_UNITS]; /* free stamp of a free unit */
 } rcl_segment;
 
-/* Per-class allocation cache: the hot path only touches word/base/size/clean. */
-typedef struct rcl_cache {
-  uint64_t word;          /* free blocks reserved by the owner: bit i -> base + i*size
-                             (one chunk, shifted down to bit 0) */
+/* Lanes (glossary): which chunk of a class cache a request draws from. */
+enum {
+  RCL_LANE_DATA,          /* everything else: vectors, strings, buffers (rcl_malloc) */
+  RCL_LANE_OBJECT,        /* blocks a walk visits in allocation order (rcl_malloc_object) */
+  RCL_LANES
+};
+
+/* A lane's cached chunk: free blocks reserved by the owner, bit i -> base +
+** i*size (one chunk, shifted down to bit 0). */
+typedef struct rcl_held {
+  uint64_t word;
   char *base;
+} rcl_held;
+
+/* Per-class allocation cache: the hot path only touches held[lane], size
+** and clean. */
+typedef struct rcl_cache {
+  rcl_held held[RCL_LANES];
   uint32_t size;          /* block size of the class */
   uint32_t clean;         /* current span has clean pages: allocations unclean them */
   rcl_span *span;         /* current span or NULL */
-  uint32_t word_index;    /* chunk the cached bits came from */
+  uint32_t word_index[RCL_LANES]; /* chunk each lane's cached bits came from */
   uint32_t nblocks;       /* class layout: blocks per span */
   uint32_t units;         /* class layout: units per span */
   uint32_t bits_bytes;    /* class layout: bitmap bytes at the span start */
@@ -481,7 +504,7 @@ RCL_INTERN int rcl_large_check_slot(rcl_heap *h, size_t i);
 RCL_INTERN void rcl_large_destroy(rcl_heap *h);
 
 /* -- Heap core: segments, units, spans, small and medium blocks (rcl_span.c) -- */
-RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls);
+RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls, unsigned lane);
 RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size);
 RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree);
 RCL_INTERN void *rcl_alloc_medium(rcl_heap *h, size_t n);
@@ -520,18 +543,20 @@ RCL_INTERN void rcl_bg_ensure_running(rcl_heap *h); /* restart after fork if wan
 
 /* -- Hot paths ----------------------------------------------------------------------- */
 
-/* Allocate a block of size class cls. */
-static inline void *rcl_alloc_small(rcl_heap *h, unsigned cls)
+/* Allocate a block of size class cls from lane `lane` (a constant at every
+** call site, so each inlined copy touches one lane's cached chunk). */
+static inline void *rcl_alloc_small(rcl_heap *h, unsigned cls, unsigned lane)
 {
   rcl_cache *c = &h->cache[cls];
-  uint64_t w = c->word;
+  rcl_held *hd = &c->held[lane];
+  uint64_t w = hd->word;
   if (RCL_LIKELY(w != 0)) {
-    char *p = c->base + (size_t)rcl_ctz64(w) * c->size;
-    c->word = w & (w - 1);
+    char *p = hd->base + (size_t)rcl_ctz64(w) * c->size;
+    hd->word = w & (w - 1);
     if (RCL_UNLIKELY(c->clean)) rcl_unclean_block(h, c->span, p, c->size);
     return p;
   }
-  return rcl_alloc_refill(h, cls);
+  return rcl_alloc_refill(h, cls, lane);
 }
 
 /*

@@ -282,6 +282,48 @@ static void test_span_colors(void)
   rcl_heap_destroy(h);
 }
 
+/* Lanes: objects and other blocks of one class, allocated alternately, each
+** come out side by side (a walk of the objects reads a dense run), never
+** share a block, are freed alike, and together use every block of a span. */
+static void test_lanes(void)
+{
+  enum { SIZE = 96, MAXB = 2 * (65536 / SIZE) };
+  rcl_heap *h = rcl_heap_create(NULL, 13);
+  uintptr_t *blocks = malloc(MAXB * sizeof(uintptr_t)), unit;
+  size_t i, n = 0, adjacent = 0;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(blocks);
+  blocks[n++] = (uintptr_t)rcl_malloc_object(h, SIZE);
+  unit = blocks[0] & ~(uintptr_t)65535;
+  for (;;) {
+    int object = n % 2 == 0;
+    uintptr_t p = (uintptr_t)(object ? rcl_malloc_object(h, SIZE) : rcl_malloc(h, SIZE));
+    CU_ASSERT_PTR_NOT_NULL_FATAL((void *)p);
+    if ((p & ~(uintptr_t)65535) != unit || n == MAXB) { rcl_free(h, (void *)p, SIZE); break; }
+    blocks[n++] = p;
+  }
+  /* Consecutive objects (even indexes) are one block apart, except where a
+  ** lane's chunk ends; the other blocks likewise. */
+  for (i = 2; i < n; i++) adjacent += blocks[i] == blocks[i - 2] + SIZE;
+  CU_ASSERT(adjacent * 10 >= (n - 2) * 9);
+  CU_ASSERT(n * SIZE * 5 >= (size_t)65536 * 4);          /* the unit, less its waste */
+  TU_CHECK_HEAP(h);
+  qsort(blocks, n, sizeof(uintptr_t), cmp_addr);
+  for (i = 1; i < n; i++) CU_ASSERT_FATAL(blocks[i] >= blocks[i - 1] + SIZE);
+  for (i = 0; i < n; i += 2) rcl_free(h, (void *)blocks[i], SIZE);
+  TU_CHECK_HEAP(h);
+  /* Freed blocks are reused by either lane. */
+  for (i = 0; i < n; i += 2) {
+    blocks[i] = (uintptr_t)(i % 4 ? rcl_malloc(h, SIZE) : rcl_malloc_object(h, SIZE));
+    CU_ASSERT_PTR_NOT_NULL_FATAL((void *)blocks[i]);
+  }
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < n; i++) rcl_free(h, (void *)blocks[i], SIZE);
+  TU_CHECK_HEAP(h);
+  free(blocks);
+  rcl_heap_destroy(h);
+}
+
 static void expect_abort(int (*fn)(void *))
 {
   int st;
@@ -309,6 +351,7 @@ int tu_register_alloc(void)
       !CU_add_test(s, "in_use equals the sum of usable sizes", test_in_use_accounting) ||
       !CU_add_test(s, "several heaps; destroy unmaps live blocks", test_several_heaps) ||
       !CU_add_test(s, "span colors: first blocks on different pages, every block used", test_span_colors) ||
+      !CU_add_test(s, "lanes: objects side by side, every block used once", test_lanes) ||
       !CU_add_test(s, "invalid frees abort", test_invalid_frees_abort))
     return -1;
   return 0;
