@@ -275,14 +275,14 @@ enum {
 typedef struct rcl_held {
   uint64_t word;
   char *base;
+  uint32_t clean;         /* a cached block may lie on a clean page: each allocation
+                             makes its pages dirty (rcl_unclean_held) until none does */
 } rcl_held;
 
-/* Per-class allocation cache: the hot path only touches held[lane], size
-** and clean. */
+/* Per-class allocation cache: the hot path only touches held[lane] and size. */
 typedef struct rcl_cache {
   rcl_held held[RCL_LANES];
   uint32_t size;          /* block size of the class */
-  uint32_t clean;         /* current span has clean pages: allocations unclean them */
   rcl_span *span;         /* current span or NULL */
   uint32_t word_index[RCL_LANES]; /* chunk each lane's cached bits came from */
   uint32_t nblocks;       /* class layout: blocks per span */
@@ -506,6 +506,7 @@ RCL_INTERN void rcl_large_destroy(rcl_heap *h);
 /* -- Heap core: segments, units, spans, small and medium blocks (rcl_span.c) -- */
 RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls, unsigned lane);
 RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size);
+RCL_INTERN RCL_NOINLINE void rcl_unclean_held(rcl_heap *h, rcl_cache *c, unsigned lane, const char *p);
 RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree);
 RCL_INTERN void *rcl_alloc_medium(rcl_heap *h, size_t n);
 RCL_INTERN void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn);
@@ -553,7 +554,7 @@ static inline void *rcl_alloc_small(rcl_heap *h, unsigned cls, unsigned lane)
   if (RCL_LIKELY(w != 0)) {
     char *p = hd->base + (size_t)rcl_ctz64(w) * c->size;
     hd->word = w & (w - 1);
-    if (RCL_UNLIKELY(c->clean)) rcl_unclean_block(h, c->span, p, c->size);
+    if (RCL_UNLIKELY(hd->clean)) rcl_unclean_held(h, c, lane, p);
     return p;
   }
   return rcl_alloc_refill(h, cls, lane);

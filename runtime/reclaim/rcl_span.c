@@ -330,12 +330,41 @@ RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const c
   size_t off = (size_t)(p - (char *)seg);
   size_t n = rcl_clean_clear(seg, off >> h->page_shift, ((off + size - 1) >> h->page_shift) + 1);
   s->nclean = (uint16_t)(s->nclean - n);
-  if (s->nclean == 0 && s->cls != RCL_CLASS_MEDIUM && h->cache[s->cls].span == s)
-    h->cache[s->cls].clean = 0;
+  if (s->nclean == 0 && s->cls != RCL_CLASS_MEDIUM && h->cache[s->cls].span == s) {
+    unsigned lane;
+    for (lane = 0; lane < RCL_LANES; lane++) h->cache[s->cls].held[lane].clean = 0;
+  }
+}
+
+/* Whether a block cached in hd (a chunk of class cache c) lies on a clean
+** page: from the lowest to the highest cached block. */
+static int rcl_held_on_clean(const rcl_heap *h, const rcl_cache *c, const rcl_held *hd)
+{
+  const char *lo, *hi;
+  rcl_segment *seg;
+  size_t first, last;
+  if (!hd->word) return 0;
+  lo = hd->base + (size_t)rcl_ctz64(hd->word) * c->size;
+  hi = hd->base + (size_t)(63u - (unsigned)__builtin_clzll(hd->word)) * c->size + c->size - 1;
+  seg = rcl_segment_of(lo);
+  first = (size_t)(lo - (char *)seg) >> h->page_shift;
+  last = (size_t)(hi - (char *)seg) >> h->page_shift;
+  return rcl_clean_any(seg, first, last + 1);
+}
+
+/* Block p was just handed out by lane's chunk, which may lie on clean
+** pages: make p's pages dirty, and stop calling here once no cached block
+** of the lane lies on a clean page (a page-fit chunk is one page: after its
+** first block). */
+RCL_INTERN RCL_NOINLINE void rcl_unclean_held(rcl_heap *h, rcl_cache *c, unsigned lane, const char *p)
+{
+  rcl_held *hd = &c->held[lane];
+  rcl_unclean_block(h, c->span, p, c->size);
+  hd->clean = c->span->nclean != 0 && rcl_held_on_clean(h, c, hd);
 }
 
 /* Move the next non-empty chunk of the current span into the cache's lane. */
-static void rcl_take_word(rcl_cache *c, rcl_span *s, unsigned lane)
+static void rcl_take_word(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane)
 {
   unsigned n = rcl_span_nchunks(s), i = s->scan, tries, sh = 0;
   uint64_t w = 0, *wp = NULL, cmask = s->group_bits_log2 < 6 ? rcl_chunk_valid(s, 0) : ~(uint64_t)0;
@@ -352,7 +381,7 @@ static void rcl_take_word(rcl_cache *c, rcl_span *s, unsigned lane)
   c->held[lane].word = w;
   c->held[lane].base = rcl_chunk_base(s, i);
   c->word_index[lane] = i;
-  c->clean = s->nclean != 0;
+  c->held[lane].clean = s->nclean != 0 && rcl_held_on_clean(h, c, &c->held[lane]);
   s->scan = (uint8_t)(i + 1);
 }
 
@@ -362,7 +391,7 @@ static inline void *rcl_cache_pop(rcl_heap *h, rcl_cache *c, unsigned lane)
   uint64_t w = hd->word;
   char *p = hd->base + (size_t)rcl_ctz64(w) * c->size;
   hd->word = w & (w - 1);
-  if (c->clean) rcl_unclean_block(h, c->span, p, c->size);
+  if (hd->clean) rcl_unclean_held(h, c, lane, p);
   return p;
 }
 
@@ -386,9 +415,9 @@ static void rcl_cache_retire(rcl_heap *h, rcl_cache *c)
   if (!s) return;
   for (lane = 0; lane < RCL_LANES; lane++) {
     if (c->held[lane].word) rcl_cache_give_back(c, s, lane, c->held[lane].word);
+    c->held[lane].clean = 0;
   }
   c->span = NULL;
-  c->clean = 0;
   nf = rcl_load(&s->nfree);
   if (nf == s->nblocks) rcl_units_release(h, s);
   else if (nf) rcl_partial_push(h, s);
@@ -426,7 +455,7 @@ static void rcl_take_colored(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned la
   uint32_t idx = pages > 1 ? rcl_color_index(h, s, h->span_color++ & (pages - 1)) : 0;
   unsigned chunk_log2 = rcl_span_chunk_log2(s), pos = idx & ((1u << chunk_log2) - 1);
   s->scan = (uint8_t)(idx >> chunk_log2);
-  rcl_take_word(c, s, lane);
+  rcl_take_word(h, c, s, lane);
   if (pos) rcl_cache_give_back(c, s, lane, c->held[lane].word & (((uint64_t)1 << pos) - 1));
 }
 
@@ -442,7 +471,7 @@ static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls, unsigned
     rcl_partial_remove(h, s);
     s->state = RCL_SPAN_CURRENT;
     c->span = s;
-    rcl_take_word(c, s, lane);
+    rcl_take_word(h, c, s, lane);
   } else {
     s = rcl_units_acquire(h, c->units);
     if (!s) { rcl_unlock(h); return NULL; }
@@ -463,7 +492,7 @@ RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls, unsign
   rcl_cache *c = &h->cache[cls];
   rcl_span *s = c->span;
   if (s && rcl_load(&s->nfree)) {
-    rcl_take_word(c, s, lane);
+    rcl_take_word(h, c, s, lane);
     return rcl_cache_pop(h, c, lane);
   }
   return rcl_alloc_new_span(h, cls, lane);

@@ -337,7 +337,8 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
       r = rcl_errorf(err, errlen, "cache of class %u", cls);
       goto out;
     }
-    if (!c->span && (c->held[RCL_LANE_DATA].word || c->held[RCL_LANE_OBJECT].word || c->clean)) { r = rcl_errorf(err, errlen, "empty cache of class %u", cls); goto out; }
+    if (!c->span && (c->held[RCL_LANE_DATA].word || c->held[RCL_LANE_OBJECT].word ||
+                     c->held[RCL_LANE_DATA].clean || c->held[RCL_LANE_OBJECT].clean)) { r = rcl_errorf(err, errlen, "empty cache of class %u", cls); goto out; }
   }
   if (listed != npartial) { r = rcl_errorf(err, errlen, "partial spans %zu listed %zu", npartial, listed); goto out; }
   for (i = 0; i < h->large_cap; i++)
