@@ -136,7 +136,8 @@ RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
 RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n)
 {
   if (RCL_LIKELY(n <= RCL_SMALL_MAX)) {
-    void *p = rcl_alloc_small(h, rcl_class_of(n), RCL_LANE_OBJECT);
+    unsigned cls = rcl_class_of(n);
+    void *p = rcl_alloc_small(h, cls, h->cache[cls].object_lane);
     if (RCL_LIKELY(p != NULL)) {
       RCL_VG_MALLOC(p, n, 0);
       return p;

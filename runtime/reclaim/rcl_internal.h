@@ -101,7 +101,11 @@
 **             them reads every cache line of a run instead of every second
 **             or third: the hardware prefetchers follow it. A lane is a
 **             placement choice only: a block is freed the same way whatever
-**             its lane, and both lanes draw chunks from the one span.
+**             its lane, and both lanes draw chunks from the one span. The
+**             object lane opens once its class has used up a span: before,
+**             objects share the data lane, so a class with a few blocks of
+**             each kind touches one page, not two (small heaps fit the
+**             caches anyway).
 **   heap clock    milliseconds (CLOCK_MONOTONIC_COARSE) cached in the heap,
 **             refreshed on slow paths only.
 **   free stamp    the low 32 bits of the heap clock when memory was freed
@@ -236,7 +240,9 @@ typedef struct rcl_span {
   uint8_t state;          /* RCL_SPAN_* */
   uint8_t cls;            /* size class or RCL_CLASS_MEDIUM */
   uint8_t units;
-  uint8_t scan;           /* next chunk the refill looks at */
+  uint8_t scan;           /* lowest bitmap word the refill looks at first: a free bit
+                             below it is a block below the span's color (glossary),
+                             never a freed one (each free lowers it) */
   uint8_t group_shift;    /* log2 of the group size in bytes */
   uint8_t group_bits_log2; /* log2 of the bitmap bits reserved per group (< 6: sub-word) */
   uint8_t ngroups;        /* 0 for a released span */
@@ -283,6 +289,8 @@ typedef struct rcl_held {
 typedef struct rcl_cache {
   rcl_held held[RCL_LANES];
   uint32_t size;          /* block size of the class */
+  uint32_t object_lane;   /* lane of rcl_malloc_object: RCL_LANE_DATA until the class
+                             has used up a span, then RCL_LANE_OBJECT (glossary "lane") */
   rcl_span *span;         /* current span or NULL */
   uint32_t word_index[RCL_LANES]; /* chunk each lane's cached bits came from */
   uint32_t nblocks;       /* class layout: blocks per span */
@@ -576,6 +584,7 @@ static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
   size_t idx = ((off >> s->group_shift) << s->group_bits_log2) | slot;
   uint64_t *wp, w, bit = (uint64_t)1 << (idx & 63);
   uint32_t nf;
+  unsigned word = (unsigned)(idx >> 6);
   /* Checked before the bitmap is touched: a stale or foreign pointer lands
   ** on a descriptor with nbits == 0 (poison or released span). idx < nbits
   ** bounds the group (slot < group_blocks <= 2^group_bits_log2); off >> group_shift << group_bits_log2
@@ -583,10 +592,11 @@ static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
   if (RCL_UNLIKELY(idx >= s->nbits || slot >= s->group_blocks || slot * s->block_size != r ||
                    n > s->block_size))
     rcl_bad_free(p, n, "not a live block of this size");
-  wp = rcl_seg_span_bits(seg, s) + (idx >> 6);
+  wp = rcl_seg_span_bits(seg, s) + word;
   w = rcl_load(wp);
   if (RCL_UNLIKELY(w & bit)) rcl_bad_free(p, n, "double free");
   rcl_store(wp, w | bit);
+  if (word < s->scan) s->scan = (uint8_t)word;   /* lowest first (rcl_take_word) */
   nf = rcl_load(&s->nfree) + 1;
   rcl_store(&s->nfree, (uint16_t)nf);
   rcl_store(&s->freed_at, (uint32_t)h->clock);

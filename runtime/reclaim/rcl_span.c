@@ -363,10 +363,15 @@ RCL_INTERN RCL_NOINLINE void rcl_unclean_held(rcl_heap *h, rcl_cache *c, unsigne
   hd->clean = c->span->nclean != 0 && rcl_held_on_clean(h, c, hd);
 }
 
-/* Move the next non-empty chunk of the current span into the cache's lane. */
-static void rcl_take_word(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane)
+/* Move the first non-empty chunk of the current span at or after chunk
+** `start` (wrapping around) into the cache's lane. Refills start at the
+** span's scan word, below which only blocks below the color are free: so
+** freed blocks are reused lowest address first, and a span whose blocks
+** are freed and allocated again keeps its survivors and its dirty pages
+** in its lowest pages instead of sweeping through all of them. */
+static void rcl_take_word(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane, unsigned start)
 {
-  unsigned n = rcl_span_nchunks(s), i = s->scan, tries, sh = 0;
+  unsigned n = rcl_span_nchunks(s), i = start, tries, sh = 0;
   uint64_t w = 0, *wp = NULL, cmask = s->group_bits_log2 < 6 ? rcl_chunk_valid(s, 0) : ~(uint64_t)0;
   for (tries = 0; tries <= n; tries++, i++) {
     if (i >= n) i = 0;
@@ -382,7 +387,13 @@ static void rcl_take_word(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane)
   c->held[lane].base = rcl_chunk_base(s, i);
   c->word_index[lane] = i;
   c->held[lane].clean = s->nclean != 0 && rcl_held_on_clean(h, c, &c->held[lane]);
-  s->scan = (uint8_t)(i + 1);
+  s->scan = (uint8_t)((i << rcl_span_chunk_log2(s)) >> 6);
+}
+
+/* The chunk holding bitmap word s->scan's bit 0: where refills start. */
+static unsigned rcl_scan_chunk(const rcl_span *s)
+{
+  return ((unsigned)s->scan << 6) >> rcl_span_chunk_log2(s);
 }
 
 static inline void *rcl_cache_pop(rcl_heap *h, rcl_cache *c, unsigned lane)
@@ -454,8 +465,7 @@ static void rcl_take_colored(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned la
   size_t pages = RCL_UNIT_SIZE >> h->page_shift;
   uint32_t idx = pages > 1 ? rcl_color_index(h, s, h->span_color++ & (pages - 1)) : 0;
   unsigned chunk_log2 = rcl_span_chunk_log2(s), pos = idx & ((1u << chunk_log2) - 1);
-  s->scan = (uint8_t)(idx >> chunk_log2);
-  rcl_take_word(h, c, s, lane);
+  rcl_take_word(h, c, s, lane, idx >> chunk_log2);
   if (pos) rcl_cache_give_back(c, s, lane, c->held[lane].word & (((uint64_t)1 << pos) - 1));
 }
 
@@ -465,13 +475,14 @@ static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls, unsigned
   rcl_span *s;
   rcl_lock_active(h);
   h->clock = rcl_os_now_ms();
+  if (c->span) c->object_lane = RCL_LANE_OBJECT;    /* the class used up a span */
   rcl_cache_retire(h, c);
   s = h->partial_head[cls];
   if (s) {
     rcl_partial_remove(h, s);
     s->state = RCL_SPAN_CURRENT;
     c->span = s;
-    rcl_take_word(h, c, s, lane);
+    rcl_take_word(h, c, s, lane, rcl_scan_chunk(s));
   } else {
     s = rcl_units_acquire(h, c->units);
     if (!s) { rcl_unlock(h); return NULL; }
@@ -492,7 +503,7 @@ RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls, unsign
   rcl_cache *c = &h->cache[cls];
   rcl_span *s = c->span;
   if (s && rcl_load(&s->nfree)) {
-    rcl_take_word(h, c, s, lane);
+    rcl_take_word(h, c, s, lane, rcl_scan_chunk(s));
     return rcl_cache_pop(h, c, lane);
   }
   return rcl_alloc_new_span(h, cls, lane);
