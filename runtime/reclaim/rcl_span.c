@@ -410,9 +410,10 @@ static inline void *rcl_cache_pop(rcl_heap *h, rcl_cache *c, unsigned lane)
 ** back to the bitmap of s: they are free again there. */
 static void rcl_cache_give_back(rcl_cache *c, rcl_span *s, unsigned lane, uint64_t bits)
 {
-  uint32_t ci = c->word_index[lane];
-  uint64_t *wp = &rcl_span_bits(s)[rcl_chunk_word(s, ci)];
+  uint32_t ci = c->word_index[lane], word = rcl_chunk_word(s, ci);
+  uint64_t *wp = &rcl_span_bits(s)[word];
   rcl_store(wp, rcl_load(wp) | (bits << rcl_chunk_shift(s, ci)));
+  if (word < s->scan) s->scan = (uint8_t)word;
   rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) + rcl_popcount64(bits)));
   c->held[lane].word &= ~bits;
 }
