@@ -80,7 +80,7 @@ void *lj_alloc_f(void *msp, void *ptr, size_t osize, size_t nsize)
   return rcl_alloc_f(msp, ptr, osize, nsize);
 }
 
-/* lj_mem_newgco's allocation (patch 0007): GC objects take the object lane. */
+/* lj_mem_newgco's allocation (patch 0008): GC objects take the object lane. */
 void *lj_alloc_newgco(void *msp, size_t size)
 {
   return rcl_malloc_object((rcl_heap *)msp, size);
