@@ -97,6 +97,10 @@ RCL_API void rcl_heap_get_config(rcl_heap *h, rcl_config *c);
 /* Blocks. rcl_alloc_f is lua_Alloc-compatible: (heap, ptr, osize, nsize). */
 RCL_API void *rcl_alloc_f(void *heap, void *ptr, size_t osize, size_t nsize);
 RCL_API void *rcl_malloc(rcl_heap *h, size_t n);
+/* As rcl_malloc, for a block that a walk visits in allocation order (a GC's
+** object list): such blocks of one size class are placed side by side,
+** apart from other blocks. Freed and resized like any other block. */
+RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n);
 RCL_API void rcl_free(rcl_heap *h, void *p, size_t n);
 RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn);
 RCL_API size_t rcl_usable_size(size_t n);       /* block size a request of n bytes gets */

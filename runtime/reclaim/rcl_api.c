@@ -54,7 +54,7 @@ RCL_API size_t rcl_usable_size(size_t n)
 static void *rcl_alloc_any(rcl_heap *h, size_t n)
 {
   if (n <= RCL_SMALL_MAX) {
-    void *p = rcl_alloc_small(h, rcl_class_of(n));
+    void *p = rcl_alloc_small(h, rcl_class_of(n), RCL_LANE_DATA);
     if (p) RCL_VG_MALLOC(p, n, 0);
     return p;
   }
@@ -123,7 +123,23 @@ static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, s
 RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
 {
   if (RCL_LIKELY(n <= RCL_SMALL_MAX)) {
-    void *p = rcl_alloc_small(h, rcl_class_of(n));
+    void *p = rcl_alloc_small(h, rcl_class_of(n), RCL_LANE_DATA);
+    if (RCL_LIKELY(p != NULL)) {
+      RCL_VG_MALLOC(p, n, 0);
+      return p;
+    }
+    return rcl_malloc_slow(h, n, 1);
+  }
+  return rcl_malloc_slow(h, n, 0);
+}
+
+/* The object lane (rcl_internal.h, "lane"); a retry after the policy ran
+** takes the data lane, which is as good a place for the block. */
+RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n)
+{
+  if (RCL_LIKELY(n <= RCL_SMALL_MAX)) {
+    unsigned cls = rcl_class_of(n);
+    void *p = rcl_alloc_small(h, cls, h->cache[cls].object_lane);
     if (RCL_LIKELY(p != NULL)) {
       RCL_VG_MALLOC(p, n, 0);
       return p;

@@ -145,6 +145,15 @@ static inline size_t rcl_clean_count(rcl_segment *seg, size_t first, size_t end)
   return n;
 }
 
+/* Whether a page of [first, end) is clean. */
+static inline int rcl_clean_any(rcl_segment *seg, size_t first, size_t end)
+{
+  size_t w;
+  for (w = first >> 6; w < ((end + 63) >> 6); w++)
+    if (rcl_load(&seg->clean[w]) & rcl_page_mask(first, end, w)) return 1;
+  return 0;
+}
+
 /* Mark [first, end) clean; returns how many pages were dirty before. */
 static inline size_t rcl_clean_set(rcl_segment *seg, size_t first, size_t end)
 {
@@ -156,13 +165,16 @@ static inline size_t rcl_clean_set(rcl_segment *seg, size_t first, size_t end)
   return n;
 }
 
-/* Mark [first, end) dirty; returns how many pages were clean before. */
+/* Mark [first, end) dirty; returns how many pages were clean before. Words
+** with no clean page of the range are only read: only the owner clears
+** bits, and a page under a block it is handing out cannot turn clean. */
 static inline size_t rcl_clean_clear(rcl_segment *seg, size_t first, size_t end)
 {
   size_t n = 0, w;
   for (w = first >> 6; w < ((end + 63) >> 6); w++) {
     uint64_t m = rcl_page_mask(first, end, w);
-    if (m) n += rcl_popcount64(__atomic_fetch_and(&seg->clean[w], ~m, __ATOMIC_RELAXED) & m);
+    if (rcl_load(&seg->clean[w]) & m)
+      n += rcl_popcount64(__atomic_fetch_and(&seg->clean[w], ~m, __ATOMIC_RELAXED) & m);
   }
   return n;
 }

@@ -90,8 +90,22 @@
 **             below the color follow when the scan wraps around; placement
 **             between spans is unchanged.
 **   current span  the span a size class allocates from. The owner keeps one
-**             chunk of its free bits in the class cache (those bits of the
-**             span's bitmap are zeroed while the owner holds them).
+**             chunk of its free bits per lane in the class cache (those bits
+**             of the span's bitmap are zeroed while the owner holds them).
+**   lane      the class cache holds two chunks of the current span: one for
+**             blocks the host marks as objects (rcl_malloc_object: LuaJIT's
+**             GC objects, which its sweep visits in allocation order) and
+**             one for all other blocks (rcl_malloc). So consecutive objects
+**             of a class are adjacent, not interleaved with the vectors
+**             allocated between them (a table's hash part), and a walk of
+**             them reads every cache line of a run instead of every second
+**             or third: the hardware prefetchers follow it. A lane is a
+**             placement choice only: a block is freed the same way whatever
+**             its lane, and both lanes draw chunks from the one span. The
+**             object lane opens once its class has used up a span: before,
+**             objects share the data lane, so a class with a few blocks of
+**             each kind touches one page, not two (small heaps fit the
+**             caches anyway).
 **   heap clock    milliseconds (CLOCK_MONOTONIC_COARSE) cached in the heap,
 **             refreshed on slow paths only.
 **   free stamp    the low 32 bits of the heap clock when memory was freed
@@ -226,7 +240,9 @@ typedef struct rcl_span {
   uint8_t state;          /* RCL_SPAN_* */
   uint8_t cls;            /* size class or RCL_CLASS_MEDIUM */
   uint8_t units;
-  uint8_t scan;           /* next chunk the refill looks at */
+  uint8_t scan;           /* lowest bitmap word the refill looks at first: a free bit
+                             below it is a block below the span's color (glossary),
+                             never a freed one (each free lowers it) */
   uint8_t group_shift;    /* log2 of the group size in bytes */
   uint8_t group_bits_log2; /* log2 of the bitmap bits reserved per group (< 6: sub-word) */
   uint8_t ngroups;        /* 0 for a released span */
@@ -253,15 +269,30 @@ typedef struct rcl_segment {
   uint32_t unit_freed_at[RCL_SEGMENT_UNITS]; /* free stamp of a free unit */
 } rcl_segment;
 
-/* Per-class allocation cache: the hot path only touches word/base/size/clean. */
-typedef struct rcl_cache {
-  uint64_t word;          /* free blocks reserved by the owner: bit i -> base + i*size
-                             (one chunk, shifted down to bit 0) */
+/* Lanes (glossary): which chunk of a class cache a request draws from. */
+enum {
+  RCL_LANE_DATA,          /* everything else: vectors, strings, buffers (rcl_malloc) */
+  RCL_LANE_OBJECT,        /* blocks a walk visits in allocation order (rcl_malloc_object) */
+  RCL_LANES
+};
+
+/* A lane's cached chunk: free blocks reserved by the owner, bit i -> base +
+** i*size (one chunk, shifted down to bit 0). */
+typedef struct rcl_held {
+  uint64_t word;
   char *base;
+  uint32_t clean;         /* a cached block may lie on a clean page: each allocation
+                             makes its pages dirty (rcl_unclean_held) until none does */
+} rcl_held;
+
+/* Per-class allocation cache: the hot path only touches held[lane] and size. */
+typedef struct rcl_cache {
+  rcl_held held[RCL_LANES];
   uint32_t size;          /* block size of the class */
-  uint32_t clean;         /* current span has clean pages: allocations unclean them */
+  uint32_t object_lane;   /* lane of rcl_malloc_object: RCL_LANE_DATA until the class
+                             has used up a span, then RCL_LANE_OBJECT (glossary "lane") */
   rcl_span *span;         /* current span or NULL */
-  uint32_t word_index;    /* chunk the cached bits came from */
+  uint32_t word_index[RCL_LANES]; /* chunk each lane's cached bits came from */
   uint32_t nblocks;       /* class layout: blocks per span */
   uint32_t units;         /* class layout: units per span */
   uint32_t bits_bytes;    /* class layout: bitmap bytes at the span start */
@@ -493,8 +524,9 @@ RCL_INTERN int rcl_large_check_slot(rcl_heap *h, size_t i);
 RCL_INTERN void rcl_large_destroy(rcl_heap *h);
 
 /* -- Heap core: segments, units, spans, small and medium blocks (rcl_span.c) -- */
-RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls);
+RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls, unsigned lane);
 RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size);
+RCL_INTERN RCL_NOINLINE void rcl_unclean_held(rcl_heap *h, rcl_cache *c, unsigned lane, const char *p);
 RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree);
 RCL_INTERN void *rcl_alloc_medium(rcl_heap *h, size_t n);
 RCL_INTERN void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn);
@@ -534,18 +566,20 @@ RCL_INTERN void rcl_bg_ensure_running(rcl_heap *h); /* restart after fork if wan
 
 /* -- Hot paths ----------------------------------------------------------------------- */
 
-/* Allocate a block of size class cls. */
-static inline void *rcl_alloc_small(rcl_heap *h, unsigned cls)
+/* Allocate a block of size class cls from lane `lane` (a constant at every
+** call site, so each inlined copy touches one lane's cached chunk). */
+static inline void *rcl_alloc_small(rcl_heap *h, unsigned cls, unsigned lane)
 {
   rcl_cache *c = &h->cache[cls];
-  uint64_t w = c->word;
+  rcl_held *hd = &c->held[lane];
+  uint64_t w = hd->word;
   if (RCL_LIKELY(w != 0)) {
-    char *p = c->base + (size_t)rcl_ctz64(w) * c->size;
-    c->word = w & (w - 1);
-    if (RCL_UNLIKELY(c->clean)) rcl_unclean_block(h, c->span, p, c->size);
+    char *p = hd->base + (size_t)rcl_ctz64(w) * c->size;
+    hd->word = w & (w - 1);
+    if (RCL_UNLIKELY(hd->clean)) rcl_unclean_held(h, c, lane, p);
     return p;
   }
-  return rcl_alloc_refill(h, cls);
+  return rcl_alloc_refill(h, cls, lane);
 }
 
 /*
@@ -564,6 +598,7 @@ static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
   size_t idx = ((off >> s->group_shift) << s->group_bits_log2) | slot;
   uint64_t *wp, w, bit = (uint64_t)1 << (idx & 63);
   uint32_t nf;
+  unsigned word = (unsigned)(idx >> 6);
   /* Checked before the bitmap is touched: a stale or foreign pointer lands
   ** on a descriptor with nbits == 0 (poison or released span). idx < nbits
   ** bounds the group (slot < group_blocks <= 2^group_bits_log2); off >> group_shift << group_bits_log2
@@ -571,10 +606,11 @@ static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
   if (RCL_UNLIKELY(idx >= s->nbits || slot >= s->group_blocks || slot * s->block_size != r ||
                    n > s->block_size))
     rcl_bad_free(p, n, "not a live block of this size");
-  wp = rcl_seg_span_bits(seg, s) + (idx >> 6);
+  wp = rcl_seg_span_bits(seg, s) + word;
   w = rcl_load(wp);
   if (RCL_UNLIKELY(w & bit)) rcl_bad_free(p, n, "double free");
   rcl_store(wp, w | bit);
+  if (word < s->scan) s->scan = (uint8_t)word;   /* lowest first (rcl_take_word) */
   nf = rcl_load(&s->nfree) + 1;
   rcl_store(&s->nfree, (uint16_t)nf);
   rcl_store(&s->freed_at, (uint32_t)h->clock);

@@ -332,14 +332,48 @@ RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const c
   size_t off = (size_t)(p - (char *)seg);
   size_t n = rcl_clean_clear(seg, off >> h->page_shift, ((off + size - 1) >> h->page_shift) + 1);
   s->nclean = (uint16_t)(s->nclean - n);
-  if (s->nclean == 0 && s->cls != RCL_CLASS_MEDIUM && h->cache[s->cls].span == s)
-    h->cache[s->cls].clean = 0;
+  if (s->nclean == 0 && s->cls != RCL_CLASS_MEDIUM && h->cache[s->cls].span == s) {
+    unsigned lane;
+    for (lane = 0; lane < RCL_LANES; lane++) h->cache[s->cls].held[lane].clean = 0;
+  }
 }
 
-/* Move the next non-empty chunk of the current span into the cache. */
-static void rcl_take_word(rcl_cache *c, rcl_span *s)
+/* Whether a block cached in hd (a chunk of class cache c) lies on a clean
+** page: from the lowest to the highest cached block. */
+static int rcl_held_on_clean(const rcl_heap *h, const rcl_cache *c, const rcl_held *hd)
 {
-  unsigned n = rcl_span_nchunks(s), i = s->scan, tries, sh = 0;
+  const char *lo, *hi;
+  rcl_segment *seg;
+  size_t first, last;
+  if (!hd->word) return 0;
+  lo = hd->base + (size_t)rcl_ctz64(hd->word) * c->size;
+  hi = hd->base + (size_t)(63u - (unsigned)__builtin_clzll(hd->word)) * c->size + c->size - 1;
+  seg = rcl_segment_of(lo);
+  first = (size_t)(lo - (char *)seg) >> h->page_shift;
+  last = (size_t)(hi - (char *)seg) >> h->page_shift;
+  return rcl_clean_any(seg, first, last + 1);
+}
+
+/* Block p was just handed out by lane's chunk, which may lie on clean
+** pages: make p's pages dirty, and stop calling here once no cached block
+** of the lane lies on a clean page (a page-fit chunk is one page: after its
+** first block). */
+RCL_INTERN RCL_NOINLINE void rcl_unclean_held(rcl_heap *h, rcl_cache *c, unsigned lane, const char *p)
+{
+  rcl_held *hd = &c->held[lane];
+  rcl_unclean_block(h, c->span, p, c->size);
+  hd->clean = c->span->nclean != 0 && rcl_held_on_clean(h, c, hd);
+}
+
+/* Move the first non-empty chunk of the current span at or after chunk
+** `start` (wrapping around) into the cache's lane. Refills start at the
+** span's scan word, below which only blocks below the color are free: so
+** freed blocks are reused lowest address first, and a span whose blocks
+** are freed and allocated again keeps its survivors and its dirty pages
+** in its lowest pages instead of sweeping through all of them. */
+static void rcl_take_word(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane, unsigned start)
+{
+  unsigned n = rcl_span_nchunks(s), i = start, tries, sh = 0;
   uint64_t w = 0, *wp = NULL, cmask = s->group_bits_log2 < 6 ? rcl_chunk_valid(s, 0) : ~(uint64_t)0;
   for (tries = 0; tries <= n; tries++, i++) {
     if (i >= n) i = 0;
@@ -351,30 +385,39 @@ static void rcl_take_word(rcl_cache *c, rcl_span *s)
   RCL_ASSERT(w != 0, "span free count without free bits");
   rcl_store(wp, rcl_load(wp) & ~(w << sh));
   rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) - rcl_popcount64(w)));
-  c->word = w;
-  c->word_index = i;
-  c->base = rcl_chunk_base(s, i);
-  c->clean = s->nclean != 0;
-  s->scan = (uint8_t)(i + 1);
+  c->held[lane].word = w;
+  c->held[lane].base = rcl_chunk_base(s, i);
+  c->word_index[lane] = i;
+  c->held[lane].clean = s->nclean != 0 && rcl_held_on_clean(h, c, &c->held[lane]);
+  s->scan = (uint8_t)((i << rcl_span_chunk_log2(s)) >> 6);
 }
 
-static inline void *rcl_cache_pop(rcl_heap *h, rcl_cache *c)
+/* The chunk holding bitmap word s->scan's bit 0: where refills start. */
+static unsigned rcl_scan_chunk(const rcl_span *s)
 {
-  uint64_t w = c->word;
-  char *p = c->base + (size_t)rcl_ctz64(w) * c->size;
-  c->word = w & (w - 1);
-  if (c->clean) rcl_unclean_block(h, c->span, p, c->size);
+  return ((unsigned)s->scan << 6) >> rcl_span_chunk_log2(s);
+}
+
+static inline void *rcl_cache_pop(rcl_heap *h, rcl_cache *c, unsigned lane)
+{
+  rcl_held *hd = &c->held[lane];
+  uint64_t w = hd->word;
+  char *p = hd->base + (size_t)rcl_ctz64(w) * c->size;
+  hd->word = w & (w - 1);
+  if (hd->clean) rcl_unclean_held(h, c, lane, p);
   return p;
 }
 
-/* Give the cached bits `bits` (a subset of chunk c->word_index) back to the
-** bitmap of s: they are free again there. */
-static void rcl_cache_give_back(rcl_cache *c, rcl_span *s, uint64_t bits)
+/* Give the cached bits `bits` (a subset of lane's chunk c->word_index[lane])
+** back to the bitmap of s: they are free again there. */
+static void rcl_cache_give_back(rcl_cache *c, rcl_span *s, unsigned lane, uint64_t bits)
 {
-  uint64_t *wp = &rcl_span_bits(s)[rcl_chunk_word(s, c->word_index)];
-  rcl_store(wp, rcl_load(wp) | (bits << rcl_chunk_shift(s, c->word_index)));
+  uint32_t ci = c->word_index[lane], word = rcl_chunk_word(s, ci);
+  uint64_t *wp = &rcl_span_bits(s)[word];
+  rcl_store(wp, rcl_load(wp) | (bits << rcl_chunk_shift(s, ci)));
+  if (word < s->scan) s->scan = (uint8_t)word;
   rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) + rcl_popcount64(bits)));
-  c->word &= ~bits;
+  c->held[lane].word &= ~bits;
 }
 
 /* Retire the current span of a class; returns it to the right place. */
@@ -382,11 +425,13 @@ static void rcl_cache_retire(rcl_heap *h, rcl_cache *c)
 {
   rcl_span *s = c->span;
   uint32_t nf;
+  unsigned lane;
   if (!s) return;
-  if (c->word) rcl_cache_give_back(c, s, c->word);
-  c->word = 0;
+  for (lane = 0; lane < RCL_LANES; lane++) {
+    if (c->held[lane].word) rcl_cache_give_back(c, s, lane, c->held[lane].word);
+    c->held[lane].clean = 0;
+  }
   c->span = NULL;
-  c->clean = 0;
   nf = rcl_load(&s->nfree);
   if (nf == s->nblocks) rcl_units_release(h, s);
   else if (nf) rcl_partial_push(h, s);
@@ -414,53 +459,57 @@ static uint32_t rcl_color_index(const rcl_heap *h, const rcl_span *s, size_t col
   return g < s->ngroups ? (uint32_t)((g << s->group_bits_log2) | slot) : 0;
 }
 
-/* Cache the first chunk of the fresh span s, starting at its colored block:
-** the chunk holding it goes to the owner without the bits below it, which
-** stay free in the bitmap until the scan wraps around to them. */
-static void rcl_take_colored(rcl_heap *h, rcl_cache *c, rcl_span *s)
+/* Cache the first chunk of the fresh span s in lane, starting at its
+** colored block: the chunk holding it goes to the owner without the bits
+** below it, which stay free in the bitmap until the scan wraps around to
+** them. */
+static void rcl_take_colored(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane)
 {
   size_t pages = RCL_UNIT_SIZE >> h->page_shift;
   uint32_t idx = pages > 1 ? rcl_color_index(h, s, h->span_color++ & (pages - 1)) : 0;
   unsigned chunk_log2 = rcl_span_chunk_log2(s), pos = idx & ((1u << chunk_log2) - 1);
-  s->scan = (uint8_t)(idx >> chunk_log2);
-  rcl_take_word(c, s);
-  if (pos) rcl_cache_give_back(c, s, c->word & (((uint64_t)1 << pos) - 1));
+  rcl_take_word(h, c, s, lane, idx >> chunk_log2);
+  if (pos) rcl_cache_give_back(c, s, lane, c->held[lane].word & (((uint64_t)1 << pos) - 1));
 }
 
-static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls)
+static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls, unsigned lane)
 {
   rcl_cache *c = &h->cache[cls];
   rcl_span *s;
   rcl_lock_active(h);
   h->clock = rcl_os_now_ms();
+  if (c->span) c->object_lane = RCL_LANE_OBJECT;    /* the class used up a span */
   rcl_cache_retire(h, c);
   s = h->partial_head[cls];
   if (s) {
     rcl_partial_remove(h, s);
     s->state = RCL_SPAN_CURRENT;
     c->span = s;
-    rcl_take_word(c, s);
+    rcl_take_word(h, c, s, lane, rcl_scan_chunk(s));
   } else {
     s = rcl_units_acquire(h, c->units);
     if (!s) { rcl_unlock(h); return NULL; }
     rcl_span_init_small(h, s, cls);
     s->state = RCL_SPAN_CURRENT;
     c->span = s;
-    rcl_take_colored(h, c, s);
+    rcl_take_colored(h, c, s, lane);
   }
   rcl_unlock(h);
-  return rcl_cache_pop(h, c);
+  return rcl_cache_pop(h, c, lane);
 }
 
-RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls)
+/* The lane's cached chunk is empty: take the next chunk of the current span
+** (the other lane may hold one too: the lanes take turns at the span's
+** scan), or retire the span, giving back both lanes' bits. */
+RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls, unsigned lane)
 {
   rcl_cache *c = &h->cache[cls];
   rcl_span *s = c->span;
   if (s && rcl_load(&s->nfree)) {
-    rcl_take_word(c, s);
-    return rcl_cache_pop(h, c);
+    rcl_take_word(h, c, s, lane, rcl_scan_chunk(s));
+    return rcl_cache_pop(h, c, lane);
   }
-  return rcl_alloc_new_span(h, cls);
+  return rcl_alloc_new_span(h, cls, lane);
 }
 
 /* A free made a span leave FULL (nfree 0 -> 1) or become all free. */

@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The span's free bitmap as the owner sees it: cached-word bits are free.
+/* The span's free bitmap as the owner sees it: bits cached in either lane are free.
 ** Another thread (outsider) cannot read the owner's cache, which changes
 ** without a lock: to it the cached blocks look live. */
 static void rcl_span_free_view(rcl_heap *h, rcl_span *s, uint64_t *bits, int outsider)
@@ -28,8 +28,12 @@ static void rcl_span_free_view(rcl_heap *h, rcl_span *s, uint64_t *bits, int out
   unsigned w, nw = rcl_span_nwords(s);
   for (w = 0; w < RCL_SPAN_WORDS; w++) bits[w] = w < nw ? rcl_load(&rcl_span_bits(s)[w]) : 0;
   if (!outsider && s->state == RCL_SPAN_CURRENT && s->cls < RCL_NCLASSES && h->cache[s->cls].span == s) {
-    uint32_t ci = h->cache[s->cls].word_index;
-    bits[rcl_chunk_word(s, ci)] |= h->cache[s->cls].word << rcl_chunk_shift(s, ci);
+    const rcl_cache *c = &h->cache[s->cls];
+    unsigned lane;
+    for (lane = 0; lane < RCL_LANES; lane++) {
+      uint32_t ci = c->word_index[lane];
+      if (c->held[lane].word) bits[rcl_chunk_word(s, ci)] |= c->held[lane].word << rcl_chunk_shift(s, ci);
+    }
   }
 }
 
@@ -198,10 +202,21 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
   switch (s->state) {
   case RCL_SPAN_CURRENT: {
     rcl_cache *c = &h->cache[s->cls];
+    unsigned lane;
     if (c->span != s) return rcl_errorf(err, errlen, "span at unit %u: CURRENT but not cached", u);
-    if (c->word_index >= rcl_span_nchunks(s) || (c->word & ~rcl_chunk_valid(s, c->word_index)) ||
-        ((c->word << rcl_chunk_shift(s, c->word_index)) & rcl_span_bits(s)[rcl_chunk_word(s, c->word_index)]))
-      return rcl_errorf(err, errlen, "span at unit %u: cached bits also in bitmap", u);
+    for (lane = 0; lane < RCL_LANES; lane++) {
+      uint32_t ci = c->word_index[lane];
+      uint64_t w = c->held[lane].word;
+      if (!w) continue;
+      if (ci >= rcl_span_nchunks(s) || (w & ~rcl_chunk_valid(s, ci)) ||
+          ((w << rcl_chunk_shift(s, ci)) & rcl_span_bits(s)[rcl_chunk_word(s, ci)]))
+        return rcl_errorf(err, errlen, "span at unit %u: cached bits also in bitmap", u);
+      if (c->held[lane].base != rcl_chunk_base(s, ci))
+        return rcl_errorf(err, errlen, "span at unit %u: cached chunk base", u);
+    }
+    if (c->held[0].word && c->held[1].word && c->word_index[0] == c->word_index[1] &&
+        (c->held[0].word & c->held[1].word))
+      return rcl_errorf(err, errlen, "span at unit %u: a block cached in both lanes", u);
     break;
   }
   case RCL_SPAN_PARTIAL:
@@ -323,7 +338,8 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
       r = rcl_errorf(err, errlen, "cache of class %u", cls);
       goto out;
     }
-    if (!c->span && (c->word || c->clean)) { r = rcl_errorf(err, errlen, "empty cache of class %u", cls); goto out; }
+    if (!c->span && (c->held[RCL_LANE_DATA].word || c->held[RCL_LANE_OBJECT].word ||
+                     c->held[RCL_LANE_DATA].clean || c->held[RCL_LANE_OBJECT].clean)) { r = rcl_errorf(err, errlen, "empty cache of class %u", cls); goto out; }
   }
   if (listed != npartial) { r = rcl_errorf(err, errlen, "partial spans %zu listed %zu", npartial, listed); goto out; }
   for (i = 0; i < h->large_cap; i++)

@@ -142,6 +142,12 @@ void *lj_alloc_f(void *msp, void *ptr, size_t osize, size_t nsize)
   return rcl_alloc_f(msp, ptr, osize, nsize);
 }
 
+/* lj_mem_newgco's allocation (patch 0008): GC objects take the object lane. */
+void *lj_alloc_newgco(void *msp, size_t size)
+{
+  return rcl_malloc_object((rcl_heap *)msp, size);
+}
+
 /* -- GC hooks (patch 0003) ----------------------------------------------- */
 
 /* Each hook gets the GC's figures (bytes allocated, live estimate), which

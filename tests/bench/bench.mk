@@ -1,4 +1,4 @@
-# Benchmarks (make bench, bench-mem, bench-cpu): memory workloads and CPU benchmarks, ours
+# Benchmarks (make bench, bench-mem, bench-cpu, bench-cg): memory workloads and CPU benchmarks, ours
 # vs stock, written to $(BUILD)/bench/report.md and printed. Figures, not tests: a missed
 # performance target prints MISS but never fails make; a crashed run or a checksum mismatch
 # between builds does. The default builds (stock-x86_64, x86_64) are brought up to date
@@ -9,6 +9,8 @@
 #   BENCH_STOCK, BENCH_OURS  the two luajit CLIs compared
 #   BENCH_PAIRS              CPU pairs per benchmark (default 11; see README.md)
 #   BENCH_CPU                subset of tests/bench/cpu/*.lua names
+#   BENCH_CG, BENCH_CG_LL    bench-cg: "name[:iterations] ..." run under cachegrind, and its
+#                            simulated last level (see tests/bench/run-cachegrind.sh)
 #   BENCH_MEM_WORKLOADS      subset of "a b c d e"; BENCH_MEM_RUNS runs each (default 1)
 #   BENCH_PEER               the measured peer for (d) and (e): an unpatched luajit on glibc
 #                            malloc, run with malloc_trim(0) after each full collect
@@ -51,7 +53,7 @@ BENCH_ENV = BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$
 	BENCH_MEM_WORKLOADS='$(or $(BENCH_MEM_WORKLOADS),a b c d e)' \
 	BENCH_MEM_RUNS='$(or $(BENCH_MEM_RUNS),1)' PAGESIM='$(PAGESIM)' PAGESIM_TOOL='$(PAGESIM_TOOL)'
 
-.PHONY: bench bench-mem bench-cpu bench-series plot check-plot
+.PHONY: bench bench-mem bench-cpu bench-cg bench-series plot check-plot
 
 $(BENCH_CPUTIME): tests/bench/cputime.c
 	@mkdir -p $(@D)
@@ -106,3 +108,8 @@ check-plot: $(BUILD)/.deps-ok $(BENCH_SAMPLER) $(BUILD)/stock-x86_64/.stamp $(BU
 
 bench-cpu: $(BENCH_CPUTIME) $(BENCH_BUILDS)
 	@$(BENCH_ENV) sh tests/bench/run-bench.sh cpu
+
+# Instructions and simulated cache misses, ours vs stock (valgrind; no timing).
+bench-cg: $(BENCH_BUILDS)
+	@BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$(BENCH_OUT)' \
+	BENCH_CG='$(BENCH_CG)' BENCH_CG_LL='$(BENCH_CG_LL)' bash tests/bench/run-cachegrind.sh

@@ -282,6 +282,101 @@ static void test_span_colors(void)
   rcl_heap_destroy(h);
 }
 
+/* Lanes: in a fresh class, objects share the data lane (one page for a few
+** blocks of each kind). Once the class has used up a span, objects and
+** other blocks allocated alternately each come out side by side (a walk
+** of the objects reads a dense run), never share a block, are freed alike,
+** and together use every block of a span. */
+static void test_lanes(void)
+{
+  enum { SIZE = 96, MAXB = 2 * (65536 / SIZE) };
+  rcl_heap *h = rcl_heap_create(NULL, 13);
+  uintptr_t *first = malloc(MAXB * sizeof(uintptr_t)), *blocks = malloc(MAXB * sizeof(uintptr_t)), unit;
+  size_t i, n = 0, nfirst = 0, adjacent = 0;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(blocks);
+  /* A fresh class: a data block and an object side by side. */
+  first[nfirst++] = (uintptr_t)rcl_malloc(h, SIZE);
+  first[nfirst++] = (uintptr_t)rcl_malloc_object(h, SIZE);
+  CU_ASSERT_PTR_NOT_NULL_FATAL((void *)first[0]);
+  CU_ASSERT_PTR_NOT_NULL_FATAL((void *)first[1]);
+  CU_ASSERT_EQUAL(first[1], first[0] + SIZE);
+  /* Use up the class's first span. */
+  unit = first[0] & ~(uintptr_t)65535;
+  for (;;) {
+    uintptr_t p = (uintptr_t)rcl_malloc_object(h, SIZE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL((void *)p);
+    CU_ASSERT_FATAL(nfirst < MAXB);
+    first[nfirst++] = p;
+    if ((p & ~(uintptr_t)65535) != unit) break;
+  }
+  /* The next span, from its second block on: objects and data alternately. */
+  blocks[n++] = (uintptr_t)rcl_malloc_object(h, SIZE);
+  unit = blocks[0] & ~(uintptr_t)65535;
+  for (;;) {
+    int object = n % 2 == 0;
+    uintptr_t p = (uintptr_t)(object ? rcl_malloc_object(h, SIZE) : rcl_malloc(h, SIZE));
+    CU_ASSERT_PTR_NOT_NULL_FATAL((void *)p);
+    if ((p & ~(uintptr_t)65535) != unit || n == MAXB) { rcl_free(h, (void *)p, SIZE); break; }
+    blocks[n++] = p;
+  }
+  /* Consecutive objects (even indexes) are one block apart, except where a
+  ** lane's chunk ends; the other blocks likewise. */
+  for (i = 2; i < n; i++) adjacent += blocks[i] == blocks[i - 2] + SIZE;
+  CU_ASSERT(adjacent * 10 >= (n - 2) * 9);
+  CU_ASSERT(n * SIZE * 5 >= (size_t)65536 * 4);          /* the unit, less its waste */
+  TU_CHECK_HEAP(h);
+  qsort(blocks, n, sizeof(uintptr_t), cmp_addr);
+  for (i = 1; i < n; i++) CU_ASSERT_FATAL(blocks[i] >= blocks[i - 1] + SIZE);
+  for (i = 0; i < n; i += 2) rcl_free(h, (void *)blocks[i], SIZE);
+  TU_CHECK_HEAP(h);
+  /* Freed blocks are reused by either lane. */
+  for (i = 0; i < n; i += 2) {
+    blocks[i] = (uintptr_t)(i % 4 ? rcl_malloc(h, SIZE) : rcl_malloc_object(h, SIZE));
+    CU_ASSERT_PTR_NOT_NULL_FATAL((void *)blocks[i]);
+  }
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < n; i++) rcl_free(h, (void *)blocks[i], SIZE);
+  for (i = 0; i < nfirst; i++) rcl_free(h, (void *)first[i], SIZE);
+  TU_CHECK_HEAP(h);
+  free(blocks);
+  free(first);
+  rcl_heap_destroy(h);
+}
+
+/* Lowest address first: blocks freed in a span are handed out again before
+** the refill moves on to higher chunks, so a span whose blocks are freed
+** and allocated again stays on its lowest pages. */
+static void test_lowest_first(void)
+{
+  enum { SIZE = 256, N = 1024 };
+  rcl_heap *h = rcl_heap_create(NULL, 14);
+  uintptr_t *b = malloc(N * sizeof(uintptr_t)), low = ~(uintptr_t)0, high = 0, unit;
+  size_t page = rcl_page_size(), i, round;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+  b[0] = (uintptr_t)rcl_malloc(h, SIZE);
+  unit = b[0] & ~(uintptr_t)65535;
+  /* Rounds of 32 allocations, all but the first block freed again. */
+  for (round = 0; round < 64; round++) {
+    for (i = 1; i <= 32; i++) {
+      b[i] = (uintptr_t)rcl_malloc(h, SIZE);
+      CU_ASSERT_PTR_NOT_NULL_FATAL((void *)b[i]);
+      CU_ASSERT_EQUAL_FATAL(b[i] & ~(uintptr_t)65535, unit);
+      if (b[i] < low) low = b[i];
+      if (b[i] > high) high = b[i];
+    }
+    for (i = 1; i <= 32; i++) rcl_free(h, (void *)b[i], SIZE);
+  }
+  /* 33 blocks of 256 bytes need 3 pages (4 with the colored start). */
+  CU_ASSERT(high - low < 4 * page);
+  TU_CHECK_HEAP(h);
+  rcl_free(h, (void *)b[0], SIZE);
+  free(b);
+  rcl_heap_destroy(h);
+}
+
 static void expect_abort(int (*fn)(void *))
 {
   int st;
@@ -309,6 +404,8 @@ int tu_register_alloc(void)
       !CU_add_test(s, "in_use equals the sum of usable sizes", test_in_use_accounting) ||
       !CU_add_test(s, "several heaps; destroy unmaps live blocks", test_several_heaps) ||
       !CU_add_test(s, "span colors: first blocks on different pages, every block used", test_span_colors) ||
+      !CU_add_test(s, "lanes: objects side by side once a span is used up, every block used once", test_lanes) ||
+      !CU_add_test(s, "freed blocks reused lowest address first", test_lowest_first) ||
       !CU_add_test(s, "invalid frees abort", test_invalid_frees_abort))
     return -1;
   return 0;
