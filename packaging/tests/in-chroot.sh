@@ -28,8 +28,8 @@
 # Swap tools (both modes): --help and man pages of luajit-reclaim-swap and
 #          luajit-reclaim-run; the private directory's library is the
 #          package's; luajit-reclaim-run moves a program off a bundle's library
-#          onto ours; check, install and revert of a bundle prefix holding
-#          Debian's library (copied before the upgrade).
+#          onto ours; check of a bundle prefix holding Debian's library
+#          (copied before the upgrade), and in full mode install and revert.
 #
 # Invariants: every check prints "ok: ..." or stops the run with "FAIL: ...";
 # nothing is skipped silently. Each phase prints the time it took. No network
@@ -286,6 +286,8 @@ check_swap_tools() {
 		fail "check printed no compatible verdict"
 	ok "luajit-reclaim-swap check: Debian's library in $bundle can be swapped for ours"
 
+	# install runs check again and a probe: twice the time under qemu-user.
+	[ "$MODE" = full ] || return 0
 	luajit-reclaim-swap install "$bundle" >/tmp/swap.log 2>&1 || { cat /tmp/swap.log; fail "luajit-reclaim-swap install $bundle"; }
 	cmp -s "$bundle/lib/libluajit-5.1.so.2" "$ours" || fail "after install, $bundle/lib/libluajit-5.1.so.2 is not $ours"
 	luajit-reclaim-swap revert "$bundle" >/tmp/swap.log 2>&1 || { cat /tmp/swap.log; fail "luajit-reclaim-swap revert $bundle"; }
