@@ -6,8 +6,9 @@
 #                                  debhelper, the arm64 cross toolchain and lintian
 #   chroots.sh test DISTRO ARCH    minbase chroot with Debian's LuaJIT CLI and
 #                                  consumers (nginx + lua module, lua-resty-core;
-#                                  neovim, wrk and jq on amd64) installed, for
-#                                  check-packages
+#                                  neovim, wrk and jq on amd64; binutils, which
+#                                  luajit-reclaim-swap check needs) installed,
+#                                  for check-packages
 #
 # Invariants:
 # - The cache key is kind, distro, arch, the exact mmdebstrap arguments
@@ -52,8 +53,10 @@ test)
 	else
 		pkgs=nginx,libnginx-mod-http-lua,lua-resty-core,luajit
 	fi
-	# neovim, and wrk and jq for the nginx idle test, only on amd64: arm64
-	# runs under qemu-user and is kept minimal.
+	# binutils (readelf, nm) for luajit-reclaim-swap check, which our CLI
+	# package recommends. neovim, and wrk and jq for the nginx idle test, only
+	# on amd64: arm64 runs under qemu-user and is kept minimal.
+	pkgs=$pkgs,binutils
 	[ "$arch" = amd64 ] && pkgs=$pkgs,neovim,wrk,jq
 	# Keep the lists and only the LuaJIT .debs from the download cache.
 	keep='find "$1/var/cache/apt/archives" -name "*.deb" ! -name "*luajit*" -delete'

@@ -31,8 +31,11 @@ PKG_ENV = PKG_CACHE='$(CACHE)' TARBALL='$(PKG_TARBALL)' RECLAIM_VERSION='$(RECLA
 	PKG_APT_URI='$(PKG_APT_URI)' PKG_YUM_URI='$(PKG_YUM_URI)' \
 	PKG_KEYRING='$(PKG_OUT)/signing/luajit-reclaim-archive-keyring.gpg' JOBS='$(JOBS)'
 
-# The packages build luajit-memstat too (prepare-tree.sh copies it into the tree).
-PKG_TOOL_INPUTS := $(wildcard runtime/tools/memstat/*.c runtime/tools/memstat/*.h) runtime/doc/luajit-memstat.1
+# The packages build luajit-memstat and ship the swap tools too (prepare-tree.sh
+# copies them into the tree; lib/shell.sh, the tools' shell.sh, is listed below).
+PKG_TOOL_INPUTS := $(wildcard runtime/tools/memstat/*.c runtime/tools/memstat/*.h) runtime/doc/luajit-memstat.1 \
+	$(addprefix runtime/tools/swap/,luajit-reclaim-swap luajit-reclaim-run probe.c fingerprint.lua \
+	luajit-reclaim-swap.1 luajit-reclaim-run.1)
 PKG_DEB_INPUTS := $(RUNTIME_INPUTS) $(PKG_TOOL_INPUTS) $(addprefix packaging/,lib.sh chroots.sh debian-ref.sh \
 	debian-dir.sh symbols-check.sh build-debs.sh) $(wildcard packaging/debian/* \
 	packaging/debian/*/* packaging/distros/* packaging/keyring/* packaging/keyring/debian/* \

@@ -11,6 +11,10 @@
 # - luajit-memstat's sources and man page go to DEST/memstat/ (nothing of
 #   upstream's build looks there): the packages build it next to the runtime,
 #   with -Isrc for the registry headers, which sit in DEST/src/.
+# - luajit-reclaim-swap, luajit-reclaim-run, the probe's source, fingerprint.lua,
+#   their man pages and lib/shell.sh (as shell.sh, the copy the tools source
+#   from their private directory) go to DEST/swap/: the packages build the
+#   probe against DEST/src/ and install the private directory from there.
 #
 # Usage: prepare-tree.sh [--stock] TARBALL DEST
 set -eu
@@ -50,3 +54,9 @@ done
 mkdir -p "$dest/memstat"
 cp "$top"/runtime/tools/memstat/*.c "$top"/runtime/tools/memstat/*.h \
 	"$top/runtime/doc/luajit-memstat.1" "$dest/memstat/"
+
+mkdir -p "$dest/swap"
+cp "$top"/runtime/tools/swap/luajit-reclaim-swap "$top"/runtime/tools/swap/luajit-reclaim-run \
+	"$top"/runtime/tools/swap/probe.c "$top"/runtime/tools/swap/fingerprint.lua \
+	"$top"/runtime/tools/swap/luajit-reclaim-swap.1 "$top"/runtime/tools/swap/luajit-reclaim-run.1 "$dest/swap/"
+cp "$top/lib/shell.sh" "$dest/swap/shell.sh"

@@ -41,10 +41,11 @@ grep -q "^%{!?relver: %global relver $UPSTREAM_RELVER}" "$spec" ||
 first=$(sed -n '/^%changelog/,$p' "$spec" | sed -n '2p')
 case "$first" in *" - $evr") ;; *) die "luajit.spec: the newest %changelog entry must be for $evr" ;; esac
 
-# Source1: our runtime/ directory, reproducible (sorted, fixed owner and time).
+# Source1: our runtime/ directory and lib/shell.sh (prepare-tree.sh copies it
+# beside the swap tools), reproducible (sorted, fixed owner and time).
 epoch=$(date -d "${PKG_DATE:-now}" +%s)
 tar -C "$PKG_TOP" --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner \
-	--transform "s|^|luajit-reclaim-$RECLAIM_VERSION/|" -cf - runtime |
+	--transform "s|^|luajit-reclaim-$RECLAIM_VERSION/|" -cf - runtime lib/shell.sh |
 	gzip -9n >"$top/SOURCES/luajit-reclaim-$RECLAIM_VERSION.tar.gz"
 cp "$TARBALL" "$top/SOURCES/"
 

@@ -15,16 +15,18 @@
 #     a copy whose repomd.xml no longer matches repomd.xml.asc is refused;
 #  3. rpm --root installs the payload into a Debian chroot (--nodeps: its
 #     rpmdb knows no libc) and the installed luajit -v is ours, the library is
-#     found in /usr/lib64 and require("reclaim") works (arm64 under qemu-user).
+#     found in /usr/lib64 and require("reclaim") works (arm64 under qemu-user);
+#     luajit-reclaim-swap --help works and luajit-reclaim-run preloads the
+#     library of the private directory /usr/lib64/luajit-reclaim/.
 #
-# Environment: PKG_CACHE, PKG_DIR (lib.sh), RECLAIM_VERSION.
+# Environment: PKG_CACHE, PKG_DIR (lib.sh), RECLAIM_VERSION, UPSTREAM_RELVER.
 # Invariants: every check prints "ok: ..." or fails naming what broke.
 set -eu
 . "$(dirname "$0")/../lib.sh"
 
 repo=$(cd "${1:?usage: check-rpms.sh YUM_REPO WORKDIR}" && pwd)
 work=${2:?usage: check-rpms.sh YUM_REPO WORKDIR}
-: "${RECLAIM_VERSION:?}"
+: "${RECLAIM_VERSION:?}" "${UPSTREAM_RELVER:?}"
 need dnf rpm rpmbuild:rpm createrepo_c:createrepo-c gpg:gnupg
 rm -rf "$work"
 mkdir -p "$work"
@@ -32,8 +34,9 @@ work=$(cd "$work" && pwd)
 fail() { echo "FAIL [rpm]: $*" >&2; exit 1; }
 ok() { echo "ok [rpm]: $*"; }
 
-# Base-system capabilities the stub may provide: glibc, libgcc, pkg-config.
-base_re='^(libc\.so\.6|libm\.so\.6|libgcc_s\.so\.1|ld-linux-[a-z0-9_-]+\.so\.[0-9]+|rtld\(GNU_HASH\)|/usr/bin/pkg-config)'
+# Base-system capabilities the stub may provide: glibc, libgcc, pkg-config,
+# bash and binutils (the swap tools).
+base_re='^(libc\.so\.6|libm\.so\.6|libgcc_s\.so\.1|ld-linux-[a-z0-9_-]+\.so\.[0-9]+|rtld\(GNU_HASH\)|/usr/bin/pkg-config|/bin/bash|binutils)'
 
 # stub_repo ARCH: a repository with one noarch package providing the base
 # capabilities our ARCH packages require (and nothing else).
@@ -131,6 +134,17 @@ payload() {
 	printf '%s\n' "$out" | grep -qx "luajit-reclaim $RECLAIM_VERSION" || fail "$arch: luajit -v is not ours"
 	printf '%s\n' "$out" | grep -q "^reclaim	$RECLAIM_VERSION	" || fail "$arch: require(\"reclaim\") failed"
 	ok "$arch: rpm --root payload install into a Debian chroot: luajit -v is ours, libluajit in /usr/lib64"
+	# The swap tools find their private directory in lib64; the probe (which
+	# loads libluajit-5.1.so.2 like an nginx lua module) runs on its library.
+	out=$(in_chroot "$root" /bin/sh -ec '
+		luajit-reclaim-swap --help | head -n 1
+		luajit-reclaim-run /usr/lib64/luajit-reclaim/luajit-reclaim-probe /usr/lib64/luajit-reclaim/fingerprint.lua') ||
+		{ echo "$out"; fail "$arch: the swap tools do not run"; }
+	printf '%s\n' "$out" | grep -q '^usage: luajit-reclaim-swap ' || { echo "$out"; fail "$arch: luajit-reclaim-swap --help"; }
+	printf '%s\n' "$out" | grep -qx "library=/usr/lib64/libluajit-5.1.so.2.1.$UPSTREAM_RELVER" ||
+		{ echo "$out"; fail "$arch: luajit-reclaim-run did not preload /usr/lib64/luajit-reclaim/libluajit-5.1.so.2"; }
+	printf '%s\n' "$out" | grep -qx "reclaim=$RECLAIM_VERSION" || { echo "$out"; fail "$arch: the preloaded library is not ours"; }
+	ok "$arch: luajit-reclaim-swap --help works; luajit-reclaim-run preloads /usr/lib64/luajit-reclaim's library"
 	rm -rf "$root"
 }
 payload x86_64 "$("$PKG_DIR/chroots.sh" build bookworm)"

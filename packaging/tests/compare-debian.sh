@@ -11,6 +11,8 @@
 # - symbols files: ours is a superset of Debian's (symbols-check.sh), and the
 #   check itself rejects a symbols file with one of Debian's symbols removed;
 # - control: Package, Multi-Arch, Conflicts, Replaces and Provides equal Debian's;
+#   Depends and Pre-Depends name no package Debian's do not name (apt-get
+#   upgrade installs no new package: one would hold ours back);
 # - files: Debian's file list is contained in ours, after normalizing the two
 #   names that move with the upstream version (the library's real file name
 #   and, on bookworm, /usr/share/luajit-2.1.0-beta3 -> /usr/share/luajit-2.1);
@@ -82,6 +84,19 @@ for spec in "$DEB_CLI amd64" "$DEB_CLI arm64" "$DEB_LIB amd64" "$DEB_LIB arm64" 
 	done
 done
 ok "Package, Multi-Arch, Conflicts, Replaces, Provides and Section equal Debian's"
+
+# dep_names DEB: the package names in DEB's Depends and Pre-Depends, one a line.
+dep_names() {
+	{ dpkg-deb -f "$1" Depends; dpkg-deb -f "$1" Pre-Depends; } | sed 's/[,|]/\n/g' |
+		sed -e 's/[[:space:]]*(.*//' -e 's/^[[:space:]]*//' -e 's/:any$//' | grep -v '^$' | sort -u
+}
+for spec in "$DEB_CLI amd64" "$DEB_CLI arm64" "$DEB_LIB amd64" "$DEB_LIB arm64" \
+	"$DEB_DEV amd64" "$DEB_DEV arm64" "$DEB_COMMON all"; do
+	set -- $spec
+	new=$(comm -23 <(dep_names "$(ours "$1" "$2")") <(dep_names "$(debian "$1" "$2")") | tr '\n' ' ')
+	[ -z "$new" ] || fail "$1 $2: Depends names $new which Debian's does not: apt-get upgrade would keep ours back where it is not installed (make it a Recommends)"
+done
+ok "Depends and Pre-Depends name only packages Debian's name (apt-get upgrade needs no new package)"
 
 # file lists
 normalize() {

@@ -17,13 +17,19 @@
 #          -> idle workers: the one-line nginx_idle setup and idle-worker.sh
 #          (a wrk burst then no request: VmRSS falls within 5 s; luajit-memstat
 #          --nginx reads master and worker during and after the burst and
-#          agrees with the worker's collectgarbage("count")) -> going back to
-#          Debian's packages works and nginx still serves -> bookworm only: a
+#          agrees with the worker's collectgarbage("count")) -> the swap tools
+#          (below) -> going back to Debian's packages works, removes the swap
+#          tools and nginx still serves -> bookworm only: a
 #          system on the stock flavour keeps it on upgrade and moves to ours
 #          with the documented explicit install.
 # minimal: (arm64 under qemu-user) keyring + upgrade -> nginx page once,
 #          luajit -v, luajit-memstat --help, its man page and a read of a
-#          luajit process.
+#          luajit process -> the swap tools.
+# Swap tools (both modes): --help and man pages of luajit-reclaim-swap and
+#          luajit-reclaim-run; the private directory's library is the
+#          package's; luajit-reclaim-run moves a program off a bundle's library
+#          onto ours; check of a bundle prefix holding Debian's library
+#          (copied before the upgrade), and in full mode install and revert.
 #
 # Invariants: every check prints "ok: ..." or stops the run with "FAIL: ...";
 # nothing is skipped silently. Each phase prints the time it took. No network
@@ -227,6 +233,71 @@ check_idle() {
 	rm -f "$conf"
 }
 
+# The bundle prefix of the swap checks: a copy of Debian's library, taken
+# before the upgrade replaces it (and a second copy to compare the revert with).
+bundle=/opt/t/luajit
+save_debian_library() {
+	local lib
+	lib=$(dpkg -L "$DEB_LIB" | grep '/libluajit-5\.1\.so\.2$') || fail "$DEB_LIB ships no libluajit-5.1.so.2"
+	mkdir -p "$bundle/lib"
+	cp -L "$lib" "$bundle/lib/libluajit-5.1.so.2"
+	cp -L "$lib" /root/debian-libluajit-5.1.so.2
+}
+
+# check_swap_tools: luajit-reclaim-swap and luajit-reclaim-run from our CLI
+# package, on the prefix save_debian_library made.
+check_swap_tools() {
+	local t out page libdir home ours fp=/tmp/fingerprint.out
+	for t in luajit-reclaim-swap luajit-reclaim-run; do
+		out=$("$t" --help) || fail "$t --help exits non-zero"
+		case "$(printf '%s\n' "$out" | head -n 1)" in "usage: $t "*) ;; *) printf '%s\n' "$out"; fail "$t --help: no usage line" ;; esac
+		page=/usr/share/man/man1/$t.1.gz
+		[ -f "$page" ] || fail "$page is not installed"
+		gzip -dc "$page" | grep -q "^\.TH ${t^^} 1 " || fail "$page is not $t(1)"
+	done
+	ok "luajit-reclaim-swap and luajit-reclaim-run --help work, their man pages are installed"
+
+	libdir=$(dirname "$(dpkg -L "$DEB_LIB" | grep '/libluajit-5\.1\.so\.2$')")
+	home=$libdir/luajit-reclaim
+	ours=$(readlink -f "$libdir/libluajit-5.1.so.2")
+	[ "$(readlink -f "$home/libluajit-5.1.so.2")" = "$ours" ] ||
+		fail "$home/libluajit-5.1.so.2 is not the library of $DEB_LIB ($ours)"
+	# luajit-reclaim-run: our luajit CLI has the VM linked in, so the trial
+	# runs the private probe, which loads libluajit-5.1.so.2 like nginx's lua
+	# module does; LD_LIBRARY_PATH points it at the bundle's library.
+	LD_LIBRARY_PATH=$bundle/lib "$home/luajit-reclaim-probe" "$home/fingerprint.lua" >"$fp" ||
+		{ cat "$fp"; fail "the probe does not run on the bundle's library"; }
+	{ grep -qx "library=$bundle/lib/libluajit-5.1.so.2" "$fp" && grep -qx 'reclaim=none' "$fp"; } ||
+		{ cat "$fp"; fail "without luajit-reclaim-run the probe did not run Debian's library from $bundle/lib"; }
+	LD_LIBRARY_PATH=$bundle/lib luajit-reclaim-run "$home/luajit-reclaim-probe" "$home/fingerprint.lua" >"$fp" ||
+		{ cat "$fp"; fail "luajit-reclaim-run of the probe"; }
+	{ grep -qx "library=$ours" "$fp" && grep -qx "reclaim=$RECLAIM_VERSION" "$fp"; } ||
+		{ cat "$fp"; fail "under luajit-reclaim-run the probe did not run our library $ours"; }
+	ok "luajit-reclaim-run preloads the private directory's library: $ours, not the bundle's"
+
+	out=$(luajit-reclaim-swap check "$bundle" 2>&1) || { printf '%s\n' "$out"; fail "luajit-reclaim-swap check $bundle: not compatible"; }
+	printf '%s\n' "$out" | sed 's/^/    /'
+	printf '%s\n' "$out" | grep -q "^library:  $bundle/lib/libluajit-5\.1\.so\.2 (LuaJIT 2\.1\." ||
+		fail "check did not run Lua in the bundle's library"
+	printf '%s\n' "$out" | grep -qF "ours:     $ours (LuaJIT 2.1." ||
+		fail "check did not take our library from $home"
+	printf '%s\n' "$out" | grep -qF ", luajit-reclaim $RECLAIM_VERSION)" || fail "check did not run Lua in our library"
+	printf '%s\n' "$out" | grep -qx "verdict: compatible: luajit-reclaim-swap install $bundle can swap it" ||
+		fail "check printed no compatible verdict"
+	ok "luajit-reclaim-swap check: Debian's library in $bundle can be swapped for ours"
+
+	# install runs check again and a probe: twice the time under qemu-user.
+	[ "$MODE" = full ] || return 0
+	luajit-reclaim-swap install "$bundle" >/tmp/swap.log 2>&1 || { cat /tmp/swap.log; fail "luajit-reclaim-swap install $bundle"; }
+	cmp -s "$bundle/lib/libluajit-5.1.so.2" "$ours" || fail "after install, $bundle/lib/libluajit-5.1.so.2 is not $ours"
+	luajit-reclaim-swap revert "$bundle" >/tmp/swap.log 2>&1 || { cat /tmp/swap.log; fail "luajit-reclaim-swap revert $bundle"; }
+	cmp -s "$bundle/lib/libluajit-5.1.so.2" /root/debian-libluajit-5.1.so.2 ||
+		fail "after revert, $bundle/lib/libluajit-5.1.so.2 is not Debian's library byte for byte"
+	out=$(find "$bundle" -mindepth 1 -maxdepth 1 -printf '%P ')
+	[ "$out" = "lib " ] || fail "revert left ${out}in $bundle"
+	ok "luajit-reclaim-swap install puts our library into $bundle, revert restores Debian's byte for byte"
+}
+
 install_our_repo() {
 	local deb
 	deb=$(ls "$repo/pool/$DISTRO/main/l/luajit-reclaim-archive-keyring/"*.deb)
@@ -260,6 +331,8 @@ if [ "$MODE" = full ]; then
 	check_cli debian
 fi
 
+save_debian_library
+
 phase "add our repository, apt-get upgrade"
 install_our_repo
 apt_q upgrade
@@ -277,7 +350,12 @@ if [ "$MODE" = full ]; then
 	check_burst
 	check_nvim "$RECLAIM_VERSION"
 	if grep -n '\[alert\]\|\[emerg\]' "$errlog"; then fail "nginx error.log has [alert]/[emerg] lines"; fi
+fi
 
+phase "swap tools: luajit-reclaim-swap, luajit-reclaim-run"
+check_swap_tools
+
+if [ "$MODE" = full ]; then
 	phase "idle workers: reclaim.nginx_idle, luajit-memstat --nginx"
 	check_idle
 	if grep -n '\[alert\]\|\[emerg\]\|\[error\]\|\[crit\]' "$errlog"; then fail "nginx error.log has the lines above"; fi
@@ -289,6 +367,9 @@ if [ "$MODE" = full ]; then
 	apt_update
 	apt_q install --allow-downgrades "$DEB_CLI/$DISTRO" "$DEB_LIB/$DISTRO" "$DEB_COMMON/$DISTRO"
 	for p in "$DEB_LIB" "$DEB_COMMON" "$DEB_CLI"; do expect_version "$p" "$DEBIAN_VERSION"; done
+	for f in /usr/bin/luajit-reclaim-swap /usr/bin/luajit-reclaim-run /usr/lib/*/luajit-reclaim; do
+		[ ! -e "$f" ] || fail "$f is still there on Debian's packages"
+	done
 	nginx_restart
 	check_page debian
 	check_cli debian
