@@ -41,7 +41,9 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 sha256() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 # need TOOL[:PACKAGE]...: fail naming every TOOL missing from PATH and the
-# Debian package that has it (when given, and when it is not named TOOL).
+# Debian package that has it (when given, and when it is not named TOOL),
+# then NEED_ADVICE (default: the repository's `make deps`; installed tools
+# set their own).
 need() {
 	local t missing=
 	for t in "$@"; do
@@ -51,7 +53,7 @@ need() {
 		*) missing="$missing $t," ;;
 		esac
 	done
-	[ -z "$missing" ] || die "missing tools:${missing%,}; run \`make deps\` as root to install them"
+	[ -z "$missing" ] || die "missing tools:${missing%,}; ${NEED_ADVICE:-run \`make deps\` as root to install them}"
 }
 
 # need_root WHY: fail unless running as root.
@@ -64,8 +66,10 @@ need_root() {
 # ---- bash part ----------------------------------------------------------------
 
 # The per-user cache of downloads, kernels, chroots and images (the Makefile's CACHE).
+# Without HOME (systemd units, env -i) it names a directory that cannot be
+# created, so only a script that uses it fails, saying where.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-CACHE_DIR=${XDG_CACHE_HOME:-${HOME:?}/.cache}/luajit-reclaim
+CACHE_DIR=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/luajit-reclaim
 
 # step NAME CMD...: run CMD and say how long it took (also when it failed);
 # returns CMD's status. CMD runs on the left of ||, so `set -e` is off inside

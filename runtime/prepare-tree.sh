@@ -15,6 +15,8 @@
 #   their man pages and lib/shell.sh (as shell.sh, the copy the tools source
 #   from their private directory) go to DEST/swap/: the packages build the
 #   probe against DEST/src/ and install the private directory from there.
+# - The man pages luajit-reclaim(7) (the runtime, its options and the Lua
+#   module) and luajit-reclaim(3) (the C API) go to DEST/reclaim-doc/.
 #
 # Usage: prepare-tree.sh [--stock] TARBALL DEST
 set -eu
@@ -60,3 +62,6 @@ cp "$top"/runtime/tools/swap/luajit-reclaim-swap "$top"/runtime/tools/swap/luaji
 	"$top"/runtime/tools/swap/probe.c "$top"/runtime/tools/swap/fingerprint.lua \
 	"$top"/runtime/tools/swap/luajit-reclaim-swap.1 "$top"/runtime/tools/swap/luajit-reclaim-run.1 "$dest/swap/"
 cp "$top/lib/shell.sh" "$dest/swap/shell.sh"
+
+mkdir -p "$dest/reclaim-doc"
+cp "$top/runtime/doc/luajit-reclaim.7" "$top/runtime/doc/luajit-reclaim.3" "$dest/reclaim-doc/"

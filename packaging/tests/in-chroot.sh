@@ -206,6 +206,10 @@ check_memstat_cli() {
 	[ -f "$page" ] || fail "$page is not installed"
 	gzip -dc "$page" | grep -q '^\.TH LUAJIT-MEMSTAT 1 ' || fail "$page is not luajit-memstat(1)"
 	ok "luajit-memstat --help works, luajit-memstat(1) is installed"
+	page=/usr/share/man/man7/luajit-reclaim.7.gz
+	[ -f "$page" ] || fail "$page is not installed"
+	gzip -dc "$page" | grep -q '^\.TH LUAJIT-RECLAIM 7 ' || fail "$page is not luajit-reclaim(7)"
+	ok "luajit-reclaim(7) is installed with the CLI package"
 	# A luajit that holds a table of 10^5 tables and waits in os.execute.
 	luajit -e 'local t = {} for i = 1, 1e5 do t[i] = { i } end os.execute("sleep 120") return #t' &
 	pid=$!
