@@ -156,8 +156,12 @@ static int rcl_mesh_collect_span(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl
   memset(straddle, 0, npages);
   for (w = 0; w < RCL_SPAN_WORDS; w++) bits[w] = w < nw ? rcl_load(&rcl_span_bits(s)[w]) : 0;
   if (current && h->cache[s->cls].span == s) {  /* the owner's cached blocks are free */
-    uint32_t ci = h->cache[s->cls].word_index;
-    bits[rcl_chunk_word(s, ci)] |= h->cache[s->cls].word << rcl_chunk_shift(s, ci);
+    const rcl_cache *c = &h->cache[s->cls];
+    unsigned lane;
+    for (lane = 0; lane < RCL_LANES; lane++) {
+      uint32_t ci = c->word_index[lane];
+      if (c->held[lane].word) bits[rcl_chunk_word(s, ci)] |= c->held[lane].word << rcl_chunk_shift(s, ci);
+    }
   }
   for (g = 0; g < s->ngroups; g++) {
     uint32_t from = g << s->group_bits_log2, i = 0;
