@@ -197,7 +197,8 @@ RCL_API void rcl_heap_snapshot(rcl_heap *h, rcl_registry_slot *out)
   rcl_unlock(h);
 }
 
-/* mapped has moved by more than 1/8 since the last walk. */
+/* mapped has moved by more than 1/8 since the last walk (heap lock held:
+** the background thread unmaps segments and publishes too). */
 static int rcl_registry_moved(const rcl_heap *h)
 {
   size_t was = h->reg_walked_mapped, now = h->mapped;
@@ -217,12 +218,12 @@ RCL_INTERN void rcl_registry_cycle_end(rcl_heap *h)
 ** since its last walk is walked and published now, so a burst that ends
 ** between GC steps or cycles (LuaJIT runs no step while the heap grows up to
 ** its pause threshold) is not shown with the figures of before it while the
-** process is quiet. O(1) when it has not moved; the walks are O(log) per
-** doubling. */
+** process is quiet. O(1) when it has not moved (one uncontended lock when
+** the heap is locking); the walks are O(log) per doubling. */
 RCL_INTERN void rcl_registry_follow(rcl_heap *h)
 {
-  if (!h->reg_slot || !rcl_registry_moved(h)) return;
+  if (!h->reg_slot) return;
   rcl_lock(h);
-  rcl_registry_publish(h, 1, 0);
+  if (rcl_registry_moved(h)) rcl_registry_publish(h, 1, 0);
   rcl_unlock(h);
 }
