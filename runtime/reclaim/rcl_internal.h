@@ -42,7 +42,7 @@
 **             bitmap leaves its first bits_bytes untouched, so a sparse
 **             span pins no page for metadata. The slots start right after
 **             the header fields, so the first slots share the fields' last
-**             page (figures for 4 KiB pages: README design notes).
+**             page.
 **   span start    first byte of the span's first unit; block 0 starts
 **             bits_bytes later (0 unless the bitmap is in the span).
 **   group     a span is ngroups groups of 2^group_shift bytes; blocks never cross

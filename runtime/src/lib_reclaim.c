@@ -458,8 +458,8 @@ static int reclaim_metrics(lua_State *L)
   return 1;
 }
 
-/* Default budget of reclaim.idle() in microseconds (with the overshoot of
-** the last step, a call stays below 1 ms). */
+/* Default budget of reclaim.idle() in microseconds; a call overshoots it
+** by at most one GC step or one purge slice. */
 #define RECLAIM_IDLE_BUDGET_US	500
 
 static int reclaim_idle(lua_State *L)
