@@ -10,19 +10,14 @@ local mix = dofile(here .. "/../bench/mem/mix.lua")
 local count, hold = tonumber(arg[1]), tonumber(arg[2])
 assert(count and hold, "usage: luajit burst.lua COUNT HOLD")
 
-local function status(key)
-  local f = assert(io.open("/proc/self/status"))
-  local v = f:read("*a"):match(key .. ":%s*(%d+)")
-  f:close()
-  return tonumber(v)
-end
-
 local objects, survivors = mix.fragmentation_burst(probe.lcg(424242), count, 2)
 objects = nil
 collectgarbage("collect")
 collectgarbage("collect")
-io.write("ready ", status("VmRSS"), " ", status("VmHWM"), " ", #survivors, "\n")
+local rss, hwm = probe.rss_kb()
+io.write("ready ", rss, " ", hwm, " ", #survivors, "\n")
 io.flush()
 os.execute("sleep " .. hold)
-io.write("done ", status("VmRSS"), " ", status("VmHWM"), " ", #survivors, "\n")
+rss, hwm = probe.rss_kb()
+io.write("done ", rss, " ", hwm, " ", #survivors, "\n")
 io.flush()

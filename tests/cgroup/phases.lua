@@ -6,15 +6,11 @@
 -- of other size classes, so they cannot reuse it. 1% of each phase survives to the
 -- end. Prints "done cpu_s=S hwm_kib=N rss_kib=N purge_calls=N gc_kib=N".
 -- Usage: luajit phases.lua PHASES PHASE_MIB
+local here = arg[0]:match("^(.*)/") or "."
+local probe = dofile(here .. "/../bench/mem/probe.lua")
+
 local phases, phase_mib = tonumber(arg[1]), tonumber(arg[2])
 assert(phases and phase_mib, "usage: luajit phases.lua PHASES PHASE_MIB")
-
-local function status(key)
-  local f = assert(io.open("/proc/self/status"))
-  local v = f:read("*a"):match(key .. ":%s*(%d+)")
-  f:close()
-  return tonumber(v)
-end
 
 local keep = {}
 local serial = 0
@@ -38,6 +34,7 @@ for p = 1, phases do
 end
 
 local ok, r = pcall(require, "reclaim")
+local rss, hwm = probe.rss_kb()
 io.write(string.format("done cpu_s=%.3f hwm_kib=%d rss_kib=%d purge_calls=%d gc_kib=%d\n",
-                       os.clock(), status("VmHWM"), status("VmRSS"),
+                       os.clock(), hwm, rss,
                        ok and r.stats().purge_calls or 0, collectgarbage("count")))

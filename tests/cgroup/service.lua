@@ -14,13 +14,6 @@ local live_mib, requests, req_kb, window =
 assert(live_mib and requests and req_kb and window,
        "usage: luajit service.lua LIVE_MIB REQUESTS REQ_KB WINDOW")
 
-local function status(key)
-  local f = assert(io.open("/proc/self/status"))
-  local v = f:read("*a"):match(key .. ":%s*(%d+)")
-  f:close()
-  return tonumber(v)
-end
-
 local next_random = probe.lcg(31337)
 local make_object = mix.generator(next_random)
 local serial = 0
@@ -53,6 +46,7 @@ end
 inflight = nil
 
 local ok, r = pcall(require, "reclaim")
+local rss, hwm = probe.rss_kb()
 io.write(string.format("done cpu_s=%.3f hwm_kib=%d rss_kib=%d purge_calls=%d checksum=%d gc_kib=%d\n",
-                       os.clock(), status("VmHWM"), status("VmRSS"),
+                       os.clock(), hwm, rss,
                        ok and r.stats().purge_calls or 0, checksum, collectgarbage("count")))
