@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# tests/nginx/lib.sh: what run.sh (check-nginx) and measure.sh (bench-nginx)
-# share (sourced, never run): nginx from Debian with its lua module on our
-# library, one worker on 127.0.0.1, the burst and the quiet time after it.
+# tests/nginx/lib.sh: what run.sh (check-nginx), throughput.sh (bench-nginx)
+# and measure.sh (bench-nginx-idle) share (sourced, never run): nginx from
+# Debian with its lua module on our library (or stock's), one worker on
+# 127.0.0.1, the burst and the quiet time after it.
 #
 # The sourcing script sets top, build (absolute), memstat (absolute) and
 # port, and sources lib/shell.sh first. Globals set here: nginx_pid, worker
@@ -21,7 +22,8 @@ FALL_SECONDS=${FALL_SECONDS:-5}   # no request during this long after the burst
 SAMPLE=0.1                        # seconds between VmRSS samples
 MODULES=/usr/lib/nginx/modules
 
-fail() { echo "FAIL: $*"; exit 1; }
+# fail goes to stderr: seen also where stdout is captured ($(...), a log).
+fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 
 nginx_pid=
@@ -94,19 +96,27 @@ ms_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) *
 # cpu_ns PID: CPU time the process has run, in ns (/proc/PID/schedstat).
 cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
 
-# start_nginx NAME INIT_WORKER: nginx with our library in BUILD/nginx-test/NAME,
-# INIT_WORKER the Lua of init_worker_by_lua_block; sets nginx_pid and worker,
-# checks the worker maps our library and no other libluajit.
+# start_nginx NAME INIT_WORKER [LIB_DIR [CONF_IN]]: nginx in BUILD/nginx-test/NAME
+# on the libluajit-5.1.so.2 of LIB_DIR (default ours, BUILD/x86_64/lib) with the
+# site CONF_IN (default tests/nginx/nginx.conf.in), INIT_WORKER the Lua of its
+# init_worker_by_lua_block; sets nginx_pid and worker. Checks that the master
+# has one worker, that it maps that library and no other libluajit, and that
+# /t reports reclaim.version: ours with our library, "none" (no reclaim
+# module) with any other.
 start_nginx() {
-	local dir=$work/$1 pid body
+	local dir=$work/$1 libdir=${3:-$lib} conf_in=${4:-$top/tests/nginx/nginx.conf.in} so want pid body
+	so=$(readlink -f "$libdir/libluajit-5.1.so.2") || so=
+	[ -f "$so" ] || fail "the library $libdir/libluajit-5.1.so.2 is not built"
+	want=none
+	[ "$so" != "$ourlib" ] || want=$version
 	rm -rf "$dir"
 	mkdir -p "$dir/tmp"
 	sed -e "s|@PREFIX@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@TESTS@|$top/tests/nginx|g" \
-		-e "s|@INIT_WORKER@|$2|" "$top/tests/nginx/nginx.conf.in" >"$dir/nginx.conf"
+		-e "s|@INIT_WORKER@|$2|" "$conf_in" >"$dir/nginx.conf"
 	! port_open || fail "port $port is already in use (set NGINX_TEST_PORT)"
-	LD_LIBRARY_PATH=$lib nginx -t -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
+	LD_LIBRARY_PATH=$libdir nginx -t -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
 		>"$dir/nginx-t.log" 2>&1 || { cat "$dir/nginx-t.log"; fail "nginx -t ($1)"; }
-	LD_LIBRARY_PATH=$lib nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" ||
+	LD_LIBRARY_PATH=$libdir nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" ||
 		{ tail -n 20 "$dir/error.log"; fail "nginx did not start ($1)"; }
 	for _ in $(seq 100); do [ -s "$dir/nginx.pid" ] && break; sleep 0.1; done
 	nginx_pid=$(cat "$dir/nginx.pid" 2>/dev/null) || fail "nginx wrote no pid file ($1)"
@@ -115,15 +125,15 @@ start_nginx() {
 	worker=$(field pid "$body")
 	pid=$(cat "/proc/$nginx_pid/task/$nginx_pid/children") || fail "cannot read the children of nginx $nginx_pid"
 	[ "$pid" = "$worker " ] || fail "the children of master $nginx_pid are '$pid', /t says '$worker' (want one worker)"
-	[ "$(field reclaim.version "$body")" = "$version" ] ||
-		fail "/t: reclaim.version is '$(field reclaim.version "$body")', want $version"
-	# The worker runs our library, not a system one.
-	grep -qF " $ourlib" "/proc/$worker/maps" ||
-		{ grep luajit "/proc/$worker/maps"; fail "worker $worker does not map $ourlib"; }
-	if grep 'libluajit' "/proc/$worker/maps" | grep -vqF " $ourlib"; then
+	[ "$(field reclaim.version "$body")" = "$want" ] ||
+		fail "/t: reclaim.version is '$(field reclaim.version "$body")', want $want (library $so)"
+	# The worker runs that library, not a system one.
+	grep -qF " $so" "/proc/$worker/maps" ||
+		{ grep luajit "/proc/$worker/maps"; fail "worker $worker does not map $so"; }
+	if grep 'libluajit' "/proc/$worker/maps" | grep -vqF " $so"; then
 		grep libluajit "/proc/$worker/maps"; fail "worker $worker maps another libluajit too"
 	fi
-	ok "$1: nginx $nginx_pid, worker $worker maps $ourlib ($(field jit.version "$body"), reclaim $version)"
+	ok "$1: nginx $nginx_pid, worker $worker maps $so ($(field jit.version "$body"), reclaim $want)"
 }
 
 # memstat_json: luajit-memstat --json of the worker, checked to show one heap.

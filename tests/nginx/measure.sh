@@ -1,5 +1,5 @@
 #!/bin/bash
-# measure.sh: make bench-nginx: the figures behind reclaim.nginx_idle's
+# measure.sh: make bench-nginx-idle: the figures behind reclaim.nginx_idle's
 # defaults (README, "nginx: idle workers"), on the check-nginx site. Prints
 # figures, asserts nothing but that the runs work.
 #
@@ -96,4 +96,4 @@ for period in 0.5 1.5 3; do
 		stop_nginx
 	done
 done
-echo "bench-nginx: $((SECONDS - start)) s"
+echo "bench-nginx-idle: $((SECONDS - start)) s"
