@@ -35,6 +35,8 @@
 #                        then one row per shape, build and metric:
 #                        shape build metric median min max unit (tab separated)
 #
+# Each run's error.log and wrk logs stay in BUILD_DIR/nginx-test/bench-logs/.
+#
 # Invariants: nginx and wrk are killed when the script ends, however it ends
 # (lib.sh's at_exit handlers); every wait is bounded, so the whole run takes
 # about the time printed first; nothing is written outside BUILD_DIR/nginx-test
@@ -170,6 +172,7 @@ run_one() {
 		fail "$name: $dir/error.log has the lines above"
 	fi
 	stop_nginx
+	for f in error.log wrk-light.log wrk.log; do cp "$dir/$f" "$work/bench-logs/$shape-$b-$3.$f"; done
 	rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$dir/wrk.log")
 	p50=$(wrk_ms "$(awk '$1 == "50%" { print $2 }' "$dir/wrk.log")")
 	p99=$(wrk_ms "$(awk '$1 == "99%" { print $2 }' "$dir/wrk.log")")
@@ -208,6 +211,8 @@ echo "command: NGINX_BENCH_SECONDS=$seconds NGINX_BENCH_PAIRS=$pairs NGINX_BENCH
 echo "ours: $lib with init_worker_by_lua_block { require(\"reclaim\").nginx_idle{} } (the README's setup for idle workers);" \
 	"ours-noidle: the same library without it; stock: $stock_lib"
 start_time=$SECONDS
+rm -rf "$work/bench-logs"
+mkdir -p "$work/bench-logs"
 
 for shape in "${shapes[@]}"; do
 	echo "--- $shape: GET ${path[$shape]}, ${about[$shape]}; wrk -t 2 -c ${conns[$shape]} -d ${seconds}s --latency"
