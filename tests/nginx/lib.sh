@@ -7,11 +7,13 @@
 # The sourcing script sets top, build (absolute), memstat (absolute) and
 # port, and sources lib/shell.sh first. Globals set here: nginx_pid, worker
 # (the one worker's pid), wrk_pid, rss_start, rss_peak, samples ("ms kB"
-# lines of VmRSS after the last request), wrk_requests, wrk_rate.
+# lines of VmRSS after the last request), wrk_requests, wrk_rate;
+# nginx_setup also sets port_variable (NGINX_TEST_PORT: the variable named
+# when the port is taken; a script with its own port variable overrides it).
 #
 # Invariants: nginx and wrk are killed when the sourcing script ends, however
 # it ends (at_exit); every wait is bounded; a check prints "ok: ..." or ends
-# the script with "FAIL: ..."; nothing is written outside BUILD/nginx-test.
+# the script with "FAIL: ..." on stderr; nothing is written outside BUILD/nginx-test.
 
 # The sourcing script sets top, build, memstat and port and reads the globals:
 # shellcheck disable=SC2154,SC2034
@@ -36,6 +38,7 @@ nginx_setup() {
 	build=$(cd "$1" && pwd)
 	memstat=$(cd "$(dirname "$2")" && pwd)/${2##*/}
 	port=${NGINX_TEST_PORT:-18180}
+	port_variable=NGINX_TEST_PORT  # what a user sets to choose another port
 	nginx_prereqs
 }
 
@@ -113,7 +116,7 @@ start_nginx() {
 	mkdir -p "$dir/tmp"
 	sed -e "s|@PREFIX@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@TESTS@|$top/tests/nginx|g" \
 		-e "s|@INIT_WORKER@|$2|" "$conf_in" >"$dir/nginx.conf"
-	! port_open || fail "port $port is already in use (set NGINX_TEST_PORT)"
+	! port_open || fail "port $port is already in use (set $port_variable)"
 	LD_LIBRARY_PATH=$libdir nginx -t -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
 		>"$dir/nginx-t.log" 2>&1 || { cat "$dir/nginx-t.log"; fail "nginx -t ($1)"; }
 	LD_LIBRARY_PATH=$libdir nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" ||

@@ -82,6 +82,7 @@ done
 case " ${builds[*]} " in *" stock "*) ;; *) die "NGINX_BENCH_BUILDS must name stock, not only '${builds[*]}'" ;; esac
 case " ${builds[*]} " in *" ours "*) ;; *) die "NGINX_BENCH_BUILDS must name ours, not only '${builds[*]}'" ;; esac
 
+port_variable=NGINX_BENCH_PORT
 if [ -n "${NGINX_BENCH_PORT:-}" ]; then
 	port=$NGINX_BENCH_PORT
 else
