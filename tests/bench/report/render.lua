@@ -244,6 +244,10 @@ function FIELDS.header()
   line("| load average (1/5/15 min) | ", meta_value("load_start"), " at the start, ",
        meta_value("load_end"), " at the end |")
   line("| command | ", FIELDS.command(), " |")
+  line("| settings | BENCH_PAIRS=", meta_value("bench_pairs"), ", BENCH_MEM_WORKLOADS=\"",
+       meta_value("mem_workloads"), "\", BENCH_MEM_RUNS=", meta_value("mem_runs"), ", BENCH_PEER_RUNS=",
+       meta_value("peer_runs"), ", PAGESIM=\"", meta_value("pagesim"), "\" on workloads \"",
+       meta_value("pagesim_workloads"), "\", BENCH_CGROUP_PAIRS=", meta_value("cgroup_pairs"), " |")
   line("| stock | `", meta_value("stock"), "` |")
   line("| ours | `", meta_value("ours"), "` |")
   line("| the peer | `", meta_value("peer"), "` |")
@@ -343,6 +347,13 @@ function FIELDS.peak_ratio_range(...)
   end
   if not lo then return "n/a" end
   return string.format("%.2f to %.2f", lo, hi)
+end
+
+-- pagesim_workloads: the workloads run under the simulator, "(a), (d)".
+function FIELDS.pagesim_workloads()
+  local list = {}
+  for _, w in ipairs(words(meta_value("pagesim_workloads"))) do list[#list + 1] = "(" .. w .. ")" end
+  return #list > 0 and table.concat(list, ", ") or "none"
 end
 
 function FIELDS.pagesim_table()
