@@ -228,18 +228,18 @@ check_links() {
 	[ -z "$problems" ]
 }
 
-# render_into TOP OUT: renders the committed benchmark results with TOP's README.md and
-# TUNING.md into OUT; prints the renderer's messages; status 1 if it failed.
+# render_into RESULTS TOP OUT: renders the benchmark results RESULTS with TOP's README.md
+# and TUNING.md into OUT; prints the renderer's messages; status 1 if it failed.
 render_into() {
-	rm -rf "$2"
-	mkdir -p "$2/docs"
-	"$luajit" "$top/tests/bench/report/render.lua" "$top/docs/bench-results" "$1" "$2" 2>&1
+	rm -rf "$3"
+	mkdir -p "$3/docs"
+	"$luajit" "$top/tests/bench/report/render.lua" "$1" "$2" "$3" 2>&1
 }
 
 # check_render TOP OUT: each rendered file equals TOP's; prints the differences.
 check_render() {
 	local f out problems=''
-	out=$(render_into "$1" "$2") || { printf 'render.lua failed: %s\n' "$out"; return 1; }
+	out=$(render_into "$top/docs/bench-results" "$1" "$2") || { printf 'render.lua failed: %s\n' "$out"; return 1; }
 	for f in docs/benchmarks.md README.md TUNING.md; do
 		[ "$f" = docs/benchmarks.md ] && [ "$1" != "$top" ] && continue
 		if ! out=$(diff -u "$1/$f" "$2/$f"); then
@@ -386,6 +386,21 @@ elif printf '%s' "$out" | grep -q '^README.md differs'; then
 	result OK "self-test: the report check finds a hand-edited figure in README.md's cost block"
 else
 	result FAIL "self-test: the report check failed for another reason" "$out"
+fi
+mkdir -p "$bad/results"
+cp docs/bench-results/*.tsv "$bad/results/"
+awk -F'\t' -v OFS='\t' '$1 == "bench_pairs" { $2 = 1 } $1 == "parts_asked" { $2 = "mem" } { print }' \
+	docs/bench-results/meta.tsv >"$bad/results/meta.tsv"
+if ! out=$(render_into "$bad/results" "$top" "$work/render-partial"); then
+	result FAIL "self-test: rendering a partial run failed" "$out"
+elif grep -q '^\*\*This is a partial run\.\*\*' "$work/render-partial/docs/benchmarks.md" &&
+	grep -q '^- part `cpu` not run$' "$work/render-partial/docs/benchmarks.md" &&
+	grep -q '^- CPU: 1 pair per benchmark instead of' "$work/render-partial/docs/benchmarks.md" &&
+	grep -q 'a partial run' "$work/render-partial/README.md"; then
+	result OK "self-test: a run with 1 pair and only the mem part renders as partial in docs/benchmarks.md and README.md"
+else
+	result FAIL "self-test: a run with 1 pair and only the mem part does not say it is partial" \
+		"$(sed -n '/^| run/,/^## /p' "$work/render-partial/docs/benchmarks.md")"
 fi
 printf 'It now takes 12.5 MiB less and runs 1.07x faster.\n' >>"$bad/top/TUNING.md"
 out=$(stray_figures "$allowed" "$bad/top/TUNING.md")

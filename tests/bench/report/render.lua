@@ -227,7 +227,7 @@ end
 -- run: one line naming the run, for the blocks of README.md and TUNING.md.
 function FIELDS.run()
   local s = FIELDS.date() .. ", commit " .. FIELDS.commit() .. ", " .. FIELDS.command()
-  if #PARTIAL > 0 then s = s .. "; **a partial run**, see [docs/benchmarks.md](docs/benchmarks.md)" end
+  if #PARTIAL > 0 then s = s .. "; **a partial run**" end
   return s
 end
 
@@ -497,6 +497,34 @@ function FIELDS.nginx_tables()
   end
   o[#o] = nil
   return table.concat(o, "\n")
+end
+
+-- nginx_summary: per shape, ours / stock of each metric's median, for the README.
+function FIELDS.nginx_summary()
+  if not nginx_rows then return "not measured in this run" end
+  local shapes, by_shape = {}, {}
+  for _, r in ipairs(nginx_rows) do
+    if not by_shape[r.shape] then
+      by_shape[r.shape] = { order = {}, rows = {} }
+      shapes[#shapes + 1] = r.shape
+    end
+    local s = by_shape[r.shape]
+    if not s.rows[r.metric] then
+      s.rows[r.metric] = {}
+      s.order[#s.order + 1] = r.metric
+    end
+    s.rows[r.metric][r.build] = tonumber(r.median)
+  end
+  local parts = {}
+  for _, shape in ipairs(shapes) do
+    local s, items = by_shape[shape], {}
+    for _, metric in ipairs(s.order) do
+      local st, ou = s.rows[metric].stock, s.rows[metric].ours
+      if st and ou and st ~= 0 then items[#items + 1] = metric .. " " .. ratio(ou / st) .. " x" end
+    end
+    if #items > 0 then parts[#parts + 1] = shape .. ": " .. table.concat(items, ", ") end
+  end
+  return #parts > 0 and table.concat(parts, "; ") or "no figure of both builds"
 end
 
 ---------------------------------------------------------------- cgroup
