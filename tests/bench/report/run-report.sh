@@ -28,7 +28,9 @@
 # BENCH_MEM_WORKLOADS, BENCH_MEM_RUNS, PAGESIM, PAGESIM_WORKLOADS, PAGESIM_TOOL,
 # BENCH_OUT, BENCH_SAMPLER, BENCH_SERIES, BENCH_PLOTS), BENCH_RESULTS_DIR,
 # BENCH_REPORT_PARTS, BENCH_CGROUP_PAIRS (and its default, BENCH_CGROUP_PAIRS_DEFAULT),
-# BUILD, MEMSTAT, MAKE.
+# BUILD, MEMSTAT. The parts that are make targets run `make` from PATH in the top
+# directory (MAKEFLAGS passes the command line's variables on); bench.mk does not name
+# $(MAKE) in the recipe, so `make -n bench-report` prints it without running it.
 # Invariants: every part asked for runs even if an earlier one failed; the results are
 # published and rendered either way; the exit status is 1 if a part failed, never because a
 # target was missed. Needs root (cgroup, nginx). Writes only under BENCH_OUT,
@@ -101,7 +103,7 @@ part_cpu() {
 }
 part_series() {
 	BENCH_SAMPLER=$BENCH_SAMPLER tests/bench/plot/nginx-series.sh "$BUILD" "$MEMSTAT" "$BENCH_SERIES" &&
-		"$MAKE" --no-print-directory plot &&
+		make --no-print-directory plot &&
 		cp "$BENCH_PLOTS"/sawtooth.svg "$BENCH_PLOTS"/nginx.svg docs/images/
 }
 # cgroup: the benchmark prints "### WORKLOAD" and then one line per setting,
@@ -134,7 +136,7 @@ part_cgroup() {
 	' "$BENCH_OUT/cgroup.txt" >"$results/cgroup.tsv" || { rm -f "$results/cgroup.tsv"; return 1; }
 }
 part_nginx() {
-	"$MAKE" --no-print-directory bench-nginx BENCH_RESULTS_DIR="$results" || return 1
+	make --no-print-directory bench-nginx BENCH_RESULTS_DIR="$results" || return 1
 	[ -s "$results/nginx.tsv" ] || { warn "bench-nginx wrote no $results/nginx.tsv"; return 1; }
 }
 
