@@ -14,8 +14,8 @@
 --    finding, not a failure. A workload run that crashed is printed as FAILED instead.
 --  * Every figure comes from the raw files; with several runs a cell is the median, with
 --    [min-max] after it. Sizes are MiB (1024 KiB) of VmRSS/VmHWM unless a row says otherwise.
---  * The reference peer figures (PEER below: the best peer of the first measurement,
---    docs/benchmarks.md) are scaled by our stock burst size relative to the burst they were
+--  * The reference peer figures (PEER below: a fixed bar, the best peer run of the first
+--    measurement) are scaled by our stock burst size relative to the burst they were
 --    measured against, so a workload that comes out larger or smaller than then is judged
 --    against a proportional bar.
 
@@ -23,7 +23,7 @@ local manifest_path, title, idle_reclaim = arg[1], arg[2] or "native", arg[3] or
 local results_dir = arg[4] ~= "" and arg[4] or nil
 assert(manifest_path, "usage: report-mem.lua MANIFEST TITLE [IDLE_RECLAIM [RESULTS_DIR]]")
 
--- Best peer figures of the first measurement (MiB; docs/benchmarks.md) and the burst
+-- Best peer figures of the first measurement (MiB), a fixed bar, and the burst
 -- (peak - base, MiB, on OpenResty's LuaJIT 2.1-2025) they were measured against.
 local PEER = {
   d = { best = 191.5, name = "glibc+malloc_trim W4", peak = 1283.6, base = 2.2 },
@@ -152,7 +152,7 @@ local function worst_cycle(phase_suffix, field)
   end
 end
 
--- record_workload(workload): the figures docs/benchmarks.md quotes, per build.
+-- record_workload(workload): the figures the documents quote (tests/bench/report/), per build.
 -- Metrics: start, peak, collect (for (e): the worst trough), heap, floor, idle1s
 -- (for (e): the worst trough after 1 s idle), idle_floor1s.
 local function record_workload(workload)
