@@ -120,7 +120,8 @@ bench-cg: $(BENCH_BUILDS)
 #                        BENCH_REPORT_DIR (committed) and renders docs/benchmarks.md and the
 #                        generated blocks of README.md and TUNING.md. Needs root. CPU pairs:
 #                        BENCH_PAIRS, default BENCH_REPORT_PAIRS (15: a pair of the whole suite
-#                        costs about 50 s on 2 cores, so the run stays near 40 min); memory
+#                        takes 50-75 s on 2 shared cores, so the whole run stays near 30 min
+#                        plus bench-nginx); memory
 #                        under the page-size simulator: BENCH_REPORT_PAGESIM at
 #                        BENCH_REPORT_PAGESIM_WORKLOADS; bench-cgroup pairs: BENCH_CGROUP_PAIRS.
 #   bench-report-render  renders the documents again from BENCH_REPORT_DIR (no run; seconds)
