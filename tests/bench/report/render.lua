@@ -203,6 +203,11 @@ local FIELDS = {}
 function FIELDS.date() return (meta_value("started"):match("^(%S+)")) end
 function FIELDS.commit() return meta_value("commit") end
 function FIELDS.pairs() return meta_value("bench_pairs") end
+-- pairs_text: "1 interleaved pair", "15 interleaved pairs".
+function FIELDS.pairs_text()
+  local n = meta_value("bench_pairs")
+  return n .. " interleaved pair" .. (n == "1" and "" or "s")
+end
 
 -- command: the make command line of this run, with the settings that differ from a
 -- full run's defaults.
