@@ -145,6 +145,8 @@ help:
 	@echo "make debs apt-repo rpms yum-repo  packages and repositories (packaging/README.md)"
 	@echo "make images       container images (OCI layout + docker-archives) in build/images/"
 	@echo "make bench        memory and CPU benchmarks, ours vs stock (figures, not tests)"
+	@echo "make bench-report every benchmark the docs quote, in one run (root, ~40 min): results in docs/bench-results/, renders docs/benchmarks.md and the README's figures"
+	@echo "make bench-report-render  render those documents again from docs/bench-results/ (no run)"
 	@echo "make bench-nginx  nginx + lua module, stock vs ours: requests/s, p50/p99, worker RSS (NGINX_BENCH_SECONDS, _PAIRS, _SHAPES)"
 	@echo "make bench-nginx-idle  the figures behind reclaim.nginx_idle's defaults"
 	@echo "make bench-series RSS over time as CSV (sawtooth: stock/ours/peer; nginx load-then-idle) in build/bench/series/"

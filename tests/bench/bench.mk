@@ -53,7 +53,7 @@ BENCH_ENV = BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$
 	BENCH_MEM_WORKLOADS='$(or $(BENCH_MEM_WORKLOADS),a b c d e)' \
 	BENCH_MEM_RUNS='$(or $(BENCH_MEM_RUNS),1)' PAGESIM='$(PAGESIM)' PAGESIM_TOOL='$(PAGESIM_TOOL)'
 
-.PHONY: bench bench-mem bench-cpu bench-cg bench-series plot check-plot
+.PHONY: bench bench-mem bench-cpu bench-cg bench-series plot check-plot bench-report bench-report-render
 
 $(BENCH_CPUTIME): tests/bench/cputime.c
 	@mkdir -p $(@D)
@@ -113,3 +113,36 @@ bench-cpu: $(BENCH_CPUTIME) $(BENCH_BUILDS)
 bench-cg: $(BENCH_BUILDS)
 	@BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$(BENCH_OUT)' \
 	BENCH_CG='$(BENCH_CG)' BENCH_CG_LL='$(BENCH_CG_LL)' bash tests/bench/run-cachegrind.sh
+
+# The benchmark report (tests/bench/report/): every figure the documents quote, from one run.
+#   bench-report         runs the parts BENCH_REPORT_PARTS (mem cpu series cgroup nginx; see
+#                        run-report.sh) into BENCH_REPORT_RESULTS, copies the TSVs to
+#                        BENCH_REPORT_DIR (committed) and renders docs/benchmarks.md and the
+#                        generated blocks of README.md and TUNING.md. Needs root. CPU pairs:
+#                        BENCH_PAIRS, default BENCH_REPORT_PAIRS (15: a pair of the whole suite
+#                        takes 50-75 s on 2 shared cores, so the whole run stays near 30 min
+#                        plus bench-nginx); memory
+#                        under the page-size simulator: BENCH_REPORT_PAGESIM at
+#                        BENCH_REPORT_PAGESIM_WORKLOADS; bench-cgroup pairs: BENCH_CGROUP_PAIRS.
+#   bench-report-render  renders the documents again from BENCH_REPORT_DIR (no run; seconds)
+BENCH_REPORT_RESULTS           := $(BENCH_OUT)/report
+BENCH_REPORT_DIR               ?= docs/bench-results
+BENCH_REPORT_PAIRS             ?= 15
+BENCH_REPORT_PARTS             ?= mem cpu series cgroup nginx
+BENCH_REPORT_PAGESIM           ?= 16384 65536
+BENCH_REPORT_PAGESIM_WORKLOADS ?= a d
+BENCH_RENDER_LUAJIT            := $(BUILD)/stock-x86_64/bin/luajit
+BENCH_RENDER = $(BENCH_RENDER_LUAJIT) tests/bench/report/render.lua $(BENCH_REPORT_DIR) . .
+
+bench-report: $(BENCH_CPUTIME) $(BENCH_SAMPLER) $(BENCH_MEM_PREREQS) $(PAGESIM_LIB) $(MEMSTAT) \
+		$(BUILD)/stock-x86_64/.stamp
+	@$(BENCH_ENV) BENCH_PAIRS='$(or $(BENCH_PAIRS),$(BENCH_REPORT_PAIRS))' \
+	  BENCH_PAIRS_DEFAULT='$(BENCH_REPORT_PAIRS)' PAGESIM='$(BENCH_REPORT_PAGESIM)' \
+	  PAGESIM_WORKLOADS='$(BENCH_REPORT_PAGESIM_WORKLOADS)' BENCH_PLOTS='$(BENCH_PLOTS)' \
+	  BENCH_RESULTS_DIR='$(BENCH_REPORT_RESULTS)' BENCH_REPORT_PARTS='$(BENCH_REPORT_PARTS)' \
+	  BENCH_CGROUP_PAIRS='$(or $(BENCH_CGROUP_PAIRS),3)' BENCH_CGROUP_PAIRS_DEFAULT=3 BUILD='$(BUILD)' MEMSTAT='$(MEMSTAT)' \
+	  tests/bench/report/run-report.sh $(BENCH_REPORT_DIR) $(BENCH_RENDER)
+
+bench-report-render: $(BUILD)/stock-x86_64/.stamp
+	@$(BENCH_RENDER)
+	@echo "bench-report-render: docs/benchmarks.md, README.md and TUNING.md rendered from $(BENCH_REPORT_DIR)"

@@ -1,11 +1,15 @@
 -- CPU benchmark report: turns the timings collected by tests/bench/run-cpu.sh into a
 -- markdown table (stock vs ours) and checks the throughput targets.
 --
--- Usage: luajit report-cpu.lua TIMINGS STATS PROBLEMS HAVE_OURS PAIRS
+-- Usage: luajit report-cpu.lua TIMINGS STATS PROBLEMS HAVE_OURS PAIRS [RESULTS_DIR]
 --   TIMINGS lines: name=.. pair=.. build=stock|ours position=first|second user=.. sys=..
 --                  cpu=.. wall=.. maxrss_kb=.. status=..
 --   STATS lines:   name=.. purge_calls=.. purged_total=.. ... (or "name=.. unavailable")
 --   PROBLEMS:      free text, one problem per line (failed runs, output mismatches)
+--   RESULTS_DIR:   optional; the per-benchmark figures are also written, tab separated with
+--                  one header line, to RESULTS_DIR/cpu.tsv (benchmark pairs stock_cpu_s
+--                  ours_cpu_s ratio_median ratio_min ratio_max purge_calls pages_purged;
+--                  "-" where unknown), which tests/bench/report/render.lua turns into the docs
 -- Invariants:
 --  * A pair's ratio is stock CPU time / ours CPU time (user+sys from wait4), so > 1 means
 --    ours is faster; only pairs where both runs succeeded count. Per benchmark the median
@@ -14,6 +18,7 @@
 
 local timings_path, stats_path, problems_path, have_ours, pairs_wanted =
   arg[1], arg[2], arg[3], arg[4] == "1", tonumber(arg[5])
+local results_dir = arg[6] ~= "" and arg[6] or nil
 assert(timings_path and stats_path and problems_path and pairs_wanted,
        "usage: report-cpu.lua TIMINGS STATS PROBLEMS HAVE_OURS PAIRS")
 
@@ -124,7 +129,8 @@ else
          fmt(median(srss) and median(srss) / 1024, "%.1f"), " | ",
          fmt(median(orss) and median(orss) / 1024, "%.1f"), " | ", calls, " | ", pages, " | ",
          purged, " |")
-    rows[#rows + 1] = { name = name, median = m, pairs = #ratios }
+    rows[#rows + 1] = { name = name, median = m, pairs = #ratios, lo = lo, hi = hi,
+                        scpu = median(scpu), ocpu = median(ocpu), calls = calls, pages = pages }
     if m then medians[#medians + 1] = m end
   end
   emit("")
@@ -144,6 +150,16 @@ else
     local geomean = math.exp(log_sum / #medians)
     verdict(geomean >= GEOMEAN_TARGET, string.format(
       "geometric mean of %d medians %.3f >= %.2f", #medians, geomean, GEOMEAN_TARGET))
+  end
+  if results_dir then
+    local f = assert(io.open(results_dir .. "/cpu.tsv", "w"))
+    f:write("benchmark\tpairs\tstock_cpu_s\tours_cpu_s\tratio_median\tratio_min\tratio_max\t",
+            "purge_calls\tpages_purged\n")
+    for _, r in ipairs(rows) do
+      f:write(table.concat({ r.name, r.pairs, fmt(r.scpu), fmt(r.ocpu), fmt(r.median, "%.6f"),
+        fmt(r.lo, "%.6f"), fmt(r.hi, "%.6f"), r.calls, r.pages }, "\t"), "\n")
+    end
+    f:close()
   end
 end
 

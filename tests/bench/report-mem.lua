@@ -1,24 +1,29 @@
 -- Memory benchmark report: turns the raw output of tests/bench/mem/*.lua (collected by
 -- tests/bench/run-mem.sh) into markdown tables, stock vs ours, and checks the targets.
 --
--- Usage: luajit report-mem.lua MANIFEST TITLE [IDLE_RECLAIM]
+-- Usage: luajit report-mem.lua MANIFEST TITLE [IDLE_RECLAIM [RESULTS_DIR]]
 --   MANIFEST lines: <build> <workload> <variant> <run> <exit-status> <raw-output-file>
 --   where build is "stock", "ours" or "peer" (glibc malloc + malloc_trim, (d) and (e) only)
 --   and workload is a..e.
+--   RESULTS_DIR (optional): the key figures are also appended, tab separated, to
+--   RESULTS_DIR/mem.tsv (set workload build metric median min max runs; KiB) and the
+--   target verdicts to RESULTS_DIR/mem-targets.tsv (set workload verdict text), the
+--   machine-readable results that tests/bench/report/render.lua turns into the docs.
 -- Invariants:
 --  * Targets are printed as PASS/MISS lines, never turned into an exit status: a MISS is a
 --    finding, not a failure. A workload run that crashed is printed as FAILED instead.
 --  * Every figure comes from the raw files; with several runs a cell is the median, with
 --    [min-max] after it. Sizes are MiB (1024 KiB) of VmRSS/VmHWM unless a row says otherwise.
---  * The reference peer figures (PEER below: the best peer of the first measurement,
---    docs/benchmarks.md) are scaled by our stock burst size relative to the burst they were
+--  * The reference peer figures (PEER below: a fixed bar, the best peer run of the first
+--    measurement) are scaled by our stock burst size relative to the burst they were
 --    measured against, so a workload that comes out larger or smaller than then is judged
 --    against a proportional bar.
 
 local manifest_path, title, idle_reclaim = arg[1], arg[2] or "native", arg[3] or "background=1"
-assert(manifest_path, "usage: report-mem.lua MANIFEST TITLE [IDLE_RECLAIM]")
+local results_dir = arg[4] ~= "" and arg[4] or nil
+assert(manifest_path, "usage: report-mem.lua MANIFEST TITLE [IDLE_RECLAIM [RESULTS_DIR]]")
 
--- Best peer figures of the first measurement (MiB; docs/benchmarks.md) and the burst
+-- Best peer figures of the first measurement (MiB), a fixed bar, and the burst
 -- (peak - base, MiB, on OpenResty's LuaJIT 2.1-2025) they were measured against.
 local PEER = {
   d = { best = 191.5, name = "glibc+malloc_trim W4", peak = 1283.6, base = 2.2 },
@@ -37,6 +42,16 @@ local out = {}
 local function emit(...) out[#out + 1] = table.concat({ ... }) end
 
 local misses, passes, failures = 0, 0, 0
+
+-- The workload whose targets are being checked (set by the table functions), for the
+-- verdict rows of mem-targets.tsv.
+local current_workload = "-"
+
+local figures_file, targets_file
+if results_dir then
+  figures_file = assert(io.open(results_dir .. "/mem.tsv", "a"))
+  targets_file = assert(io.open(results_dir .. "/mem-targets.tsv", "a"))
+end
 
 ---------------------------------------------------------------- parsing
 
@@ -89,7 +104,76 @@ end
 ---------------------------------------------------------------- statistics
 
 package.path = (arg[0]:match("(.*/)") or "./") .. "?.lua;" .. package.path
-local median = require("stats").median
+local median, range = require("stats").median, require("stats").range
+
+-- record(workload, build, metric, list): one mem.tsv row, the median and range of list
+-- (KiB, one value per run); nothing for an empty list or without RESULTS_DIR.
+local function record(workload, build, metric, list)
+  if not figures_file or #list == 0 then return end
+  local lo, hi = range(list)
+  figures_file:write(string.format("%s\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%d\n",
+    title, workload, build, metric, median(list), lo, hi, #list))
+end
+
+-- per_run(key, fn): fn(run) of every run of key that has a value.
+local function per_run(key, fn)
+  local list = {}
+  for _, run in ipairs(runs[key] or {}) do
+    local v = fn(run)
+    if v then list[#list + 1] = v end
+  end
+  return list
+end
+
+-- phase_value(phase, field): a per_run function reading one phase's field.
+local function phase_value(phase, field)
+  return function(run) return run.phases[phase] and run.phases[phase][field] end
+end
+
+-- run_peak(run): the largest VmHWM of any phase of one run.
+local function run_peak(run)
+  local best
+  for _, rec in pairs(run.phases) do
+    if not best or rec.hwm_kb > best then best = rec.hwm_kb end
+  end
+  return best
+end
+
+-- worst_cycle(phase_suffix, field): a per_run function giving the largest value of field
+-- over the sawtooth's cycles (phases cN.<phase_suffix>).
+local function worst_cycle(phase_suffix, field)
+  return function(run)
+    local worst
+    for phase, rec in pairs(run.phases) do
+      if phase:match("^c%d+%." .. phase_suffix .. "$") and rec[field]
+        and (not worst or rec[field] > worst) then worst = rec[field] end
+    end
+    return worst
+  end
+end
+
+-- record_workload(workload): the figures the documents quote (tests/bench/report/), per build.
+-- Metrics: start, peak, collect (for (e): the worst trough), heap, floor, idle1s
+-- (for (e): the worst trough after 1 s idle), idle_floor1s.
+local function record_workload(workload)
+  local sawtooth = workload == "e"
+  for _, build in ipairs({ "stock", "ours", "peer" }) do
+    local t, i = build .. "/" .. workload .. "/trickle", build .. "/" .. workload .. "/idle"
+    record(workload, build, "start", per_run(t, phase_value("start", "rss_kb")))
+    if build ~= "peer" then record(workload, build, "peak", per_run(t, run_peak)) end
+    if sawtooth then
+      record(workload, build, "collect", per_run(t, worst_cycle("collect", "rss_kb")))
+      record(workload, build, "floor", per_run(t, worst_cycle("collect", "floor_kb")))
+      record(workload, build, "idle1s", per_run(i, worst_cycle("after1s", "rss_kb")))
+    else
+      record(workload, build, "collect", per_run(t, phase_value("collect", "rss_kb")))
+      record(workload, build, "heap", per_run(t, phase_value("collect", "heap_kb")))
+      record(workload, build, "floor", per_run(t, phase_value("collect", "floor_kb")))
+      record(workload, build, "idle1s", per_run(i, phase_value("after1s", "rss_kb")))
+      record(workload, build, "idle_floor1s", per_run(i, phase_value("after1s", "floor_kb")))
+    end
+  end
+end
 
 -- Collects field of phase over the runs of one build/workload/variant (KiB values).
 local function samples(key, phase, field)
@@ -142,6 +226,9 @@ end
 ---------------------------------------------------------------- targets
 
 local function verdict(ok, what)
+  if targets_file and ok ~= nil then
+    targets_file:write(title, "\t", current_workload, "\t", ok and "PASS" or "MISS", "\t", what, "\n")
+  end
   if ok == nil then
     emit("- n/a  ", what)
   elseif ok then
@@ -193,6 +280,10 @@ local function peer_bar_kb(workload)
 end
 
 local function check_peer(workload, rss, label)
+  if title:match("^emulated") then
+    verdict(nil, label .. ": the peer's reference figures are 4 KiB measurements, not checked at this page size")
+    return
+  end
   local bar, scale = peer_bar_kb(workload)
   if not (bar and rss) then
     verdict(nil, label .. ": no stock run to scale the peer figure")
@@ -280,6 +371,10 @@ local function failure_note(workload)
       if list then
         failures = failures + 1
         emit("- FAILED ", build, " ", variant, " run(s) exited with status ", table.concat(list, ","))
+        if targets_file then
+          targets_file:write(title, "\t", workload, "\tFAILED\t", build, " ", variant,
+            " run(s) exited with status ", table.concat(list, ","), "\n")
+        end
       end
     end
   end
@@ -459,6 +554,8 @@ for _, workload in ipairs({ "a", "b", "c", "d", "e" }) do
     end
   end
   if present then
+    current_workload = workload
+    record_workload(workload)
     emit("### ", WORKLOAD_TITLE[workload], " (", title, ")")
     emit("")
     if workload == "e" then sawtooth_table() else burst_table(workload) end
@@ -472,3 +569,7 @@ emit(string.format("Memory targets (%s): %d PASS, %d MISS, %d failed workload ru
   title, passes, misses, failures))
 emit("")
 io.write(table.concat(out, "\n"), "\n")
+if figures_file then
+  figures_file:close()
+  targets_file:close()
+end

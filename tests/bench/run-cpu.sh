@@ -11,6 +11,8 @@
 #   BENCH_PRINT    1 (default) prints the section when done; 0 only writes it
 #   BENCH_PAIRS    pairs per benchmark (default 11)
 #   BENCH_CPU      subset of benchmark names (default: every cpu/*.lua)
+#   BENCH_RESULTS_DIR  optional: also write the figures to BENCH_RESULTS_DIR/cpu.tsv
+#                  (report-cpu.lua; make bench-report renders the docs from it)
 # Invariants:
 #  * Pairs are the outer loop (pair 1 of every benchmark, then pair 2, ...), so a burst of
 #    load from other jobs hits one pair of many benchmarks rather than every pair of one.
@@ -125,7 +127,7 @@ if [ "$have_ours" -eq 1 ]; then
 fi
 
 "$BENCH_STOCK" "$here/report-cpu.lua" "$timings" "$stats" "$problems" "$have_ours" \
-    "$BENCH_PAIRS" >"$BENCH_OUT/cpu.md"
+    "$BENCH_PAIRS" "${BENCH_RESULTS_DIR:-}" >"$BENCH_OUT/cpu.md"
 if [ "${BENCH_PRINT:-1}" = 1 ]; then cat "$BENCH_OUT/cpu.md"; fi
 if [ -s "$problems" ]; then
     echo "run-cpu.sh: problems found (see $problems):" >&2

@@ -13,6 +13,10 @@
 #   PAGESIM       optional page sizes, e.g. "16384 65536": repeat everything under the page-size
 #                 simulator and print the tables again, marked "emulated"
 #   PAGESIM_TOOL  the simulator (default tests/tools/pagesim/pagesim)
+#   PAGESIM_WORKLOADS  the workloads run under the simulator (default BENCH_MEM_WORKLOADS)
+#   BENCH_RESULTS_DIR  optional: also write the key figures and target verdicts to
+#                 BENCH_RESULTS_DIR/mem.tsv and mem-targets.tsv (report-mem.lua; make
+#                 bench-report renders the docs from them)
 #   BENCH_IDLE_RECLAIM  LUAJIT_RECLAIM value for the idle variant (default "background=1")
 #   BENCH_PEER    optional: an unpatched luajit built on glibc malloc, the measured peer of
 #                 workloads (d) and (e). It runs their trickle variant (and (d)'s idle
@@ -36,6 +40,8 @@ BENCH_MEM_WORKLOADS=${BENCH_MEM_WORKLOADS:-a b c d e}
 BENCH_MEM_RUNS=${BENCH_MEM_RUNS:-1}
 PAGESIM=${PAGESIM:-}
 PAGESIM_TOOL=${PAGESIM_TOOL:-tests/tools/pagesim/pagesim}
+PAGESIM_WORKLOADS=${PAGESIM_WORKLOADS:-$BENCH_MEM_WORKLOADS}
+BENCH_RESULTS_DIR=${BENCH_RESULTS_DIR:-}
 BENCH_IDLE_RECLAIM=${BENCH_IDLE_RECLAIM:-background=1}
 BENCH_PEER=${BENCH_PEER:-}
 BENCH_PEER_RUNS=${BENCH_PEER_RUNS:-3}
@@ -103,17 +109,17 @@ record_run() {
     echo "$rbuild $rworkload $rvariant $rrun $status $raw" >>"$manifest"
 }
 
-# run_set LABEL PAGESIZE: runs every workload/variant/build; PAGESIZE empty = native.
-# Appends the section to mem.md and returns 1 if any run failed.
+# run_set LABEL PAGESIZE WORKLOADS: runs every variant/build of WORKLOADS; PAGESIZE empty =
+# native. Appends the section to mem.md and returns 1 if any run failed.
 run_set() {
-    label=$1 pagesize=$2
+    label=$1 pagesize=$2 workloads=$3
     rawdir="$BENCH_OUT/mem/$label"
     rm -rf "$rawdir"
     mkdir -p "$rawdir"
     manifest="$rawdir/manifest"
     : >"$manifest"
     any_failed=0
-    for workload in $BENCH_MEM_WORKLOADS; do
+    for workload in $workloads; do
         script=$(script_for "$workload")
         for variant in trickle idle; do
             run=1
@@ -149,16 +155,21 @@ run_set() {
         done
     fi
     "$BENCH_STOCK" "$here/report-mem.lua" "$manifest" "$label" "$BENCH_IDLE_RECLAIM" \
-        >>"$BENCH_OUT/mem.md"
+        "$BENCH_RESULTS_DIR" >>"$BENCH_OUT/mem.md"
     return "$any_failed"
 }
 
 mkdir -p "$BENCH_OUT"
 : >"$BENCH_OUT/mem.md"
+if [ -n "$BENCH_RESULTS_DIR" ]; then
+    mkdir -p "$BENCH_RESULTS_DIR"
+    printf 'set\tworkload\tbuild\tmetric\tmedian\tmin\tmax\truns\n' >"$BENCH_RESULTS_DIR/mem.tsv"
+    printf 'set\tworkload\tverdict\ttext\n' >"$BENCH_RESULTS_DIR/mem-targets.tsv"
+fi
 failed=0
-run_set native "" || failed=1
+run_set native "" "$BENCH_MEM_WORKLOADS" || failed=1
 for size in $PAGESIM; do
-    run_set "emulated-page-$size" "$size" || failed=1
+    run_set "emulated-page-$size" "$size" "$PAGESIM_WORKLOADS" || failed=1
 done
 if [ "${BENCH_PRINT:-1}" = 1 ]; then cat "$BENCH_OUT/mem.md"; fi
 if [ "$failed" -ne 0 ]; then

@@ -19,20 +19,32 @@
 #             code (fenced blocks, `spans`) are not links.
 #   man       every page of runtime/doc/ renders with groff -man -ww and
 #             man -l --warnings without a message.
-#   self-test the option and link checks fail on a copy of the documents
-#             with a wrong default, a missing option and a broken link, so a
-#             check that can no longer fail is caught.
+#   report    rendering the committed benchmark results (docs/bench-results/,
+#             tests/bench/report/render.lua) reproduces docs/benchmarks.md and
+#             the generated blocks of README.md and TUNING.md byte for byte,
+#             so no hand edit of a figure survives.
+#   figures   README.md and TUNING.md hold no figure (digits followed by
+#             MiB, KiB, GiB, ms, us or %, or a ratio like 1.10x) outside the
+#             generated blocks, fenced code and `code spans`, except the
+#             constants, defaults and examples of tests/docs/figures-allowed.txt.
+#   self-test the option, link, report and figure checks fail on a copy of
+#             the documents with a wrong default, a missing option, a broken
+#             link, a hand-edited generated figure and a figure outside a
+#             block, so a check that can no longer fail is caught.
 #
-# Usage: tests/docs/check-docs.sh WORKDIR   (needs no build; groff, man-db)
+# Usage: tests/docs/check-docs.sh WORKDIR LUAJIT
+#   LUAJIT runs the renderer (make check-docs passes the stock build's); the
+#   rest needs no build (groff, man-db).
 # Invariant: reads the tree, writes only under WORKDIR.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../../lib/shell.sh
 . "$top/lib/shell.sh"
 
-[ $# = 1 ] || die "usage: $0 WORKDIR"
-work=$1
-need groff:groff-base man:man-db awk
+[ $# = 2 ] || die "usage: $0 WORKDIR LUAJIT"
+work=$1 luajit=$2
+need groff:groff-base man:man-db awk diff
+[ -x "$luajit" ] || die "$luajit: not an executable (make stock-x86_64 builds it)"
 mkdir -p "$work"
 
 config_c=$top/runtime/reclaim/rcl_config.c
@@ -216,6 +228,65 @@ check_links() {
 	[ -z "$problems" ]
 }
 
+# render_into RESULTS TOP OUT: renders the benchmark results RESULTS with TOP's README.md
+# and TUNING.md into OUT; prints the renderer's messages; status 1 if it failed.
+render_into() {
+	rm -rf "$3"
+	mkdir -p "$3/docs"
+	"$luajit" "$top/tests/bench/report/render.lua" "$1" "$2" "$3" 2>&1
+}
+
+# check_render TOP OUT: each rendered file equals TOP's; prints the differences.
+check_render() {
+	local f out problems=''
+	out=$(render_into "$top/docs/bench-results" "$1" "$2") || { printf 'render.lua failed: %s\n' "$out"; return 1; }
+	for f in docs/benchmarks.md README.md TUNING.md; do
+		[ "$f" = docs/benchmarks.md ] && [ "$1" != "$top" ] && continue
+		if ! out=$(diff -u "$1/$f" "$2/$f"); then
+			problems="$problems$f differs from its rendering (make bench-report-render rewrites it):"$'\n'
+			problems="$problems$(printf '%s\n' "$out" | head -n 40)"$'\n'
+		fi
+	done
+	printf '%s' "$problems"
+	[ -z "$problems" ]
+}
+
+# stray_figures ALLOWLIST FILE...: one line per figure outside generated blocks, fenced
+# code and code spans that no phrase of ALLOWLIST (for that file's name) covers.
+stray_figures() {
+	local allow=$1
+	shift
+	awk -v allowlist="$allow" '
+		function strip_allowed(line,   i, k) {
+			for (i = 1; i <= nallow; i++) {
+				if (allow_file[i] != name) continue
+				while ((k = index(line, allow_text[i])) > 0)
+					line = substr(line, 1, k - 1) " " substr(line, k + length(allow_text[i]))
+			}
+			return line
+		}
+		BEGIN {
+			while ((getline l < allowlist) > 0) {
+				if (l ~ /^#/ || (t = index(l, "\t")) == 0) continue
+				nallow++; allow_file[nallow] = substr(l, 1, t - 1); allow_text[nallow] = substr(l, t + 1)
+			}
+		}
+		FNR == 1 { fence = 0; block = 0; name = FILENAME; sub(/.*\//, "", name) }
+		/^[ \t]*```/ { fence = !fence; next }
+		fence { next }
+		/^<!-- bench-report:begin / { block = 1; next }
+		/^<!-- bench-report:end -->$/ { block = 0; next }
+		block { next }
+		{
+			rest = $0; gsub(/`[^`]*`/, " ", rest); rest = strip_allowed(rest)
+			while (match(rest, /[0-9][0-9.,]* ?(MiB|KiB|GiB|ms|us|%)|[0-9]+\.[0-9]+ ?x([^a-zA-Z0-9]|$)/)) {
+				print name ":" FNR ": figure \"" substr(rest, RSTART, RLENGTH) "\" outside a generated block: " $0
+				rest = substr(rest, RSTART + RLENGTH)
+			}
+		}
+	' "$@"
+}
+
 cd "$top"
 docs=("$top"/*.md "$top"/docs/*.md)
 
@@ -257,6 +328,21 @@ for page in runtime/doc/*.[1-8]; do
 	fi
 done
 
+# report
+if out=$(check_render "$top" "$work/render"); then
+	result OK "rendering docs/bench-results/ reproduces docs/benchmarks.md and the blocks of README.md and TUNING.md"
+else
+	result FAIL "the benchmark report's documents do not match their rendering (edit tests/bench/report/, then make bench-report-render)" "$out"
+fi
+
+# figures
+allowed=$top/tests/docs/figures-allowed.txt
+if out=$(stray_figures "$allowed" README.md TUNING.md) && [ -z "$out" ]; then
+	result OK "no measured figure in README.md and TUNING.md outside the generated blocks ($(grep -c $'\t' "$allowed") allowed constants and examples)"
+else
+	result FAIL "figures outside the generated blocks (generate them, link to docs/benchmarks.md, or allow a constant in tests/docs/figures-allowed.txt)" "$out"
+fi
+
 # self-test: the checks above can fail
 bad=$work/bad
 rm -rf "$bad"
@@ -283,6 +369,45 @@ elif printf '%s' "$out" | grep -q "docs/missing.md" && printf '%s' "$out" | grep
 	result OK "self-test: the link check finds a missing file and a missing anchor"
 else
 	result FAIL "self-test: the link check failed for another reason" "$out"
+fi
+
+mkdir -p "$bad/top"
+cp README.md TUNING.md "$bad/top/"
+awk '
+	/^<!-- bench-report:begin cost -->$/ { inblock = 1 }
+	inblock && !done && match($0, /[0-9]+\.[0-9]/) { $0 = substr($0, 1, RSTART - 1) "9" substr($0, RSTART + 1); done = 1 }
+	{ print }
+' README.md >"$bad/top/README.md"
+if cmp -s README.md "$bad/top/README.md"; then
+	result FAIL "self-test: found no figure to edit in README.md's cost block"
+elif out=$(check_render "$bad/top" "$work/render-bad"); then
+	result FAIL "self-test: a hand-edited figure in README.md's cost block passed the report check"
+elif printf '%s' "$out" | grep -q '^README.md differs'; then
+	result OK "self-test: the report check finds a hand-edited figure in README.md's cost block"
+else
+	result FAIL "self-test: the report check failed for another reason" "$out"
+fi
+mkdir -p "$bad/results"
+cp docs/bench-results/*.tsv "$bad/results/"
+awk -F'\t' -v OFS='\t' '$1 == "bench_pairs" { $2 = 1 } $1 == "parts_asked" { $2 = "mem" } { print }' \
+	docs/bench-results/meta.tsv >"$bad/results/meta.tsv"
+if ! out=$(render_into "$bad/results" "$top" "$work/render-partial"); then
+	result FAIL "self-test: rendering a partial run failed" "$out"
+elif grep -q '^\*\*This is a partial run\.\*\*' "$work/render-partial/docs/benchmarks.md" &&
+	grep -q '^- part `cpu` not run$' "$work/render-partial/docs/benchmarks.md" &&
+	grep -q '^- CPU: 1 pair per benchmark instead of' "$work/render-partial/docs/benchmarks.md" &&
+	grep -q 'a partial run' "$work/render-partial/README.md"; then
+	result OK "self-test: a run with 1 pair and only the mem part renders as partial in docs/benchmarks.md and README.md"
+else
+	result FAIL "self-test: a run with 1 pair and only the mem part does not say it is partial" \
+		"$(sed -n '/^| run/,/^## /p' "$work/render-partial/docs/benchmarks.md")"
+fi
+printf 'It now takes 12.5 MiB less and runs 1.07x faster.\n' >>"$bad/top/TUNING.md"
+out=$(stray_figures "$allowed" "$bad/top/TUNING.md")
+if printf '%s' "$out" | grep -q '12.5 MiB' && printf '%s' "$out" | grep -q '1.07x'; then
+	result OK "self-test: the figure check finds a size and a ratio outside the blocks"
+else
+	result FAIL "self-test: the figure check missed a size or a ratio outside the blocks" "$out"
 fi
 
 say "check-docs: $((n - failed)) passed, $failed failed"
