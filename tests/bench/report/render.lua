@@ -502,8 +502,19 @@ function FIELDS.nginx_tables()
   local o = {}
   for _, shape in ipairs(shapes) do
     local s = figures[shape]
-    o[#o + 1] = "| " .. shape .. " | unit | stock median (min-max) | ours median (min-max) | ours / stock |"
-    o[#o + 1] = "|---|---|---|---|---|"
+    -- builds other than stock and ours (e.g. ours-noidle) get a column after ours
+    local extra, seen = {}, { stock = true, ours = true }
+    for _, metric in ipairs(s.metrics) do
+      for b in pairs(s[metric]) do
+        if not seen[b] then seen[b] = true; extra[#extra + 1] = b end
+      end
+    end
+    table.sort(extra)
+    local head = { "| " .. shape, "unit", "stock median (min-max)", "ours median (min-max)" }
+    for _, b in ipairs(extra) do head[#head + 1] = b .. " median (min-max)" end
+    head[#head + 1] = "ours / stock"
+    o[#o + 1] = table.concat(head, " | ") .. " |"
+    o[#o + 1] = string.rep("|---", #head) .. "|"
     for _, metric in ipairs(s.metrics) do
       local st, ou = s[metric].stock, s[metric].ours
       local function cell(r) return r and string.format("%s (%s-%s)", r.median, r.min, r.max) or "-" end
@@ -511,7 +522,10 @@ function FIELDS.nginx_tables()
       if st and ou and tonumber(st.median) and tonumber(ou.median) and tonumber(st.median) ~= 0 then
         q = ratio(tonumber(ou.median) / tonumber(st.median))
       end
-      o[#o + 1] = table.concat({ "| " .. metric, (st or ou).unit, cell(st), cell(ou), q }, " | ") .. " |"
+      local row = { "| " .. metric, (st or ou).unit, cell(st), cell(ou) }
+      for _, b in ipairs(extra) do row[#row + 1] = cell(s[metric][b]) end
+      row[#row + 1] = q
+      o[#o + 1] = table.concat(row, " | ") .. " |"
     end
     o[#o + 1] = ""
   end
