@@ -10,6 +10,9 @@
 **   aligned start in [2^32, limit/2), then growing upward), and a result
 **   above the limit is unmapped, counted (high_mappings_rejected) and retried
 **   with a new random hint, RCL_MAP_TRIES times, then the mapping fails;
+** - the memory-file backing of segments (a test-only switch until meshing
+**   works, docs/mesh.md): a memfd per heap, the table of its segments,
+**   punching purges, the copy that gives a fork() child its own memory;
 ** - the heap clock source (CLOCK_MONOTONIC_COARSE, milliseconds);
 ** - fault injection (compiled only with -DRCL_FAULT_INJECTION): make calls
 **   N..N+C-1 of a kind fail, or each call with a given probability
@@ -19,8 +22,8 @@
 ** All OS calls are made with the heap lock held when the heap is locking.
 **
 ** Layer: the bottom; calls nothing of the allocator. Of the heap it is
-** given it updates only the OS-facing fields: failure and purge counters
-** and the address hint state.
+** given it updates only the OS-facing fields: failure and purge counters,
+** the address hint state and its backing (h->backing).
 */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE

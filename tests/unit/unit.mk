@@ -4,10 +4,13 @@
 #
 #   check-unit     CUnit suites (fault injection compiled in) + the embedded
 #                  smoke test; CUnit's basic-mode summary is printed; fails
-#                  on any failed assertion
+#                  on any failed assertion. The suites that purge, map and
+#                  unmap (UNIT_FILE_SUITES) run again on the memory-file
+#                  backing (LUAJIT_RECLAIM_TEST_BACKING=file, docs/mesh.md)
 #   check-stress   randomized stress, ASan+UBSan, fixed seed (STRESS_SEED),
 #                  STRESS_OPS operations (10^7), background thread on for
-#                  the middle third
+#                  the middle third; then STRESS_FILE_OPS on the memory-file
+#                  backing
 #   soak           the same with SOAK_OPS (10^9) operations
 #   check-unit-valgrind  stress under valgrind memcheck (RCL_VALGRIND client
 #                  requests), VALGRIND_OPS operations
@@ -37,6 +40,8 @@ UNIT_TESTS   := $(UNIT_DIR)/unit_main.c $(UNIT_DIR)/unit_util.c $(UNIT_DIR)/test
                 $(UNIT_DIR)/test_backing.c
 STRESS_SEED  ?= 20251121
 STRESS_OPS   ?= 10000000
+STRESS_FILE_OPS ?= 3000000
+UNIT_FILE_SUITES := alloc purge os background
 SOAK_OPS     ?= 1000000000
 VALGRIND_OPS ?= 300000
 LUAJIT_SRC   ?=
@@ -66,10 +71,12 @@ $(UNIT_OUT)/stress-vg: $(UNIT_DIR)/stress.c $(RCL_SOURCES) $(RCL_HEADERS)
 
 check-unit: $(UNIT_OUT)/unit $(UNIT_OUT)/embed_smoke
 	$(UNIT_OUT)/unit
+	LUAJIT_RECLAIM_TEST_BACKING=file $(UNIT_OUT)/unit $(UNIT_FILE_SUITES)
 	$(UNIT_OUT)/embed_smoke
 
 check-stress: $(UNIT_OUT)/stress
 	$(UNIT_OUT)/stress -s $(STRESS_SEED) -n $(STRESS_OPS)
+	LUAJIT_RECLAIM_TEST_BACKING=file $(UNIT_OUT)/stress -s $(STRESS_SEED) -n $(STRESS_FILE_OPS)
 
 soak: $(UNIT_OUT)/stress
 	$(UNIT_OUT)/stress -s $(STRESS_SEED) -n $(SOAK_OPS) -q
