@@ -398,16 +398,30 @@ static int rcl_sys_unmap(void *p, size_t size)
 ** - the table and the file change only under the heap's lock discipline
 **   (as every OS call of the heap) and under rcl_backing_lock, which the
 **   fork prepare handler holds: a child sees tables that match the mappings.
+** - an alias (meshing, docs/mesh.md) is an OS page of a file segment that
+**   maps the physical page of another one, its target, instead of its own
+**   range. A target maps its own range and is no alias; an alias's own
+**   range is punched (zero) and no alias maps it. So the table of aliases,
+**   sorted by page, says what every virtual page maps: its own range unless
+**   listed. A purge never punches through an alias (that would free its
+**   target's page), and a segment is unmapped only when no alias outside
+**   it has a target inside it (the mesher's rule; checked).
 ** fork() (rcl_backing_child): a shared mapping stays shared with the child,
-** so the child copies every file segment's allocated pages into a new
-** memory file, maps it over the same addresses and closes the parent's
-** file; the parent waits for the child's byte on a pipe before it returns
-** from fork(), so no write of the parent after fork() reaches the copy.
+** so the child copies the file's allocated pages into a new memory file at
+** the same offsets, maps it over the same addresses (aliases included) and
+** closes the parent's file; the parent waits for the child's byte on a pipe
+** before it returns from fork(), so no write of the parent after fork()
+** reaches the copy.
 */
 typedef struct rcl_backing_seg {
   uintptr_t addr;                 /* segment address */
   uint64_t off;                   /* its range's offset in the file */
 } rcl_backing_seg;
+
+typedef struct rcl_backing_alias {
+  uintptr_t page;                 /* an OS page that maps its target, not its own range */
+  uint64_t off;                   /* the target's file offset (the target's own range) */
+} rcl_backing_alias;
 
 struct rcl_backing {
   int fd;                         /* the memory file; -1: none (anonymous) */
@@ -417,7 +431,9 @@ struct rcl_backing {
   size_t nsegs, segs_cap;
   uint64_t *free_offs;            /* punched ranges to hand out again */
   size_t nfree, free_cap;         /* free_cap >= size / RCL_SEGMENT_SIZE */
-  uint64_t fallbacks, punch_failed, fork_copies;
+  rcl_backing_alias *aliases;     /* sorted by page */
+  size_t naliases, aliases_cap;
+  uint64_t fallbacks, punch_failed, fork_copies, alias_failed;
   struct rcl_backing *next;       /* every backing of the process (rcl_backing_lock) */
 };
 typedef struct rcl_backing rcl_backing;
@@ -478,6 +494,39 @@ static int rcl_backing_holds(const rcl_heap *h, const void *p)
          rcl_backing_find(b, rcl_align_down((uintptr_t)p, RCL_SEGMENT_SIZE), NULL) != NULL;
 }
 
+/* Where the alias of page is or would be inserted. */
+static size_t rcl_backing_alias_pos(const rcl_backing *b, uintptr_t page)
+{
+  size_t lo = 0, hi = b->naliases;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (b->aliases[mid].page < page) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+static rcl_backing_alias *rcl_backing_alias_find(const rcl_backing *b, uintptr_t page)
+{
+  size_t i = rcl_backing_alias_pos(b, page);
+  return i < b->naliases && b->aliases[i].page == page ? &b->aliases[i] : NULL;
+}
+
+/* The file offset of page's own range; UINT64_MAX outside file segments. */
+static uint64_t rcl_backing_own_off(const rcl_backing *b, uintptr_t page)
+{
+  const rcl_backing_seg *e = rcl_backing_find(b, rcl_align_down(page, RCL_SEGMENT_SIZE), NULL);
+  return e ? e->off + (page & (RCL_SEGMENT_SIZE - 1)) : UINT64_MAX;
+}
+
+/* 1 if an alias maps a page of the file range [off, off+size). */
+static int rcl_backing_targeted(const rcl_backing *b, uint64_t off, uint64_t size)
+{
+  size_t i;
+  for (i = 0; i < b->naliases; i++)
+    if (b->aliases[i].off - off < size) return 1;
+  return 0;
+}
+
 /* 1 if b->fd still names b's file: a host that closes descriptors it did
 ** not open (closefrom) must not make us truncate or punch another file. */
 static int rcl_backing_fd_ok(const rcl_backing *b)
@@ -535,9 +584,15 @@ static int rcl_backing_unmap(rcl_heap *h, void *p, int *r)
   if (*r != 0) {
     h->munmap_failed++;
   } else {
+    size_t lo = rcl_backing_alias_pos(b, (uintptr_t)p);
+    size_t hi = rcl_backing_alias_pos(b, (uintptr_t)p + RCL_SEGMENT_SIZE);
     off = e->off;
     memmove(&b->segs[pos], &b->segs[pos + 1], (b->nsegs - pos - 1) * sizeof(*e));
     b->nsegs--;
+    memmove(&b->aliases[lo], &b->aliases[hi], (b->naliases - hi) * sizeof(*b->aliases));
+    b->naliases -= hi - lo;
+    RCL_ASSERT(!rcl_backing_targeted(b, off, RCL_SEGMENT_SIZE),
+               "unmapping a segment whose pages other pages alias");
     rcl_backing_release_range(h, b, off);
   }
   pthread_mutex_unlock(&rcl_backing_lock);
@@ -647,14 +702,41 @@ RCL_INTERN void rcl_os_no_hugepages(void *p, size_t size)
 #endif
 }
 
+static int rcl_os_advise(rcl_heap *h, void *p, size_t size, int advice);
+
+/* A purge of [p, p+size) in a file segment with aliases: the pages between
+** them, never an alias (its target's page is not the range's to free). */
+static int rcl_backing_purge_around(rcl_heap *h, char *p, size_t size)
+{
+  const rcl_backing *b = h->backing;
+  size_t i = rcl_backing_alias_pos(b, (uintptr_t)p), ps = h->os_page_size;
+  char *end = p + size;
+  int r = 0;
+  for (; p < end; i++) {
+    char *stop = i < b->naliases && b->aliases[i].page < (uintptr_t)end ? (char *)b->aliases[i].page : end;
+    if (stop > p && rcl_os_advise(h, p, (size_t)(stop - p), MADV_REMOVE) != 0) r = -1;
+    p = stop + ps;
+  }
+  return r;
+}
+
 /* Give the pages of [p, p+size) back; p and size are multiples of the page
 ** size, and the range lies in one segment or one large mapping. A failure
 ** is counted and the caller keeps the range dirty. On a file segment both
-** modes punch (the backing's rules above). */
+** modes punch, around aliases (the backing's rules above). */
 RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size)
 {
-  int advice = h->cfg.mode == RCL_MODE_FREE ? MADV_FREE : MADV_DONTNEED, r;
-  if (RCL_UNLIKELY(h->backing != NULL) && rcl_backing_holds(h, p)) advice = MADV_REMOVE;
+  int advice = h->cfg.mode == RCL_MODE_FREE ? MADV_FREE : MADV_DONTNEED;
+  if (RCL_UNLIKELY(h->backing != NULL) && rcl_backing_holds(h, p)) {
+    if (h->backing->naliases) return rcl_backing_purge_around(h, (char *)p, size);
+    advice = MADV_REMOVE;
+  }
+  return rcl_os_advise(h, p, size, advice);
+}
+
+static int rcl_os_advise(rcl_heap *h, void *p, size_t size, int advice)
+{
+  int r;
   if (rcl_os_fault(RCL_FAULT_MADVISE)) {
     errno = EINVAL;
     r = -1;
@@ -808,33 +890,143 @@ RCL_INTERN void rcl_os_backing_destroy(rcl_heap *h)
   if (b->fd >= 0 && rcl_backing_fd_ok(b)) close(b->fd);
   rcl_backing_dealloc(b->segs, b->segs_cap * sizeof(*b->segs));
   rcl_backing_dealloc(b->free_offs, b->free_cap * sizeof(uint64_t));
+  rcl_backing_dealloc(b->aliases, b->aliases_cap * sizeof(*b->aliases));
   rcl_backing_dealloc(b, sizeof(*b));
   h->backing = NULL;
+}
+
+/* -- Aliases (meshing) -- */
+
+/*
+** Make the OS page `page` an alias of `target` (both OS pages of h's file
+** segments): page then maps target's physical page, and page's own range
+** is punched. The caller (the mesher) has copied into target what it keeps
+** of page. Rules: page != target, neither is an alias, and no alias maps
+** page's own range; a call breaking them returns -1 and changes nothing.
+** A failure of the OS calls returns -1 too, with page unchanged (counted
+** in alias_failed).
+*/
+RCL_INTERN int rcl_os_page_alias(rcl_heap *h, void *page, const void *target)
+{
+  rcl_backing *b = h->backing;
+  uintptr_t pg = (uintptr_t)page, tg = (uintptr_t)target;
+  size_t ps = h->os_page_size, pos;
+  uint64_t own, toff;
+  int r = -1;
+  if (!b || ((pg | tg) & (ps - 1)) != 0 || pg == tg) return -1;
+  pthread_mutex_lock(&rcl_backing_lock);
+  own = rcl_backing_own_off(b, pg);
+  toff = rcl_backing_own_off(b, tg);
+  if (own == UINT64_MAX || toff == UINT64_MAX || rcl_backing_alias_find(b, pg) ||
+      rcl_backing_alias_find(b, tg) || rcl_backing_targeted(b, own, ps))
+    goto out;                                       /* the caller broke a rule */
+  if (rcl_backing_reserve((void **)&b->aliases, &b->aliases_cap, b->naliases, b->naliases + 1,
+                          sizeof(*b->aliases)) != 0 || !rcl_backing_fd_ok(b) ||
+      rcl_os_fault(RCL_FAULT_BACKING))
+    goto failed;
+  /* mremap with old size 0 maps the same shared page a second time. */
+  if (mremap((void *)tg, 0, ps, MREMAP_MAYMOVE | MREMAP_FIXED, page) != page) {
+    /* The kernel may have unmapped page first: its own range still holds
+    ** its contents (not punched yet), so map it back. */
+    RCL_ASSERT(mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)own) == page,
+               "cannot restore a page after a failed alias");
+    goto failed;
+  }
+  if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)own, (off_t)ps) != 0) {
+    b->punch_failed++;                              /* stays allocated until unaliased */
+    h->madvise_failed++;
+  }
+  pos = rcl_backing_alias_pos(b, pg);
+  memmove(&b->aliases[pos + 1], &b->aliases[pos], (b->naliases - pos) * sizeof(*b->aliases));
+  b->aliases[pos].page = pg;
+  b->aliases[pos].off = toff;
+  b->naliases++;
+  r = 0;
+  goto out;
+failed:
+  b->alias_failed++;
+out:
+  pthread_mutex_unlock(&rcl_backing_lock);
+  return r;
+}
+
+/* Map the alias `page` back onto its own range, which reads as zeros.
+** -1 if page is no alias; -1 with page still an alias if the mapping fails
+** (counted in alias_failed). */
+RCL_INTERN int rcl_os_page_unalias(rcl_heap *h, void *page)
+{
+  rcl_backing *b = h->backing;
+  rcl_backing_alias *a;
+  size_t ps = h->os_page_size;
+  uint64_t own;
+  int r = -1;
+  if (!b) return -1;
+  pthread_mutex_lock(&rcl_backing_lock);
+  a = rcl_backing_alias_find(b, (uintptr_t)page);
+  if (!a) goto out;
+  own = rcl_backing_own_off(b, (uintptr_t)page);
+  if (!rcl_backing_fd_ok(b) || rcl_os_fault(RCL_FAULT_BACKING)) {
+    b->alias_failed++;
+    goto out;
+  }
+  if (mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)own) != page) {
+    RCL_ASSERT(mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)a->off) == page,
+               "cannot restore an alias after a failed unalias");
+    b->alias_failed++;
+    goto out;
+  }
+  memmove(a, a + 1, (size_t)(b->aliases + b->naliases - (a + 1)) * sizeof(*a));
+  b->naliases--;
+  r = 0;
+out:
+  pthread_mutex_unlock(&rcl_backing_lock);
+  return r;
 }
 
 /* -- fork -- */
 
 static int rcl_backing_sync[2] = { -1, -1 };   /* the child -> parent pipe of one fork */
 
-/* Copy segment e's allocated pages (all of it when the old file is not
-** ours any more) into a mapping of the new file nfd, or of anonymous
-** memory when nfd < 0, and move that mapping over e's address; 0 or -1
-** (e's mapping unchanged). */
+/* Copy segment e into a mapping of the same range of the new file nfd, or
+** of anonymous memory when nfd < 0, and move that mapping over e's
+** address; 0 or -1 (e's mapping unchanged). With the old file at hand
+** (old_ok), its allocated pages are read from it (SEEK_DATA), so aliases
+** do not matter: a target's page is copied once, at its own offset. Else
+** every page that is no alias is copied from its address. On anonymous
+** memory an alias gets its own copy of the page it maps. */
 static int rcl_backing_copy_segment(rcl_backing *b, const rcl_backing_seg *e, int nfd, int old_ok)
 {
-  char *seg = (char *)e->addr, *t;
+  char *seg = (char *)e->addr, *t, *src = NULL;
+  size_t ps = rcl_os_page_size(), i, lo, hi, x;
   uint64_t pos = e->off, end = e->off + RCL_SEGMENT_SIZE;
   t = (char *)mmap(NULL, RCL_SEGMENT_SIZE, PROT_READ | PROT_WRITE,
                    nfd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS, nfd, nfd >= 0 ? (off_t)e->off : 0);
   if (t == (char *)MAP_FAILED) return -1;
-  while (pos < end) {
-    off_t data = old_ok ? lseek(b->fd, (off_t)pos, SEEK_DATA) : (off_t)pos, hole;
-    if (data < 0 || (uint64_t)data >= end) break;   /* ENXIO: no data after pos */
-    hole = old_ok ? lseek(b->fd, data, SEEK_HOLE) : (off_t)end;
-    if (hole < 0 || (uint64_t)hole > end) hole = (off_t)end;
-    memcpy(t + (data - (off_t)e->off), seg + (data - (off_t)e->off), (size_t)(hole - data));
-    pos = (uint64_t)hole;
+  if (old_ok) {
+    src = (char *)mmap(NULL, RCL_SEGMENT_SIZE, PROT_READ, MAP_SHARED, b->fd, (off_t)e->off);
+    if (src == (char *)MAP_FAILED) src = NULL;
   }
+  lo = rcl_backing_alias_pos(b, e->addr);
+  hi = rcl_backing_alias_pos(b, e->addr + RCL_SEGMENT_SIZE);
+  if (src) {
+    while (pos < end) {
+      off_t data = lseek(b->fd, (off_t)pos, SEEK_DATA), hole;
+      if (data < 0 || (uint64_t)data >= end) break;   /* ENXIO: no data after pos */
+      hole = lseek(b->fd, data, SEEK_HOLE);
+      if (hole < 0 || (uint64_t)hole > end) hole = (off_t)end;
+      memcpy(t + (data - (off_t)e->off), src + (data - (off_t)e->off), (size_t)(hole - data));
+      pos = (uint64_t)hole;
+    }
+    munmap(src, RCL_SEGMENT_SIZE);
+  } else {
+    for (x = 0, i = lo; x < RCL_SEGMENT_SIZE; x += ps) {
+      if (i < hi && b->aliases[i].page == e->addr + x) { i++; continue; }
+      memcpy(t + x, seg + x, ps);
+    }
+  }
+  if (nfd < 0)
+    for (i = lo; i < hi; i++)
+      memcpy(t + (b->aliases[i].page - e->addr), (const void *)b->aliases[i].page, ps);
   if (mremap(t, RCL_SEGMENT_SIZE, RCL_SEGMENT_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, seg) != seg) {
     munmap(t, RCL_SEGMENT_SIZE);
     if (nfd >= 0) fallocate(nfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)e->off,
@@ -845,13 +1037,25 @@ static int rcl_backing_copy_segment(rcl_backing *b, const rcl_backing_seg *e, in
   return 0;
 }
 
+/* The segment entry whose file range holds off (any entry, moved or not). */
+static const rcl_backing_seg *rcl_backing_seg_of_off(const rcl_backing *b, uint64_t off)
+{
+  size_t i;
+  for (i = 0; i < b->nsegs; i++)
+    if (off - b->segs[i].off < RCL_SEGMENT_SIZE) return &b->segs[i];
+  return NULL;
+}
+
 /* In the child: give b's heap a file of its own (or anonymous memory). A
 ** segment that can be copied neither way would stay shared with the
-** parent: the child aborts with a message instead. */
+** parent: the child aborts with a message instead. Segments moved to
+** anonymous memory are marked (bit 0 of addr) until the aliases are
+** redone: an alias whose page or target went anonymous becomes a private
+** copy of the page it mapped (still right for every block through it). */
 static void rcl_backing_copy(rcl_backing *b)
 {
   int old_ok, nfd;
-  size_t i, kept = 0;
+  size_t i, kept = 0, ps = rcl_os_page_size();
   rcl_backing scratch = { 0 };
   if (b->fd < 0) return;                  /* anonymous: private already */
   old_ok = rcl_backing_fd_ok(b);
@@ -861,17 +1065,33 @@ static void rcl_backing_copy(rcl_backing *b)
     nfd = -1;
   }
   for (i = 0; i < b->nsegs; i++) {
-    if (nfd >= 0 && rcl_backing_copy_segment(b, &b->segs[i], nfd, old_ok) == 0) {
-      b->segs[kept++] = b->segs[i];
-      continue;
-    }
+    rcl_backing_seg *e = &b->segs[i];
+    if (nfd >= 0 && rcl_backing_copy_segment(b, e, nfd, old_ok) == 0) continue;
     b->fallbacks++;
-    if (rcl_backing_copy_segment(b, &b->segs[i], -1, old_ok) != 0) {
+    if (rcl_backing_copy_segment(b, e, -1, old_ok) != 0) {
       fprintf(stderr, "luajit-reclaim: fork: cannot copy the heap segment at %p into the "
-              "child's own memory (%s)\n", (void *)b->segs[i].addr, strerror(errno));
+              "child's own memory (%s)\n", (void *)e->addr, strerror(errno));
       abort();
     }
+    e->addr |= 1;
   }
+  for (i = 0; i < b->naliases; i++) {
+    rcl_backing_alias *a = &b->aliases[i];
+    const rcl_backing_seg *own = rcl_backing_find(b, rcl_align_down(a->page, RCL_SEGMENT_SIZE), NULL);
+    const rcl_backing_seg *tgt = rcl_backing_seg_of_off(b, a->off);
+    void *m;
+    if (!own) continue;                   /* anonymous: copied with its segment */
+    RCL_ASSERT(tgt != NULL, "an alias without a target segment");
+    if (!(tgt->addr & 1)) {
+      m = mmap((void *)a->page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, nfd, (off_t)a->off);
+      if (m == (void *)a->page) { b->aliases[kept++] = *a; continue; }
+    }
+    /* The target is anonymous now (or the mapping failed): a copy of it. */
+    memcpy((void *)a->page, (const char *)(tgt->addr & ~(uintptr_t)1) + (a->off - tgt->off), ps);
+  }
+  b->naliases = kept;
+  for (i = kept = 0; i < b->nsegs; i++)
+    if (!(b->segs[i].addr & 1)) b->segs[kept++] = b->segs[i];
   b->nsegs = kept;
   if (old_ok) close(b->fd);
   b->fd = nfd;
@@ -954,12 +1174,21 @@ RCL_API int rcl_test_backing(rcl_heap *h, rcl_backing_info *info)
   info->fallbacks = b->fallbacks;
   info->punch_failed = b->punch_failed;
   info->fork_copies = b->fork_copies;
+  info->aliases = b->naliases;
+  info->alias_failed = b->alias_failed;
   if (b->fd < 0) return 0;
   if (fstat(b->fd, &st) != 0) return -1;
   info->file_ino = (uint64_t)st.st_ino;
   info->file_allocated = (uint64_t)st.st_blocks * 512u;
   return 0;
 }
+
+RCL_API int rcl_test_page_alias(rcl_heap *h, void *page, const void *target)
+{
+  return rcl_os_page_alias(h, page, target);
+}
+
+RCL_API int rcl_test_page_unalias(rcl_heap *h, void *page) { return rcl_os_page_unalias(h, page); }
 #endif
 
 /* mremap; `to` is the target of MREMAP_FIXED (NULL otherwise). */

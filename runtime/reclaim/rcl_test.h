@@ -46,9 +46,17 @@ typedef struct rcl_backing_info {
   uint64_t punch_failed;          /* unmapped file ranges not punched (never reused) */
   uint64_t fork_copies;           /* fork children that copied this heap (counted
                                      in the child) */
+  size_t aliases;                 /* OS pages mapping another page's physical page */
+  uint64_t alias_failed;          /* aliasing or unaliasing calls the OS refused */
 } rcl_backing_info;
 /* Fills info for h; 0, or -1 if fstat of the file fails. */
 RCL_API int rcl_test_backing(rcl_heap *h, rcl_backing_info *info);
+/* Make the OS page `page` map the physical page of `target` (both in h's
+** file segments; rcl_os_page_alias's rules), or map it back onto its own
+** (zero) range. 0, or -1 with nothing changed. The heap's bitmaps are not
+** told: the caller keeps both pages inside blocks it owns. */
+RCL_API int rcl_test_page_alias(rcl_heap *h, void *page, const void *target);
+RCL_API int rcl_test_page_unalias(rcl_heap *h, void *page);
 /* Verify every invariant of h (rcl_check.c); 0 if all hold, else -1 with
 ** the first broken one described in err. Takes the heap lock. */
 RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen);

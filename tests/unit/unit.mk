@@ -16,7 +16,8 @@
 #                  requests), VALGRIND_OPS operations
 #   check-stress-pagesim  the stress test (no sanitizer) under the LD_PRELOAD
 #                  page-size simulator at 4K, 16K and 64K, strict (any
-#                  unaligned or spilling OS call fails); then the deliberate
+#                  unaligned or spilling OS call fails), at 16K and 64K
+#                  also on the memory-file backing; then the deliberate
 #                  RCL_TEST_FIXED_GRANULE=4096 build, which must pass at 4K
 #                  and must FAIL at 16K and 64K (proves the check has teeth)
 #   check-stress-arm64  the stress test cross-compiled static for aarch64,
@@ -102,6 +103,11 @@ check-stress-pagesim: $(UNIT_OUT)/stress-plain $(UNIT_OUT)/stress-granule $(BUIL
 	@set -e; for p in 4096 16384 65536; do \
 	  echo "== stress under pagesim -p $$p --strict"; \
 	  PAGESIM_SO=$(BUILD)/tools/pagesim.so tests/tools/pagesim/pagesim -p $$p --strict -- \
+	    $(UNIT_OUT)/stress-plain -s $(STRESS_SEED) -n $(PAGESIM_OPS) -q; \
+	done
+	@set -e; for p in 16384 65536; do \
+	  echo "== stress under pagesim -p $$p --strict, memory-file backing"; \
+	  LUAJIT_RECLAIM_TEST_BACKING=file PAGESIM_SO=$(BUILD)/tools/pagesim.so tests/tools/pagesim/pagesim -p $$p --strict -- \
 	    $(UNIT_OUT)/stress-plain -s $(STRESS_SEED) -n $(PAGESIM_OPS) -q; \
 	done
 	@set -e; for p in 4096 16384 65536; do \
