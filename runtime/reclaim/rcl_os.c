@@ -589,8 +589,10 @@ static int rcl_backing_unmap(rcl_heap *h, void *p, int *r)
     off = e->off;
     memmove(&b->segs[pos], &b->segs[pos + 1], (b->nsegs - pos - 1) * sizeof(*e));
     b->nsegs--;
-    memmove(&b->aliases[lo], &b->aliases[hi], (b->naliases - hi) * sizeof(*b->aliases));
-    b->naliases -= hi - lo;
+    if (hi > lo) {
+      memmove(&b->aliases[lo], &b->aliases[hi], (b->naliases - hi) * sizeof(*b->aliases));
+      b->naliases -= hi - lo;
+    }
     RCL_ASSERT(!rcl_backing_targeted(b, off, RCL_SEGMENT_SIZE),
                "unmapping a segment whose pages other pages alias");
     rcl_backing_release_range(h, b, off);
