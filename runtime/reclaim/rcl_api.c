@@ -199,6 +199,7 @@ RCL_API rcl_heap *rcl_heap_create(const rcl_config *cfg, uint64_t seed)
   rcl_soft_limit_reset(h);
   h->prng = seed ^ 0x6c75616a69742d72ull;
   h->clock = rcl_os_now_ms();
+  rcl_os_backing_init(h);
   rcl_registry_attach(h);
   rcl_registry_publish(h, 1, 0);
   if (h->cfg.background) rcl_bg_update(h);
@@ -213,6 +214,7 @@ RCL_API void rcl_heap_destroy(rcl_heap *h)
   rcl_flush_caches(h);
   rcl_large_destroy(h);
   rcl_segments_destroy(h);
+  rcl_os_backing_destroy(h);
   pthread_mutex_destroy(&h->lock);
   rcl_os_unmap(h, h, h->self_size);
 }

@@ -386,6 +386,8 @@ struct rcl_heap {
   rcl_kept kept[RCL_KEPT_SLOTS];
   unsigned nkept;
   size_t kept_bytes;
+  /* Memory-file backing (rcl_os.c): NULL while segments are anonymous. */
+  struct rcl_backing *backing;
 };
 
 /* -- Small helpers ---------------------------------------------------------- */
@@ -497,6 +499,11 @@ RCL_INTERN uint64_t rcl_os_now_ms(void);
 RCL_INTERN uint64_t rcl_os_addr_limit(void);
 RCL_INTERN void *rcl_os_map(rcl_heap *h, size_t size, size_t align);
 RCL_INTERN void *rcl_os_map_plain(size_t size);  /* heap struct, tables: no hint rules */
+RCL_INTERN void *rcl_os_map_segment(rcl_heap *h); /* a segment: on the heap's backing */
+RCL_INTERN void rcl_os_backing_init(rcl_heap *h);    /* heap creation, before rcl_bg_update */
+RCL_INTERN void rcl_os_backing_destroy(rcl_heap *h); /* after the segments are unmapped */
+RCL_INTERN int rcl_os_page_alias(rcl_heap *h, void *page, const void *target); /* meshing */
+RCL_INTERN int rcl_os_page_unalias(rcl_heap *h, void *page);
 RCL_INTERN int rcl_os_unmap(rcl_heap *h, void *p, size_t size);
 RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size);
 RCL_INTERN void rcl_os_no_hugepages(void *p, size_t size);

@@ -10,6 +10,9 @@
 **   aligned start in [2^32, limit/2), then growing upward), and a result
 **   above the limit is unmapped, counted (high_mappings_rejected) and retried
 **   with a new random hint, RCL_MAP_TRIES times, then the mapping fails;
+** - the memory-file backing of segments (a test-only switch until meshing
+**   works, docs/mesh.md): a memfd per heap, the table of its segments,
+**   punching purges, the copy that gives a fork() child its own memory;
 ** - the heap clock source (CLOCK_MONOTONIC_COARSE, milliseconds);
 ** - fault injection (compiled only with -DRCL_FAULT_INJECTION): make calls
 **   N..N+C-1 of a kind fail, or each call with a given probability
@@ -19,8 +22,8 @@
 ** All OS calls are made with the heap lock held when the heap is locking.
 **
 ** Layer: the bottom; calls nothing of the allocator. Of the heap it is
-** given it updates only the OS-facing fields: failure and purge counters
-** and the address hint state.
+** given it updates only the OS-facing fields: failure and purge counters,
+** the address hint state and its backing (h->backing).
 */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE
@@ -28,11 +31,13 @@
 #include "rcl_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +46,9 @@
 #endif
 #ifndef MAP_ANONYMOUS
 #define MAP_ANONYMOUS MAP_ANON
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000   /* Linux 4.17; older kernels take it as a hint */
 #endif
 
 static size_t rcl_os_page;                           /* 0 until first read */
@@ -201,7 +209,9 @@ typedef struct rcl_fault_plan {
   uint64_t injected;
 } rcl_fault_plan;
 static rcl_fault_plan rcl_faults[RCL_FAULT__MAX];
-static const char *const rcl_fault_names[RCL_FAULT__MAX] = { "mmap", "madvise", "munmap", "mremap" };
+static const char *const rcl_fault_names[RCL_FAULT__MAX] = {
+  "mmap", "madvise", "munmap", "mremap", "backing"
+};
 
 static int rcl_fault_roll(rcl_fault_plan *f, uint32_t rate)
 {
@@ -262,7 +272,7 @@ RCL_API uint64_t rcl_test_fault_injected(int kind)
 }
 
 /* LUAJIT_RECLAIM_FAULT="KIND=N[:C],KIND=~PPM,..." (KIND mmap, madvise,
-** munmap or mremap) arms the plans at heap creation: N[:C] makes calls
+** munmap, mremap or backing) arms the plans at heap creation: N[:C] makes calls
 ** N..N+C-1 fail (C defaults to 1), ~PPM makes each call fail with
 ** probability PPM / 10^6 (seeded from LUAJIT_RECLAIM_FAULT_SEED, default 1).
 ** A malformed value is a loud failure: this is a test-only build. */
@@ -320,7 +330,7 @@ RCL_INTERN void rcl_os_fault_from_env(void)
 bad:
   fprintf(stderr, "luajit-reclaim: LUAJIT_RECLAIM_FAULT: cannot parse '%s' "
           "(expected kind=N[:count] or kind=~per_million,... with kind mmap, madvise, "
-          "munmap or mremap)\n", spec);
+          "munmap, mremap or backing)\n", spec);
   abort();
 }
 #else
@@ -361,6 +371,238 @@ static int rcl_sys_unmap(void *p, size_t size)
   return munmap(p, size);
 }
 
+
+/* -- Memory-file backing: the table ------------------------------------------- */
+
+/*
+** A heap on the file backing maps each segment MAP_SHARED from a
+** segment-sized range of its own memory file (memfd, close-on-exec), so
+** that meshing (docs/mesh.md) can later map two virtual pages onto one
+** physical page. Invariants:
+** - the table lists exactly the heap's segments mapped from the file,
+**   sorted by address, with their file offsets; a segment not listed is
+**   anonymous. Every backing failure (memfd_create, ftruncate, the file
+**   mapping) is counted in `fallbacks` and the segment, or with no file the
+**   whole heap, continues on anonymous memory;
+** - a file range is all zeros when a segment is mapped onto it: it lies
+**   beyond the previous file size, or was punched when its segment was
+**   unmapped. A range whose punch failed is never handed out again
+**   (punch_failed; its pages stay allocated in the file);
+** - purging a file segment punches its pages (MADV_REMOVE): MADV_DONTNEED
+**   drops the page-table entries but leaves the pages in the file, and
+**   MADV_FREE is refused on shared mappings, so mode=dontneed and
+**   mode=free both punch. A punched page reads back as zeros, like a
+**   purged anonymous page;
+** - large blocks stay anonymous: they never mesh, so mremap never meets a
+**   file mapping;
+** - the table and the file change only under the heap's lock discipline
+**   (as every OS call of the heap) and under rcl_backing_lock, which the
+**   fork prepare handler holds: a child sees tables that match the mappings.
+** - an alias (meshing, docs/mesh.md) is an OS page of a file segment that
+**   maps the physical page of another one, its target, instead of its own
+**   range. A target maps its own range and is no alias; an alias's own
+**   range is punched (zero) and no alias maps it. So the table of aliases,
+**   sorted by page, says what every virtual page maps: its own range unless
+**   listed. A purge never punches through an alias (that would free its
+**   target's page), and a segment is unmapped only when no alias outside
+**   it has a target inside it (the mesher's rule; checked).
+** fork() (rcl_backing_child): a shared mapping stays shared with the child,
+** so the child copies the file's allocated pages into a new memory file at
+** the same offsets, maps it over the same addresses (aliases included) and
+** closes the parent's file; the parent waits for the child's byte on a pipe
+** before it returns from fork(), so no write of the parent after fork()
+** reaches the copy.
+*/
+typedef struct rcl_backing_seg {
+  uintptr_t addr;                 /* segment address */
+  uint64_t off;                   /* its range's offset in the file */
+} rcl_backing_seg;
+
+typedef struct rcl_backing_alias {
+  uintptr_t page;                 /* an OS page that maps its target, not its own range */
+  uint64_t off;                   /* the target's file offset (the target's own range) */
+} rcl_backing_alias;
+
+struct rcl_backing {
+  int fd;                         /* the memory file; -1: none (anonymous) */
+  uint64_t ino, dev;              /* the file's identity: fd still names it */
+  uint64_t size;                  /* file size: every range handed out so far */
+  rcl_backing_seg *segs;          /* the table, sorted by addr */
+  size_t nsegs, segs_cap;
+  uint64_t *free_offs;            /* punched ranges to hand out again */
+  size_t nfree, free_cap;         /* free_cap >= size / RCL_SEGMENT_SIZE */
+  rcl_backing_alias *aliases;     /* sorted by page */
+  size_t naliases, aliases_cap;
+  uint64_t fallbacks, punch_failed, fork_copies, alias_failed;
+  struct rcl_backing *next;       /* every backing of the process (rcl_backing_lock) */
+};
+typedef struct rcl_backing rcl_backing;
+
+static pthread_mutex_t rcl_backing_lock = PTHREAD_MUTEX_INITIALIZER;
+static rcl_backing *rcl_backings;     /* under rcl_backing_lock */
+
+/* Internal tables: plain mappings, never subject to fault injection (a
+** failure here is a backing failure, counted by the caller). */
+static void *rcl_backing_alloc(size_t bytes)
+{
+  void *p = mmap(NULL, rcl_align_up(bytes, rcl_os_page_size()), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+static void rcl_backing_dealloc(void *p, size_t bytes)
+{
+  if (p) munmap(p, rcl_align_up(bytes, rcl_os_page_size()));
+}
+
+/* Make *arr (of *cap elements of elem bytes, n used) hold at least want. */
+static int rcl_backing_reserve(void **arr, size_t *cap, size_t n, size_t want, size_t elem)
+{
+  size_t ncap = *cap ? *cap : 16;
+  void *na;
+  if (want <= *cap) return 0;
+  while (ncap < want) ncap *= 2;
+  na = rcl_backing_alloc(ncap * elem);
+  if (!na) return -1;
+  if (*arr) {
+    memcpy(na, *arr, n * elem);
+    rcl_backing_dealloc(*arr, *cap * elem);
+  }
+  *arr = na;
+  *cap = ncap;
+  return 0;
+}
+
+/* The table entry of the segment at addr, or NULL; *pos (if given) is
+** where such an entry is or would be inserted. */
+static rcl_backing_seg *rcl_backing_find(const rcl_backing *b, uintptr_t addr, size_t *pos)
+{
+  size_t lo = 0, hi = b->nsegs;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (b->segs[mid].addr < addr) lo = mid + 1; else hi = mid;
+  }
+  if (pos) *pos = lo;
+  return lo < b->nsegs && b->segs[lo].addr == addr ? &b->segs[lo] : NULL;
+}
+
+/* 1 if [p, p+size) lies in a segment mapped from h's file. */
+static int rcl_backing_holds(const rcl_heap *h, const void *p)
+{
+  const rcl_backing *b = h->backing;
+  return b && b->nsegs &&
+         rcl_backing_find(b, rcl_align_down((uintptr_t)p, RCL_SEGMENT_SIZE), NULL) != NULL;
+}
+
+/* Where the alias of page is or would be inserted. */
+static size_t rcl_backing_alias_pos(const rcl_backing *b, uintptr_t page)
+{
+  size_t lo = 0, hi = b->naliases;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (b->aliases[mid].page < page) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+static rcl_backing_alias *rcl_backing_alias_find(const rcl_backing *b, uintptr_t page)
+{
+  size_t i = rcl_backing_alias_pos(b, page);
+  return i < b->naliases && b->aliases[i].page == page ? &b->aliases[i] : NULL;
+}
+
+/* The file offset of page's own range; UINT64_MAX outside file segments. */
+static uint64_t rcl_backing_own_off(const rcl_backing *b, uintptr_t page)
+{
+  const rcl_backing_seg *e = rcl_backing_find(b, rcl_align_down(page, RCL_SEGMENT_SIZE), NULL);
+  return e ? e->off + (page & (RCL_SEGMENT_SIZE - 1)) : UINT64_MAX;
+}
+
+/* 1 if an alias maps a page of the file range [off, off+size). */
+static int rcl_backing_targeted(const rcl_backing *b, uint64_t off, uint64_t size)
+{
+  size_t i;
+  for (i = 0; i < b->naliases; i++)
+    if (b->aliases[i].off - off < size) return 1;
+  return 0;
+}
+
+/* 1 if b->fd still names b's file: a host that closes descriptors it did
+** not open (closefrom) must not make us truncate or punch another file. */
+static int rcl_backing_fd_ok(const rcl_backing *b)
+{
+  struct stat st;
+  return b->fd >= 0 && fstat(b->fd, &st) == 0 &&
+         (uint64_t)st.st_ino == b->ino && (uint64_t)st.st_dev == b->dev;
+}
+
+static int rcl_backing_memfd(rcl_backing *b)
+{
+  struct stat st;
+  int fd;
+  if (rcl_os_fault(RCL_FAULT_BACKING)) return -1;
+  fd = memfd_create("luajit-reclaim", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return -1;
+  }
+  b->ino = (uint64_t)st.st_ino;
+  b->dev = (uint64_t)st.st_dev;
+  return fd;
+}
+
+/* Release the file range of an unmapped segment: punched, it is zero and
+** may be handed out again; else it is never reused (counted). */
+static void rcl_backing_release_range(rcl_heap *h, rcl_backing *b, uint64_t off)
+{
+  if (rcl_backing_fd_ok(b) &&
+      fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+                (off_t)RCL_SEGMENT_SIZE) == 0) {
+    b->free_offs[b->nfree++] = off;       /* free_cap covers every range */
+    return;
+  }
+  b->punch_failed++;
+  h->madvise_failed++;
+}
+
+/* rcl_os_unmap of a segment that may be a file segment: 1 if it was (the
+** result in *r), 0 to take the anonymous path. */
+static int rcl_backing_unmap(rcl_heap *h, void *p, int *r)
+{
+  rcl_backing *b = h->backing;
+  rcl_backing_seg *e;
+  size_t pos;
+  uint64_t off;
+  pthread_mutex_lock(&rcl_backing_lock);
+  e = rcl_backing_find(b, (uintptr_t)p, &pos);
+  if (!e) {
+    pthread_mutex_unlock(&rcl_backing_lock);
+    return 0;
+  }
+  *r = rcl_sys_unmap(p, RCL_SEGMENT_SIZE);
+  if (*r != 0) {
+    h->munmap_failed++;
+  } else {
+    size_t lo = rcl_backing_alias_pos(b, (uintptr_t)p);
+    size_t hi = rcl_backing_alias_pos(b, (uintptr_t)p + RCL_SEGMENT_SIZE);
+    off = e->off;
+    memmove(&b->segs[pos], &b->segs[pos + 1], (b->nsegs - pos - 1) * sizeof(*e));
+    b->nsegs--;
+    if (hi > lo) {
+      memmove(&b->aliases[lo], &b->aliases[hi], (b->naliases - hi) * sizeof(*b->aliases));
+      b->naliases -= hi - lo;
+    }
+    RCL_ASSERT(!rcl_backing_targeted(b, off, RCL_SEGMENT_SIZE),
+               "unmapping a segment whose pages other pages alias");
+    rcl_backing_release_range(h, b, off);
+  }
+  pthread_mutex_unlock(&rcl_backing_lock);
+  return 1;
+}
+
+/* -- Mappings ---------------------------------------------------------------------- */
+
 RCL_INTERN void *rcl_os_map_plain(size_t size)
 {
   return rcl_sys_map(0, size);
@@ -368,6 +610,8 @@ RCL_INTERN void *rcl_os_map_plain(size_t size)
 
 RCL_INTERN int rcl_os_unmap(rcl_heap *h, void *p, size_t size)
 {
+  int r;
+  if (h->backing && size == RCL_SEGMENT_SIZE && rcl_backing_unmap(h, p, &r)) return r;
   if (rcl_sys_unmap(p, size) != 0) {
     h->munmap_failed++;
     return -1;
@@ -460,11 +704,41 @@ RCL_INTERN void rcl_os_no_hugepages(void *p, size_t size)
 #endif
 }
 
+static int rcl_os_advise(rcl_heap *h, void *p, size_t size, int advice);
+
+/* A purge of [p, p+size) in a file segment with aliases: the pages between
+** them, never an alias (its target's page is not the range's to free). */
+static int rcl_backing_purge_around(rcl_heap *h, char *p, size_t size)
+{
+  const rcl_backing *b = h->backing;
+  size_t i = rcl_backing_alias_pos(b, (uintptr_t)p), ps = h->os_page_size;
+  char *end = p + size;
+  int r = 0;
+  for (; p < end; i++) {
+    char *stop = i < b->naliases && b->aliases[i].page < (uintptr_t)end ? (char *)b->aliases[i].page : end;
+    if (stop > p && rcl_os_advise(h, p, (size_t)(stop - p), MADV_REMOVE) != 0) r = -1;
+    p = stop + ps;
+  }
+  return r;
+}
+
 /* Give the pages of [p, p+size) back; p and size are multiples of the page
-** size. A failure is counted and the caller keeps the range dirty. */
+** size, and the range lies in one segment or one large mapping. A failure
+** is counted and the caller keeps the range dirty. On a file segment both
+** modes punch, around aliases (the backing's rules above). */
 RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size)
 {
-  int advice = h->cfg.mode == RCL_MODE_FREE ? MADV_FREE : MADV_DONTNEED, r;
+  int advice = h->cfg.mode == RCL_MODE_FREE ? MADV_FREE : MADV_DONTNEED;
+  if (RCL_UNLIKELY(h->backing != NULL) && rcl_backing_holds(h, p)) {
+    if (h->backing->naliases) return rcl_backing_purge_around(h, (char *)p, size);
+    advice = MADV_REMOVE;
+  }
+  return rcl_os_advise(h, p, size, advice);
+}
+
+static int rcl_os_advise(rcl_heap *h, void *p, size_t size, int advice)
+{
+  int r;
   if (rcl_os_fault(RCL_FAULT_MADVISE)) {
     errno = EINVAL;
     r = -1;
@@ -481,6 +755,443 @@ RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size)
   h->purged_total += size;
   return 0;
 }
+
+/* -- Memory-file backing: segments, heaps, fork ------------------------------------ */
+
+/* Put an anonymous mapping back at p after a failed MAP_FIXED file mapping
+** over the reservation there (the kernel may have removed it first). */
+static int rcl_backing_restore(char *p)
+{
+  char *q = (char *)mmap(p, RCL_SEGMENT_SIZE, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (q == p) return 0;                             /* it was gone: fresh zeros */
+  if (q == (char *)MAP_FAILED) return errno == EEXIST ? 0 : -1;  /* still there */
+  munmap(q, RCL_SEGMENT_SIZE);                      /* an old kernel's hint: taken */
+  return 0;
+}
+
+/*
+** Map a segment (RCL_SEGMENT_SIZE, aligned to it, below the address limit):
+** rcl_os_map places an anonymous reservation; on the file backing a range
+** of the file (a punched one first, else the file grows) replaces it with
+** MAP_FIXED. A backing failure leaves the segment anonymous (counted).
+*/
+RCL_INTERN void *rcl_os_map_segment(rcl_heap *h)
+{
+  rcl_backing *b = h->backing;
+  char *p = (char *)rcl_os_map(h, RCL_SEGMENT_SIZE, RCL_SEGMENT_SIZE);
+  size_t pos, ranges;
+  uint64_t off;
+  int injected;
+  if (!p || !b || b->fd < 0) return p;
+  pthread_mutex_lock(&rcl_backing_lock);
+  ranges = (size_t)(b->size / RCL_SEGMENT_SIZE) + 1;
+  if (rcl_backing_reserve((void **)&b->segs, &b->segs_cap, b->nsegs, b->nsegs + 1, sizeof(*b->segs)) != 0 ||
+      rcl_backing_reserve((void **)&b->free_offs, &b->free_cap, b->nfree, ranges, sizeof(uint64_t)) != 0)
+    goto fallback;
+  if (b->nfree) {
+    off = b->free_offs[--b->nfree];
+  } else {
+    off = b->size;
+    if (rcl_os_fault(RCL_FAULT_BACKING) || !rcl_backing_fd_ok(b) ||
+        ftruncate(b->fd, (off_t)(off + RCL_SEGMENT_SIZE)) != 0)
+      goto fallback;
+    b->size = off + RCL_SEGMENT_SIZE;
+  }
+  injected = rcl_os_fault(RCL_FAULT_BACKING);
+  if (injected ||
+      mmap(p, RCL_SEGMENT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)off) != p) {
+    int lost = !injected && rcl_backing_restore(p) != 0;
+    b->free_offs[b->nfree++] = off;                 /* never mapped: still zero */
+    if (lost) {
+      b->fallbacks++;
+      h->mmap_failed++;
+      pthread_mutex_unlock(&rcl_backing_lock);
+      return NULL;
+    }
+    goto fallback;
+  }
+  rcl_backing_find(b, (uintptr_t)p, &pos);
+  memmove(&b->segs[pos + 1], &b->segs[pos], (b->nsegs - pos) * sizeof(*b->segs));
+  b->segs[pos].addr = (uintptr_t)p;
+  b->segs[pos].off = off;
+  b->nsegs++;
+  pthread_mutex_unlock(&rcl_backing_lock);
+  return p;
+fallback:
+  b->fallbacks++;
+  pthread_mutex_unlock(&rcl_backing_lock);
+  return p;
+}
+
+/* The backing new heaps ask for: anonymous, except in test builds, where a
+** hook or LUAJIT_RECLAIM_TEST_BACKING selects it (docs/mesh.md). */
+#ifdef RCL_TEST_HOOKS
+static int rcl_backing_choice = RCL_BACKING_ENV;
+
+RCL_API void rcl_test_set_backing(int backing) { rcl_store(&rcl_backing_choice, backing); }
+
+static int rcl_backing_wanted(void)
+{
+  int c = rcl_load(&rcl_backing_choice);
+  const char *env;
+  if (c != RCL_BACKING_ENV) return c == RCL_BACKING_FILE;
+  env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
+  if (!env || !*env || strcmp(env, "anon") == 0) return 0;
+  if (strcmp(env, "file") == 0) return 1;
+  fprintf(stderr, "luajit-reclaim: LUAJIT_RECLAIM_TEST_BACKING: '%s' is not a backing "
+          "(expected file or anon)\n", env);
+  abort();
+}
+#else
+static int rcl_backing_wanted(void) { return 0; }
+#endif
+
+static void rcl_backing_prepare(void);
+static void rcl_backing_parent(void);
+static void rcl_backing_child(void);
+static pthread_once_t rcl_backing_once = PTHREAD_ONCE_INIT;
+
+static void rcl_backing_register(void)
+{
+  pthread_atfork(rcl_backing_prepare, rcl_backing_parent, rcl_backing_child);
+}
+
+/*
+** Give a new heap its backing. The fork handlers are registered at the
+** first heap creation, whatever its backing, so before rcl_bg.c's (which
+** need a heap registered with the background thread): prepare handlers run
+** in reverse order of registration, so rcl_bg's takes the heap locks first
+** and this one takes rcl_backing_lock after them, the order of every other
+** path (heap lock, then rcl_backing_lock).
+*/
+RCL_INTERN void rcl_os_backing_init(rcl_heap *h)
+{
+  rcl_backing *b;
+  pthread_once(&rcl_backing_once, rcl_backing_register);
+  if (!rcl_backing_wanted()) return;
+  b = (rcl_backing *)rcl_backing_alloc(sizeof(*b));
+  if (!b) return;                        /* anonymous; the heap's own maps will fail too */
+  b->fd = rcl_backing_memfd(b);
+  if (b->fd < 0) b->fallbacks++;
+  pthread_mutex_lock(&rcl_backing_lock);
+  b->next = rcl_backings;
+  rcl_backings = b;
+  pthread_mutex_unlock(&rcl_backing_lock);
+  h->backing = b;
+}
+
+RCL_INTERN void rcl_os_backing_destroy(rcl_heap *h)
+{
+  rcl_backing *b = h->backing, **pp;
+  if (!b) return;
+  pthread_mutex_lock(&rcl_backing_lock);
+  for (pp = &rcl_backings; *pp && *pp != b; pp = &(*pp)->next) {}
+  if (*pp) *pp = b->next;
+  pthread_mutex_unlock(&rcl_backing_lock);
+  if (b->fd >= 0 && rcl_backing_fd_ok(b)) close(b->fd);
+  rcl_backing_dealloc(b->segs, b->segs_cap * sizeof(*b->segs));
+  rcl_backing_dealloc(b->free_offs, b->free_cap * sizeof(uint64_t));
+  rcl_backing_dealloc(b->aliases, b->aliases_cap * sizeof(*b->aliases));
+  rcl_backing_dealloc(b, sizeof(*b));
+  h->backing = NULL;
+}
+
+/* -- Aliases (meshing) -- */
+
+/*
+** Make the OS page `page` an alias of `target` (both OS pages of h's file
+** segments): page then maps target's physical page, and page's own range
+** is punched. The caller (the mesher) has copied into target what it keeps
+** of page. Rules: page != target, neither is an alias, and no alias maps
+** page's own range; a call breaking them returns -1 and changes nothing.
+** A failure of the OS calls returns -1 too, with page unchanged (counted
+** in alias_failed).
+*/
+RCL_INTERN int rcl_os_page_alias(rcl_heap *h, void *page, const void *target)
+{
+  rcl_backing *b = h->backing;
+  uintptr_t pg = (uintptr_t)page, tg = (uintptr_t)target;
+  size_t ps = h->os_page_size, pos;
+  uint64_t own, toff;
+  int r = -1;
+  if (!b || ((pg | tg) & (ps - 1)) != 0 || pg == tg) return -1;
+  pthread_mutex_lock(&rcl_backing_lock);
+  own = rcl_backing_own_off(b, pg);
+  toff = rcl_backing_own_off(b, tg);
+  if (own == UINT64_MAX || toff == UINT64_MAX || rcl_backing_alias_find(b, pg) ||
+      rcl_backing_alias_find(b, tg) || rcl_backing_targeted(b, own, ps))
+    goto out;                                       /* the caller broke a rule */
+  if (rcl_backing_reserve((void **)&b->aliases, &b->aliases_cap, b->naliases, b->naliases + 1,
+                          sizeof(*b->aliases)) != 0 || !rcl_backing_fd_ok(b) ||
+      rcl_os_fault(RCL_FAULT_BACKING))
+    goto failed;
+  /* mremap with old size 0 maps the same shared page a second time. */
+  if (mremap((void *)tg, 0, ps, MREMAP_MAYMOVE | MREMAP_FIXED, page) != page) {
+    /* The kernel may have unmapped page first: its own range still holds
+    ** its contents (not punched yet), so map it back. */
+    RCL_ASSERT(mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)own) == page,
+               "cannot restore a page after a failed alias");
+    goto failed;
+  }
+  if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)own, (off_t)ps) != 0) {
+    b->punch_failed++;                              /* stays allocated until unaliased */
+    h->madvise_failed++;
+  }
+  pos = rcl_backing_alias_pos(b, pg);
+  memmove(&b->aliases[pos + 1], &b->aliases[pos], (b->naliases - pos) * sizeof(*b->aliases));
+  b->aliases[pos].page = pg;
+  b->aliases[pos].off = toff;
+  b->naliases++;
+  r = 0;
+  goto out;
+failed:
+  b->alias_failed++;
+out:
+  pthread_mutex_unlock(&rcl_backing_lock);
+  return r;
+}
+
+/* Map the alias `page` back onto its own range, which reads as zeros.
+** -1 if page is no alias; -1 with page still an alias if the mapping fails
+** (counted in alias_failed). */
+RCL_INTERN int rcl_os_page_unalias(rcl_heap *h, void *page)
+{
+  rcl_backing *b = h->backing;
+  rcl_backing_alias *a;
+  size_t ps = h->os_page_size;
+  uint64_t own;
+  int r = -1;
+  if (!b) return -1;
+  pthread_mutex_lock(&rcl_backing_lock);
+  a = rcl_backing_alias_find(b, (uintptr_t)page);
+  if (!a) goto out;
+  own = rcl_backing_own_off(b, (uintptr_t)page);
+  if (!rcl_backing_fd_ok(b) || rcl_os_fault(RCL_FAULT_BACKING)) {
+    b->alias_failed++;
+    goto out;
+  }
+  if (mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)own) != page) {
+    RCL_ASSERT(mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)a->off) == page,
+               "cannot restore an alias after a failed unalias");
+    b->alias_failed++;
+    goto out;
+  }
+  memmove(a, a + 1, (size_t)(b->aliases + b->naliases - (a + 1)) * sizeof(*a));
+  b->naliases--;
+  r = 0;
+out:
+  pthread_mutex_unlock(&rcl_backing_lock);
+  return r;
+}
+
+/* -- fork -- */
+
+static int rcl_backing_sync[2] = { -1, -1 };   /* the child -> parent pipe of one fork */
+
+/* Copy segment e into a mapping of the same range of the new file nfd, or
+** of anonymous memory when nfd < 0, and move that mapping over e's
+** address; 0 or -1 (e's mapping unchanged). With the old file at hand
+** (old_ok), its allocated pages are read from it (SEEK_DATA), so aliases
+** do not matter: a target's page is copied once, at its own offset. Else
+** every page that is no alias is copied from its address. On anonymous
+** memory an alias gets its own copy of the page it maps. */
+static int rcl_backing_copy_segment(rcl_backing *b, const rcl_backing_seg *e, int nfd, int old_ok)
+{
+  char *seg = (char *)e->addr, *t, *src = NULL;
+  size_t ps = rcl_os_page_size(), i, lo, hi, x;
+  uint64_t pos = e->off, end = e->off + RCL_SEGMENT_SIZE;
+  t = (char *)mmap(NULL, RCL_SEGMENT_SIZE, PROT_READ | PROT_WRITE,
+                   nfd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS, nfd, nfd >= 0 ? (off_t)e->off : 0);
+  if (t == (char *)MAP_FAILED) return -1;
+  if (old_ok) {
+    src = (char *)mmap(NULL, RCL_SEGMENT_SIZE, PROT_READ, MAP_SHARED, b->fd, (off_t)e->off);
+    if (src == (char *)MAP_FAILED) src = NULL;
+  }
+  lo = rcl_backing_alias_pos(b, e->addr);
+  hi = rcl_backing_alias_pos(b, e->addr + RCL_SEGMENT_SIZE);
+  if (src) {
+    while (pos < end) {
+      off_t data = lseek(b->fd, (off_t)pos, SEEK_DATA), hole;
+      if (data < 0 || (uint64_t)data >= end) break;   /* ENXIO: no data after pos */
+      hole = lseek(b->fd, data, SEEK_HOLE);
+      if (hole < 0 || (uint64_t)hole > end) hole = (off_t)end;
+      memcpy(t + (data - (off_t)e->off), src + (data - (off_t)e->off), (size_t)(hole - data));
+      pos = (uint64_t)hole;
+    }
+    munmap(src, RCL_SEGMENT_SIZE);
+  } else {
+    for (x = 0, i = lo; x < RCL_SEGMENT_SIZE; x += ps) {
+      if (i < hi && b->aliases[i].page == e->addr + x) { i++; continue; }
+      memcpy(t + x, seg + x, ps);
+    }
+  }
+  if (nfd < 0)
+    for (i = lo; i < hi; i++)
+      memcpy(t + (b->aliases[i].page - e->addr), (const void *)b->aliases[i].page, ps);
+  if (mremap(t, RCL_SEGMENT_SIZE, RCL_SEGMENT_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, seg) != seg) {
+    munmap(t, RCL_SEGMENT_SIZE);
+    if (nfd >= 0) fallocate(nfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)e->off,
+                            (off_t)RCL_SEGMENT_SIZE);
+    return -1;
+  }
+  rcl_os_no_hugepages(seg, RCL_SEGMENT_SIZE);
+  return 0;
+}
+
+/* The segment entry whose file range holds off (any entry, moved or not). */
+static const rcl_backing_seg *rcl_backing_seg_of_off(const rcl_backing *b, uint64_t off)
+{
+  size_t i;
+  for (i = 0; i < b->nsegs; i++)
+    if (off - b->segs[i].off < RCL_SEGMENT_SIZE) return &b->segs[i];
+  return NULL;
+}
+
+/* In the child: give b's heap a file of its own (or anonymous memory). A
+** segment that can be copied neither way would stay shared with the
+** parent: the child aborts with a message instead. Segments moved to
+** anonymous memory are marked (bit 0 of addr) until the aliases are
+** redone: an alias whose page or target went anonymous becomes a private
+** copy of the page it mapped (still right for every block through it). */
+static void rcl_backing_copy(rcl_backing *b)
+{
+  int old_ok, nfd;
+  size_t i, kept = 0, ps = rcl_os_page_size();
+  rcl_backing scratch = { 0 };
+  if (b->fd < 0) return;                  /* anonymous: private already */
+  old_ok = rcl_backing_fd_ok(b);
+  nfd = rcl_backing_memfd(&scratch);
+  if (nfd >= 0 && ftruncate(nfd, (off_t)b->size) != 0) {
+    close(nfd);
+    nfd = -1;
+  }
+  for (i = 0; i < b->nsegs; i++) {
+    rcl_backing_seg *e = &b->segs[i];
+    if (nfd >= 0 && rcl_backing_copy_segment(b, e, nfd, old_ok) == 0) continue;
+    b->fallbacks++;
+    if (rcl_backing_copy_segment(b, e, -1, old_ok) != 0) {
+      fprintf(stderr, "luajit-reclaim: fork: cannot copy the heap segment at %p into the "
+              "child's own memory (%s)\n", (void *)e->addr, strerror(errno));
+      abort();
+    }
+    e->addr |= 1;
+  }
+  for (i = 0; i < b->naliases; i++) {
+    rcl_backing_alias *a = &b->aliases[i];
+    const rcl_backing_seg *own = rcl_backing_find(b, rcl_align_down(a->page, RCL_SEGMENT_SIZE), NULL);
+    const rcl_backing_seg *tgt = rcl_backing_seg_of_off(b, a->off);
+    void *m;
+    if (!own) continue;                   /* anonymous: copied with its segment */
+    RCL_ASSERT(tgt != NULL, "an alias without a target segment");
+    if (!(tgt->addr & 1)) {
+      m = mmap((void *)a->page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, nfd, (off_t)a->off);
+      if (m == (void *)a->page) { b->aliases[kept++] = *a; continue; }
+    }
+    /* The target is anonymous now (or the mapping failed): a copy of it. */
+    memcpy((void *)a->page, (const char *)(tgt->addr & ~(uintptr_t)1) + (a->off - tgt->off), ps);
+  }
+  b->naliases = kept;
+  for (i = kept = 0; i < b->nsegs; i++)
+    if (!(b->segs[i].addr & 1)) b->segs[kept++] = b->segs[i];
+  b->nsegs = kept;
+  if (old_ok) close(b->fd);
+  b->fd = nfd;
+  if (nfd >= 0) {
+    b->ino = scratch.ino;
+    b->dev = scratch.dev;
+  } else {
+    b->fallbacks++;
+    b->nfree = 0;                         /* no file: its ranges are gone */
+  }
+  b->fork_copies++;
+}
+
+static int rcl_backing_any_file(void)
+{
+  const rcl_backing *b;
+  for (b = rcl_backings; b; b = b->next)
+    if (b->fd >= 0) return 1;
+  return 0;
+}
+
+static void rcl_backing_prepare(void)
+{
+  int saved = errno;
+  pthread_mutex_lock(&rcl_backing_lock);
+  rcl_backing_sync[0] = rcl_backing_sync[1] = -1;
+  if (rcl_backing_any_file() && pipe2(rcl_backing_sync, O_CLOEXEC) != 0)
+    rcl_backing_sync[0] = rcl_backing_sync[1] = -1;   /* the parent cannot wait */
+  errno = saved;
+}
+
+/* The parent returns from fork() once the child has its copies (a byte) or
+** has died (end of file). */
+static void rcl_backing_parent(void)
+{
+  int saved = errno;
+  char c;
+  if (rcl_backing_sync[0] >= 0) {
+    close(rcl_backing_sync[1]);
+    while (read(rcl_backing_sync[0], &c, 1) < 0 && errno == EINTR) {}
+    close(rcl_backing_sync[0]);
+  }
+  pthread_mutex_unlock(&rcl_backing_lock);
+  errno = saved;
+}
+
+static void rcl_backing_child(void)
+{
+  int saved = errno;
+  rcl_backing *b;
+  char c = 1;
+#ifdef RCL_VALGRIND
+  VALGRIND_DISABLE_ERROR_REPORTING;     /* the copy reads free (no-access) memory */
+#endif
+  for (b = rcl_backings; b; b = b->next) rcl_backing_copy(b);
+#ifdef RCL_VALGRIND
+  VALGRIND_ENABLE_ERROR_REPORTING;
+#endif
+  if (rcl_backing_sync[0] >= 0) {
+    close(rcl_backing_sync[0]);
+    while (write(rcl_backing_sync[1], &c, 1) < 0 && errno == EINTR) {}
+    close(rcl_backing_sync[1]);
+  }
+  pthread_mutex_unlock(&rcl_backing_lock);
+  errno = saved;
+}
+
+#ifdef RCL_TEST_HOOKS
+RCL_API int rcl_test_backing(rcl_heap *h, rcl_backing_info *info)
+{
+  const rcl_backing *b = h->backing;
+  struct stat st;
+  memset(info, 0, sizeof(*info));
+  info->fd = -1;
+  if (!b) return 0;
+  info->file = 1;
+  info->fd = b->fd;
+  info->file_segments = b->nsegs;
+  info->file_size = b->size;
+  info->fallbacks = b->fallbacks;
+  info->punch_failed = b->punch_failed;
+  info->fork_copies = b->fork_copies;
+  info->aliases = b->naliases;
+  info->alias_failed = b->alias_failed;
+  if (b->fd < 0) return 0;
+  if (fstat(b->fd, &st) != 0) return -1;
+  info->file_ino = (uint64_t)st.st_ino;
+  info->file_allocated = (uint64_t)st.st_blocks * 512u;
+  return 0;
+}
+
+RCL_API int rcl_test_page_alias(rcl_heap *h, void *page, const void *target)
+{
+  return rcl_os_page_alias(h, page, target);
+}
+
+RCL_API int rcl_test_page_unalias(rcl_heap *h, void *page) { return rcl_os_page_unalias(h, page); }
+#endif
 
 /* mremap; `to` is the target of MREMAP_FIXED (NULL otherwise). */
 static void *rcl_sys_remap(void *p, size_t oldsize, size_t newsize, int flags, void *to)

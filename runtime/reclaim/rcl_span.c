@@ -107,13 +107,13 @@ static rcl_segment *rcl_segment_new(rcl_heap *h)
     h->room_request = RCL_SEGMENT_SIZE;
     return NULL;
   }
-  seg = (rcl_segment *)rcl_os_map(h, RCL_SEGMENT_SIZE, RCL_SEGMENT_SIZE);
+  seg = (rcl_segment *)rcl_os_map_segment(h);
   if (!seg) {
     h->map_failed = 1;
     return NULL;
   }
   rcl_os_no_hugepages(seg, RCL_SEGMENT_SIZE);
-  /* Fresh anonymous memory is zero: unit map empty, spans[] unused, and the
+  /* Fresh memory is zero (anonymous, or a punched file range): unit map empty, spans[] unused, and the
   ** poison spans[0] has nblocks == 0 so every free that reaches it fails. */
   seg->heap = h;
   seg->free_units = RCL_ALL_UNITS;

@@ -12,7 +12,9 @@
 #include "rcl.h"
 
 /* System calls whose failure can be injected. */
-enum { RCL_FAULT_MMAP, RCL_FAULT_MADVISE, RCL_FAULT_MUNMAP, RCL_FAULT_MREMAP, RCL_FAULT__MAX };
+enum { RCL_FAULT_MMAP, RCL_FAULT_MADVISE, RCL_FAULT_MUNMAP, RCL_FAULT_MREMAP,
+       RCL_FAULT_BACKING,   /* memfd_create, ftruncate, the file mapping of a segment */
+       RCL_FAULT__MAX };
 
 /* Mappings must end below limit (process-wide); 0 restores 2^47. */
 RCL_API void rcl_test_set_addr_limit(uint64_t limit);
@@ -26,6 +28,35 @@ RCL_API int rcl_test_fault(int kind, uint64_t nth, uint64_t count);
 RCL_API int rcl_test_fault_rate(int kind, uint32_t per_million, uint64_t seed);
 /* Failures injected so far, process-wide (0 without RCL_FAULT_INJECTION). */
 RCL_API uint64_t rcl_test_fault_injected(int kind);
+/* Memory-file backing (rcl_os.c, docs/mesh.md): heaps created from now on
+** map their segments from a memory file (RCL_BACKING_FILE) or anonymous
+** memory (RCL_BACKING_ANON); RCL_BACKING_ENV (the default) follows the
+** environment variable LUAJIT_RECLAIM_TEST_BACKING=file|anon (unset: anon),
+** which only builds with RCL_TEST_HOOKS read. Process-wide. */
+enum { RCL_BACKING_ENV = -1, RCL_BACKING_ANON, RCL_BACKING_FILE };
+RCL_API void rcl_test_set_backing(int backing);
+typedef struct rcl_backing_info {
+  int file;                       /* the heap asked for the file backing */
+  int fd;                         /* its memory file; -1: none (anonymous) */
+  uint64_t file_ino;              /* the file's inode number (0 without one) */
+  size_t file_segments;           /* segments mapped from the file */
+  uint64_t file_size;             /* bytes (ranges of segments, mapped or free) */
+  uint64_t file_allocated;        /* bytes the file holds now (st_blocks * 512) */
+  uint64_t fallbacks;             /* backing failures: anonymous memory instead */
+  uint64_t punch_failed;          /* unmapped file ranges not punched (never reused) */
+  uint64_t fork_copies;           /* fork children that copied this heap (counted
+                                     in the child) */
+  size_t aliases;                 /* OS pages mapping another page's physical page */
+  uint64_t alias_failed;          /* aliasing or unaliasing calls the OS refused */
+} rcl_backing_info;
+/* Fills info for h; 0, or -1 if fstat of the file fails. */
+RCL_API int rcl_test_backing(rcl_heap *h, rcl_backing_info *info);
+/* Make the OS page `page` map the physical page of `target` (both in h's
+** file segments; rcl_os_page_alias's rules), or map it back onto its own
+** (zero) range. 0, or -1 with nothing changed. The heap's bitmaps are not
+** told: the caller keeps both pages inside blocks it owns. */
+RCL_API int rcl_test_page_alias(rcl_heap *h, void *page, const void *target);
+RCL_API int rcl_test_page_unalias(rcl_heap *h, void *page);
 /* Verify every invariant of h (rcl_check.c); 0 if all hold, else -1 with
 ** the first broken one described in err. Takes the heap lock. */
 RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen);

@@ -202,6 +202,21 @@ int main(int argc, char **argv)
     fprintf(stderr, "stress: unexpected OS call failures\n");
     return 1;
   }
+  {
+    /* LUAJIT_RECLAIM_TEST_BACKING=file (check-stress runs both backings). */
+    rcl_backing_info bi;
+    const char *want = getenv("LUAJIT_RECLAIM_TEST_BACKING");
+    int file = want && strcmp(want, "file") == 0;
+    if (rcl_test_backing(h, &bi) != 0 || bi.file != file ||
+        (file && (bi.fd < 0 || bi.file_segments == 0 || bi.fallbacks || bi.punch_failed))) {
+      fprintf(stderr, "stress: backing: asked for %s, got file %d, fd %d, %zu file segments, "
+              "%" PRIu64 " fallbacks, %" PRIu64 " failed punches\n", file ? "file" : "anon",
+              bi.file, bi.fd, bi.file_segments, bi.fallbacks, bi.punch_failed);
+      return 1;
+    }
+    printf("stress: backing %s (%zu segments on the file, file size %" PRIu64 " MiB)\n",
+           file ? "file" : "anon", bi.file_segments, bi.file_size >> 20);
+  }
   for (i = 0; i < NSLOTS; i++) if (slots[i].p) rcl_free(h, slots[i].p, slots[i].n);
   rcl_purge(h);
   check_heap(h, op);

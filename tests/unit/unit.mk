@@ -4,16 +4,20 @@
 #
 #   check-unit     CUnit suites (fault injection compiled in) + the embedded
 #                  smoke test; CUnit's basic-mode summary is printed; fails
-#                  on any failed assertion
+#                  on any failed assertion. The suites that purge, map and
+#                  unmap (UNIT_FILE_SUITES) run again on the memory-file
+#                  backing (LUAJIT_RECLAIM_TEST_BACKING=file, docs/mesh.md)
 #   check-stress   randomized stress, ASan+UBSan, fixed seed (STRESS_SEED),
 #                  STRESS_OPS operations (10^7), background thread on for
-#                  the middle third
+#                  the middle third; then STRESS_FILE_OPS on the memory-file
+#                  backing
 #   soak           the same with SOAK_OPS (10^9) operations
 #   check-unit-valgrind  stress under valgrind memcheck (RCL_VALGRIND client
 #                  requests), VALGRIND_OPS operations
 #   check-stress-pagesim  the stress test (no sanitizer) under the LD_PRELOAD
 #                  page-size simulator at 4K, 16K and 64K, strict (any
-#                  unaligned or spilling OS call fails); then the deliberate
+#                  unaligned or spilling OS call fails), at 16K and 64K
+#                  also on the memory-file backing; then the deliberate
 #                  RCL_TEST_FIXED_GRANULE=4096 build, which must pass at 4K
 #                  and must FAIL at 16K and 64K (proves the check has teeth)
 #   check-stress-arm64  the stress test cross-compiled static for aarch64,
@@ -33,9 +37,12 @@ UNIT_TESTS   := $(UNIT_DIR)/unit_main.c $(UNIT_DIR)/unit_util.c $(UNIT_DIR)/test
                 $(UNIT_DIR)/test_alloc.c $(UNIT_DIR)/test_purge.c $(UNIT_DIR)/test_os.c \
                 $(UNIT_DIR)/test_config.c $(UNIT_DIR)/test_bg.c \
                 $(UNIT_DIR)/test_harden.c $(UNIT_DIR)/test_registry.c \
-                $(UNIT_DIR)/test_cgroup.c $(UNIT_DIR)/test_mesh.c
+                $(UNIT_DIR)/test_cgroup.c $(UNIT_DIR)/test_mesh.c \
+                $(UNIT_DIR)/test_backing.c
 STRESS_SEED  ?= 20251121
 STRESS_OPS   ?= 10000000
+STRESS_FILE_OPS ?= 3000000
+UNIT_FILE_SUITES := alloc purge os background
 SOAK_OPS     ?= 1000000000
 VALGRIND_OPS ?= 300000
 LUAJIT_SRC   ?=
@@ -65,10 +72,12 @@ $(UNIT_OUT)/stress-vg: $(UNIT_DIR)/stress.c $(RCL_SOURCES) $(RCL_HEADERS)
 
 check-unit: $(UNIT_OUT)/unit $(UNIT_OUT)/embed_smoke
 	$(UNIT_OUT)/unit
+	LUAJIT_RECLAIM_TEST_BACKING=file $(UNIT_OUT)/unit $(UNIT_FILE_SUITES)
 	$(UNIT_OUT)/embed_smoke
 
 check-stress: $(UNIT_OUT)/stress
 	$(UNIT_OUT)/stress -s $(STRESS_SEED) -n $(STRESS_OPS)
+	LUAJIT_RECLAIM_TEST_BACKING=file $(UNIT_OUT)/stress -s $(STRESS_SEED) -n $(STRESS_FILE_OPS)
 
 soak: $(UNIT_OUT)/stress
 	$(UNIT_OUT)/stress -s $(STRESS_SEED) -n $(SOAK_OPS) -q
@@ -94,6 +103,11 @@ check-stress-pagesim: $(UNIT_OUT)/stress-plain $(UNIT_OUT)/stress-granule $(BUIL
 	@set -e; for p in 4096 16384 65536; do \
 	  echo "== stress under pagesim -p $$p --strict"; \
 	  PAGESIM_SO=$(BUILD)/tools/pagesim.so tests/tools/pagesim/pagesim -p $$p --strict -- \
+	    $(UNIT_OUT)/stress-plain -s $(STRESS_SEED) -n $(PAGESIM_OPS) -q; \
+	done
+	@set -e; for p in 16384 65536; do \
+	  echo "== stress under pagesim -p $$p --strict, memory-file backing"; \
+	  LUAJIT_RECLAIM_TEST_BACKING=file PAGESIM_SO=$(BUILD)/tools/pagesim.so tests/tools/pagesim/pagesim -p $$p --strict -- \
 	    $(UNIT_OUT)/stress-plain -s $(STRESS_SEED) -n $(PAGESIM_OPS) -q; \
 	done
 	@set -e; for p in 4096 16384 65536; do \

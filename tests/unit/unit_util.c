@@ -86,9 +86,15 @@ void tu_check_heap(rcl_heap *h, const char *file, int line)
 {
   char err[256];
   rcl_stats st;
+  const char *backing = getenv("LUAJIT_RECLAIM_TEST_BACKING");
   int r = rcl_test_check(h, err, sizeof(err));
   if (r != 0) fprintf(stderr, "\n  %s:%d: heap invariant broken: %s\n", file, line, err);
   CU_ASSERT_EQUAL_FATAL(r, 0);
+  if (backing && strcmp(backing, "file") == 0) {
+    /* The suites rerun on the file backing: prove they do. */
+    rcl_backing_info bi;
+    CU_ASSERT(rcl_test_backing(h, &bi) == 0 && bi.file);
+  }
   rcl_stats_get(h, &st);
   CU_ASSERT_EQUAL(st.mapped, st.metadata + st.in_use + st.free_dirty + st.free_clean);
   CU_ASSERT_EQUAL(st.resident, st.metadata + st.in_use + st.free_dirty);

@@ -42,5 +42,6 @@ int tu_register_harden(void);
 int tu_register_registry(void);
 int tu_register_cgroup(void);
 int tu_register_mesh(void);
+int tu_register_backing(void);
 
 #endif
