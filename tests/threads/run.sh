@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh: one run of tests/threads/many_states (called by threads.mk).
 #
-#   tests/threads/run.sh tsan|asan|storm SECONDS [many_states options]
+#   tests/threads/run.sh tsan|asan|storm|file SECONDS [many_states options]
 #
 # tsan   build/threads/many_states-tsan (x86_64-tsan): any ThreadSanitizer
 #        report ends the run with status 66.
@@ -11,12 +11,15 @@
 # storm  build/threads/many_states-fault (x86_64-fault) under
 #        LUAJIT_RECLAIM_FAULT with random per-million rates and a random
 #        seed, both printed; THREADS_FAULT and THREADS_FAULT_SEED replay a run.
+# file   build/threads/many_states-fault with every heap on the memory-file
+#        backing (LUAJIT_RECLAIM_TEST_BACKING=file, honoured by that test
+#        build only): its fork copy and punch-hole purge under threads.
 #
 # A run that outlives SECONDS by more than THREADS_GRACE (default 180) is
 # killed and fails: a deadlock must not hang make.
 set -eu
 
-[ $# -ge 2 ] || { echo "usage: $0 tsan|asan|storm SECONDS [options]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 tsan|asan|storm|file SECONDS [options]" >&2; exit 2; }
 kind=$1 secs=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,8 +48,12 @@ storm)
 	set -- -s "$seed" "$@"
 	kind=fault
 	;;
+file)
+	export LUAJIT_RECLAIM_TEST_BACKING=file
+	kind=fault
+	;;
 *)
-	echo "$0: unknown run '$kind' (tsan, asan or storm)" >&2
+	echo "$0: unknown run '$kind' (tsan, asan, storm or file)" >&2
 	exit 2
 	;;
 esac

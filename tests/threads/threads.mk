@@ -7,7 +7,9 @@
 #                  builds for THREADS_SECONDS (20) each: 8 threads with the
 #                  background thread on in half of the states, plus a
 #                  fork() thread; any sanitizer report fails the run; the
-#                  storm uses random fault rates (printed, replayable)
+#                  storm uses random fault rates (printed, replayable);
+#                  a fourth run puts every heap of the fault build on the
+#                  memory-file backing (its fork copy and punch-hole purge)
 #   soak-threads   the same for THREADS_SOAK_SECONDS (300) each; `make soak`
 #                  runs it too
 
@@ -49,15 +51,15 @@ $(eval $(call threads_prog,fault,x86_64-fault,,))
 THREADS_PROGS := $(THREADS_OUT)/many_states-tsan $(THREADS_OUT)/many_states-asan \
                  $(THREADS_OUT)/many_states-fault
 
-# threads_runs SECONDS: the three runs; every run goes even if one failed.
+# threads_runs SECONDS: the four runs; every run goes even if one failed.
 define threads_runs
 	@export THREADS_OUT=$(THREADS_OUT); failed=; \
-	for run in tsan asan storm; do \
+	for run in tsan asan storm file; do \
 	  echo "== threads: $$run, $(1) s"; \
 	  $(THREADS_DIR)/run.sh $$run $(1) $(THREADS_ARGS) || failed="$$failed $$run"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "threads: FAILED:$$failed"; exit 1; fi; \
-	echo "threads: tsan, asan and storm runs passed"
+	echo "threads: tsan, asan, storm and file runs passed"
 endef
 
 check-threads: $(THREADS_PROGS)
