@@ -369,6 +369,7 @@ static int opt_fork = 1;
 static int opt_bg = -1;        /* -1 mixed, 0 all off, 1 all on */
 static uint32_t opt_seed = 1;
 static int storm;              /* LUAJIT_RECLAIM_FAULT is set */
+static int backing_file;       /* LUAJIT_RECLAIM_TEST_BACKING=file */
 static uint32_t storm_rate[NKINDS]; /* per million, from LUAJIT_RECLAIM_FAULT (~PPM items) */
 static unsigned long long storm_seed = 1;
 static struct timespec deadline;
@@ -722,6 +723,21 @@ static void *worker_main(void *arg)
 ** attempt, since the fault plans are re-armed at each heap creation), the
 ** workload, and under a storm the exact fault accounting. Returns its tally
 ** through fd. */
+/* With LUAJIT_RECLAIM_TEST_BACKING=file (the "file" run of run.sh), a live
+** heap's segments are file mappings named after the backing's memfd: the
+** run must prove the backing was used, not only that nothing broke. */
+static int maps_have_backing(void)
+{
+  char line[512];
+  int found = 0;
+  FILE *f = fopen("/proc/self/maps", "r");
+  if (!f) return 0;
+  while (!found && fgets(line, sizeof(line), f))
+    found = strstr(line, "/memfd:luajit-reclaim ") != NULL;
+  fclose(f);
+  return found;
+}
+
 static void child_main(unsigned long n, int fd)
 {
   tally t;
@@ -759,6 +775,10 @@ static void child_main(unsigned long n, int fd)
     if (storm && !bg)
       exact = check(&t, snap_consistent(L, &s1) == 0, "%s: no consistent fault snapshot", who);
     run_workload(&x, L, bg, (int)(n % 2 ? 0 : 1000));
+    if (backing_file)
+      check(&t, maps_have_backing(), "%s: LUAJIT_RECLAIM_TEST_BACKING=file but no "
+            "memfd:luajit-reclaim mapping in /proc/self/maps (a build without "
+            "RCL_TEST_HOOKS, or the backing fell back to anonymous memory)", who);
     if (exact && check(&t, snap_consistent(L, &s2) == 0, "%s: no consistent fault snapshot", who)) {
       check(&t, s2.has_inj, "%s: reclaim.stats() has no faults_injected (build without "
             "RCL_FAULT_INJECTION?)", who);
@@ -889,7 +909,9 @@ int main(int argc, char **argv)
   pthread_t forker;
   tally total, fork_tally;
   const char *spec = getenv("LUAJIT_RECLAIM_FAULT");
+  const char *backing = getenv("LUAJIT_RECLAIM_TEST_BACKING");
   int opt, i, k;
+  backing_file = backing && strcmp(backing, "file") == 0;
   while ((opt = getopt(argc, argv, "d:t:b:s:F")) != -1) {
     switch (opt) {
     case 'd': opt_seconds = atof(optarg); break;
