@@ -503,8 +503,8 @@ RCL_INTERN void rcl_os_no_hugepages(void *p, size_t size);
 RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsize);
 RCL_INTERN void rcl_os_fault_from_env(void);
 RCL_INTERN uint64_t rcl_os_cgroup_limit(void);  /* bytes; 0 = none */
-RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why);
-RCL_INTERN RCL_NOINLINE void rcl_internal_error(const char *what);
+RCL_INTERN RCL_NOINLINE __attribute__((noreturn)) void rcl_bad_free(const void *p, size_t n, const char *why);
+RCL_INTERN RCL_NOINLINE __attribute__((noreturn)) void rcl_internal_error(const char *what);
 
 /* -- Configuration (rcl_config.c) ---------------------------------------------- */
 RCL_INTERN int rcl_errorf(char *err, size_t errlen, const char *fmt, ...)
@@ -589,7 +589,7 @@ static inline void *rcl_alloc_small(rcl_heap *h, unsigned cls, unsigned lane)
 ** An address outside a live span or an interior pointer aborts, and so does
 ** a double free unless the block already sits in the owner's cached word.
 */
-static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
+static inline __attribute__((always_inline)) void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
 {
   rcl_segment *seg = rcl_segment_of(p);
   rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
