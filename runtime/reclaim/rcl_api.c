@@ -123,10 +123,18 @@ static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, s
 /* A request the fast path below does not serve: a size-class block whose
 ** lane's chunk is empty or may lie on a clean page, or a larger block.
 ** Tail-called, so the fast path needs no stack frame. */
-static RCL_NOINLINE void *rcl_malloc_miss(rcl_heap *h, size_t n, unsigned lane)
+static RCL_NOINLINE void *rcl_malloc_miss(rcl_heap *h, size_t n, int object)
 {
   if (n <= RCL_SMALL_MAX) {
-    void *p = rcl_alloc_small(h, rcl_class_of(n), lane);
+    unsigned cls = rcl_class_of(n);
+    void *p;
+    rcl_cache *c = &h->cache[cls];
+    if (RCL_UNLIKELY(c->coarse_left != 0)) {
+      /* Coarse start (rcl_internal.h): the class has no span yet. */
+      c->coarse_left--;
+      cls = c->coarse_cls;
+    }
+    p = rcl_alloc_small(h, cls, object ? h->cache[cls].object_lane : RCL_LANE_DATA);
     if (RCL_LIKELY(p != NULL)) {
       RCL_VG_MALLOC(p, n, 0);
       return p;
@@ -152,7 +160,7 @@ static inline __attribute__((always_inline)) void *rcl_malloc_fast(rcl_heap *h, 
       RCL_VG_MALLOC(p, n, 0);
       return p;
     }
-    return rcl_malloc_miss(h, n, lane);
+    return rcl_malloc_miss(h, n, object);
   }
   return rcl_malloc_slow(h, n, 0);
 }
