@@ -60,7 +60,8 @@ typedef struct rcl_stats {
   size_t mapped;           /* bytes mapped from the OS (segments, large blocks, metadata) */
   size_t peak_mapped;      /* the most `mapped` has been since the heap was created */
   size_t resident;         /* estimate: metadata + in_use + free_dirty */
-  size_t in_use;           /* sum of the block sizes of live blocks (rcl_usable_size) */
+  size_t in_use;           /* sum of the block sizes of live blocks (each at least
+                              rcl_usable_size of its request) */
   size_t free_dirty;       /* free bytes in OS pages that may be resident */
   size_t free_clean;       /* free bytes in purged or never-touched OS pages (mapped - resident) */
   size_t floor;            /* bytes of OS pages holding >= 1 live block (best RSS without moving) */
@@ -103,7 +104,9 @@ RCL_API void *rcl_malloc(rcl_heap *h, size_t n);
 RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n);
 RCL_API void rcl_free(rcl_heap *h, void *p, size_t n);
 RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn);
-RCL_API size_t rcl_usable_size(size_t n);       /* block size a request of n bytes gets */
+RCL_API size_t rcl_usable_size(size_t n);       /* bytes usable in the block of a request of n
+                                                   bytes (its class; the first blocks of a
+                                                   class may be larger: coarse start) */
 
 /* Reclaim. */
 RCL_API void rcl_cycle_end(rcl_heap *h);   /* a GC cycle ended: arm a decay-aware budgeted purge */

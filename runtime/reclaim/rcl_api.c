@@ -120,10 +120,21 @@ static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, s
   return q;
 }
 
-RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
+/* A request the fast path below does not serve: a size-class block whose
+** lane's chunk is empty or may lie on a clean page, or a larger block.
+** Tail-called, so the fast path needs no stack frame. */
+static RCL_NOINLINE void *rcl_malloc_miss(rcl_heap *h, size_t n, int object)
 {
-  if (RCL_LIKELY(n <= RCL_SMALL_MAX)) {
-    void *p = rcl_alloc_small(h, rcl_class_of(n), RCL_LANE_DATA);
+  if (n <= RCL_SMALL_MAX) {
+    unsigned cls = rcl_class_of(n);
+    void *p;
+    rcl_cache *c = &h->cache[cls];
+    if (RCL_UNLIKELY(c->coarse_left != 0)) {
+      /* Coarse start (rcl_internal.h): the class has no span yet. */
+      c->coarse_left--;
+      cls = c->coarse_cls;
+    }
+    p = rcl_alloc_small(h, cls, object ? h->cache[cls].object_lane : RCL_LANE_DATA);
     if (RCL_LIKELY(p != NULL)) {
       RCL_VG_MALLOC(p, n, 0);
       return p;
@@ -133,20 +144,37 @@ RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
   return rcl_malloc_slow(h, n, 0);
 }
 
+/* The allocation fast path: the next block of the lane's cached chunk when
+** none of the chunk's blocks lies on a clean page (rcl_alloc_small's common
+** case, without its calls). */
+static inline __attribute__((always_inline)) void *rcl_malloc_fast(rcl_heap *h, size_t n, int object)
+{
+  if (RCL_LIKELY(n <= RCL_SMALL_MAX)) {
+    rcl_cache *c = &h->cache[rcl_class_of(n)];
+    unsigned lane = object ? c->object_lane : RCL_LANE_DATA;
+    rcl_held *hd = &c->held[lane];
+    uint64_t w = hd->word;
+    if (RCL_LIKELY(w != 0 && !hd->clean)) {
+      char *p = hd->base + (size_t)rcl_ctz64(w) * c->size;
+      hd->word = w & (w - 1);
+      RCL_VG_MALLOC(p, n, 0);
+      return p;
+    }
+    return rcl_malloc_miss(h, n, object);
+  }
+  return rcl_malloc_slow(h, n, 0);
+}
+
+RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
+{
+  return rcl_malloc_fast(h, n, 0);
+}
+
 /* The object lane (rcl_internal.h, "lane"); a retry after the policy ran
 ** takes the data lane, which is as good a place for the block. */
 RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n)
 {
-  if (RCL_LIKELY(n <= RCL_SMALL_MAX)) {
-    unsigned cls = rcl_class_of(n);
-    void *p = rcl_alloc_small(h, cls, h->cache[cls].object_lane);
-    if (RCL_LIKELY(p != NULL)) {
-      RCL_VG_MALLOC(p, n, 0);
-      return p;
-    }
-    return rcl_malloc_slow(h, n, 1);
-  }
-  return rcl_malloc_slow(h, n, 0);
+  return rcl_malloc_fast(h, n, 1);
 }
 
 RCL_API void rcl_free(rcl_heap *h, void *p, size_t n)

@@ -106,6 +106,15 @@
 **             objects share the data lane, so a class with a few blocks of
 **             each kind touches one page, not two (small heaps fit the
 **             caches anyway).
+**   coarse start  a class's first blocks come from the span of a larger
+**             class of its group of four (coarse_cls, the group's largest),
+**             up to a page of them (coarse_left); only then does the class
+**             get spans of its own. A small heap (an nginx worker at start)
+**             uses dozens of classes with a few blocks each, and every class
+**             with a span of its own touches at least one page for them; a
+**             block is freed the same way wherever it lies (a span block
+**             accepts any size up to its block size). Classes of 64 bytes
+**             and less, and blocks above half a page, have none.
 **   heap clock    milliseconds (CLOCK_MONOTONIC_COARSE) cached in the heap,
 **             refreshed on slow paths only.
 **   free stamp    the low 32 bits of the heap clock when memory was freed
@@ -198,6 +207,8 @@
 #ifndef RCL_PAGEFIT_WASTE
 #define RCL_PAGEFIT_WASTE   5          /* page-fit: page tails waste <= unit/5 */
 #endif
+#define RCL_COARSE_GROUP    4          /* coarse start: classes per group (a power of two) */
+#define RCL_COARSE_MIN_CLASS 4         /* ... for blocks above 64 bytes */
 #define RCL_MAGIC_SHIFT     40         /* see rcl_class_magic() for exactness */
 #define RCL_POOL_SLOT_WORDS 16         /* header pool slot: 1024 bits */
 #define RCL_POOL_SLOTS      128        /* slots per segment header */
@@ -299,6 +310,8 @@ typedef struct rcl_cache {
   uint64_t magic;         /* class layout: ceil(2^40 / size) */
   uint8_t group_shift, group_bits_log2, ngroups;  /* class layout: groups (see glossary) */
   uint16_t group_blocks;
+  uint8_t coarse_cls;     /* class serving this one's first blocks (glossary "coarse start") */
+  uint16_t coarse_left;   /* blocks still to be served by coarse_cls; 0: own spans */
 } rcl_cache;
 
 /* Large-block table entry (open addressing, key = block address). */
@@ -510,8 +523,8 @@ RCL_INTERN void rcl_os_no_hugepages(void *p, size_t size);
 RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsize);
 RCL_INTERN void rcl_os_fault_from_env(void);
 RCL_INTERN uint64_t rcl_os_cgroup_limit(void);  /* bytes; 0 = none */
-RCL_INTERN RCL_NOINLINE void rcl_bad_free(const void *p, size_t n, const char *why);
-RCL_INTERN RCL_NOINLINE void rcl_internal_error(const char *what);
+RCL_INTERN RCL_NOINLINE __attribute__((noreturn)) void rcl_bad_free(const void *p, size_t n, const char *why);
+RCL_INTERN RCL_NOINLINE __attribute__((noreturn)) void rcl_internal_error(const char *what);
 
 /* -- Configuration (rcl_config.c) ---------------------------------------------- */
 RCL_INTERN int rcl_errorf(char *err, size_t errlen, const char *fmt, ...)
@@ -596,7 +609,7 @@ static inline void *rcl_alloc_small(rcl_heap *h, unsigned cls, unsigned lane)
 ** An address outside a live span or an interior pointer aborts, and so does
 ** a double free unless the block already sits in the owner's cached word.
 */
-static inline void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
+static inline __attribute__((always_inline)) void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
 {
   rcl_segment *seg = rcl_segment_of(p);
   rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];

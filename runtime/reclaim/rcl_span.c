@@ -649,4 +649,14 @@ RCL_INTERN void rcl_caches_init(rcl_heap *h)
     rcl_class_layout(cls, h->page_size, c);
     c->magic = rcl_class_magic(c->size);
   }
+  /* Coarse start (glossary): the group's largest class serves up to a
+  ** page of a smaller class's first blocks. */
+  for (cls = RCL_COARSE_MIN_CLASS; cls < RCL_NCLASSES; cls++) {
+    rcl_cache *c = &h->cache[cls];
+    unsigned top = cls | (RCL_COARSE_GROUP - 1);
+    size_t top_size = rcl_class_size(top);
+    if (top == cls || top_size > h->page_size / 2) continue;
+    c->coarse_cls = (uint8_t)top;
+    c->coarse_left = (uint16_t)(h->page_size / top_size);
+  }
 }

@@ -143,6 +143,16 @@ RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
 /* -- Invariant checker (rcl_test.h; test builds only) ------------------------------ */
 
 #ifdef RCL_TEST_HOOKS
+RCL_API size_t rcl_test_block_size(const void *p, size_t n)
+{
+  rcl_segment *seg;
+  if (n > RCL_LARGE_MIN) return rcl_usable_size(n);
+  seg = rcl_segment_of(p);
+  return seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]].block_size;
+}
+#endif
+
+#ifdef RCL_TEST_HOOKS
 
 static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, size_t errlen)
 {

@@ -62,6 +62,9 @@ RCL_API int rcl_test_page_unalias(rcl_heap *h, void *page);
 RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen);
 /* 1 while the background thread exists. */
 RCL_API int rcl_test_background_running(void);
+/* Bytes of the live block p allocated with size n, as stats count them:
+** at least rcl_usable_size(n), more for a block of a coarse start. */
+RCL_API size_t rcl_test_block_size(const void *p, size_t n);
 
 /* Mesh estimate (rcl_mesh.c; also built alone with RCL_MESH_ESTIMATE): what
 ** meshing would give back on h now, nothing changed. Counts are OS pages. */

@@ -146,13 +146,14 @@ static void test_in_use_accounting(void)
     for (i = 0; i < N; i++) {
       x ^= x << 13; x ^= x >> 7; x ^= x << 17;
       if (p[i] && (x & 1)) {
+        expect -= rcl_test_block_size(p[i], n[i]);
         rcl_free(h, p[i], n[i]);
-        expect -= rcl_usable_size(n[i]);
         p[i] = NULL;
       } else if (!p[i]) {
         n[i] = (size_t)(x % (x % 97 == 0 ? 150000 : 2000));
         p[i] = rcl_malloc(h, n[i]);
-        expect += rcl_usable_size(n[i]);
+        CU_ASSERT_FATAL(rcl_test_block_size(p[i], n[i]) >= rcl_usable_size(n[i]));
+        expect += rcl_test_block_size(p[i], n[i]);
       }
     }
     rcl_stats_get(h, &st);
@@ -245,8 +246,10 @@ static int cmp_addr(const void *a, const void *b)
 
 static void test_span_colors(void)
 {
-  static const size_t sizes[] = { 16, 32, 48, 64, 96, 128, 256, 512 };
-  enum { NSIZES = sizeof(sizes) / sizeof(sizes[0]), SIZE = 80, MAXB = 65536 / SIZE };
+  /* Classes with spans of their own from the first block (no coarse start:
+  ** 64 bytes and less, or the largest class of a group of four). */
+  static const size_t sizes[] = { 16, 32, 48, 64, 128, 256, 512, 1024 };
+  enum { NSIZES = sizeof(sizes) / sizeof(sizes[0]), SIZE = 192, MAXB = 65536 / SIZE };
   rcl_heap *h = rcl_heap_create(NULL, 12);
   size_t page = rcl_page_size(), ppu = 65536 / page, i, n = 0, ndistinct = 0;
   uintptr_t firsts[NSIZES], *blocks = malloc((MAXB + 1) * sizeof(uintptr_t)), unit;
@@ -289,7 +292,7 @@ static void test_span_colors(void)
 ** and together use every block of a span. */
 static void test_lanes(void)
 {
-  enum { SIZE = 96, MAXB = 2 * (65536 / SIZE) };
+  enum { SIZE = 128, MAXB = 2 * (65536 / SIZE) };   /* a class without coarse start */
   rcl_heap *h = rcl_heap_create(NULL, 13);
   uintptr_t *first = malloc(MAXB * sizeof(uintptr_t)), *blocks = malloc(MAXB * sizeof(uintptr_t)), unit;
   size_t i, n = 0, nfirst = 0, adjacent = 0;
@@ -377,6 +380,66 @@ static void test_lowest_first(void)
   rcl_heap_destroy(h);
 }
 
+/* Coarse start: a fresh heap serves the first blocks of a class from the
+** span of its group's largest class, up to a page of them, so a heap with a
+** few blocks of many sizes uses a span per group, not per class; then the
+** class gets a span of its own. Blocks are freed by their requested size. */
+static void test_coarse_start(void)
+{
+  enum { FIRST = 65, LAST = 2048, STEP = 16, NB = (LAST - FIRST) / STEP + 1, SIZE = 80 };
+  rcl_heap *h = rcl_heap_create(NULL, 15);
+  size_t page = rcl_page_size(), i, n, nclass, classes = 0;
+  void *p[NB], **q;
+  uintptr_t group_unit;
+  rcl_stats st;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < NB; i++) {
+    size_t sz = FIRST + i * STEP;
+    p[i] = rcl_malloc(h, sz);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
+    CU_ASSERT(rcl_test_block_size(p[i], sz) >= rcl_usable_size(sz));
+    memset(p[i], 7, sz);
+    classes += i == 0 || rcl_usable_size(sz) != rcl_usable_size(sz - STEP);
+  }
+  /* 60 classes; fewer than half of them have spans of their own. */
+  rcl_stats_get(h, &st);
+  CU_ASSERT(st.spans * 2 < classes);
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < NB; i++) rcl_free(h, p[i], FIRST + i * STEP);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, 0);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+  /* A fresh heap: of 80-byte blocks, the first page / 128 lie in the span of
+  ** the 128-byte class (beside a block of 128 bytes), the next in its own. */
+  h = rcl_heap_create(NULL, 16);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  nclass = page / 128;
+  q = malloc((nclass + 2) * sizeof(void *));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  q[0] = rcl_malloc(h, 128);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q[0]);
+  group_unit = (uintptr_t)q[0] & ~(uintptr_t)65535;
+  for (n = 1; n <= nclass + 1; n++) {
+    q[n] = rcl_malloc(h, SIZE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q[n]);
+    if (n <= nclass) {
+      CU_ASSERT_EQUAL(((uintptr_t)q[n] & ~(uintptr_t)65535), group_unit);
+      CU_ASSERT_EQUAL(rcl_test_block_size(q[n], SIZE), 128);
+    }
+  }
+  CU_ASSERT_NOT_EQUAL(((uintptr_t)q[nclass + 1] & ~(uintptr_t)65535), group_unit);
+  CU_ASSERT_EQUAL(rcl_test_block_size(q[nclass + 1], SIZE), SIZE);
+  TU_CHECK_HEAP(h);
+  rcl_free(h, q[0], 128);
+  for (n = 1; n <= nclass + 1; n++) rcl_free(h, q[n], SIZE);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, 0);
+  TU_CHECK_HEAP(h);
+  free(q);
+  rcl_heap_destroy(h);
+}
+
 static void expect_abort(int (*fn)(void *))
 {
   int st;
@@ -406,6 +469,7 @@ int tu_register_alloc(void)
       !CU_add_test(s, "span colors: first blocks on different pages, every block used", test_span_colors) ||
       !CU_add_test(s, "lanes: objects side by side once a span is used up, every block used once", test_lanes) ||
       !CU_add_test(s, "freed blocks reused lowest address first", test_lowest_first) ||
+      !CU_add_test(s, "coarse start: a span per group of classes for the first blocks", test_coarse_start) ||
       !CU_add_test(s, "invalid frees abort", test_invalid_frees_abort))
     return -1;
   return 0;

@@ -161,14 +161,14 @@ static void test_stats_add_up(void)
   CU_ASSERT_EQUAL(s0.segments, 0);
   CU_ASSERT(s0.metadata > 0 && s0.mapped == s0.metadata);
   alloc_mixed(h, b, N);
-  for (i = 0; i < N; i++) usable += rcl_usable_size(b[i].n);
+  for (i = 0; i < N; i++) usable += rcl_test_block_size(b[i].p, b[i].n);
   TU_CHECK_HEAP(h);
   rcl_stats_get(h, &s1);
   CU_ASSERT_EQUAL(s1.in_use, usable);
   CU_ASSERT(s1.resident >= s1.in_use + s1.metadata);
   CU_ASSERT(s1.floor >= s1.in_use / 2 && s1.floor <= s1.resident);
   CU_ASSERT(s1.fragmentation < 0.2);
-  for (i = 0; i < N; i++) if (i % 50) { rcl_free(h, b[i].p, b[i].n); usable -= rcl_usable_size(b[i].n); }
+  for (i = 0; i < N; i++) if (i % 50) { usable -= rcl_test_block_size(b[i].p, b[i].n); rcl_free(h, b[i].p, b[i].n); }
   rcl_stats_get(h, &s2);
   TU_CHECK_HEAP(h);
   CU_ASSERT_EQUAL(s2.in_use, usable);
