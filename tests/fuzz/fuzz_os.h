@@ -30,6 +30,13 @@ typedef struct fuzz_os_counts {
   uint64_t seg_below_calls;  /* real retries at the aligned address below those */
   uint64_t owner_calls;      /* OS calls made by the thread that ran fuzz_os_init */
   uint64_t owner_pages;      /* OS pages those calls mapped, unmapped, moved or advised */
+  size_t plain_bytes;        /* anonymous mappings made without an address: tables, the heap */
+  size_t plain_ranges;
+  size_t file_bytes;         /* bytes mapped from memory files */
+  size_t files;              /* memory files made (and still mapped) */
+  uint64_t punches;          /* fallocate punches, all threads */
+  uint64_t removes;          /* MADV_REMOVE purges, all threads */
+  uint64_t resident_checks;  /* purges checked with mincore */
 } fuzz_os_counts;
 
 /* Called by the thread that runs the inputs (the owner of every heap). */
@@ -38,11 +45,19 @@ void fuzz_os_init(size_t page_size, size_t segment_size);
 ** library's process-wide mappings, made once, are not a heap's. */
 void fuzz_os_forget(void);
 void fuzz_os_get(fuzz_os_counts *c);
-/* 1 if [p, p+n) lies inside one range the allocator has mapped. */
+/* 1 if [p, p+n) lies inside one mapping the allocator made (the pages
+** mapped over parts of it in place, a file segment's, aliases, included). */
 int fuzz_os_inside(const void *p, size_t n);
 /* Unmap every range still recorded (after rcl_heap_destroy: leaks); returns
 ** the number of ranges, their total size in *bytes. */
 size_t fuzz_os_release(size_t *bytes);
+
+/* While n != 0, MAP_FIXED and mremap may replace [p, p+n) though it holds
+** live blocks (the alias hooks remap a live page); n == 0 ends that. */
+void fuzz_os_allow_remap(const void *p, size_t n);
+/* 1 if the OS page at p maps a memory file (its inode and file offset in
+** *ino, *off when not NULL), 0 if anonymous or not mapped. */
+int fuzz_os_page_file(const void *p, uint64_t *ino, uint64_t *off);
 
 /* The OS pages of [p, p+n) hold a live block (n == 0 counts one byte). */
 void fuzz_live_add(const void *p, size_t n);
