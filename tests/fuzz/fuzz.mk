@@ -6,14 +6,16 @@
 #
 #   fuzz          each target for FUZZ_SECONDS (600) seconds
 #   check-fuzz    each target for FUZZ_CHECK_SECONDS (60) seconds from the
-#                 generated seed corpus (the regression cases included) and
+#                 generated seed corpus (the regression cases included; the
+#                 heap target's input picks its backing, so one run covers
+#                 anonymous and memory-file segments) and
 #                 the working corpus in $(BUILD)/fuzz/corpus/<target>; fails
 #                 on any crash, leak or timeout, naming the reproducer; prints
 #                 libFuzzer's summary lines (the full log: $(BUILD)/fuzz/<target>.log)
 #   fuzz-repro FILE=path [FUZZ_TARGET=heap|config] [TRACE=1]
 #                 runs one input; the target is taken from the path (config
 #                 if it contains "config") unless given; TRACE=1 prints the
-#                 heap target's decoded ops
+#                 heap target's backing and decoded ops
 
 include runtime/reclaim/reclaim.mk    # guarded: including it twice is harmless
 

@@ -1,7 +1,9 @@
 /*
 ** fuzz_heap.c: libFuzzer target for one heap of the standalone allocator
 ** (runtime/reclaim, built with -DRCL_FAULT_INJECTION and the OS shim of
-** fuzz_os.c). The input encoding is in fuzz_ops.h.
+** fuzz_os.c). The input encoding is in fuzz_ops.h; its header byte puts
+** the heap on anonymous memory or on the memory-file backing
+** (docs/mesh.md), whose page aliases the ALIAS op makes and undoes.
 **
 ** What a run must never see (each is a crash with a message):
 **  - a live block's content pattern changed (checked on every free and
@@ -15,8 +17,10 @@
 **    that call, or a shrinking realloc of a span block failing;
 **  - the failure counters not accounting for the injected failures. With
 **    i(k) the failures injected since the heap was created (rcl_test_fault_
-**    injected deltas) and the counters of rcl_stats_get:
+**    injected deltas) and the counters of rcl_stats_get and rcl_test_backing:
 **      madvise_failed == i(madvise), munmap_failed == i(munmap),
+**      fallbacks + alias_failed == i(backing) (only the owner maps segments
+**        and aliases; on anonymous memory no backing call is made),
 **      mremap_failed == i(mremap) (an in-place mremap failing with ENOMEM is
 **        not counted, but injected failures are EINVAL, so all count),
 **      mmap_failed == i(mmap) - (misaligned - below), where misaligned counts
@@ -30,7 +34,19 @@
 **    with the background thread on, madvise and munmap are bracketed
 **    (injected before <= counted <= injected after the stats walk);
 **  - mapped (stats) differing from the bytes the shim saw mapped (less is
-**    allowed once a munmap failure was injected: the range leaks);
+**    allowed once a munmap failure was injected: the range leaks; on the
+**    file backing, less by at most the anonymous mappings made without an
+**    address, which hold the backing's tables, and of those at most 6);
+**  - rcl_test_backing disagreeing with the header (file asked for; a
+**    descriptor unless memfd_create was made to fail) or with the harness
+**    (its alias count), file segments > segments, allocated file bytes >
+**    file size, a fork copy;
+**  - an alias page reading other bytes than its target (checked with the
+**    patterns), a page not reading zeros after rcl_test_page_unalias, an
+**    alias call that breaks rcl_os_page_alias's rules succeeding, or a
+**    refused alias or unalias without an injected backing failure. Alias
+**    pages and targets lie in live blocks: before such a block is freed or
+**    reallocated the harness unaliases the page and writes its pattern back;
 **  - after rcl_purge with madvise faults off and mode != off, free dirty
 **    memory beyond what shares an OS page with a live block or an in-span
 **    bitmap (free_dirty <= floor - in_use + spans * page);
@@ -41,7 +57,8 @@
 **    munmap failure explains (leaked ranges are then unmapped). Mappings the
 **    library makes once per process (the heap registry) are made by a
 **    throwaway heap at start-up and not tracked.
-** FUZZ_HEAP_TRACE=1 prints the decoded ops to stderr (for reproducers).
+** FUZZ_HEAP_TRACE=1 prints the backing and the decoded ops to stderr (for
+** reproducers).
 */
 #define _GNU_SOURCE
 #include "rcl.h"
