@@ -7,7 +7,11 @@
 ** A range is added for every successful mmap (a MAP_FIXED one replaces what
 ** it covers), subtracted for every successful munmap (possibly splitting
 ** it, file offsets following) and moved by mremap (an mremap of old size 0
-** maps the same file pages a second time). Files: the memory files made
+** maps the same file pages a second time). Each range carries the id of
+** the mapping it belongs to: a split keeps it, and a page mapped over part
+** of a mapping in place (a file segment over its reservation, an alias)
+** joins it, so a block in a segment with aliases is still in one mapping.
+** Files: the memory files made
 ** through the shim, by inode, with their size (dropped once no range maps
 ** them, at fuzz_os_release/forget). Live pages: an open-address table from
 ** page number to the number of live blocks with a byte on that page (linear
