@@ -6,14 +6,16 @@
 #
 #   fuzz          each target for FUZZ_SECONDS (600) seconds
 #   check-fuzz    each target for FUZZ_CHECK_SECONDS (60) seconds from the
-#                 generated seed corpus (the regression cases included) and
+#                 generated seed corpus (the regression cases included; the
+#                 heap target's input picks its backing, so one run covers
+#                 anonymous and memory-file segments) and
 #                 the working corpus in $(BUILD)/fuzz/corpus/<target>; fails
 #                 on any crash, leak or timeout, naming the reproducer; prints
 #                 libFuzzer's summary lines (the full log: $(BUILD)/fuzz/<target>.log)
 #   fuzz-repro FILE=path [FUZZ_TARGET=heap|config] [TRACE=1]
 #                 runs one input; the target is taken from the path (config
 #                 if it contains "config") unless given; TRACE=1 prints the
-#                 heap target's decoded ops
+#                 heap target's backing and decoded ops
 
 include runtime/reclaim/reclaim.mk    # guarded: including it twice is harmless
 
@@ -25,9 +27,11 @@ FUZZ_CHECK_SECONDS ?= 60
 FUZZ_TARGETS       := heap config
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=gnu99 -O1 -g -Wall -Wextra -Werror -I$(RCL_DIR) -I$(FUZZ_DIR) $(FUZZ_SAN)
-# The heap target's allocator makes its system calls through fuzz_os.c.
+# The heap target's allocator makes its system calls through fuzz_os.c
+# (the memory-file backing's memfd_create, ftruncate and fallocate too).
 FUZZ_SHIM    := -Dmmap=fuzz_os_mmap -Dmunmap=fuzz_os_munmap -Dmremap=fuzz_os_mremap \
-                -Dmadvise=fuzz_os_madvise
+                -Dmadvise=fuzz_os_madvise -Dmemfd_create=fuzz_os_memfd_create \
+                -Dftruncate=fuzz_os_ftruncate -Dfallocate=fuzz_os_fallocate
 FUZZ_FLAGS_heap   := -max_len=4096 -timeout=30
 FUZZ_FLAGS_config := -max_len=512 -timeout=10 -dict=$(FUZZ_DIR)/fuzz_config.dict
 FUZZ_BINS    := $(FUZZ_OUT)/fuzz_heap $(FUZZ_OUT)/fuzz_config
@@ -40,7 +44,7 @@ define fuzz_need_clang
 	@test -f "$$($(FUZZ_CC) --print-runtime-dir)/libclang_rt.fuzzer-$$(uname -m).a" || { echo "fuzz: libFuzzer not found in $$($(FUZZ_CC) --print-runtime-dir): run 'make deps' (Debian package libclang-rt-14-dev)"; exit 1; }
 endef
 
-$(FUZZ_OUT)/rcl_heap.o: $(RCL_SOURCES) $(RCL_HEADERS)
+$(FUZZ_OUT)/rcl_heap.o: $(RCL_SOURCES) $(RCL_HEADERS) $(FUZZ_DIR)/fuzz.mk
 	$(fuzz_need_clang)
 	@mkdir -p $(FUZZ_OUT)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DRCL_FAULT_INJECTION $(FUZZ_SHIM) \

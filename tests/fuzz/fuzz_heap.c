@@ -1,7 +1,9 @@
 /*
 ** fuzz_heap.c: libFuzzer target for one heap of the standalone allocator
 ** (runtime/reclaim, built with -DRCL_FAULT_INJECTION and the OS shim of
-** fuzz_os.c). The input encoding is in fuzz_ops.h.
+** fuzz_os.c). The input encoding is in fuzz_ops.h; its header byte puts
+** the heap on anonymous memory or on the memory-file backing
+** (docs/mesh.md), whose page aliases the ALIAS op makes and undoes.
 **
 ** What a run must never see (each is a crash with a message):
 **  - a live block's content pattern changed (checked on every free and
@@ -15,8 +17,10 @@
 **    that call, or a shrinking realloc of a span block failing;
 **  - the failure counters not accounting for the injected failures. With
 **    i(k) the failures injected since the heap was created (rcl_test_fault_
-**    injected deltas) and the counters of rcl_stats_get:
+**    injected deltas) and the counters of rcl_stats_get and rcl_test_backing:
 **      madvise_failed == i(madvise), munmap_failed == i(munmap),
+**      fallbacks + alias_failed == i(backing) (only the owner maps segments
+**        and aliases; on anonymous memory no backing call is made),
 **      mremap_failed == i(mremap) (an in-place mremap failing with ENOMEM is
 **        not counted, but injected failures are EINVAL, so all count),
 **      mmap_failed == i(mmap) - (misaligned - below), where misaligned counts
@@ -30,7 +34,19 @@
 **    with the background thread on, madvise and munmap are bracketed
 **    (injected before <= counted <= injected after the stats walk);
 **  - mapped (stats) differing from the bytes the shim saw mapped (less is
-**    allowed once a munmap failure was injected: the range leaks);
+**    allowed once a munmap failure was injected: the range leaks; on the
+**    file backing, less by at most the anonymous mappings made without an
+**    address, which hold the backing's tables, and of those at most 6);
+**  - rcl_test_backing disagreeing with the header (file asked for; a
+**    descriptor unless memfd_create was made to fail) or with the harness
+**    (its alias count), file segments > segments, allocated file bytes >
+**    file size, a fork copy;
+**  - an alias page reading other bytes than its target (checked with the
+**    patterns), a page not reading zeros after rcl_test_page_unalias, an
+**    alias call that breaks rcl_os_page_alias's rules succeeding, or a
+**    refused alias or unalias without an injected backing failure. Alias
+**    pages and targets lie in live blocks: before such a block is freed or
+**    reallocated the harness unaliases the page and writes its pattern back;
 **  - after rcl_purge with madvise faults off and mode != off, free dirty
 **    memory beyond what shares an OS page with a live block or an in-span
 **    bitmap (free_dirty <= floor - in_use + spans * page);
@@ -41,7 +57,8 @@
 **    munmap failure explains (leaked ranges are then unmapped). Mappings the
 **    library makes once per process (the heap registry) are made by a
 **    throwaway heap at start-up and not tracked.
-** FUZZ_HEAP_TRACE=1 prints the decoded ops to stderr (for reproducers).
+** FUZZ_HEAP_TRACE=1 prints the backing and the decoded ops to stderr (for
+** reproducers).
 */
 #define _GNU_SOURCE
 #include "rcl.h"
@@ -67,9 +84,22 @@ static fz_block fz_blocks[FZ_MAX_SLOTS];
 static size_t fz_nlive, fz_live_bytes;
 static uint64_t fz_live_cost;          /* sum of fz_sampled() of the live blocks */
 
+/* An alias made through rcl_test_page_alias: page (a whole OS page of live
+** block a_blk) maps the physical page of target (one of live block t_blk).
+** Slots are updated when fz_remove_slot moves a block. */
+typedef struct fz_alias {
+  unsigned char *page, *target;
+  size_t a_blk, t_blk;
+} fz_alias;
+
+static fz_alias fz_aliases[FZ_MAX_ALIASES];
+static size_t fz_naliases;
+
 typedef struct fz_state {
   const uint8_t *in;
   size_t len, pos;
+  int file;                             /* header: the memory-file backing asked for */
+  int no_memfd;                         /* header: memfd_create made to fail */
   rcl_heap *h;
   rcl_config cfg;
   size_t page;
@@ -180,13 +210,38 @@ static void fz_fill(fz_block *b)
   for (i = 0; i < b->fill; i = fz_next_offset(b->fill, i)) b->p[i] = fz_pattern(b->tag, i);
 }
 
-/* Check b's pattern at offsets below min(upto, b->fill), the block being at p. */
+/* 1 if the OS page holding p is an alias page of live block blk. */
+static int fz_in_alias(size_t blk, const unsigned char *p, size_t page)
+{
+  size_t j;
+  const unsigned char *pg = (const unsigned char *)((uintptr_t)p & ~(uintptr_t)(page - 1));
+  for (j = 0; j < fz_naliases; j++)
+    if (fz_aliases[j].a_blk == blk && fz_aliases[j].page == pg) return 1;
+  return 0;
+}
+
+/* Write b's pattern at its offsets in [lo, lo + n) only (the block's other
+** pages may be aliases, whose writes would reach their targets). */
+static void fz_fill_range(fz_block *b, size_t lo, size_t n)
+{
+  size_t i;
+  for (i = 0; i < b->fill && i < lo + n; i = fz_next_offset(b->fill, i))
+    if (i >= lo) b->p[i] = fz_pattern(b->tag, i);
+}
+
+/* Check b's pattern at offsets below min(upto, b->fill), the block being at
+** p. Pages of a live block that are aliases show their target's bytes
+** instead (fz_verify_all compares them with the target). */
 static void fz_verify_at(const fz_block *b, const unsigned char *p, size_t upto, const char *when,
                          uint64_t op)
 {
-  size_t i, n = upto < b->fill ? upto : b->fill;
+  size_t i, n = upto < b->fill ? upto : b->fill, page = rcl_page_size();
+  size_t blk = (size_t)(b - fz_blocks);
+  int aliased = 0;
+  if (fz_naliases && b >= fz_blocks && b < fz_blocks + fz_nlive && p == b->p)
+    for (i = 0; i < fz_naliases; i++) aliased |= fz_aliases[i].a_blk == blk;
   for (i = 0; i < n; i = fz_next_offset(b->fill, i))
-    if (p[i] != fz_pattern(b->tag, i))
+    if (p[i] != fz_pattern(b->tag, i) && !(aliased && fz_in_alias(blk, p + i, page)))
       fuzz_fail("corruption %s at op %" PRIu64 ": block %p (size %zu, moved from %p) offset %zu "
                 "holds %02x, expected %02x", when, op, (const void *)p, b->n, (void *)b->p, i, p[i],
                 fz_pattern(b->tag, i));
@@ -195,8 +250,12 @@ static void fz_verify_at(const fz_block *b, const unsigned char *p, size_t upto,
 static void fz_verify_all(fz_state *s, const char *when)
 {
   size_t i;
-  s->work += fz_live_cost;
+  s->work += fz_live_cost + fz_naliases * s->page;
   for (i = 0; i < fz_nlive; i++) fz_verify_at(&fz_blocks[i], fz_blocks[i].p, (size_t)-1, when, s->op);
+  for (i = 0; i < fz_naliases; i++)
+    if (memcmp(fz_aliases[i].page, fz_aliases[i].target, s->page) != 0)
+      fuzz_fail("alias page %p differs from its target %p %s at op %" PRIu64,
+                (void *)fz_aliases[i].page, (void *)fz_aliases[i].target, when, s->op);
 }
 
 static void fz_check_block(fz_state *s, const void *p, size_t n, size_t fill)
@@ -251,15 +310,168 @@ static size_t fz_select(uint32_t sel)
 
 static void fz_remove_slot(size_t i)
 {
+  size_t j;
   fz_live_bytes -= fz_blocks[i].n;
   fz_live_cost -= fz_sampled(fz_blocks[i].fill);
   fz_blocks[i] = fz_blocks[--fz_nlive];
+  for (j = 0; j < fz_naliases; j++) {   /* none names slot i: unaliased before */
+    if (fz_aliases[j].a_blk == fz_nlive) fz_aliases[j].a_blk = i;
+    if (fz_aliases[j].t_blk == fz_nlive) fz_aliases[j].t_blk = i;
+  }
+}
+
+/* -- Aliases (the OS side of meshing, rcl_test_page_alias) ---------------------- */
+
+static void fz_set_fault_rate(fz_state *s, int k, uint32_t rate)
+{
+  if (rcl_test_fault_rate(k, rate, (s->op << 20) ^ (s->pos * 131u) ^ (uint64_t)k) != 0)
+    fuzz_fail("rcl_test_fault_rate failed: built without -DRCL_FAULT_INJECTION?");
+  s->rate[k] = rate;
+}
+
+/* Unalias fz_aliases[j]: its page maps its own range again and reads zeros;
+** the harness then writes the block's pattern back (what a mesher undoing
+** a mesh would copy). must: an injected backing failure is retried with
+** backing faults off (the caller is about to free a block holding it);
+** else a failure leaves the alias (0 is returned). */
+static int fz_unalias(fz_state *s, size_t j, int must)
+{
+  static const unsigned char zeros[RCL_MAX_PAGE];
+  fz_alias a = fz_aliases[j];
+  uint64_t inj = rcl_test_fault_injected(RCL_FAULT_BACKING);
+  int r;
+  s->work += FZ_WORK_CALL + 2 * s->page;
+  fuzz_os_allow_remap(a.page, s->page);
+  r = rcl_test_page_unalias(s->h, a.page);
+  if (r != 0 && must) {
+    uint32_t rate = s->rate[RCL_FAULT_BACKING];
+    if (rcl_test_fault_injected(RCL_FAULT_BACKING) == inj)
+      fuzz_fail("rcl_test_page_unalias(%p) failed at op %" PRIu64 " with no injected backing "
+                "failure", (void *)a.page, s->op);
+    fz_set_fault_rate(s, RCL_FAULT_BACKING, 0);
+    inj = rcl_test_fault_injected(RCL_FAULT_BACKING);
+    r = rcl_test_page_unalias(s->h, a.page);
+    fz_set_fault_rate(s, RCL_FAULT_BACKING, rate);
+  }
+  fuzz_os_allow_remap(NULL, 0);
+  FZ_TRACE("  unalias %p (target %p): %d\n", (void *)a.page, (void *)a.target, r);
+  if (r != 0) {
+    if (must || rcl_test_fault_injected(RCL_FAULT_BACKING) == inj)
+      fuzz_fail("rcl_test_page_unalias(%p) failed at op %" PRIu64 " with no injected backing "
+                "failure", (void *)a.page, s->op);
+    return 0;
+  }
+  if (memcmp(a.page, zeros, s->page) != 0)
+    fuzz_fail("page %p does not read zeros after rcl_test_page_unalias at op %" PRIu64,
+              (void *)a.page, s->op);
+  fz_aliases[j] = fz_aliases[--fz_naliases];
+  fz_fill_range(&fz_blocks[a.a_blk], (size_t)(a.page - fz_blocks[a.a_blk].p), s->page);
+  s->work += fz_sampled(fz_blocks[a.a_blk].fill);
+  return 1;
+}
+
+/* Before block i is freed or reallocated: no alias page or target in it. */
+static void fz_unalias_block(fz_state *s, size_t i)
+{
+  size_t j = 0;
+  while (j < fz_naliases) {
+    if (fz_aliases[j].a_blk == i || fz_aliases[j].t_blk == i) fz_unalias(s, j, 1);
+    else j++;
+  }
+}
+
+/* The k-th whole OS page of block i (k mod their number), or NULL. */
+static unsigned char *fz_block_page(const fz_state *s, size_t i, uint32_t k)
+{
+  const fz_block *b = &fz_blocks[i];
+  uintptr_t first = ((uintptr_t)b->p + s->page - 1) & ~(uintptr_t)(s->page - 1);
+  uintptr_t end = (uintptr_t)b->p + b->fill;
+  size_t n = end > first ? (end - first) / s->page : 0;
+  return n ? (unsigned char *)(first + (k % n) * s->page) : NULL;
+}
+
+static int fz_is_alias(const unsigned char *p)
+{
+  size_t j;
+  for (j = 0; j < fz_naliases; j++) if (fz_aliases[j].page == p) return 1;
+  return 0;
+}
+
+static int fz_is_target(const unsigned char *p)
+{
+  size_t j;
+  for (j = 0; j < fz_naliases; j++) if (fz_aliases[j].target == p) return 1;
+  return 0;
+}
+
+/* ALIAS: make a page of block a map the physical page of a page of block b
+** when rcl_os_page_alias's rules allow it (both in file segments, distinct,
+** neither an alias, the page no target), else expect -1 with nothing
+** changed. Variant 3 passes the page misaligned (always refused). */
+static void fz_alias_op(fz_state *s, int api, uint32_t sa, uint32_t ka, uint32_t sb, uint32_t kb)
+{
+  size_t a, b;
+  unsigned char *page, *target, *arg;
+  uint64_t inj;
+  int ok, r;
+  if (!fz_nlive) return;
+  a = fz_select(sa);
+  b = fz_select(sb);
+  page = fz_block_page(s, a, ka);
+  target = fz_block_page(s, b, kb);
+  if (!page || !target) { FZ_TRACE("  no whole page in block %zu or %zu\n", a, b); return; }
+  ok = api != 3 && page != target && fuzz_os_page_file(page, NULL, NULL) &&
+       fuzz_os_page_file(target, NULL, NULL) && !fz_is_alias(page) && !fz_is_alias(target) &&
+       !fz_is_target(page);
+  if (ok && fz_naliases == FZ_MAX_ALIASES) return;
+  arg = api == 3 ? page + 16 : page;
+  s->work += FZ_WORK_CALL + s->page;
+  inj = rcl_test_fault_injected(RCL_FAULT_BACKING);
+  fuzz_os_allow_remap(page, s->page);
+  r = rcl_test_page_alias(s->h, arg, target);
+  fuzz_os_allow_remap(NULL, 0);
+  FZ_TRACE("  alias %p (block %zu) onto %p (block %zu): expected %s, got %d\n", (void *)arg, a,
+           (void *)target, b, ok ? "0" : "-1", r);
+  if (!ok) {
+    if (r == 0)
+      fuzz_fail("rcl_test_page_alias(%p, %p) broke a rule and succeeded at op %" PRIu64,
+                (void *)arg, (void *)target, s->op);
+    return;
+  }
+  if (r != 0) {
+    if (rcl_test_fault_injected(RCL_FAULT_BACKING) == inj)
+      fuzz_fail("rcl_test_page_alias(%p, %p) failed at op %" PRIu64 " with no injected backing "
+                "failure", (void *)page, (void *)target, s->op);
+    return;                             /* page unchanged: fz_verify_all checks it */
+  }
+  fz_aliases[fz_naliases].page = page;
+  fz_aliases[fz_naliases].target = target;
+  fz_aliases[fz_naliases].a_blk = a;
+  fz_aliases[fz_naliases].t_blk = b;
+  fz_naliases++;
+}
+
+/* UNALIAS (ALIAS with the flag): alias sel % n; variant 3: a page of live
+** block sel that is no alias, which must be refused. */
+static void fz_unalias_op(fz_state *s, int api, uint32_t sel)
+{
+  unsigned char *page;
+  if (api != 3) {
+    if (fz_naliases) fz_unalias(s, sel % fz_naliases, 0);
+    return;
+  }
+  if (!fz_nlive || !(page = fz_block_page(s, fz_select(sel), 0)) || fz_is_alias(page)) return;
+  s->work += FZ_WORK_CALL;
+  if (rcl_test_page_unalias(s->h, page) == 0)
+    fuzz_fail("rcl_test_page_unalias(%p) of a page that is no alias succeeded at op %" PRIu64,
+              (void *)page, s->op);
 }
 
 static void fz_free(fz_state *s, size_t i, int api)
 {
   fz_block *b = &fz_blocks[i];
   void *r = NULL;
+  fz_unalias_block(s, i);
   s->work += fz_block_work(s, b->fill);
   fz_verify_at(b, b->p, (size_t)-1, "before free", s->op);
   fuzz_live_remove(b->p, b->fill);
@@ -277,6 +489,8 @@ static void fz_realloc(fz_state *s, size_t i, size_t nn, int api)
   unsigned char *q;
   if (nn == 0) { fz_free(s, i, api & 1 ? 1 : 2); return; }
   if (nn > b->n && nn - b->n > FZ_MAX_LIVE - fz_live_bytes) return;
+  fz_unalias_block(s, i);
+  old = *b;
   s->work += fz_block_work(s, b->fill) + fz_block_work(s, rcl_usable_size(nn)) + (nn < b->n ? nn : b->n) / 64;
   fz_verify_at(b, b->p, (size_t)-1, "before realloc", s->op);
   fuzz_live_remove(b->p, b->fill);
@@ -347,14 +561,19 @@ static void fz_churn(fz_state *s)
 
 /* -- Checks after each op ------------------------------------------------------ */
 
-static const char *const fz_kind_names[RCL_FAULT__MAX] = { "mmap", "madvise", "munmap", "mremap" };
+typedef char fz_fault_kinds_match[FZ_FAULT_KINDS == RCL_FAULT__MAX ? 1 : -1];
+static const char *const fz_kind_names[RCL_FAULT__MAX] = {
+  "mmap", "madvise", "munmap", "mremap", "backing"
+};
 
 static void fz_check(fz_state *s, const char *what, int after_purge)
 {
   char err[256];
   rcl_stats st;
+  rcl_backing_info bi;
   uint64_t i1[RCL_FAULT__MAX], i2[RCL_FAULT__MAX], counted[RCL_FAULT__MAX], uncounted;
   fuzz_os_counts os1, os2;
+  size_t side;
   int k;
   s->work += 4096;
   if (rcl_test_check(s->h, err, sizeof(err)) != 0)
@@ -362,6 +581,9 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
   for (k = 0; k < RCL_FAULT__MAX; k++) i1[k] = rcl_test_fault_injected(k) - s->inj0[k];
   fuzz_os_get(&os1);
   rcl_stats_get(s->h, &st);
+  if (rcl_test_backing(s->h, &bi) != 0)
+    fuzz_fail("rcl_test_backing: fstat of the heap's memory file failed after %s (op %" PRIu64 ")",
+              what, s->op);
   fuzz_os_get(&os2);
   s->work += 2 * (st.mapped >> 8);     /* the check's and the stats' heap walks */
   for (k = 0; k < RCL_FAULT__MAX; k++) i2[k] = rcl_test_fault_injected(k) - s->inj0[k];
@@ -376,6 +598,17 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
   counted[RCL_FAULT_MADVISE] = st.madvise_failed;
   counted[RCL_FAULT_MUNMAP] = st.munmap_failed;
   counted[RCL_FAULT_MREMAP] = st.mremap_failed;
+  /* Only the owner maps segments and aliases: every injected backing
+  ** failure is a fallback to anonymous memory or a refused (un)alias. */
+  counted[RCL_FAULT_BACKING] = bi.fallbacks + bi.alias_failed;
+  if (bi.file != s->file || (s->file && (bi.fd < 0) != s->no_memfd) ||
+      bi.aliases != fz_naliases || bi.file_segments > st.segments ||
+      bi.file_size % RCL_SEGMENT_SIZE || bi.file_allocated > bi.file_size || bi.fork_copies)
+    fuzz_fail("backing after %s (op %" PRIu64 "): file %d (asked %d) fd %d (memfd made to fail %d), "
+              "%zu aliases (harness %zu), %zu file segments of %zu, file size %" PRIu64
+              " allocated %" PRIu64 ", %" PRIu64 " fork copies", what, s->op, bi.file, s->file,
+              bi.fd, s->no_memfd, bi.aliases, fz_naliases, bi.file_segments, st.segments,
+              bi.file_size, bi.file_allocated, bi.fork_copies);
   for (k = RCL_FAULT_MADVISE; k < RCL_FAULT__MAX; k++)
     if (counted[k] < i1[k] || counted[k] > i2[k])
       fuzz_fail("%s_failed %" PRIu64 " but %" PRIu64 "..%" PRIu64 " %s failures injected, after %s "
@@ -390,12 +623,22 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
   if (counted[RCL_FAULT_MMAP] < s->failed_allocs)
     fuzz_fail("mmap_failed %" PRIu64 " < %" PRIu64 " allocations that returned NULL (op %" PRIu64 ")",
               counted[RCL_FAULT_MMAP], s->failed_allocs, s->op);
-  /* The background thread only unmaps: os2 <= stats <= os1. */
-  if (i2[RCL_FAULT_MUNMAP] == 0 ? (st.mapped < os2.mapped_bytes || st.mapped > os1.mapped_bytes)
+  /* The background thread only unmaps: os2 <= stats <= os1. The file
+  ** backing's own tables (rcl_os.c: the backing, its segment, free-range
+  ** and alias tables, at most 4 mappings) are not the heap's: mapped without
+  ** an address like the heap struct and the large-block table, they are
+  ** allowed for (side) within the shim's plain mappings. */
+  side = s->file ? os2.plain_bytes : 0;
+  if (s->file && os2.plain_ranges > 6)
+    fuzz_fail("%zu anonymous mappings without an address (heap struct, large-block table and at "
+              "most 4 backing tables expected), after %s (op %" PRIu64 ")", os2.plain_ranges,
+              what, s->op);
+  if (i2[RCL_FAULT_MUNMAP] == 0 ? (st.mapped + side < os2.mapped_bytes || st.mapped > os1.mapped_bytes)
                                 : st.mapped > os1.mapped_bytes)
     fuzz_fail("stats say %zu bytes mapped, the OS shim saw %zu..%zu (munmap failures injected: "
-              "%" PRIu64 "), after %s (op %" PRIu64 ")", st.mapped, os2.mapped_bytes,
-              os1.mapped_bytes, i2[RCL_FAULT_MUNMAP], what, s->op);
+              "%" PRIu64 "; backing tables allowed for: up to %zu), after %s (op %" PRIu64 ")",
+              st.mapped, os2.mapped_bytes, os1.mapped_bytes, i2[RCL_FAULT_MUNMAP], side, what,
+              s->op);
   if (after_purge && s->cfg.mode != RCL_MODE_OFF && s->rate[RCL_FAULT_MADVISE] == 0 &&
       st.free_dirty > st.floor - st.in_use + st.spans * s->page)
     fuzz_fail("after %s (op %" PRIu64 ", mode %d) free_dirty %zu > floor %zu - in_use %zu + %zu spans "
@@ -435,7 +678,7 @@ static void fz_config(fz_state *s)
 
 static void fz_fault(fz_state *s)
 {
-  uint32_t kind = fz_u8(s) % 5, rate = fz_fault_rates[fz_u8(s) % 8], seed = fz_u8(s);
+  uint32_t kind = fz_u8(s) % (FZ_FAULT_ALL + 1), rate = fz_fault_rates[fz_u8(s) % 8], seed = fz_u8(s);
   int k;
   for (k = 0; k < RCL_FAULT__MAX; k++) {
     if (kind != FZ_FAULT_ALL && (int)kind != k) continue;
@@ -460,7 +703,7 @@ static void fz_sleep(fz_state *s, uint32_t ms)
 
 static const char *const fz_op_names[16] = {
   "alloc", "free", "realloc", "resize", "purge", "cycle", "step", "full_gc", "config", "fault",
-  "sleep", "free_all", "churn", "alloc", "free", "realloc"
+  "sleep", "free_all", "churn", "alloc", "free", "alias"
 };
 
 /* Decode and run one op. Returns 0 when the input is used up. */
@@ -488,7 +731,7 @@ static int fz_step_op(fz_state *s)
     for (r = 0; r < rep && fz_nlive && !fz_spent(s); r++) fz_free(s, fz_select(sel), api);
     break;
   }
-  case FZ_OP_REALLOC: case FZ_OP_REALLOC2: {
+  case FZ_OP_REALLOC: {
     uint32_t sel = fz_u8(s);
     size_t n = fz_size(s);
     FZ_TRACE("  sel %u size %zu\n", sel, n);
@@ -532,6 +775,17 @@ static int fz_step_op(fz_state *s)
   case FZ_OP_FAULT: fz_fault(s); purged = 2; break;
   case FZ_OP_SLEEP: fz_sleep(s, fz_u8(s) % 4); purged = 2; break;
   case FZ_OP_FREE_ALL: fz_free_all(s, (c & FZ_FLAG) != 0, api); break;
+  case FZ_OP_ALIAS: {
+    uint32_t sa = fz_u8(s), ka = 0, sb = 0, kb = 0;
+    if (!(c & FZ_FLAG)) { ka = fz_u8(s); sb = fz_u8(s); kb = fz_u8(s); }
+    /* Repeated: the next page of each block, the next alias. */
+    for (r = 0; r < rep && !fz_spent(s); r++) {
+      if (c & FZ_FLAG) fz_unalias_op(s, api, sa + r);
+      else fz_alias_op(s, api, sa, ka + r, sb, kb + r);
+    }
+    purged = 2;
+    break;
+  }
   default: {  /* FZ_OP_CHURN */
     uint32_t seed = fz_u8(s);
     s->churn_rng = ((uint64_t)seed << 32 | (uint64_t)s->pos) * 2654435761u + 1;
@@ -550,6 +804,7 @@ static void fz_finish(fz_state *s)
 {
   static const size_t probes[] = { 1, 16, 100, 4000, 32768, 40000, (size_t)1 << 20, (size_t)2 << 20 };
   rcl_stats st;
+  fuzz_os_counts os;
   size_t i, leaked_ranges, leaked_bytes;
   uint64_t munmap_injected;
   int k;
@@ -568,6 +823,7 @@ static void fz_finish(fz_state *s)
     rcl_free(s->h, p, probes[i]);
   }
   fz_free_all(s, 0, 0);
+  if (fz_naliases) fuzz_fail("%zu aliases left after freeing every block", fz_naliases);
   rcl_purge(s->h);
   fz_check(s, "freeing everything and purging", 1);
   rcl_stats_get(s->h, &st);
@@ -583,8 +839,12 @@ static void fz_finish(fz_state *s)
   if (leaked_ranges > munmap_injected)
     fuzz_fail("%zu ranges (%zu bytes) still mapped after rcl_heap_destroy, only %" PRIu64
               " munmap failures injected", leaked_ranges, leaked_bytes, munmap_injected);
+  fuzz_os_get(&os);
   FZ_TRACE("end: %" PRIu64 " ops, work %" PRIu64 ", %" PRIu64 " failed allocations, %zu leaked "
-           "ranges\n", s->op, fz_work(s), s->failed_allocs, leaked_ranges);
+           "ranges; %s backing: %" PRIu64 " punches, %" PRIu64 " MADV_REMOVE, %" PRIu64
+           " purges checked gone\n", s->op, fz_work(s), s->failed_allocs, leaked_ranges,
+           s->file ? "file" : "anon", os.punches - s->os0.punches, os.removes - s->os0.removes,
+           os.resident_checks - s->os0.resident_checks);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -610,18 +870,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   fz_state s;
   size_t leaked;
+  uint32_t hdr;
   int k;
   memset(&s, 0, sizeof(s));
   s.in = data;
   s.len = size;
   s.page = rcl_page_size();
   rcl_config_default(&s.cfg);
+  hdr = fz_u8(&s);
+  s.file = (hdr & FZ_HDR_FILE) != 0;
+  s.no_memfd = s.file && (hdr & FZ_HDR_NO_MEMFD) != 0;
+  FZ_TRACE("header %#x: %s backing%s\n", hdr, s.file ? "file" : "anon",
+           s.no_memfd ? " (memfd_create fails: anonymous)" : "");
   if (fuzz_os_release(&leaked) != 0) fuzz_fail("mappings left over from a previous input");
   fuzz_os_get(&s.os0);
-  s.h = rcl_heap_create(&s.cfg, 1);
-  if (!s.h) fuzz_fail("rcl_heap_create failed");
   for (k = 0; k < RCL_FAULT__MAX; k++) s.inj0[k] = rcl_test_fault_injected(k);
+  rcl_test_set_backing(s.file ? RCL_BACKING_FILE : RCL_BACKING_ANON);
+  if (s.no_memfd) rcl_test_fault(RCL_FAULT_BACKING, 1, 1);
+  s.h = rcl_heap_create(&s.cfg, 1);
+  rcl_test_fault(RCL_FAULT_BACKING, 0, 0);
+  rcl_test_set_backing(RCL_BACKING_ENV);
+  if (!s.h) fuzz_fail("rcl_heap_create failed");
   fz_nlive = 0;
+  fz_naliases = 0;
   fz_live_bytes = 0;
   fz_live_cost = 0;
   while (fz_step_op(&s)) {}

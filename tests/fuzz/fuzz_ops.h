@@ -2,9 +2,18 @@
 ** fuzz_ops.h: the input encoding of the heap fuzzer (tests/fuzz/fuzz_heap.c),
 ** shared with the seed generator (gen_seeds.c) so the two cannot drift.
 **
-** An input is a sequence of ops on one fresh heap (default config). Every
-** byte string is a valid input: a missing byte reads as 0, so truncating an
-** input truncates its last op. One op:
+** An input is a header byte, then a sequence of ops on one fresh heap
+** (default config). Every byte string is a valid input: a missing byte
+** reads as 0, so truncating an input truncates its last op.
+**
+**   header       bit 0 (FZ_HDR_FILE): the heap maps its segments from a
+**                memory file (rcl_test_set_backing(RCL_BACKING_FILE)),
+**                else anonymous memory; bit 1 (FZ_HDR_NO_MEMFD), with
+**                bit 0: memfd_create fails (an injected backing failure),
+**                so the heap asked for the file and runs anonymous. The
+**                other bits are ignored.
+**
+** One op:
 **
 **   op byte      low 4 bits: FZ_OP_*; bits 4-5: API variant (FZ_API_*);
 **                bit 6: op-specific flag; bit 7: a repeat count follows
@@ -22,12 +31,22 @@
 **   STEP     -                         rcl_step
 **   FULL_GC  -                         rcl_full_gc
 **   CONFIG   field8 value8             rcl_heap_configure (FZ_CFG_*)
-**   FAULT    kind8 rate8 seed8         rcl_test_fault_rate; kind8 % 5, 4 = all
+**   FAULT    kind8 rate8 seed8         rcl_test_fault_rate; kind8 % 6: RCL_FAULT_*
+**                                      (mmap, madvise, munmap, mremap, backing), 5 = all
 **   SLEEP    ms8                       sleep ms8 % 4 ms (FZ_MAX_SLEEP_MS a input)
 **   FREE_ALL -                         free every live block (flag: oldest first)
 **   CHURN    seed8                     repeat x one op of the stress test's mix
 **                                      (tests/unit/stress.c) from xorshift(seed8)
-**   13..15   aliases of ALLOC, FREE, REALLOC (random bytes mostly allocate/free)
+**   13, 14   aliases of ALLOC, FREE (random bytes mostly allocate/free)
+**   ALIAS    sel8 page8 sel8 page8     rcl_test_page_alias: the page8-th whole OS
+**                                      page (mod their number) of the first selected
+**                                      block onto that of the second; API variant 3
+**                                      passes the page misaligned by 16 bytes
+**            flag: sel8                rcl_test_page_unalias of alias sel8 % n;
+**                                      variant 3: of a page of live block sel8 that
+**                                      is no alias
+**            An alias lasts until either block is freed or reallocated: the
+**            harness then unaliases it first and writes the page's pattern again.
 **
 ** size: a kind byte k (low 3 bits FZ_SIZE_*, high 5 bits e), then its bytes:
 **   TINY    u8        1 + u8                     1..256
@@ -64,8 +83,10 @@
 enum {
   FZ_OP_ALLOC, FZ_OP_FREE, FZ_OP_REALLOC, FZ_OP_RESIZE, FZ_OP_PURGE, FZ_OP_CYCLE,
   FZ_OP_STEP, FZ_OP_FULL_GC, FZ_OP_CONFIG, FZ_OP_FAULT, FZ_OP_SLEEP, FZ_OP_FREE_ALL,
-  FZ_OP_CHURN, FZ_OP_ALLOC2, FZ_OP_FREE2, FZ_OP_REALLOC2
+  FZ_OP_CHURN, FZ_OP_ALLOC2, FZ_OP_FREE2, FZ_OP_ALIAS
 };
+#define FZ_HDR_FILE      0x01           /* header: the memory-file backing */
+#define FZ_HDR_NO_MEMFD  0x02           /* header: with it, memfd_create fails */
 #define FZ_API(v)        ((v) << 4)     /* API variant 0..3 in the op byte */
 #define FZ_FLAG          0x40
 #define FZ_REPEAT        0x80
@@ -88,7 +109,8 @@ enum {
   FZ_CFG__N
 };
 
-#define FZ_FAULT_ALL     4              /* FAULT kind8 % 5 == 4: every kind */
+#define FZ_FAULT_KINDS   5              /* RCL_FAULT__MAX of rcl_test.h */
+#define FZ_FAULT_ALL     5              /* FAULT kind8 % 6 == 5: every kind */
 
 /* Tables used by the harness and the generator; unused in some users. */
 #define FZ_TABLE static const __attribute__((unused))
@@ -115,5 +137,6 @@ FZ_TABLE size_t fz_special_sizes[FZ_NSPECIAL] = {
 #define FZ_WORK_SYSCALL   4096                 /* one OS call of the allocator's (owner thread) */
 #define FZ_WORK_OS_PAGE   64                   /* one OS page such a call maps, purges or unmaps */
 #define FZ_MAX_SLEEP_MS   20
+#define FZ_MAX_ALIASES    64                   /* aliases live at once; more are skipped */
 
 #endif

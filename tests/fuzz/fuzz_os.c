@@ -2,12 +2,21 @@
 ** fuzz_os.c: the recording OS shim and the live-page set of the heap fuzzer
 ** (what it checks: fuzz_os.h).
 **
-** Mapped ranges: a sorted array of disjoint [lo, hi) ranges. A range is
-** added for every successful mmap, subtracted for every successful munmap
-** (possibly splitting it) and moved by mremap. Live pages: an open-address
-** table from page number to the number of live blocks with a byte on that
-** page (linear probing, deletion by backward shift, no tombstones). One
-** mutex guards both.
+** Mapped ranges: a sorted array of disjoint [lo, hi) ranges, each anonymous
+** (ino 0) or mapping a memory file (its inode, and the file offset of lo).
+** A range is added for every successful mmap (a MAP_FIXED one replaces what
+** it covers), subtracted for every successful munmap (possibly splitting
+** it, file offsets following) and moved by mremap (an mremap of old size 0
+** maps the same file pages a second time). Each range carries the id of
+** the mapping it belongs to: a split keeps it, and a page mapped over part
+** of a mapping in place (a file segment over its reservation, an alias)
+** joins it, so a block in a segment with aliases is still in one mapping.
+** Files: the memory files made
+** through the shim, by inode, with their size (dropped once no range maps
+** them, at fuzz_os_release/forget). Live pages: an open-address table from
+** page number to the number of live blocks with a byte on that page (linear
+** probing, deletion by backward shift, no tombstones). One mutex guards
+** all three.
 */
 #define _GNU_SOURCE
 #include "fuzz_os.h"
@@ -18,11 +27,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <errno.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
 
 #define FZ_MAX_RANGES  4096
 #define FZ_PAGE_SLOTS  ((size_t)1 << 19)   /* > 3x the live pages an input can pin */
+#define FZ_MAX_FILES   64
 
-typedef struct fz_range { uintptr_t lo, hi; } fz_range;
+/* ino 0: anonymous; plain: an anonymous mmap without an address (the
+** library's own tables, the heap struct), not a segment or large block. */
+typedef struct fz_range {
+  uintptr_t lo, hi;
+  uint64_t ino, off;
+  uint64_t id;         /* the mapping it belongs to: one per mmap; kept by the
+                          parts of a split and by pages mapped over it in place */
+  int plain;
+} fz_range;
+typedef struct fz_file { uint64_t ino, size; } fz_file;
 typedef struct fz_page { uintptr_t page; uint32_t count; } fz_page;  /* count 0 = empty */
 
 static pthread_mutex_t fz_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -35,6 +62,10 @@ static size_t fz_page_size = 4096, fz_segment_size = (size_t)4 << 20;
 static unsigned fz_page_shift = 12;
 static fz_page fz_pages[FZ_PAGE_SLOTS];
 static size_t fz_npages;
+static fz_file fz_files[FZ_MAX_FILES];
+static size_t fz_nfiles;
+static uintptr_t fz_allow_lo, fz_allow_hi;   /* fuzz_os_allow_remap */
+static uint64_t fz_punches, fz_removes, fz_resident_checks, fz_next_id;
 
 void fuzz_fail(const char *fmt, ...)
 {
@@ -77,10 +108,11 @@ static size_t fz_range_find(uintptr_t a)
   return lo;
 }
 
-static int fz_range_inside(uintptr_t lo, uintptr_t hi)
+/* The range holding a, or NULL. */
+static fz_range *fz_range_at(uintptr_t a)
 {
-  size_t i = fz_range_find(lo);
-  return i < fz_nranges && fz_ranges[i].lo <= lo && hi <= fz_ranges[i].hi;
+  size_t i = fz_range_find(a);
+  return i < fz_nranges && fz_ranges[i].lo <= a ? &fz_ranges[i] : NULL;
 }
 
 /* Every byte of [lo, hi) mapped, by one or more adjacent ranges. */
@@ -94,7 +126,25 @@ static int fz_range_covered(uintptr_t lo, uintptr_t hi)
   return 1;
 }
 
-static void fz_range_add(uintptr_t lo, uintptr_t hi)
+/* 1 if some byte of [lo, hi) maps a memory file (want_file) or anonymous
+** memory (!want_file). */
+static int fz_range_any(uintptr_t lo, uintptr_t hi, int want_file)
+{
+  size_t i;
+  for (i = fz_range_find(lo); i < fz_nranges && fz_ranges[i].lo < hi; i++)
+    if ((fz_ranges[i].ino != 0) == want_file) return 1;
+  return 0;
+}
+
+/* The id of the mapping holding a, or a new one. */
+static uint64_t fz_range_id(uintptr_t a)
+{
+  const fz_range *r = fz_range_at(a);
+  return r ? r->id : ++fz_next_id;
+}
+
+static void fz_range_add(uintptr_t lo, uintptr_t hi, uint64_t ino, uint64_t off, uint64_t id,
+                         int plain)
 {
   size_t i = fz_range_find(lo);
   if (i < fz_nranges && fz_ranges[i].lo < hi)
@@ -105,11 +155,16 @@ static void fz_range_add(uintptr_t lo, uintptr_t hi)
   memmove(&fz_ranges[i + 1], &fz_ranges[i], (fz_nranges - i) * sizeof(fz_range));
   fz_ranges[i].lo = lo;
   fz_ranges[i].hi = hi;
+  fz_ranges[i].ino = ino;
+  fz_ranges[i].off = ino ? off : 0;
+  fz_ranges[i].id = id;
+  fz_ranges[i].plain = plain;
   fz_nranges++;
   fz_mapped_bytes += hi - lo;
 }
 
-/* Subtract [lo, hi) from the ranges (parts not mapped are ignored). */
+/* Subtract [lo, hi) from the ranges (parts not mapped are ignored); the
+** file offset of a part kept after the hole moves with its start. */
 static void fz_range_sub(uintptr_t lo, uintptr_t hi)
 {
   size_t i = fz_range_find(lo);
@@ -120,18 +175,55 @@ static void fz_range_sub(uintptr_t lo, uintptr_t hi)
     if (r->lo < clo && chi < r->hi) {                 /* split in two */
       if (fz_nranges == FZ_MAX_RANGES) fuzz_fail("more than %d mapped ranges", FZ_MAX_RANGES);
       memmove(&fz_ranges[i + 2], &fz_ranges[i + 1], (fz_nranges - i - 1) * sizeof(fz_range));
+      fz_ranges[i + 1] = *r;
       fz_ranges[i + 1].lo = chi;
-      fz_ranges[i + 1].hi = r->hi;
+      if (r->ino) fz_ranges[i + 1].off = r->off + (chi - r->lo);
       r->hi = clo;
       fz_nranges++;
       return;
     }
     if (r->lo < clo) { r->hi = clo; i++; continue; }  /* keep the head */
-    if (chi < r->hi) { r->lo = chi; return; }          /* keep the tail */
+    if (chi < r->hi) {                                 /* keep the tail */
+      if (r->ino) r->off += chi - r->lo;
+      r->lo = chi;
+      return;
+    }
     memmove(r, r + 1, (fz_nranges - i - 1) * sizeof(fz_range));
     fz_nranges--;
   }
 }
+
+/* -- Memory files (lock held) ----------------------------------------------------- */
+
+static uint64_t fz_ino_of(int fd)
+{
+  struct stat st;
+  return fd >= 0 && fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+static fz_file *fz_file_find(uint64_t ino)
+{
+  size_t i;
+  for (i = 0; i < fz_nfiles; i++)
+    if (fz_files[i].ino == ino) return &fz_files[i];
+  return NULL;
+}
+
+/* Drop the files no range maps (their descriptors are closed or will be:
+** an inode number may come back for another file). */
+static void fz_files_prune(void)
+{
+  size_t i, j, k;
+  for (i = k = 0; i < fz_nfiles; i++) {
+    for (j = 0; j < fz_nranges && fz_ranges[j].ino != fz_files[i].ino; j++) {}
+    if (j < fz_nranges) fz_files[k++] = fz_files[i];
+  }
+  fz_nfiles = k;
+}
+
+/* The first address mapping a page of file ino's [off, off + len), with
+** live != 0 only an address holding a live block; 0 if none. */
+static uintptr_t fz_file_mapper(uint64_t ino, uint64_t off, uint64_t len, int live);
 
 /* -- Live pages (lock held) ----------------------------------------------------- */
 
@@ -215,6 +307,23 @@ size_t fuzz_live_pages(void)
   return n;
 }
 
+static uintptr_t fz_file_mapper(uint64_t ino, uint64_t off, uint64_t len, int live)
+{
+  size_t i;
+  for (i = 0; i < fz_nranges; i++) {
+    const fz_range *r = &fz_ranges[i];
+    uint64_t rlen = r->hi - r->lo, lo, hi;
+    uintptr_t hit;
+    if (r->ino != ino || r->off >= off + len || r->off + rlen <= off) continue;
+    lo = r->off > off ? r->off : off;
+    hi = r->off + rlen < off + len ? r->off + rlen : off + len;
+    if (!live) return r->lo + (uintptr_t)(lo - r->off);
+    hit = fz_live_in(r->lo + (uintptr_t)(lo - r->off), r->lo + (uintptr_t)(hi - r->off));
+    if (hit) return hit;
+  }
+  return 0;
+}
+
 /* -- The shim ------------------------------------------------------------------- */
 
 static void fz_check_aligned(const char *call, uintptr_t a, size_t n)
@@ -224,34 +333,124 @@ static void fz_check_aligned(const char *call, uintptr_t a, size_t n)
               fz_page_size);
 }
 
-static void fz_check_ours(const char *call, uintptr_t a, size_t n)
+/* [a, a+n) may be unmapped, purged or replaced: the allocator's, and no
+** page of it holds a live block (except the page fuzz_os_allow_remap names,
+** when replace is set). */
+static void fz_check_ours(const char *call, uintptr_t a, size_t n, int replace)
 {
   uintptr_t live;
   if (!fz_range_covered(a, a + n))
     fuzz_fail("%s(%#lx, %zu): memory the allocator has not mapped", call, (unsigned long)a, n);
+  if (replace && a >= fz_allow_lo && a + n <= fz_allow_hi) return;
   if ((live = fz_live_in(a, a + n)) != 0)
     fuzz_fail("%s(%#lx, %zu): OS page %#lx holds a live block", call, (unsigned long)a, n,
               (unsigned long)live);
+}
+
+/* The file pages under [a, a+n) lose their contents (MADV_REMOVE): no
+** page mapping one of them, here or through another mapping of the same
+** file page (an alias), may hold a live block. */
+static void fz_check_file_pages(const char *call, uintptr_t a, size_t n)
+{
+  size_t i;
+  for (i = fz_range_find(a); i < fz_nranges && fz_ranges[i].lo < a + n; i++) {
+    const fz_range *r = &fz_ranges[i];
+    uintptr_t lo = r->lo > a ? r->lo : a, hi = r->hi < a + n ? r->hi : a + n, live;
+    if (!r->ino) continue;
+    live = fz_file_mapper(r->ino, r->off + (lo - r->lo), hi - lo, 1);
+    if (live)
+      fuzz_fail("%s(%#lx, %zu): frees the file page under %#lx, which the live OS page %#lx "
+                "maps", call, (unsigned long)a, n, (unsigned long)lo, (unsigned long)live);
+  }
+}
+
+/* A purge by the thread running the inputs must leave no page resident
+** (a page dropped reads back as zeros); MADV_DONTNEED on a shared file
+** mapping would keep the file's pages. The background thread's purges are
+** not checked: the owner may reuse those pages at once. */
+static void fz_check_gone(uintptr_t a, size_t n, int advice)
+{
+  unsigned char vec[1024];
+  size_t done = 0, i, chunk;
+  if (!pthread_equal(pthread_self(), fz_owner)) return;
+  while (done < n) {
+    chunk = n - done < sizeof(vec) * fz_page_size ? n - done : sizeof(vec) * fz_page_size;
+    if (mincore((void *)(a + done), chunk, vec) != 0)
+      fuzz_fail("mincore(%#lx, %zu) failed after a purge", (unsigned long)(a + done), chunk);
+    for (i = 0; i < chunk / fz_page_size; i++)
+      if (vec[i] & 1)
+        fuzz_fail("madvise(%#lx, %zu, %s) left OS page %#lx resident", (unsigned long)a, n,
+                  advice == MADV_REMOVE ? "MADV_REMOVE" : "MADV_DONTNEED",
+                  (unsigned long)(a + done + i * fz_page_size));
+    done += chunk;
+  }
+  pthread_mutex_lock(&fz_lock);
+  fz_resident_checks++;
+  pthread_mutex_unlock(&fz_lock);
 }
 
 void *fuzz_os_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int fuzz_os_munmap(void *addr, size_t len);
 void *fuzz_os_mremap(void *old, size_t oldlen, size_t newlen, int flags, ...);
 int fuzz_os_madvise(void *addr, size_t len, int advice);
+int fuzz_os_memfd_create(const char *name, unsigned flags);
+int fuzz_os_ftruncate(int fd, off_t size);
+int fuzz_os_fallocate(int fd, int mode, off_t off, off_t len);
+
+/* A file mapping MAP_FIXED over [a, a+len) at file offset off: the file is
+** one of ours, the range lies within its size, and unless the range maps
+** those very file pages already (a restore), they are holes (the backing
+** maps only punched or new ranges, which read as zeros). Lock held. */
+static void fz_check_file_map(uintptr_t a, size_t len, int fd, uint64_t ino, uint64_t off)
+{
+  const fz_file *f = fz_file_find(ino);
+  const fz_range *r = fz_range_at(a);
+  off_t data;
+  if (!f) fuzz_fail("mmap(%#lx, %zu) of a file not made by memfd_create", (unsigned long)a, len);
+  if (off + len > f->size)
+    fuzz_fail("mmap(%#lx, %zu) of file range [%#llx, %#llx) beyond the file's size %#llx",
+              (unsigned long)a, len, (unsigned long long)off, (unsigned long long)(off + len),
+              (unsigned long long)f->size);
+  if (r && r->ino == ino && r->off + (a - r->lo) == off && a + len <= r->hi) return;
+  data = lseek(fd, (off_t)off, SEEK_DATA);
+  if (data >= 0 && (uint64_t)data < off + len)
+    fuzz_fail("mmap(%#lx, %zu) of file range [%#llx, %#llx): offset %#llx holds data (a range "
+              "handed out again must be punched)", (unsigned long)a, len, (unsigned long long)off,
+              (unsigned long long)(off + len), (unsigned long long)data);
+}
 
 void *fuzz_os_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-  void *p = mmap(addr, len, prot, flags, fd, off);
-  uintptr_t a = (uintptr_t)p, below;
+  uintptr_t a, below, want = (uintptr_t)addr;
+  size_t rlen = (len + fz_page_size - 1) & ~(fz_page_size - 1);
+  uint64_t ino = (flags & MAP_ANONYMOUS) ? 0 : fz_ino_of(fd);
+  int fixed = (flags & MAP_FIXED) != 0, noreplace = (flags & MAP_FIXED_NOREPLACE) != 0;
+  uint64_t id;
+  void *p;
+  if (fixed) {
+    /* Only over the allocator's own memory: a segment's reservation, an
+    ** alias page mapped back. */
+    pthread_mutex_lock(&fz_lock);
+    fz_check_aligned("mmap(MAP_FIXED)", want, len);
+    fz_check_ours("mmap(MAP_FIXED)", want, rlen, 1);
+    if (ino) fz_check_file_map(want, rlen, fd, ino, (uint64_t)off);
+    pthread_mutex_unlock(&fz_lock);
+  }
+  p = mmap(addr, len, prot, flags, fd, off);
+  a = (uintptr_t)p;
   if (p == MAP_FAILED) return p;
   pthread_mutex_lock(&fz_lock);
   fz_count_call(len);
-  fz_range_add(a, a + ((len + fz_page_size - 1) & ~(fz_page_size - 1)));
+  id = fixed ? fz_range_id(a) : ++fz_next_id;      /* in place: the same mapping */
+  if (fixed || (noreplace && a == want)) fz_range_sub(a, a + rlen);  /* replaced, or gone */
+  fz_range_add(a, a + rlen, ino, (uint64_t)off, id, !ino && !want && !fixed);
   /* rcl_os_map: a misaligned segment is followed by one attempt at the
   ** aligned address below it, whose injected failure is not counted. */
   below = fz_last_below;
   fz_last_below = 0;
-  if (len == fz_segment_size && below && (uintptr_t)addr == below) {
+  if (fixed || ino) {
+    /* a file mapping over a reservation: not a new anonymous segment */
+  } else if (len == fz_segment_size && below && want == below) {
     fz_seg_below_calls++;
   } else if (len == fz_segment_size && (a & (fz_segment_size - 1)) &&
              (a & ~(fz_segment_size - 1)) != 0) {
@@ -268,7 +467,7 @@ int fuzz_os_munmap(void *addr, size_t len)
   int r;
   pthread_mutex_lock(&fz_lock);
   fz_check_aligned("munmap", a, len);
-  fz_check_ours("munmap", a, len);
+  fz_check_ours("munmap", a, len, 0);
   fz_count_call(len);
   r = munmap(addr, len);
   if (r == 0) fz_range_sub(a, a + len);
@@ -280,6 +479,8 @@ void *fuzz_os_mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 {
   uintptr_t a = (uintptr_t)old;
   void *to = NULL, *r;
+  const fz_range *src;
+  uint64_t ino = 0, off = 0;
   if (flags & MREMAP_FIXED) {
     va_list ap;
     va_start(ap, flags);
@@ -287,19 +488,39 @@ void *fuzz_os_mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
     va_end(ap);
   }
   pthread_mutex_lock(&fz_lock);
-  fz_check_aligned("mremap", a, oldlen);
   fz_check_aligned("mremap", a, newlen);
-  if (!fz_range_covered(a, a + oldlen))
-    fuzz_fail("mremap(%#lx, %zu): memory the allocator has not mapped", (unsigned long)a, oldlen);
-  if (to && !fz_range_covered((uintptr_t)to, (uintptr_t)to + newlen))
-    fuzz_fail("mremap to %p: the target is not the allocator's reservation", to);
+  if (oldlen == 0) {
+    /* A second mapping of the same shared pages (an alias): only of a file
+    ** mapping, onto the allocator's memory. */
+    src = fz_range_at(a);
+    if (!to || !src || !src->ino || a + newlen > src->hi)
+      fuzz_fail("mremap(%#lx, 0, %zu) to %p: not a duplicate of one file mapping onto a fixed "
+                "address", (unsigned long)a, newlen, to);
+    fz_check_ours("mremap(old size 0) target", (uintptr_t)to, newlen, 1);
+    ino = src->ino;
+    off = src->off + (a - src->lo);
+  } else {
+    fz_check_aligned("mremap", a, oldlen);
+    if (!fz_range_covered(a, a + oldlen))
+      fuzz_fail("mremap(%#lx, %zu): memory the allocator has not mapped", (unsigned long)a, oldlen);
+    if (to) fz_check_ours("mremap target", (uintptr_t)to, newlen, 1);
+    src = fz_range_at(a);
+    if (src->ino) {
+      if (a + oldlen > src->hi)
+        fuzz_fail("mremap(%#lx, %zu) of more than one file mapping", (unsigned long)a, oldlen);
+      ino = src->ino;
+      off = src->off + (a - src->lo);
+    }
+  }
   fz_count_call(oldlen < newlen ? oldlen : newlen);
   r = (flags & MREMAP_FIXED) ? mremap(old, oldlen, newlen, flags, to)
                              : mremap(old, oldlen, newlen, flags);
   if (r != MAP_FAILED) {
-    fz_range_sub(a, a + oldlen);
+    /* A duplicate page joins the mapping it lands in; a move is a new one. */
+    uint64_t id = oldlen ? ++fz_next_id : fz_range_id((uintptr_t)r);
+    if (oldlen) fz_range_sub(a, a + oldlen);
     fz_range_sub((uintptr_t)r, (uintptr_t)r + newlen);   /* a MREMAP_FIXED target */
-    fz_range_add((uintptr_t)r, (uintptr_t)r + newlen);
+    fz_range_add((uintptr_t)r, (uintptr_t)r + newlen, ino, off, id, 0);
   }
   pthread_mutex_unlock(&fz_lock);
   return r;
@@ -308,10 +529,21 @@ void *fuzz_os_mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 int fuzz_os_madvise(void *addr, size_t len, int advice)
 {
   uintptr_t a = (uintptr_t)addr;
+  int r;
   pthread_mutex_lock(&fz_lock);
   fz_check_aligned("madvise", a, len);
   if (advice == MADV_DONTNEED || advice == MADV_FREE) {
-    fz_check_ours("madvise", a, len);
+    fz_check_ours("madvise", a, len, 0);
+    if (fz_range_any(a, a + len, 1))
+      fuzz_fail("madvise(%#lx, %zu, %s) on a file mapping: the pages stay in the file (a purge "
+                "there must punch: MADV_REMOVE)", (unsigned long)a, len,
+                advice == MADV_FREE ? "MADV_FREE" : "MADV_DONTNEED");
+  } else if (advice == MADV_REMOVE) {
+    fz_check_ours("madvise(MADV_REMOVE)", a, len, 0);
+    if (fz_range_any(a, a + len, 0))
+      fuzz_fail("madvise(%#lx, %zu, MADV_REMOVE) on anonymous memory", (unsigned long)a, len);
+    fz_check_file_pages("madvise(MADV_REMOVE)", a, len);
+    fz_removes++;
   } else if (!fz_range_covered(a, a + len)) {
     fuzz_fail("madvise(%#lx, %zu, %d): memory the allocator has not mapped", (unsigned long)a,
               len, advice);
@@ -320,7 +552,90 @@ int fuzz_os_madvise(void *addr, size_t len, int advice)
   pthread_mutex_unlock(&fz_lock);
   /* Outside the lock: the range stays the allocator's (it holds its own
   ** lock), and madvise may take a while. */
-  return madvise(addr, len, advice);
+  r = madvise(addr, len, advice);
+  if (r == 0 && (advice == MADV_DONTNEED || advice == MADV_REMOVE)) fz_check_gone(a, len, advice);
+  return r;
+}
+
+int fuzz_os_memfd_create(const char *name, unsigned flags)
+{
+  int fd = memfd_create(name, flags);
+  uint64_t ino = fz_ino_of(fd);
+  if (fd < 0) return fd;
+  pthread_mutex_lock(&fz_lock);
+  if (fz_file_find(ino)) fuzz_fail("memfd_create: inode %llu is already a live file of ours",
+                                   (unsigned long long)ino);
+  if (fz_nfiles == FZ_MAX_FILES) fuzz_fail("more than %d memory files", FZ_MAX_FILES);
+  fz_files[fz_nfiles].ino = ino;
+  fz_files[fz_nfiles++].size = 0;
+  fz_count_call(0);
+  pthread_mutex_unlock(&fz_lock);
+  return fd;
+}
+
+int fuzz_os_ftruncate(int fd, off_t size)
+{
+  uint64_t ino = fz_ino_of(fd);
+  fz_file *f;
+  int r;
+  pthread_mutex_lock(&fz_lock);
+  f = fz_file_find(ino);
+  if (!f) fuzz_fail("ftruncate(%d): not a memory file made by memfd_create", fd);
+  if ((uint64_t)size < f->size)
+    fuzz_fail("ftruncate(%d, %lld) shrinks the file from %llu bytes", fd, (long long)size,
+              (unsigned long long)f->size);
+  fz_count_call(0);
+  r = ftruncate(fd, size);
+  if (r == 0) f->size = (uint64_t)size;
+  pthread_mutex_unlock(&fz_lock);
+  return r;
+}
+
+int fuzz_os_fallocate(int fd, int mode, off_t off, off_t len)
+{
+  uint64_t ino = fz_ino_of(fd);
+  uintptr_t mapper;
+  int r;
+  pthread_mutex_lock(&fz_lock);
+  if (mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+    fuzz_fail("fallocate(%d, mode %#x): the backing only punches holes", fd, (unsigned)mode);
+  if (!fz_file_find(ino)) fuzz_fail("fallocate(%d): not a memory file made by memfd_create", fd);
+  fz_check_aligned("fallocate", (uintptr_t)off, (size_t)len);
+  /* Only ranges no page maps: an unmapped segment's, an alias's own. */
+  if ((mapper = fz_file_mapper(ino, (uint64_t)off, (uint64_t)len, 1)) != 0)
+    fuzz_fail("fallocate(punch [%#llx, %#llx)) frees a file page that the live OS page %#lx maps",
+              (unsigned long long)off, (unsigned long long)(off + len), (unsigned long)mapper);
+  if ((mapper = fz_file_mapper(ino, (uint64_t)off, (uint64_t)len, 0)) != 0)
+    fuzz_fail("fallocate(punch [%#llx, %#llx)) of a file page still mapped at %#lx",
+              (unsigned long long)off, (unsigned long long)(off + len), (unsigned long)mapper);
+  fz_count_call((size_t)len);
+  fz_punches++;
+  r = fallocate(fd, mode, off, len);
+  pthread_mutex_unlock(&fz_lock);
+  return r;
+}
+
+void fuzz_os_allow_remap(const void *p, size_t n)
+{
+  pthread_mutex_lock(&fz_lock);
+  fz_allow_lo = (uintptr_t)p;
+  fz_allow_hi = (uintptr_t)p + n;
+  pthread_mutex_unlock(&fz_lock);
+}
+
+int fuzz_os_page_file(const void *p, uint64_t *ino, uint64_t *off)
+{
+  const fz_range *r;
+  int file = 0;
+  pthread_mutex_lock(&fz_lock);
+  r = fz_range_at((uintptr_t)p);
+  if (r && r->ino) {
+    file = 1;
+    if (ino) *ino = r->ino;
+    if (off) *off = r->off + ((uintptr_t)p - r->lo);
+  }
+  pthread_mutex_unlock(&fz_lock);
+  return file;
 }
 
 /* -- Queries --------------------------------------------------------------------- */
@@ -330,11 +645,13 @@ void fuzz_os_forget(void)
   pthread_mutex_lock(&fz_lock);
   fz_nranges = 0;
   fz_mapped_bytes = 0;
+  fz_files_prune();
   pthread_mutex_unlock(&fz_lock);
 }
 
 void fuzz_os_get(fuzz_os_counts *c)
 {
+  size_t i;
   pthread_mutex_lock(&fz_lock);
   c->mapped_bytes = fz_mapped_bytes;
   c->ranges = fz_nranges;
@@ -342,14 +659,31 @@ void fuzz_os_get(fuzz_os_counts *c)
   c->seg_below_calls = fz_seg_below_calls;
   c->owner_calls = fz_owner_calls;
   c->owner_pages = fz_owner_pages;
+  c->plain_bytes = c->file_bytes = 0;
+  c->plain_ranges = 0;
+  for (i = 0; i < fz_nranges; i++) {
+    if (fz_ranges[i].plain) {
+      c->plain_bytes += fz_ranges[i].hi - fz_ranges[i].lo;
+      c->plain_ranges++;
+    }
+    if (fz_ranges[i].ino) c->file_bytes += fz_ranges[i].hi - fz_ranges[i].lo;
+  }
+  c->files = fz_nfiles;
+  c->punches = fz_punches;
+  c->removes = fz_removes;
+  c->resident_checks = fz_resident_checks;
   pthread_mutex_unlock(&fz_lock);
 }
 
 int fuzz_os_inside(const void *p, size_t n)
 {
+  uintptr_t lo = (uintptr_t)p, hi = lo + (n ? n : 1);
+  size_t i;
   int r;
   pthread_mutex_lock(&fz_lock);
-  r = fz_range_inside((uintptr_t)p, (uintptr_t)p + (n ? n : 1));
+  r = fz_range_covered(lo, hi);
+  for (i = fz_range_find(lo); r && i < fz_nranges && fz_ranges[i].lo < hi; i++)
+    r = fz_ranges[i].id == fz_ranges[fz_range_find(lo)].id;
   pthread_mutex_unlock(&fz_lock);
   return r;
 }
@@ -366,6 +700,7 @@ size_t fuzz_os_release(size_t *bytes)
                 (unsigned long)fz_ranges[i].hi);
   fz_nranges = 0;
   fz_mapped_bytes = 0;
+  fz_files_prune();
   pthread_mutex_unlock(&fz_lock);
   return n;
 }

@@ -8,9 +8,13 @@
 ** (tests/unit/stress.c: decay 0, churn, a cycle-end pass of 50 steps and a
 ** purge at fixed intervals, the background thread on for the middle third),
 ** each size range on its own, the config knobs, and fault storms of every
-** kind. A regression case is a function below named regress_* (or a hex
-** string in fz_hex_cases for a crash file taken as is); add it to the table
-** in main.
+** kind; each written twice, NAME-anon and NAME-file (the header byte picks
+** the backing). Then seeds of the memory-file backing only: segments
+** unmapped and their punched ranges reused, aliases (made, purged around,
+** freed under, refused by the rules, under a backing fault storm), and a
+** heap whose memfd_create fails. A regression case is a function below
+** named regress_* (or a hex string in fz_hex_cases for a crash file taken
+** as is, header byte included); add it to the table in main.
 */
 #include "fuzz_ops.h"
 
@@ -72,6 +76,20 @@ static void churn(seed *s, unsigned rep, unsigned seed8) { op(s, FZ_OP_CHURN, 0,
 static void cycle(seed *s, unsigned steps) { op(s, FZ_OP_CYCLE, 0, 0, 1); put(s, steps); }
 static void plain(seed *s, unsigned code) { op(s, code, 0, 0, 1); }
 static void sleep_ms(seed *s, unsigned ms) { op(s, FZ_OP_SLEEP, 0, 0, 1); put(s, ms); }
+/* Page kp of live block sa onto page kb of live block sb (rep: the next pages too). */
+static void alias(seed *s, unsigned api, unsigned rep, unsigned sa, unsigned kp, unsigned sb, unsigned kb)
+{
+  op(s, FZ_OP_ALIAS, api, 0, rep);
+  put(s, sa);
+  put(s, kp);
+  put(s, sb);
+  put(s, kb);
+}
+static void unalias(seed *s, unsigned api, unsigned rep, unsigned sel)
+{
+  op(s, FZ_OP_ALIAS, api, 1, rep);
+  put(s, sel);
+}
 
 /* -- Regression cases ------------------------------------------------------------ */
 
@@ -170,7 +188,7 @@ static void knobs(seed *s)
   plain(s, FZ_OP_PURGE);
 }
 
-/* kind: RCL_FAULT_* order (mmap, madvise, munmap, mremap) or FZ_FAULT_ALL. */
+/* kind: RCL_FAULT_* order (mmap, madvise, munmap, mremap, backing) or FZ_FAULT_ALL. */
 static void storm(seed *s, unsigned kind, unsigned rate_index, unsigned seed8)
 {
   config(s, FZ_CFG_DECAY, seed8 & 1 ? 5 : 0);
@@ -201,6 +219,97 @@ static void mmap_outage(seed *s)
   resize(s, 0, 1, 0, 30000);
   fault(s, 0, 0, 0);
   for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) alloc(s, i & 3, 1, sizes[i]);
+}
+
+/* -- Memory-file backing seeds (header FZ_HDR_FILE) --------------------------------- */
+
+/* Segments filled with medium blocks, all freed and purged with decay 0
+** (the segments are unmapped and their file ranges punched), then mapped
+** again from the punched ranges, which must hold no data. */
+static void file_segment_reuse(seed *s)
+{
+  unsigned r;
+  config(s, FZ_CFG_DECAY, 0);
+  for (r = 0; r < 3; r++) {
+    alloc(s, 0, 200, 60000);                         /* ~12 MiB: several segments */
+    alloc(s, 1, 300, 3000);
+    freeb(s, 0, 150, 128);
+    plain(s, FZ_OP_PURGE);
+    op(s, FZ_OP_FREE_ALL, 0, r & 1, 1);
+    plain(s, FZ_OP_PURGE);
+    cycle(s, 20);
+  }
+}
+
+/* Aliases between pages of medium blocks; purges around them (their
+** neighbours are free), frees of aliased and target blocks (unaliased
+** first), reallocs, explicit unaliases. */
+static void file_aliases(seed *s)
+{
+  config(s, FZ_CFG_DECAY, 0);
+  alloc(s, 0, 8, 40000);                             /* slots 0..7: 9 whole pages each */
+  alloc(s, 0, 50, 5000);
+  freeb(s, 0, 25, 130);                              /* free pages near the aliases */
+  alias(s, 0, 4, 0, 0, 1, 0);                        /* block 0 pages 0-3 onto block 1 */
+  alias(s, 0, 3, 2, 1, 1, 0);                        /* three pages onto one target */
+  alias(s, 0, 1, 3, 2, 3, 5);                        /* within one block */
+  plain(s, FZ_OP_PURGE);
+  cycle(s, 30);
+  plain(s, FZ_OP_FULL_GC);
+  unalias(s, 0, 2, 0);
+  realloc_to(s, 0, 0, 45000);                        /* aliased block reallocated */
+  freeb(s, 0, 1, 1);                                 /* target block freed */
+  alias(s, 0, 2, 4, 0, 5, 1);
+  resize(s, 1, 1, 5, -20000);
+  plain(s, FZ_OP_PURGE);
+  op(s, FZ_OP_FREE_ALL, 0, 0, 1);
+  plain(s, FZ_OP_PURGE);
+}
+
+/* Calls rcl_os_page_alias must refuse: misaligned, page == target, an
+** alias onto an alias, an alias of an alias, a target made an alias, pages
+** of a large (anonymous) block; unaliasing a page that is no alias. */
+static void file_alias_rules(seed *s)
+{
+  alloc(s, 0, 4, 50000);
+  alloc(s, 0, 1, (2 << 20) + 1);                     /* slot 4: large, anonymous */
+  alias(s, 3, 1, 0, 0, 1, 0);                        /* misaligned */
+  alias(s, 0, 1, 0, 0, 0, 0);                        /* page == target */
+  alias(s, 0, 1, 0, 0, 1, 0);                        /* ok */
+  alias(s, 0, 1, 0, 0, 2, 0);                        /* page already an alias */
+  alias(s, 0, 1, 2, 0, 0, 0);                        /* target is an alias */
+  alias(s, 0, 1, 1, 0, 2, 0);                        /* page is a target */
+  alias(s, 0, 1, 4, 0, 2, 0);                        /* page in a large block */
+  alias(s, 0, 1, 2, 0, 4, 3);                        /* target in a large block */
+  unalias(s, 3, 1, 2);                               /* no alias there */
+  unalias(s, 0, 1, 0);
+  unalias(s, 0, 1, 0);                               /* none left */
+}
+
+/* Backing failures: segments fall back to anonymous memory, aliases and
+** unaliases are refused, frees of aliased blocks retry the unalias. */
+static void file_backing_storm(seed *s)
+{
+  unsigned r;
+  config(s, FZ_CFG_DECAY, 0);
+  alloc(s, 0, 6, 40000);
+  fault(s, 4, 4, 9);                                 /* backing, 20% */
+  for (r = 0; r < 4; r++) {
+    churn(s, 800, 21 + r);
+    alloc(s, 0, 3, 70000);
+    alias(s, 0, 3, 128, 0, 129, 0);
+    alias(s, 0, 2, 130, 1, 0, 2);
+    plain(s, FZ_OP_PURGE);
+    unalias(s, 0, 1, r);
+    freeb(s, 0, 2, 128);
+  }
+  fault(s, 4, 7, 1);                                 /* every backing call fails */
+  alloc(s, 0, 100, 60000);
+  alias(s, 0, 2, 129, 0, 130, 0);
+  op(s, FZ_OP_FREE_ALL, 0, 1, 1);
+  fault(s, 4, 0, 0);
+  churn(s, 500, 33);
+  plain(s, FZ_OP_PURGE);
 }
 
 /* -- Config seeds ------------------------------------------------------------------- */
@@ -242,9 +351,25 @@ static void write_file(const char *dir, const char *sub, const char *name, const
 
 static seed cur;
 
+/* Writes NAME-anon and NAME-file: the same ops on either backing. */
 static void emit(const char *dir, const char *name, void (*fn)(seed *))
 {
+  char path[128];
+  int file;
+  for (file = 0; file <= 1; file++) {
+    cur.n = 0;
+    put(&cur, file ? FZ_HDR_FILE : 0);
+    fn(&cur);
+    snprintf(path, sizeof(path), "%s-%s", name, file ? "file" : "anon");
+    write_file(dir, "heap", path, cur.b, cur.n);
+  }
+}
+
+/* Writes NAME with the given header byte. */
+static void emit_one(const char *dir, const char *name, unsigned header, void (*fn)(seed *))
+{
   cur.n = 0;
+  put(&cur, header);
   fn(&cur);
   write_file(dir, "heap", name, cur.b, cur.n);
 }
@@ -258,7 +383,7 @@ static int unhex(int c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
 
 int main(int argc, char **argv)
 {
-  static const char *const kinds[] = { "mmap", "madvise", "munmap", "mremap", "all" };
+  static const char *const kinds[] = { "mmap", "madvise", "munmap", "mremap", "backing", "all" };
   char sub[64], name[64];
   size_t i;
   unsigned k, r;
@@ -294,6 +419,11 @@ int main(int argc, char **argv)
       snprintf(name, sizeof(name), "storm-%s-%u", kinds[k], fz_fault_rates[r]);
       emit(argv[1], name, storm_cur);
     }
+  emit_one(argv[1], "file-segment-reuse", FZ_HDR_FILE, file_segment_reuse);
+  emit_one(argv[1], "file-aliases", FZ_HDR_FILE, file_aliases);
+  emit_one(argv[1], "file-alias-rules", FZ_HDR_FILE, file_alias_rules);
+  emit_one(argv[1], "file-backing-storm", FZ_HDR_FILE, file_backing_storm);
+  emit_one(argv[1], "file-no-memfd", FZ_HDR_FILE | FZ_HDR_NO_MEMFD, file_aliases);
   for (i = 0; i < sizeof(fz_config_seeds) / sizeof(fz_config_seeds[0]); i++)
     write_file(argv[1], "config", fz_config_seeds[i][0], fz_config_seeds[i][1],
                strlen(fz_config_seeds[i][1]));
