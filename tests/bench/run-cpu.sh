@@ -17,6 +17,11 @@
 #  * Pairs are the outer loop (pair 1 of every benchmark, then pair 2, ...), so a burst of
 #    load from other jobs hits one pair of many benchmarks rather than every pair of one.
 #  * Within pair p, stock runs first when p is odd and ours first when p is even.
+#  * Both builds run from copies at paths of the same length ($BENCH_OUT/cpu/bin-s/luajit,
+#    .../bin-o/luajit: the binaries are static) and each pair sets BENCH_LAYOUT_PAD, an
+#    environment string of a random length (0-4095) shared by both runs of the pair: argv
+#    and the environment sit at the top of the stack, so a path of another length moves
+#    every stack address and can make one binary faster than an identical copy of itself.
 #  * Both builds must print the same output (the benchmarks print checksums); a mismatch or
 #    a failing run is reported and makes this script exit 1. Target misses never do.
 #  * After the pairs, ours runs each benchmark once more under with-stats.lua to report
@@ -66,8 +71,18 @@ problems="$rawdir/problems.txt"
 : >"$stats"
 : >"$problems"
 
+# Same-length copies of both binaries (see the invariants above).
+mkdir -p "$rawdir/bin-s" "$rawdir/bin-o"
+cp "$BENCH_STOCK" "$rawdir/bin-s/luajit"
+if [ "$have_ours" -eq 1 ]; then cp "$BENCH_OURS" "$rawdir/bin-o/luajit"; fi
 binary_for() {
-    if [ "$1" = stock ]; then echo "$BENCH_STOCK"; else echo "$BENCH_OURS"; fi
+    if [ "$1" = stock ]; then echo "$rawdir/bin-s/luajit"; else echo "$rawdir/bin-o/luajit"; fi
+}
+
+# layout_pad: a string of a random length in 0..4095, new for every pair.
+layout_pad() {
+    len=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+    printf "%$((len % 4096))s" '' | tr ' ' x
 }
 
 # time_one NAME PAIR BUILD POSITION: one timed run, appended to timings.tsv.
@@ -76,7 +91,7 @@ time_one() {
     out="$rawdir/$name-$build-$pair.out"
     report="$rawdir/$name-$build-$pair.time"
     status=0
-    env -u LUAJIT_RECLAIM "$BENCH_CPUTIME" -o "$report" \
+    env -u LUAJIT_RECLAIM BENCH_LAYOUT_PAD="$pad" "$BENCH_CPUTIME" -o "$report" \
         "$(binary_for "$build")" "$here/cpu/$name.lua" >"$out" 2>"$out.err" || status=$?
     if [ "$status" -ne 0 ]; then
         echo "$name: $build run $pair FAILED with status $status (stderr: $out.err)" >>"$problems"
@@ -91,6 +106,7 @@ pair=1
 while [ "$pair" -le "$BENCH_PAIRS" ]; do
     for name in $BENCH_CPU; do
         echo "run-cpu.sh: pair $pair/$BENCH_PAIRS $name" >&2
+        pad=$(layout_pad)
         if [ "$have_ours" -eq 0 ]; then
             time_one "$name" "$pair" stock first
         elif [ $((pair % 2)) -eq 1 ]; then
