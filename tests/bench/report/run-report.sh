@@ -59,9 +59,12 @@ meta=$results/meta.tsv
 printf 'key\tvalue\n' >"$meta"
 meta() { printf '%s\t%s\n' "$1" "$(printf '%s' "$2" | tr '\t\n' '  ')" >>"$meta"; }
 
-describe() {   # describe BINARY: "path (sha256 ..., luajit -v)"
+# describe BINARY: "path (sha256 ...): LuaJIT x.y.z", the version word of `luajit -v`
+# (its banner's copyright and address are left out of the documents).
+describe() {
 	if [ -x "$1" ]; then
-		printf '%s (sha256 %s): %s' "$1" "$(sha256 "$1" | cut -c1-12)" "$("$1" -v 2>&1 | head -n1)"
+		printf '%s (sha256 %s): %s' "$1" "$(sha256 "$1" | cut -c1-12)" \
+			"$("$1" -v 2>&1 | head -n1 | sed 's/ -- .*//')"
 	else
 		printf '%s: missing' "$1"
 	fi
