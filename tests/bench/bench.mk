@@ -31,6 +31,9 @@
 #                  one is an error naming it and bench-series. `make bench` records and plots.
 #   check-plot     tests/bench/plot/check-plot.sh: a short real run on stock and ours, plotted
 #                  and checked (file(1), series names, reproducible SVG, bad inputs), ~6 s
+#
+# check-bench-cpu: tests/bench/check-cpu.sh, every CPU benchmark at a small size on stock and
+# ours; fails unless each prints the same checksum on both (~12 s, serial). BENCH_CPU selects.
 
 BUILD ?= build
 BENCH_OUT      := $(BUILD)/bench
@@ -53,7 +56,8 @@ BENCH_ENV = BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$
 	BENCH_MEM_WORKLOADS='$(or $(BENCH_MEM_WORKLOADS),a b c d e)' \
 	BENCH_MEM_RUNS='$(or $(BENCH_MEM_RUNS),1)' PAGESIM='$(PAGESIM)' PAGESIM_TOOL='$(PAGESIM_TOOL)'
 
-.PHONY: bench bench-mem bench-cpu bench-cg bench-series plot check-plot bench-report bench-report-render
+.PHONY: bench bench-mem bench-cpu bench-cg bench-series plot check-plot check-bench-cpu bench-report \
+	bench-report-render
 
 $(BENCH_CPUTIME): tests/bench/cputime.c
 	@mkdir -p $(@D)
@@ -108,6 +112,9 @@ check-plot: $(BUILD)/.deps-ok $(BENCH_SAMPLER) $(BUILD)/stock-x86_64/.stamp $(BU
 
 bench-cpu: $(BENCH_CPUTIME) $(BENCH_BUILDS)
 	@$(BENCH_ENV) sh tests/bench/run-bench.sh cpu
+
+check-bench-cpu: $(BUILD)/stock-x86_64/.stamp $(BUILD)/x86_64/.stamp
+	@tests/bench/check-cpu.sh $(BUILD)/stock-x86_64/bin/luajit $(BUILD)/x86_64/bin/luajit $(BENCH_CPU)
 
 # Instructions and simulated cache misses, ours vs stock (valgrind; no timing).
 bench-cg: $(BENCH_BUILDS)

@@ -2,7 +2,7 @@
 -- each a record with `left`, `right` and `item` fields in the hash part) stays reachable
 -- for the whole run while many short-lived trees of depth 4 to 14 are built, checked and
 -- dropped. Unlike bintrees.lua (array nodes, one depth), the nodes are keyed records and
--- the old generation is large, so every GC cycle walks ~25 MB of live nodes while the
+-- the old generation is large, so every GC cycle walks ~34 MB of live nodes while the
 -- young trees churn: the shape of a parsed document or a routing trie kept for the life
 -- of a process while per-request structures of the same kind come and go.
 -- Usage: luajit bintrees_records.lua [rounds]   Prints a checksum that must match.

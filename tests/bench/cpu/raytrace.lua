@@ -1,4 +1,4 @@
--- CPU benchmark: a small ray tracer. Renders frames of 320 x 240 pixels of spheres on a plane with
+-- CPU benchmark: a small ray tracer. Renders 320 x 240 frames of spheres on a plane with
 -- one light, shadows and two levels of reflection, with vectors as {x, y, z} tables and a
 -- new table for every vector operation (add, scale, normalize, the hit record), as plain
 -- Lua vector code is written. Millions of short-lived three-field tables whose lifetimes

@@ -3,9 +3,9 @@
 -- by id; a logical clock (a counter, never os.clock) advances every 100 requests; a request
 -- either touches a recent session, extending its expiry, or creates a new one; a timer
 -- wheel of per-tick buckets expires sessions whose deadline has passed (a touched session
--- found in an old bucket is moved to its new one). About 165,000 sessions stay live at the
--- end, some 90 MB of heap that every GC cycle walks while new sessions replace expired ones: the
--- shape of a session or token cache kept in a long-lived worker (lua_shared_dict-like
+-- found in an old bucket is moved to its new one). About 165,000 sessions are live at the
+-- end, some 90 MB of heap that every GC cycle walks while new sessions replace expired
+-- ones: the shape of a session or token cache kept in a long-lived worker (lua_shared_dict-like
 -- state held in Lua tables).
 -- Usage: luajit session_ttl.lua [requests]   Prints a checksum that must match.
 

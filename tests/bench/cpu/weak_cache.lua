@@ -4,8 +4,8 @@
 -- permissions), looked up several times per object while it lives and never cleared by
 -- hand: the collector removes an entry in the atomic phase of the first cycle that finds
 -- its key dead, so the caches hold far more entries than the ring's 20,000 objects, and
--- their size (and the heap) grows with the length of a cycle. The shape of per-object annotations in
--- frameworks (ngx.ctx-like side tables, memoized parses, object -> proxy maps).
+-- their size (and the heap) grows with the length of a cycle. The shape of per-object
+-- annotations in frameworks (ngx.ctx-like side tables, memoized parses, proxy maps).
 -- Usage: luajit weak_cache.lua [requests]   Prints a checksum that must match.
 
 local requests = tonumber(arg and arg[1]) or 120000
