@@ -5,8 +5,7 @@
 -- wheel of per-tick buckets expires sessions whose deadline has passed (a touched session
 -- found in an old bucket is moved to its new one). About 165,000 sessions are live at the
 -- end, some 90 MB of heap that every GC cycle walks while new sessions replace expired
--- ones: the shape of a session or token cache kept in a long-lived worker (lua_shared_dict-like
--- state held in Lua tables).
+-- ones: the shape of a session or token cache kept in Lua tables by a long-lived worker.
 -- Usage: luajit session_ttl.lua [requests]   Prints a checksum that must match.
 
 local requests = tonumber(arg and arg[1]) or 600000
