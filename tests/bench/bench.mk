@@ -127,7 +127,7 @@ bench-cg: $(BENCH_BUILDS)
 #                        BENCH_REPORT_DIR (committed) and renders docs/benchmarks.md and the
 #                        generated blocks of README.md and TUNING.md. Needs root. CPU pairs:
 #                        BENCH_PAIRS, default BENCH_REPORT_PAIRS (15: a pair of the whole suite
-#                        takes 50-75 s on 2 shared cores, so the whole run stays near 30 min
+#                        takes 65-110 s on 2 shared cores, so the whole run stays near 35 min
 #                        plus bench-nginx); memory
 #                        under the page-size simulator: BENCH_REPORT_PAGESIM at
 #                        BENCH_REPORT_PAGESIM_WORKLOADS; bench-cgroup pairs: BENCH_CGROUP_PAIRS.
