@@ -128,7 +128,7 @@ include docker/images.mk
 # make invocation, times it and prints a summary table.
 CHECK_PARTS ?= check-build check-reclaim-build check-unit check-stress check-threads check-fuzz \
 	check-stress-pagesim check-lua check-reclaim check-nginx check-plot check-bundle check-lua-openresty check-memstat check-cgroup check-valgrind check-pagesim \
-	check-shell check-docs check-matrix matrix-granule check-packages check-images
+	check-bench-cpu check-shell check-docs check-matrix matrix-granule check-packages check-images
 check: all stock assert $(THREADS_VARIANTS)
 	@tests/check.sh $(CHECK_PARTS)
 
@@ -145,7 +145,8 @@ help:
 	@echo "make debs apt-repo rpms yum-repo  packages and repositories (packaging/README.md)"
 	@echo "make images       container images (OCI layout + docker-archives) in build/images/"
 	@echo "make bench        memory and CPU benchmarks, ours vs stock (figures, not tests)"
-	@echo "make bench-report every benchmark the docs quote, in one run (root, ~40 min): results in docs/bench-results/, renders docs/benchmarks.md and the README's figures"
+	@echo "make check-bench-cpu  every CPU benchmark at a small size: checksums must match stock (~12 s)"
+	@echo "make bench-report every benchmark the docs quote, in one run (root, ~45 min): results in docs/bench-results/, renders docs/benchmarks.md and the README's figures"
 	@echo "make bench-report-render  render those documents again from docs/bench-results/ (no run)"
 	@echo "make bench-nginx  nginx + lua module, stock vs ours: requests/s, p50/p99, worker RSS (NGINX_BENCH_SECONDS, _PAIRS, _SHAPES)"
 	@echo "make bench-nginx-idle  the figures behind reclaim.nginx_idle's defaults"
