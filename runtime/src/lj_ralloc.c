@@ -148,6 +148,12 @@ void *lj_alloc_newgco(void *msp, size_t size)
   return rcl_malloc_object((rcl_heap *)msp, size);
 }
 
+/* Bytes usable in the block of a request of size bytes (patch 0009). */
+size_t lj_alloc_usable(size_t size)
+{
+  return rcl_usable_size(size);
+}
+
 /* -- GC hooks (patch 0003) ----------------------------------------------- */
 
 /* Each hook gets the GC's figures (bytes allocated, live estimate), which
