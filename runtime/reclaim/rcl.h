@@ -71,6 +71,14 @@ typedef struct rcl_stats {
   uint64_t purge_calls;    /* successful madvise calls made by purges */
   uint64_t madvise_failed, mmap_failed, munmap_failed, mremap_failed;
   uint64_t high_mappings_rejected; /* mappings refused for ending above the address limit */
+  /* Meshing (mesh=on, docs/mesh.md): a secondary page maps another page's
+  ** physical page; it is not resident, its bytes are free_clean and its
+  ** blocks count in in_use once, in the page they share. */
+  size_t mesh_pages;       /* secondary pages now */
+  size_t mesh_mappings;    /* mappings the secondaries add (upper count: 2 per run) */
+  uint64_t mesh_released;  /* pages given back by meshing, since the heap was created */
+  uint64_t mesh_passes;    /* mesh passes run */
+  uint64_t mesh_max_pause_ns; /* the longest mesh pass (reconciliation included) */
   double fragmentation;    /* 1 - in_use/resident (0 if resident == 0) */
 } rcl_stats;
 

@@ -241,6 +241,7 @@ RCL_API void rcl_heap_destroy(rcl_heap *h)
   rcl_registry_detach(h);
   rcl_flush_caches(h);
   rcl_large_destroy(h);
+  rcl_mesh_destroy(h);
   rcl_segments_destroy(h);
   rcl_os_backing_destroy(h);
   pthread_mutex_destroy(&h->lock);

@@ -128,6 +128,15 @@ static uint64_t rcl_os_read_limit(const char *path)
 
 static uint64_t rcl_os_tighter(uint64_t a, uint64_t b) { return a && (!b || a < b) ? a : b; }
 
+/* vm.max_map_count: the mappings a process may have (Linux's default
+** 65530 when the file cannot be read). Meshing keeps its own mappings
+** under a quarter of it (rcl_mesh_core.c). */
+RCL_INTERN size_t rcl_os_max_map_count(void)
+{
+  uint64_t v = rcl_os_read_limit("/proc/sys/vm/max_map_count");
+  return v ? (size_t)v : 65530;
+}
+
 /* The tightest memory limit on the cgroup path of this process, in bytes,
 ** 0 if none: cgroup v2 (memory.high, else memory.max) when /proc/self/cgroup
 ** names a v2 path ("0::/path") whose directory has them, else v1
@@ -492,6 +501,35 @@ static int rcl_backing_holds(const rcl_heap *h, const void *p)
   const rcl_backing *b = h->backing;
   return b && b->nsegs &&
          rcl_backing_find(b, rcl_align_down((uintptr_t)p, RCL_SEGMENT_SIZE), NULL) != NULL;
+}
+
+RCL_INTERN int rcl_os_on_file(const rcl_heap *h, const void *p)
+{
+  int r;
+  if (!h->backing) return 0;
+  pthread_mutex_lock(&rcl_backing_lock);
+  r = rcl_backing_holds(h, p);
+  pthread_mutex_unlock(&rcl_backing_lock);
+  return r;
+}
+
+RCL_INTERN size_t rcl_os_alias_count(const rcl_heap *h)
+{
+  return h->backing ? h->backing->naliases : 0;
+}
+
+static size_t rcl_backing_alias_pos(const rcl_backing *b, uintptr_t page);
+static uint64_t rcl_backing_own_off(const rcl_backing *b, uintptr_t page);
+
+/* 1 if OS page `page` is an alias of `target` (checks, tests). */
+RCL_INTERN int rcl_os_page_aliases(const rcl_heap *h, const void *page, const void *target)
+{
+  const rcl_backing *b = h->backing;
+  size_t i;
+  if (!b) return 0;
+  i = rcl_backing_alias_pos(b, (uintptr_t)page);
+  return i < b->naliases && b->aliases[i].page == (uintptr_t)page &&
+         b->aliases[i].off == rcl_backing_own_off(b, (uintptr_t)target);
 }
 
 /* Where the alias of page is or would be inserted. */
