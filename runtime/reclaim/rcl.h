@@ -46,6 +46,9 @@ typedef struct rcl_config {
   int full_gc_purge;       /* rcl_full_gc() purges everything (1, default) or behaves like cycle end */
   int show_stats;          /* 1 = the host prints the heap's statistics when it destroys it (the
                               heap itself never prints: lj_ralloc.c does, at lua_close) */
+  int mesh;                /* 1 = meshing (docs/mesh.md): a heap created with it maps its segments
+                              from a memory file, and GC cycle ends, full GCs and purges merge
+                              sparse pages of one class; 0 on a running heap stops meshing */
 } rcl_config;
 
 /* soft_limit = "auto": RCL_SOFT_LIMIT_AUTO_PERCENT percent of the memory
@@ -84,8 +87,8 @@ typedef struct rcl_stats {
 
 /* Configuration knobs (one table in rcl_config.c). Keys: decay, mode,
 ** soft_limit, background, background_interval, step_budget, full_gc_purge,
-** show_stats. Errors name the key or value; on error the config is unchanged. */
-#define RCL_CONFIG_NKEYS 8   /* rcl_config.c checks it against its table when compiled */
+** show_stats, mesh. Errors name the key or value; on error the config is unchanged. */
+#define RCL_CONFIG_NKEYS 9   /* rcl_config.c checks it against its table when compiled */
 enum { RCL_KIND_NUMBER, RCL_KIND_BOOLEAN, RCL_KIND_STRING };
 RCL_API void rcl_config_default(rcl_config *c);
 RCL_API int rcl_config_parse(rcl_config *c, const char *spec, char *err, size_t errlen);

@@ -47,7 +47,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define RCL_MESH_MAX_SECONDARIES 15           /* so at most 16 virtual pages share one */
 #define RCL_MESH_EMPTY ((uintptr_t)0)
 #define RCL_MESH_TOMB  ((uintptr_t)1)
 
@@ -281,7 +280,6 @@ RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page)
   rcl_segment *segb = rcl_segment_of(b_page), *sega = rcl_segment_of(a_page);
   long delta;
   if ((((uintptr_t)b_page | (uintptr_t)a_page) & (ps - 1)) || b_page == a_page) return -1;
-  if (!rcl_os_on_file(h, b_page) || !rcl_os_on_file(h, a_page)) return -1;
   if (rcl_mesh_geom_of(h, b_page, &gb) || rcl_mesh_geom_of(h, a_page, &ga)) return -1;
   if (gb.s->cls != ga.s->cls || gb.first - gb.page != ga.first - ga.page || gb.nslots != ga.nslots)
     return -1;
@@ -304,7 +302,7 @@ RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page)
       live[k >> 6] |= (uint64_t)1 << (k & 63);
       nlive++;
     }
-  if (!nlive) return -1;
+  if (!nlive || !rcl_os_on_file(h, b_page) || !rcl_os_on_file(h, a_page)) return -1;
   delta = rcl_mesh_map_delta(h, (uintptr_t)b_page, (uintptr_t)a_page);
   if (delta > 0 && rcl_load(&rcl_mesh_map_used) + (size_t)delta > rcl_mesh_budget()) return -1;
   if (rcl_mtab_room(h, 2)) return -1;
@@ -471,6 +469,33 @@ RCL_INTERN void rcl_mesh_destroy(rcl_heap *h)
   if (h->mesh_tab) munmap(h->mesh_tab, rcl_align_up(h->mesh_cap * h->mesh_stride, h->os_page_size));
   h->mesh_tab = NULL;
   h->mesh_cap = h->mesh_used = 0;
+}
+
+/* -- For the mesher (rcl_mesher.c) -------------------------------------------------- */
+
+/* Fills pi for OS page `page`; -1 if it cannot mesh (rcl_mesh_geom_of). */
+RCL_INTERN int rcl_mesh_page_info_of(const rcl_heap *h, char *page, rcl_mesh_page_info *pi)
+{
+  rcl_mesh_geom g;
+  rcl_mesh_entry *e;
+  uint32_t k, used = 0;
+  if (rcl_mesh_geom_of(h, page, &g)) return -1;
+  for (k = 0; k < g.nslots; k++) used += !rcl_bit_get(g.s, g.idx0 + k);
+  pi->cls = g.s->cls;
+  pi->phase = (uint32_t)(g.first - page);
+  pi->nslots = g.nslots;
+  pi->nused = used;
+  e = rcl_mtab_find(h, (uintptr_t)page);
+  pi->role = !e ? RCL_MESH_ROLE_NONE : e->primary ? RCL_MESH_ROLE_SECONDARY : RCL_MESH_ROLE_PRIMARY;
+  pi->secondaries = e && !e->primary ? e->count : 0;
+  pi->primary = e ? e->primary : 0;
+  return 0;
+}
+
+/* Whether the process-wide mapping budget has room for `mappings` more. */
+RCL_INTERN int rcl_mesh_budget_left(size_t mappings)
+{
+  return rcl_load(&rcl_mesh_map_used) + mappings <= rcl_mesh_budget();
 }
 
 /* -- Observation ---------------------------------------------------------------------- */

@@ -76,6 +76,13 @@ RCL_INTERN size_t rcl_os_page_size(void)
 
 RCL_API size_t rcl_page_size(void) { return rcl_os_page_size(); }
 
+RCL_INTERN uint64_t rcl_os_now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 RCL_INTERN uint64_t rcl_os_now_ms(void)
 {
   struct timespec ts;
@@ -513,6 +520,12 @@ RCL_INTERN int rcl_os_on_file(const rcl_heap *h, const void *p)
   return r;
 }
 
+/* 1 if h has a memory file (segments may be on it). */
+RCL_INTERN int rcl_os_file_backed(const rcl_heap *h)
+{
+  return h->backing && h->backing->fd >= 0;
+}
+
 RCL_INTERN size_t rcl_os_alias_count(const rcl_heap *h)
 {
   return h->backing ? h->backing->naliases : 0;
@@ -862,27 +875,29 @@ fallback:
   return p;
 }
 
-/* The backing new heaps ask for: anonymous, except in test builds, where a
-** hook or LUAJIT_RECLAIM_TEST_BACKING selects it (docs/mesh.md). */
+/* The backing a new heap asks for: the memory file with mesh=on, else
+** anonymous memory; in test builds a hook or LUAJIT_RECLAIM_TEST_BACKING
+** overrides the option (docs/mesh.md). */
 #ifdef RCL_TEST_HOOKS
 static int rcl_backing_choice = RCL_BACKING_ENV;
 
 RCL_API void rcl_test_set_backing(int backing) { rcl_store(&rcl_backing_choice, backing); }
 
-static int rcl_backing_wanted(void)
+static int rcl_backing_wanted(int mesh)
 {
   int c = rcl_load(&rcl_backing_choice);
   const char *env;
   if (c != RCL_BACKING_ENV) return c == RCL_BACKING_FILE;
   env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
-  if (!env || !*env || strcmp(env, "anon") == 0) return 0;
+  if (!env || !*env) return mesh;
+  if (strcmp(env, "anon") == 0) return 0;
   if (strcmp(env, "file") == 0) return 1;
   fprintf(stderr, "luajit-reclaim: LUAJIT_RECLAIM_TEST_BACKING: '%s' is not a backing "
           "(expected file or anon)\n", env);
   abort();
 }
 #else
-static int rcl_backing_wanted(void) { return 0; }
+static int rcl_backing_wanted(int mesh) { return mesh; }
 #endif
 
 static void rcl_backing_prepare(void);
@@ -907,7 +922,7 @@ RCL_INTERN void rcl_os_backing_init(rcl_heap *h)
 {
   rcl_backing *b;
   pthread_once(&rcl_backing_once, rcl_backing_register);
-  if (!rcl_backing_wanted()) return;
+  if (!rcl_backing_wanted(h->cfg.mesh)) return;
   b = (rcl_backing *)rcl_backing_alloc(sizeof(*b));
   if (!b) return;                        /* anonymous; the heap's own maps will fail too */
   b->fd = rcl_backing_memfd(b);

@@ -152,6 +152,7 @@ RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg)
   if (h->pass_seg == seg) h->pass_seg = next;
   if (h->bg_seg == seg) h->bg_seg = next;
   if (h->slice_seg == seg) h->slice_seg = next;
+  if (h->mesh_seg == seg) h->mesh_seg = next;
   h->mapped -= RCL_SEGMENT_SIZE;
   h->metadata -= hdr;
   h->nsegments--;

@@ -449,6 +449,133 @@ static void test_anonymous_refused(void)
   rcl_heap_destroy(h);
 }
 
+/* -- The mesher (rcl_mesher.c) -- */
+
+enum { SCATTER_N = 60000 };
+
+/* A heap with mesh on/off (the backing follows the option), SCATTER_N
+** blocks of mixed small sizes, 2% kept at random. */
+static rcl_heap *scattered(int mesh, void **keep, size_t *sizes, size_t *nkeep)
+{
+  static const size_t szs[] = { 16, 48, 64, 96, 192, 700 };
+  rcl_config cfg;
+  rcl_heap *h;
+  void **all = (void **)malloc(SCATTER_N * sizeof(void *));
+  uint64_t x = 88172645463325252ull;
+  size_t i, n = 0;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 0;
+  cfg.mesh = mesh;
+  h = rcl_heap_create(&cfg, 5);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+  for (i = 0; i < SCATTER_N; i++) all[i] = rcl_malloc(h, szs[i % 6]);
+  for (i = 0; i < SCATTER_N; i++) {
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    if (x % 50 == 0) {
+      keep[n] = all[i];
+      sizes[n] = szs[i % 6];
+      tu_fill(keep[n], sizes[n], 0x7000 + n);
+      n++;
+    } else {
+      rcl_free(h, all[i], szs[i % 6]);
+    }
+  }
+  free(all);
+  *nkeep = n;
+  return h;
+}
+
+static int kept_intact(void **keep, size_t *sizes, size_t n)
+{
+  size_t i, bad = 0;
+  for (i = 0; i < n; i++) bad += !tu_verify(keep[i], sizes[i], 0x7000 + i);
+  return bad == 0;
+}
+
+/* purge() meshes the scattered survivors' pages; mesh=off does not. */
+static void test_mesher_full(void)
+{
+  static void *keep[SCATTER_N / 20];
+  static size_t sizes[SCATTER_N / 20];
+  size_t n, i;
+  rcl_stats off_st, on_st;
+  rcl_heap *h;
+  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
+  if (env && *env) {
+    /* The backing follows the option only without the override. */
+    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
+    return;
+  }
+  h = scattered(0, keep, sizes, &n);
+  rcl_purge(h);
+  off_st = stats_of(h);
+  CU_ASSERT_EQUAL(off_st.mesh_pages, 0);
+  CU_ASSERT_EQUAL(off_st.mesh_passes, 0);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+  h = scattered(1, keep, sizes, &n);
+  {
+    rcl_backing_info bi;
+    CU_ASSERT(rcl_test_backing(h, &bi) == 0 && bi.file && bi.fd >= 0);   /* mesh=on: the file */
+  }
+  rcl_purge(h);
+  on_st = stats_of(h);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT(kept_intact(keep, sizes, n));
+  CU_ASSERT(on_st.mesh_pages > 0);
+  CU_ASSERT_EQUAL(on_st.mesh_passes, 1);
+  CU_ASSERT(on_st.mesh_released >= on_st.mesh_pages);
+  CU_ASSERT_EQUAL(on_st.in_use, off_st.in_use);
+  /* Most survivors' pages are merged: resident falls well below the floor without meshing. */
+  CU_ASSERT(on_st.resident < off_st.resident - off_st.resident / 3);
+  printf("\n  mesher: resident %zu -> %zu KiB, %zu secondaries, %zu mappings ",
+         off_st.resident >> 10, on_st.resident >> 10, on_st.mesh_pages, on_st.mesh_mappings);
+  /* Frees through every address; each purge unmeshes what emptied. */
+  for (i = 0; i < n; i += 2) rcl_free(h, keep[i], sizes[i]);
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  for (i = 1; i < n; i += 2) CU_ASSERT(tu_verify(keep[i], sizes[i], 0x7000 + i));
+  for (i = 1; i < n; i += 2) rcl_free(h, keep[i], sizes[i]);
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT_EQUAL(stats_of(h).mesh_pages, 0);
+  CU_ASSERT_EQUAL(stats_of(h).in_use, 0);
+  CU_ASSERT_EQUAL(aliases_of(h), 0);
+  rcl_heap_destroy(h);
+}
+
+/* A cycle end arms a pass that GC steps advance within their budget. */
+static void test_mesher_steps(void)
+{
+  static void *keep[SCATTER_N / 20];
+  static size_t sizes[SCATTER_N / 20];
+  size_t n, steps = 0, prev = 0;
+  rcl_heap *h;
+  rcl_stats st;
+  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
+  if (env && *env) {
+    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
+    return;
+  }
+  h = scattered(1, keep, sizes, &n);
+  rcl_cycle_end(h);
+  do {
+    rcl_step(h);
+    st = stats_of(h);
+    CU_ASSERT(st.mesh_pages - prev <= 16);            /* RCL_MESHER_STEP_MESHES */
+    prev = st.mesh_pages;
+  } while (++steps < 100000 && (st.mesh_pages == 0 || steps < 3000));
+  CU_ASSERT(st.mesh_pages > 0);
+  CU_ASSERT_EQUAL(st.mesh_passes, 1);
+  CU_ASSERT(st.mesh_max_pause_ns > 0);
+  CU_ASSERT(kept_intact(keep, sizes, n));
+  TU_CHECK_HEAP(h);
+  printf("\n  mesher steps: %zu secondaries after %zu steps, longest step %.3f ms ",
+         st.mesh_pages, steps, (double)st.mesh_max_pause_ns / 1e6);
+  rcl_heap_destroy(h);
+}
+
 int tu_register_mesh_core(void)
 {
   CU_pSuite s = CU_add_suite("mesh core", NULL, NULL);
@@ -462,7 +589,9 @@ int tu_register_mesh_core(void)
       !CU_add_test(s, "double free through a secondary aborts", test_double_free) ||
       !CU_add_test(s, "fork after mesh: each sees its own writes", test_fork_after_mesh) ||
       !CU_add_test(s, "refused alias (fault) changes nothing", test_refused_alias) ||
-      !CU_add_test(s, "anonymous backing never meshes", test_anonymous_refused))
+      !CU_add_test(s, "anonymous backing never meshes", test_anonymous_refused) ||
+      !CU_add_test(s, "mesher: purge() meshes scattered survivors; mesh=off does not", test_mesher_full) ||
+      !CU_add_test(s, "mesher: GC steps advance an armed pass within budget", test_mesher_steps))
     return -1;
   return 0;
 }
