@@ -581,7 +581,10 @@ RCL_INTERN void rcl_span_park(rcl_heap *h, rcl_span *s);
 
 /* -- Heap core: the mesh table (rcl_mesh_core.c) ------------------------------ */
 #define RCL_MESH_MAX_SECONDARIES 15     /* so at most 16 virtual pages share a physical page */
+#define RCL_MESH_MAX_GAP 4              /* empty pages a run of secondaries may bridge (fillers) */
 RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page);
+RCL_INTERN int rcl_mesh_page_fits(rcl_heap *h, char *b_page, char *a_page);
+RCL_INTERN int rcl_mesh_fill_gap(rcl_heap *h, char *b, char *a, unsigned n);
 RCL_INTERN void rcl_mesh_reconcile(rcl_heap *h);
 RCL_INTERN int rcl_mesh_secondary_of(const rcl_heap *h, uintptr_t page, const uint64_t **live,
                                      uintptr_t *primary);
@@ -595,6 +598,7 @@ typedef struct rcl_mesh_page_info {
   uint32_t nslots, nused; /* whole slots; those used in its span's bitmap */
   int role;               /* RCL_MESH_ROLE_* */
   unsigned secondaries;   /* of a primary */
+  uint32_t live;          /* of a secondary: |L(B)| (0: a filler) */
   uintptr_t primary;      /* of a secondary */
 } rcl_mesh_page_info;
 RCL_INTERN int rcl_mesh_page_info_of(const rcl_heap *h, char *page, rcl_mesh_page_info *pi);

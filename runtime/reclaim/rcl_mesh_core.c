@@ -270,7 +270,8 @@ static int rcl_mesh_cross_reserved(const rcl_heap *h, const rcl_mesh_geom *g, ui
 ** with nothing changed (a rule broken, the mapping budget spent, no memory
 ** for the table, or the OS refused the alias).
 */
-RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page)
+/* filler: B must be empty (rcl_mesh_fill_gap); dry: check only, change nothing. */
+static int rcl_mesh_page_do(rcl_heap *h, char *b_page, char *a_page, int filler, int dry)
 {
   rcl_mesh_geom gb, ga;
   rcl_mesh_entry *eb, *ea;
@@ -288,7 +289,7 @@ RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page)
   if (eb || (ea && (ea->primary || ea->count >= RCL_MESH_MAX_SECONDARIES))) return -1;
   pb = (size_t)(b_page - (char *)segb) >> h->page_shift;
   pa = (size_t)(a_page - (char *)sega) >> h->page_shift;
-  if (rcl_page_is_clean(segb, pb) || rcl_page_is_clean(sega, pa)) return -1;
+  if (!filler && (rcl_page_is_clean(segb, pb) || rcl_page_is_clean(sega, pa))) return -1;
   /* Blocks crossing B's edges: free, or reserved by a neighbouring secondary. */
   if ((gb.lo_cross != RCL_MESH_NONE && !rcl_bit_get(gb.s, gb.lo_cross) &&
        !rcl_mesh_cross_reserved(h, &gb, gb.lo_cross)) ||
@@ -302,9 +303,11 @@ RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page)
       live[k >> 6] |= (uint64_t)1 << (k & 63);
       nlive++;
     }
-  if (!nlive || !rcl_os_on_file(h, b_page) || !rcl_os_on_file(h, a_page)) return -1;
+  if ((filler ? nlive != 0 : nlive == 0) || !rcl_os_on_file(h, b_page) || !rcl_os_on_file(h, a_page))
+    return -1;
   delta = rcl_mesh_map_delta(h, (uintptr_t)b_page, (uintptr_t)a_page);
   if (delta > 0 && rcl_load(&rcl_mesh_map_used) + (size_t)delta > rcl_mesh_budget()) return -1;
+  if (dry) return 0;
   if (rcl_mtab_room(h, 2)) return -1;
   /* Copy, then alias at once: no write of B's blocks comes between. */
   size = gb.s->block_size;
@@ -330,8 +333,10 @@ RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page)
     if (gb.hi_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.hi_cross)) { rcl_bit_put(gb.s, gb.hi_cross, 0); cleared++; }
     rcl_store(&gb.s->nfree, (uint16_t)(rcl_load(&gb.s->nfree) - cleared));
   }
-  rcl_clean_set(segb, pb, pb + 1);
-  gb.s->nclean = (uint16_t)(gb.s->nclean + 1);
+  if (rcl_clean_set(segb, pb, pb + 1)) {
+    gb.s->nclean = (uint16_t)(gb.s->nclean + 1);
+    h->mesh_released++;                           /* its physical page was punched */
+  }
   rcl_span_park(h, gb.s);
   eb = rcl_mtab_insert(h, (uintptr_t)b_page);
   eb->primary = (uintptr_t)a_page;
@@ -342,8 +347,18 @@ RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page)
   ea->count++;
   rcl_mesh_count_mappings(h, delta);
   h->mesh_pages++;
-  h->mesh_released++;
   return 0;
+}
+
+RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page)
+{
+  return rcl_mesh_page_do(h, b_page, a_page, 0, 0);
+}
+
+/* Whether rcl_mesh_page(h, b_page, a_page) would mesh now (nothing changed). */
+RCL_INTERN int rcl_mesh_page_fits(rcl_heap *h, char *b_page, char *a_page)
+{
+  return rcl_mesh_page_do(h, b_page, a_page, 0, 1) == 0;
 }
 
 /* -- Reconciliation ------------------------------------------------------------------ */
@@ -371,6 +386,103 @@ RCL_INTERN int rcl_mesh_span_meshed(const rcl_heap *h, const rcl_span *s)
   return 0;
 }
 
+/* The secondary e (geometry gb), already unaliased and with L(B) empty,
+** leaves the table: B maps its own range again (zeros, still clean), and
+** every block of its page is free, except a block crossing into another
+** secondary; B's span settles when it has no secondary left. */
+static void rcl_mesh_drop(rcl_heap *h, rcl_mesh_entry *e, rcl_mesh_geom *gb)
+{
+  uint32_t k, freed_b = 0;
+  uintptr_t primary = e->primary;
+  long delta = rcl_mesh_map_delta(h, e->page, primary);
+  rcl_mesh_entry *ea;
+  rcl_mtab_remove(e);
+  for (k = 0; k < gb->nslots; k++) { rcl_bit_put(gb->s, gb->idx0 + k, 1); freed_b++; }
+  if (gb->lo_cross != RCL_MESH_NONE && !rcl_mesh_cross_reserved(h, gb, gb->lo_cross)) {
+    rcl_bit_put(gb->s, gb->lo_cross, 1);
+    freed_b++;
+  }
+  if (gb->hi_cross != RCL_MESH_NONE && !rcl_mesh_cross_reserved(h, gb, gb->hi_cross)) {
+    rcl_bit_put(gb->s, gb->hi_cross, 1);
+    freed_b++;
+  }
+  rcl_store(&gb->s->nfree, (uint16_t)(rcl_load(&gb->s->nfree) + freed_b));
+  if (gb->idx0 >> 6 < gb->s->scan) gb->s->scan = (uint8_t)(gb->idx0 >> 6);
+  rcl_mesh_count_mappings(h, -delta);
+  h->mesh_pages--;
+  ea = rcl_mtab_find(h, primary);
+  RCL_ASSERT(ea && !ea->primary && ea->count > 0, "a secondary without its primary");
+  if (--ea->count == 0) rcl_mtab_remove(ea);
+  if (!rcl_mesh_span_meshed(h, gb->s)) {
+    gb->s->state = RCL_SPAN_FULL;
+    rcl_span_settle(h, gb->s);
+  }
+}
+
+/* Fillers (docs/mesh.md): a secondary with L(B) empty, an empty page
+** meshed only to join two runs, so that a gap of empty pages between two
+** secondaries costs no mapping. A filler is valid while walking from it
+** through consecutive partners (B+-k on A+-k) reaches a secondary with
+** live blocks on each side within RCL_MESH_MAX_GAP pages. */
+static int rcl_mesh_filler_side(const rcl_heap *h, uintptr_t b, uintptr_t a, int dir)
+{
+  size_t ps = h->os_page_size;
+  unsigned n;
+  for (n = 0; n < RCL_MESH_MAX_GAP; n++) {
+    rcl_mesh_entry *e;
+    if (!rcl_mesh_run_neighbour(h, b, a, dir)) return 0;
+    b = dir > 0 ? b + ps : b - ps;
+    a = dir > 0 ? a + ps : a - ps;
+    e = rcl_mtab_find(h, b);
+    if (e->count) return 1;
+  }
+  return 0;
+}
+
+static int rcl_mesh_filler_valid(const rcl_heap *h, const rcl_mesh_entry *e)
+{
+  return rcl_mesh_filler_side(h, e->page, e->primary, -1) && rcl_mesh_filler_side(h, e->page, e->primary, 1);
+}
+
+/* Unmesh filler e; 0, or -1 if the OS refused (it stays, retried later). */
+static int rcl_mesh_filler_drop(rcl_heap *h, rcl_mesh_entry *e)
+{
+  rcl_mesh_geom gb;
+  RCL_ASSERT(!rcl_mesh_geom_of(h, (char *)e->page, &gb), "a filler lost its span");
+  if (rcl_os_page_unalias(h, (void *)e->page) != 0) return -1;
+  rcl_mesh_drop(h, e, &gb);
+  return 0;
+}
+
+/*
+** Mesh the n empty pages b.. onto a.. as fillers (owner, heap lock held):
+** the page before b is a secondary with live blocks on the page before a,
+** and the page after the gap one on the page after. 0, or -1 with nothing
+** changed.
+*/
+RCL_INTERN int rcl_mesh_fill_gap(rcl_heap *h, char *b, char *a, unsigned n)
+{
+  size_t ps = h->os_page_size;
+  rcl_mesh_entry *l, *r;
+  unsigned i;
+  if (n == 0 || n > RCL_MESH_MAX_GAP ||
+      !rcl_mesh_run_neighbour(h, (uintptr_t)b, (uintptr_t)a, -1) ||
+      !rcl_mesh_run_neighbour(h, (uintptr_t)b + (n - 1) * ps, (uintptr_t)a + (n - 1) * ps, 1))
+    return -1;
+  l = rcl_mtab_find(h, (uintptr_t)b - ps);
+  r = rcl_mtab_find(h, (uintptr_t)b + n * ps);
+  if (!l->count || !r->count) return -1;
+  for (i = 0; i < n; i++)
+    if (rcl_mesh_page_do(h, b + i * ps, a + i * ps, 1, 0) != 0) {
+      while (i-- > 0) {
+        rcl_mesh_entry *e = rcl_mtab_find(h, (uintptr_t)b + i * ps);
+        RCL_ASSERT(rcl_mesh_filler_drop(h, e) == 0, "cannot undo a filler");
+      }
+      return -1;
+    }
+  return 0;
+}
+
 /* One secondary: move the frees made through B to A; unmesh B when L(B)
 ** is empty. Returns 1 if B was unmeshed. */
 static int rcl_mesh_reconcile_one(rcl_heap *h, rcl_mesh_entry *e)
@@ -379,7 +491,6 @@ static int rcl_mesh_reconcile_one(rcl_heap *h, rcl_mesh_entry *e)
   uint64_t freed[RCL_MAX_PAGE / 16 / 64];
   uint32_t k, nfreed = 0, stray = RCL_MESH_NONE;
   char *b_page = (char *)e->page, *a_page = (char *)e->primary;
-  rcl_mesh_entry *ea;
   int unmesh;
   RCL_ASSERT(!rcl_mesh_geom_of(h, b_page, &gb) && !rcl_mesh_geom_of(h, a_page, &ga),
              "a meshed page lost its span");
@@ -408,34 +519,7 @@ static int rcl_mesh_reconcile_one(rcl_heap *h, rcl_mesh_entry *e)
     rcl_span_settle(h, ga.s);
     return 0;
   }
-  /* B maps its own range again: zeros, still clean. Every block of the
-  ** page is free, except a block crossing into another secondary. */
-  {
-    uint32_t freed_b = 0;
-    uintptr_t primary = e->primary;
-    long delta = rcl_mesh_map_delta(h, e->page, primary);
-    rcl_mtab_remove(e);
-    for (k = 0; k < gb.nslots; k++) { rcl_bit_put(gb.s, gb.idx0 + k, 1); freed_b++; }
-    if (gb.lo_cross != RCL_MESH_NONE && !rcl_mesh_cross_reserved(h, &gb, gb.lo_cross)) {
-      rcl_bit_put(gb.s, gb.lo_cross, 1);
-      freed_b++;
-    }
-    if (gb.hi_cross != RCL_MESH_NONE && !rcl_mesh_cross_reserved(h, &gb, gb.hi_cross)) {
-      rcl_bit_put(gb.s, gb.hi_cross, 1);
-      freed_b++;
-    }
-    rcl_store(&gb.s->nfree, (uint16_t)(rcl_load(&gb.s->nfree) + freed_b));
-    if (gb.idx0 >> 6 < gb.s->scan) gb.s->scan = (uint8_t)(gb.idx0 >> 6);
-    rcl_mesh_count_mappings(h, -delta);
-    h->mesh_pages--;
-    ea = rcl_mtab_find(h, primary);
-    RCL_ASSERT(ea && !ea->primary && ea->count > 0, "a secondary without its primary");
-    if (--ea->count == 0) rcl_mtab_remove(ea);
-    if (!rcl_mesh_span_meshed(h, gb.s)) {
-      gb.s->state = RCL_SPAN_FULL;
-      rcl_span_settle(h, gb.s);
-    }
-  }
+  rcl_mesh_drop(h, e, &gb);
   /* A last: its span may be released now (B's span is another, or this
   ** one, settled above and then seen by the settle below). */
   rcl_span_settle(h, ga.s);
@@ -450,7 +534,16 @@ RCL_INTERN void rcl_mesh_reconcile(rcl_heap *h)
   if (!h->mesh_pages) return;
   for (i = 0; i < h->mesh_cap; i++) {
     rcl_mesh_entry *e = rcl_mtab_at(h, i);
-    if (e->page > RCL_MESH_TOMB && e->primary) rcl_mesh_reconcile_one(h, e);
+    if (e->page > RCL_MESH_TOMB && e->primary && e->count) rcl_mesh_reconcile_one(h, e);
+  }
+  /* Fillers whose runs broke go (a valid filler's run holds only valid
+  ** fillers, so the order does not matter). */
+  for (i = 0; i < h->mesh_cap; i++) {
+    rcl_mesh_entry *e = rcl_mtab_at(h, i);
+    if (e->page > RCL_MESH_TOMB && e->primary && !e->count) {
+      if (!rcl_mesh_filler_valid(h, e) && rcl_mesh_filler_drop(h, e) == 0) continue;
+      rcl_mesh_reconcile_one(h, e);                 /* a free on it: a double free */
+    }
   }
 }
 
@@ -489,6 +582,7 @@ RCL_INTERN int rcl_mesh_page_info_of(const rcl_heap *h, char *page, rcl_mesh_pag
   pi->role = !e ? RCL_MESH_ROLE_NONE : e->primary ? RCL_MESH_ROLE_SECONDARY : RCL_MESH_ROLE_PRIMARY;
   pi->secondaries = e && !e->primary ? e->count : 0;
   pi->primary = e ? e->primary : 0;
+  pi->live = e && e->primary ? e->count : 0;
   return 0;
 }
 
@@ -599,10 +693,10 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
     if (r) break;
     for (k = gb.nslots; k < words * 64; k++)
       if ((e->live[k >> 6] >> (k & 63)) & 1) n = 0xffffffffu;
-    if (n != e->count || n == 0 ||
+    if (n != e->count || (n == 0 && !rcl_mesh_filler_valid(h, e)) ||
         (gb.lo_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.lo_cross)) ||
         (gb.hi_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.hi_cross))) {
-      r = rcl_errorf(err, errlen, "mesh: secondary %#lx: L(B) has %u slots, counted %u, or a crossing block is free",
+      r = rcl_errorf(err, errlen, "mesh: secondary %#lx: L(B) has %u slots, counted %u, a crossing block is free, or a filler joins no run",
                      (unsigned long)e->page, n, e->count);
       break;
     }
