@@ -603,6 +603,7 @@ typedef struct rcl_mesh_page_info {
 } rcl_mesh_page_info;
 RCL_INTERN int rcl_mesh_page_info_of(const rcl_heap *h, char *page, rcl_mesh_page_info *pi);
 RCL_INTERN int rcl_mesh_budget_left(size_t mappings);
+RCL_INTERN unsigned rcl_mesh_budget_quarters(void);
 RCL_INTERN void rcl_mesh_mask_span(const rcl_heap *h, const rcl_span *s, uint64_t *bits);
 #ifdef RCL_TEST_HOOKS
 RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen);

@@ -586,6 +586,13 @@ RCL_INTERN int rcl_mesh_page_info_of(const rcl_heap *h, char *page, rcl_mesh_pag
   return 0;
 }
 
+/* Quarters of the process-wide mapping budget in use (0..4). */
+RCL_INTERN unsigned rcl_mesh_budget_quarters(void)
+{
+  size_t used = rcl_load(&rcl_mesh_map_used), b = rcl_mesh_budget();
+  return used >= b ? 4 : (unsigned)(used * 4 / b);
+}
+
 /* Whether the process-wide mapping budget has room for `mappings` more. */
 RCL_INTERN int rcl_mesh_budget_left(size_t mappings)
 {

@@ -16,6 +16,10 @@
 ** RCL_MESH_MAX_GAP empty pages between two pages meshed onto one span are
 ** meshed too, as fillers (rcl_mesh_core.c), so the gap does not split the
 ** run: at 2% survivors a quarter of a 64-byte class's pages are empty.
+** The mapping budget is shared by every heap of the process: while a
+** quarter of it is in use, runs of one page with live blocks are meshed;
+** then only runs of two, then (half used) of three or more, so the pages
+** it buys per mapping rise as it runs out.
 **
 ** When (owner only, heap lock held; the background thread never meshes):
 **  - a GC cycle end arms a pass (rcl_mesher_arm, after the reconciliation
@@ -87,25 +91,28 @@ static int rcl_mesher_span(rcl_heap *h, rcl_span *s, rcl_mesher_budget *bu)
   struct rcl_mesher *m = h->mesher;
   size_t ps = h->os_page_size, off, size = (size_t)s->units << RCL_UNIT_SHIFT;
   char *start = rcl_span_start(s);
-  unsigned cls = s->cls, j, round, c, nc = 0, left;
+  unsigned cls = s->cls, j, round, c, nc = 0, left, quarters = rcl_mesh_budget_quarters();
+  unsigned min_run = quarters >= 2 ? 3 : quarters + 1;
   uint32_t cand[MAX_PAGES];       /* candidate pages: offsets in the span */
-  uint8_t done[MAX_PAGES];
+  uint8_t done[MAX_PAGES], fit[MAX_PAGES], empty[MAX_PAGES];
   size_t cost = 1;
   for (off = 0; off < size; off += ps) {
     rcl_mesh_page_info bi;
     bu->work++;
+    empty[off / ps] = 0;
     if (rcl_mesh_page_info_of(h, start + off, &bi)) continue;
     cost = 1 + bi.nslots / 64;
     bu->work += cost - 1;
+    empty[off / ps] = bi.role == RCL_MESH_ROLE_NONE && bi.nused == 0;
     if (bi.role != RCL_MESH_ROLE_NONE || bi.nused == 0 || bi.nused * 2 > bi.nslots) continue;
     done[nc] = 0;
     cand[nc++] = (uint32_t)off;
   }
   for (left = nc, round = 0; left && round < RCL_MESHER_ROUNDS; round++) {
-    unsigned best = RCL_MESHER_OPEN, best_n = 0;
-    char *t, *prev = NULL;
+    unsigned best = RCL_MESHER_OPEN, best_n = 0, first, last, n, g;
+    char *t;
     for (j = 0; j < RCL_MESHER_OPEN; j++) {
-      unsigned n = 0;
+      n = 0;
       t = (char *)m->open[cls][j];
       if (!t || t == start) continue;
       for (c = 0; c < nc; c++)
@@ -115,22 +122,37 @@ static int rcl_mesher_span(rcl_heap *h, rcl_span *s, rcl_mesher_budget *bu)
     }
     if (best == RCL_MESHER_OPEN) break;
     t = (char *)m->open[cls][best];
-    for (c = 0; c < nc; c++) {
-      if (done[c]) continue;
-      if (bu->meshes >= bu->max_meshes) return 0;
-      bu->work += cost;
-      if (rcl_mesh_page(h, start + cand[c], t + cand[c]) != 0) continue;
-      done[c] = 1;
-      left--;
-      bu->meshes++;
-      /* Empty pages since the previous page meshed onto t: fillers. */
-      if (prev) {
-        size_t gap = (size_t)(start + cand[c] - prev) / ps - 1;
-        if (gap && gap <= RCL_MESH_MAX_GAP &&
-            rcl_mesh_fill_gap(h, prev + ps, t + (prev + ps - start), (unsigned)gap) == 0)
-          bu->meshes += gap;
+    for (c = 0; c < nc; c++) fit[c] = !done[c] && rcl_mesh_page_fits(h, start + cand[c], t + cand[c]);
+    bu->work += (size_t)left * cost;
+    /* Runs: fitting candidates whose gaps are at most RCL_MESH_MAX_GAP
+    ** empty pages. A run shorter than min_run pages with live blocks is
+    ** left alone: it would spend two mappings on few pages. */
+    for (first = 0; first < nc; first = last + 1) {
+      char *prev = NULL;
+      while (first < nc && !fit[first]) first++;
+      if (first == nc) break;
+      for (last = first, n = 1; last + 1 < nc && fit[last + 1]; last++, n++) {
+        size_t gap = (cand[last + 1] - cand[last]) / ps - 1, p;
+        if (gap > RCL_MESH_MAX_GAP) break;
+        for (p = cand[last] / ps + 1; p < cand[last + 1] / ps && empty[p]; p++) {}
+        if (p < cand[last + 1] / ps) break;
       }
-      prev = start + cand[c];
+      if (n < min_run) continue;
+      for (g = first; g <= last; g++) {
+        if (bu->meshes >= bu->max_meshes) return 0;
+        bu->work += cost;
+        if (rcl_mesh_page(h, start + cand[g], t + cand[g]) != 0) { prev = NULL; continue; }
+        done[g] = 1;
+        left--;
+        bu->meshes++;
+        /* Empty pages since the previous page meshed onto t: fillers. */
+        if (prev) {
+          size_t gap = (size_t)(start + cand[g] - prev) / ps - 1;
+          if (gap && rcl_mesh_fill_gap(h, prev + ps, t + (prev + ps - start), (unsigned)gap) == 0)
+            bu->meshes += gap;
+        }
+        prev = start + cand[g];
+      }
     }
   }
   if (left) {
