@@ -44,7 +44,7 @@
 
 #define RCL_MESHER_OPEN        8      /* open primaries per class */
 #define RCL_MESHER_STEP_WORK   4096   /* bitmap words examined per GC step */
-#define RCL_MESHER_STEP_MESHES 16     /* meshes per GC step (fillers included) */
+#define RCL_MESHER_STEP_MESHES 8      /* meshes per GC step (a mesh makes 2 system calls) */
 #define RCL_MESHER_ROUNDS      1      /* open spans one span's pages may go to */
 
 /* Open primary spans of each class (span starts), 0 = none. */

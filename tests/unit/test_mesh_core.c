@@ -563,7 +563,7 @@ static void test_mesher_steps(void)
   do {
     rcl_step(h);
     st = stats_of(h);
-    CU_ASSERT(st.mesh_pages - prev <= 16 + 4);        /* RCL_MESHER_STEP_MESHES, then a gap of fillers */
+    CU_ASSERT(st.mesh_pages - prev <= 8 + 4);         /* RCL_MESHER_STEP_MESHES, then a gap of fillers */
     prev = st.mesh_pages;
   } while (++steps < 100000 && (st.mesh_pages == 0 || steps < 3000));
   CU_ASSERT(st.mesh_pages > 0);
