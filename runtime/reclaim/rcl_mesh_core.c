@@ -423,7 +423,11 @@ static void rcl_mesh_drop(rcl_heap *h, rcl_mesh_entry *e, rcl_mesh_geom *gb)
 ** meshed only to join two runs, so that a gap of empty pages between two
 ** secondaries costs no mapping. A filler is valid while walking from it
 ** through consecutive partners (B+-k on A+-k) reaches a secondary with
-** live blocks on each side within RCL_MESH_MAX_GAP pages. */
+** live blocks on each side within RCL_MESH_MAX_GAP pages. Its primary
+** lies in the span of those secondaries' primaries (the mesher fills gaps
+** inside one span), whose used bits keep that span from being released;
+** only a reconciliation can release it, and it drops the filler before it
+** returns. */
 static int rcl_mesh_filler_side(const rcl_heap *h, uintptr_t b, uintptr_t a, int dir)
 {
   size_t ps = h->os_page_size;
