@@ -10,8 +10,8 @@
 **   aligned start in [2^32, limit/2), then growing upward), and a result
 **   above the limit is unmapped, counted (high_mappings_rejected) and retried
 **   with a new random hint, RCL_MAP_TRIES times, then the mapping fails;
-** - the memory-file backing of segments (a test-only switch until meshing
-**   works, docs/mesh.md): a memfd per heap, the table of its segments,
+** - the memory-file backing of segments (heaps created with mesh=on, or a
+**   test build's switch; docs/mesh.md): a memfd per heap, the table of its segments,
 **   punching purges, the copy that gives a fork() child its own memory;
 ** - the heap clock source (CLOCK_MONOTONIC_COARSE, milliseconds);
 ** - fault injection (compiled only with -DRCL_FAULT_INJECTION): make calls
