@@ -27,6 +27,7 @@ typedef struct mesh_fixture {
   rcl_heap *h;
   size_t ps;
   char *page[NPAGES];    /* pages, each with survivors */
+  char *first[NPAGES];   /* the first block of each page (slot 0) */
   void *blk[NPAGES][2];  /* survivors of each page (slot i and, if `two`, another) */
 } mesh_fixture;
 
@@ -48,27 +49,36 @@ static rcl_heap *file_heap(void)
 ** retires the current span, so no page is in a current span. */
 static void fixture_make(mesh_fixture *f, int two)
 {
-  enum { N = 8192 };
+  size_t i, n = 0, per = rcl_page_size() / SZ, N = per * (NPAGES + 8) > 8192 ? per * (NPAGES + 8) : 8192;
+  (void)per;
   void **all = (void **)calloc(N, sizeof(void *));
-  size_t i, n = 0, per;
   memset(f, 0, sizeof(*f));
   f->h = file_heap();
   CU_ASSERT_PTR_NOT_NULL_FATAL(f->h);
   CU_ASSERT_PTR_NOT_NULL_FATAL(all);
   f->ps = rcl_page_size();
-  per = f->ps / SZ;
   for (i = 0; i < N; i++) all[i] = rcl_malloc(f->h, SZ);
-  /* Pages that are wholly ours, lowest address first. */
-  for (i = 0; i < N && n < NPAGES; i++) {
-    char *p = (char *)all[i], *pg = (char *)((uintptr_t)p & ~(uintptr_t)(f->ps - 1));
-    size_t k, j, found = 0;
-    if (p != pg) continue;
-    for (k = 0; k < n; k++) if (f->page[k] == pg) break;
-    if (k < n) continue;
-    for (j = 0; j < N; j++)
-      if ((char *)all[j] >= pg && (char *)all[j] < pg + f->ps) found++;
-    if (found != per) continue;
-    f->page[n++] = pg;
+  /* Pages wholly ours (every block that starts in them; a dense span's
+  ** first page may start after its reserved bitmap bytes, so the page
+  ** with the most blocks tells), in allocation order. */
+  {
+    size_t most = 0, pass;
+    for (pass = 0; pass < 2; pass++)
+      for (i = 0; i < N && n < NPAGES; i++) {
+        char *p = (char *)all[i], *pg = (char *)((uintptr_t)p & ~(uintptr_t)(f->ps - 1));
+        size_t k, j, found = 0, lowest = 1;
+        for (j = 0; j < N; j++)
+          if ((char *)all[j] >= pg && (char *)all[j] < pg + f->ps) {
+            found++;
+            if ((char *)all[j] < p) lowest = 0;
+          }
+        if (!lowest) continue;
+        if (pass == 0) { if (found > most) most = found; continue; }
+        for (k = 0; k < n; k++) if (f->page[k] == pg) break;
+        if (k < n || found != most || found < 2 * NPAGES) continue;
+        f->first[n] = p;
+        f->page[n++] = pg;
+      }
   }
   CU_ASSERT_EQUAL_FATAL(n, NPAGES);
   for (i = 0; i < N; i++) {
@@ -77,7 +87,7 @@ static void fixture_make(mesh_fixture *f, int two)
     int keep = 0;
     for (k = 0; k < NPAGES; k++) {
       if (p < f->page[k] || p >= f->page[k] + f->ps) continue;
-      slot = (size_t)(p - f->page[k]) / SZ;
+      slot = (size_t)(p - f->first[k]) / SZ;
       if (slot == k) { f->blk[k][0] = p; keep = 1; }
       if (two && slot == k + NPAGES) { f->blk[k][1] = p; keep = 1; }
     }
@@ -170,17 +180,18 @@ static void test_overlap_refused(void)
   mesh_fixture f;
   void *extra;
   fixture_make(&f, 0);
-  /* Page 0 has slot 0 live; give page 1 slot 0 too: not disjoint. */
+  /* Page 0 has slot 0 live; give page 1 its slot 0 too: not disjoint. */
   extra = NULL;
   {
-    size_t i;
-    void *got[4096];
-    size_t n = 0;
-    for (i = 0; i < 4096 && !extra; i++) {
+    size_t i, n = 0, max = 32768;
+    void **got = (void **)malloc(max * sizeof(void *));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    for (i = 0; i < max && !extra; i++) {
       void *p = rcl_malloc(f.h, SZ);
-      if ((char *)p == f.page[1]) extra = p; else got[n++] = p;
+      if ((char *)p == f.first[1]) extra = p; else got[n++] = p;
     }
     for (i = 0; i < n; i++) rcl_free(f.h, got[i], SZ);
+    free(got);
   }
   CU_ASSERT_PTR_NOT_NULL_FATAL(extra);
   tu_fill(extra, SZ, 99);
@@ -291,7 +302,9 @@ static void test_purge_after_mesh(void)
   rcl_purge(f.h);                                 /* unmesh, then A's page is free */
   TU_CHECK_HEAP(f.h);
   CU_ASSERT_EQUAL(rcl_test_backing(f.h, &b1), 0);
-  CU_ASSERT(b1.file_allocated + f.ps <= b0.file_allocated);
+  /* The file's pages under A's blocks go (under pagesim, the kernel's
+  ** pages that were touched, not a whole emulated page). */
+  CU_ASSERT(b1.file_allocated < b0.file_allocated);
   CU_ASSERT_EQUAL(b1.aliases, 0);
   CU_ASSERT(survivors_intact(&f));
   rcl_heap_destroy(f.h);
