@@ -46,6 +46,9 @@ typedef struct rcl_config {
   int full_gc_purge;       /* rcl_full_gc() purges everything (1, default) or behaves like cycle end */
   int show_stats;          /* 1 = the host prints the heap's statistics when it destroys it (the
                               heap itself never prints: lj_ralloc.c does, at lua_close) */
+  int mesh;                /* 1 = meshing (docs/mesh.md): a heap created with it maps its segments
+                              from a memory file, and GC cycle ends, full GCs and purges merge
+                              sparse pages of one class; 0 on a running heap stops meshing */
 } rcl_config;
 
 /* soft_limit = "auto": RCL_SOFT_LIMIT_AUTO_PERCENT percent of the memory
@@ -71,13 +74,21 @@ typedef struct rcl_stats {
   uint64_t purge_calls;    /* successful madvise calls made by purges */
   uint64_t madvise_failed, mmap_failed, munmap_failed, mremap_failed;
   uint64_t high_mappings_rejected; /* mappings refused for ending above the address limit */
+  /* Meshing (mesh=on, docs/mesh.md): a secondary page maps another page's
+  ** physical page; it is not resident, its bytes are free_clean and its
+  ** blocks count in in_use once, in the page they share. */
+  size_t mesh_pages;       /* secondary pages now */
+  size_t mesh_mappings;    /* mappings the secondaries add (upper count: 2 per run) */
+  uint64_t mesh_released;  /* pages given back by meshing, since the heap was created */
+  uint64_t mesh_passes;    /* mesh passes run */
+  uint64_t mesh_max_pause_ns; /* the longest mesh pass (reconciliation included) */
   double fragmentation;    /* 1 - in_use/resident (0 if resident == 0) */
 } rcl_stats;
 
 /* Configuration knobs (one table in rcl_config.c). Keys: decay, mode,
 ** soft_limit, background, background_interval, step_budget, full_gc_purge,
-** show_stats. Errors name the key or value; on error the config is unchanged. */
-#define RCL_CONFIG_NKEYS 8   /* rcl_config.c checks it against its table when compiled */
+** show_stats, mesh. Errors name the key or value; on error the config is unchanged. */
+#define RCL_CONFIG_NKEYS 9   /* rcl_config.c checks it against its table when compiled */
 enum { RCL_KIND_NUMBER, RCL_KIND_BOOLEAN, RCL_KIND_STRING };
 RCL_API void rcl_config_default(rcl_config *c);
 RCL_API int rcl_config_parse(rcl_config *c, const char *spec, char *err, size_t errlen);

@@ -18,6 +18,8 @@
 #include "rcl_class.c"
 #include "rcl_large.c"
 #include "rcl_span.c"
+#include "rcl_mesh_core.c"
+#include "rcl_mesher.c"
 #include "rcl_purge.c"
 #include "rcl_stats.c"
 #include "rcl_registry.c"

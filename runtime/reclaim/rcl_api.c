@@ -241,6 +241,8 @@ RCL_API void rcl_heap_destroy(rcl_heap *h)
   rcl_registry_detach(h);
   rcl_flush_caches(h);
   rcl_large_destroy(h);
+  rcl_mesh_destroy(h);
+  rcl_mesher_destroy(h);
   rcl_segments_destroy(h);
   rcl_os_backing_destroy(h);
   pthread_mutex_destroy(&h->lock);
@@ -282,9 +284,10 @@ RCL_API void rcl_step(rcl_heap *h)
 {
   h->clock = rcl_os_now_ms();
   rcl_registry_follow(h);
-  if (RCL_LIKELY(!h->pass_armed)) return;
+  if (RCL_LIKELY(!(h->pass_armed | h->mesh_armed))) return;
   rcl_lock(h);
-  rcl_pass_step(h);
+  if (h->pass_armed) rcl_pass_step(h);
+  if (h->mesh_armed) rcl_mesher_step(h);
   rcl_unlock(h);
 }
 

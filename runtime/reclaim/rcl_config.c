@@ -56,7 +56,9 @@ typedef struct rcl_knob {
   X("full_gc_purge", RCL_FIELD_BOOL, full_gc_purge, 0, "on", \
     "a full GC (collectgarbage()) purges all free memory, ignoring decay") \
   X("show_stats", RCL_FIELD_BOOL, show_stats, 0, "off", \
-    "when the heap is destroyed (lua_close), its host prints the allocator's statistics to stderr")
+    "when the heap is destroyed (lua_close), its host prints the allocator's statistics to stderr") \
+  X("mesh", RCL_FIELD_BOOL, mesh, 0, "off", \
+    "merge sparse pages of one size class onto one physical page (new heaps use a memory file)")
 
 #define RCL_KNOB_ROW(name, field, member, min, def, doc) \
   { name, field, offsetof(rcl_config, member), min, def, doc },

@@ -228,7 +228,9 @@ enum {
   RCL_SPAN_CURRENT,   /* a class allocates from it (owner only) */
   RCL_SPAN_PARTIAL,   /* some free blocks, on the partial list */
   RCL_SPAN_FULL,      /* no free block in the bitmap, on no list */
-  RCL_SPAN_MEDIUM     /* single-block span, block live */
+  RCL_SPAN_MEDIUM,    /* single-block span, block live */
+  RCL_SPAN_MESHED     /* a small span with secondary (meshed) OS pages: on no list,
+                         never current, frees leave it in place (rcl_mesh_core.c) */
 };
 
 /* A span descriptor: 80 bytes (64 of them fill most of a 2-page segment
@@ -401,6 +403,19 @@ struct rcl_heap {
   size_t kept_bytes;
   /* Memory-file backing (rcl_os.c): NULL while segments are anonymous. */
   struct rcl_backing *backing;
+  /* Mesh table (rcl_mesh_core.c): open addressing by OS page, entries of
+  ** mesh_stride bytes in a plain mapping (not counted in mapped). */
+  char *mesh_tab;
+  size_t mesh_cap, mesh_used;          /* slots; slots not empty (tombstones included) */
+  uint32_t mesh_stride, mesh_words;    /* entry bytes; words of an entry's live bitmap */
+  size_t mesh_pages;                   /* secondaries now */
+  size_t mesh_mappings;                /* mappings the aliases add (upper count) */
+  uint64_t mesh_released, mesh_passes, mesh_max_pause_ns;
+  /* The mesher (rcl_mesher.c): a pass armed at cycle end, advanced by GC steps. */
+  int mesh_armed;
+  rcl_segment *mesh_seg;               /* cursor: segment, unit (rcl_segment_unmap keeps it valid) */
+  unsigned mesh_unit;
+  struct rcl_mesher *mesher;           /* open primaries per class; plain mapping, first pass */
 };
 
 /* -- Small helpers ---------------------------------------------------------- */
@@ -509,6 +524,7 @@ static inline int rcl_room_needed(const rcl_heap *h, size_t request)
 RCL_INTERN size_t rcl_os_page_size(void);        /* validated; aborts if unsupported */
 RCL_INTERN size_t rcl_os_purge_granule(void);    /* granule of purge ranges (h->page_size) */
 RCL_INTERN uint64_t rcl_os_now_ms(void);
+RCL_INTERN uint64_t rcl_os_now_ns(void);         /* CLOCK_MONOTONIC: pauses */
 RCL_INTERN uint64_t rcl_os_addr_limit(void);
 RCL_INTERN void *rcl_os_map(rcl_heap *h, size_t size, size_t align);
 RCL_INTERN void *rcl_os_map_plain(size_t size);  /* heap struct, tables: no hint rules */
@@ -517,12 +533,17 @@ RCL_INTERN void rcl_os_backing_init(rcl_heap *h);    /* heap creation, before rc
 RCL_INTERN void rcl_os_backing_destroy(rcl_heap *h); /* after the segments are unmapped */
 RCL_INTERN int rcl_os_page_alias(rcl_heap *h, void *page, const void *target); /* meshing */
 RCL_INTERN int rcl_os_page_unalias(rcl_heap *h, void *page);
+RCL_INTERN int rcl_os_on_file(const rcl_heap *h, const void *p); /* p in a file segment */
+RCL_INTERN size_t rcl_os_alias_count(const rcl_heap *h);
+RCL_INTERN int rcl_os_file_backed(const rcl_heap *h);
+RCL_INTERN int rcl_os_page_aliases(const rcl_heap *h, const void *page, const void *target);
 RCL_INTERN int rcl_os_unmap(rcl_heap *h, void *p, size_t size);
 RCL_INTERN int rcl_os_purge(rcl_heap *h, void *p, size_t size);
 RCL_INTERN void rcl_os_no_hugepages(void *p, size_t size);
 RCL_INTERN void *rcl_os_remap(rcl_heap *h, void *p, size_t oldsize, size_t newsize);
 RCL_INTERN void rcl_os_fault_from_env(void);
 RCL_INTERN uint64_t rcl_os_cgroup_limit(void);  /* bytes; 0 = none */
+RCL_INTERN size_t rcl_os_max_map_count(void);   /* vm.max_map_count */
 RCL_INTERN RCL_NOINLINE __attribute__((noreturn)) void rcl_bad_free(const void *p, size_t n, const char *why);
 RCL_INTERN RCL_NOINLINE __attribute__((noreturn)) void rcl_internal_error(const char *what);
 
@@ -555,6 +576,44 @@ RCL_INTERN void rcl_sort_partials(rcl_heap *h);
 RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg);
 RCL_INTERN void rcl_segments_destroy(rcl_heap *h);
 RCL_INTERN void rcl_caches_init(rcl_heap *h);
+RCL_INTERN void rcl_span_settle(rcl_heap *h, rcl_span *s);
+RCL_INTERN void rcl_span_park(rcl_heap *h, rcl_span *s);
+
+/* -- Heap core: the mesh table (rcl_mesh_core.c) ------------------------------ */
+#define RCL_MESH_MAX_SECONDARIES 15     /* so at most 16 virtual pages share a physical page */
+#define RCL_MESH_MAX_GAP 4              /* empty pages a run of secondaries may bridge (fillers) */
+RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page);
+RCL_INTERN int rcl_mesh_page_fits(rcl_heap *h, char *b_page, char *a_page);
+RCL_INTERN int rcl_mesh_fill_gap(rcl_heap *h, char *b, char *a, unsigned n);
+RCL_INTERN void rcl_mesh_reconcile(rcl_heap *h);
+RCL_INTERN int rcl_mesh_secondary_of(const rcl_heap *h, uintptr_t page, const uint64_t **live,
+                                     uintptr_t *primary);
+RCL_INTERN void rcl_mesh_destroy(rcl_heap *h);
+RCL_INTERN int rcl_mesh_span_meshed(const rcl_heap *h, const rcl_span *s);
+/* What the mesher needs to know of one OS page (rcl_mesh_page_info_of). */
+enum { RCL_MESH_ROLE_NONE, RCL_MESH_ROLE_PRIMARY, RCL_MESH_ROLE_SECONDARY };
+typedef struct rcl_mesh_page_info {
+  unsigned cls;
+  uint32_t phase;         /* bytes from the page's start to its slot 0 */
+  uint32_t nslots, nused; /* whole slots; those used in its span's bitmap */
+  int role;               /* RCL_MESH_ROLE_* */
+  unsigned secondaries;   /* of a primary */
+  uint32_t live;          /* of a secondary: |L(B)| (0: a filler) */
+  uintptr_t primary;      /* of a secondary */
+} rcl_mesh_page_info;
+RCL_INTERN int rcl_mesh_page_info_of(const rcl_heap *h, char *page, rcl_mesh_page_info *pi);
+RCL_INTERN int rcl_mesh_budget_left(size_t mappings);
+RCL_INTERN unsigned rcl_mesh_budget_quarters(void);
+RCL_INTERN void rcl_mesh_mask_span(const rcl_heap *h, const rcl_span *s, uint64_t *bits);
+#ifdef RCL_TEST_HOOKS
+RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen);
+#endif
+
+/* -- Reclaim policy: the mesher (rcl_mesher.c) --------------------------------- */
+RCL_INTERN void rcl_mesher_arm(rcl_heap *h);
+RCL_INTERN void rcl_mesher_step(rcl_heap *h);
+RCL_INTERN void rcl_mesher_full(rcl_heap *h);
+RCL_INTERN void rcl_mesher_destroy(rcl_heap *h);
 
 /* -- Reclaim policy (rcl_purge.c) ---------------------------------------------- */
 RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **seg, unsigned *unit,

@@ -10,8 +10,8 @@
 **   aligned start in [2^32, limit/2), then growing upward), and a result
 **   above the limit is unmapped, counted (high_mappings_rejected) and retried
 **   with a new random hint, RCL_MAP_TRIES times, then the mapping fails;
-** - the memory-file backing of segments (a test-only switch until meshing
-**   works, docs/mesh.md): a memfd per heap, the table of its segments,
+** - the memory-file backing of segments (heaps created with mesh=on, or a
+**   test build's switch; docs/mesh.md): a memfd per heap, the table of its segments,
 **   punching purges, the copy that gives a fork() child its own memory;
 ** - the heap clock source (CLOCK_MONOTONIC_COARSE, milliseconds);
 ** - fault injection (compiled only with -DRCL_FAULT_INJECTION): make calls
@@ -76,6 +76,13 @@ RCL_INTERN size_t rcl_os_page_size(void)
 
 RCL_API size_t rcl_page_size(void) { return rcl_os_page_size(); }
 
+RCL_INTERN uint64_t rcl_os_now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 RCL_INTERN uint64_t rcl_os_now_ms(void)
 {
   struct timespec ts;
@@ -127,6 +134,15 @@ static uint64_t rcl_os_read_limit(const char *path)
 }
 
 static uint64_t rcl_os_tighter(uint64_t a, uint64_t b) { return a && (!b || a < b) ? a : b; }
+
+/* vm.max_map_count: the mappings a process may have (Linux's default
+** 65530 when the file cannot be read). Meshing keeps its own mappings
+** under a quarter of it (rcl_mesh_core.c). */
+RCL_INTERN size_t rcl_os_max_map_count(void)
+{
+  uint64_t v = rcl_os_read_limit("/proc/sys/vm/max_map_count");
+  return v ? (size_t)v : 65530;
+}
 
 /* The tightest memory limit on the cgroup path of this process, in bytes,
 ** 0 if none: cgroup v2 (memory.high, else memory.max) when /proc/self/cgroup
@@ -494,6 +510,41 @@ static int rcl_backing_holds(const rcl_heap *h, const void *p)
          rcl_backing_find(b, rcl_align_down((uintptr_t)p, RCL_SEGMENT_SIZE), NULL) != NULL;
 }
 
+RCL_INTERN int rcl_os_on_file(const rcl_heap *h, const void *p)
+{
+  int r;
+  if (!h->backing) return 0;
+  pthread_mutex_lock(&rcl_backing_lock);
+  r = rcl_backing_holds(h, p);
+  pthread_mutex_unlock(&rcl_backing_lock);
+  return r;
+}
+
+/* 1 if h has a memory file (segments may be on it). */
+RCL_INTERN int rcl_os_file_backed(const rcl_heap *h)
+{
+  return h->backing && h->backing->fd >= 0;
+}
+
+RCL_INTERN size_t rcl_os_alias_count(const rcl_heap *h)
+{
+  return h->backing ? h->backing->naliases : 0;
+}
+
+static size_t rcl_backing_alias_pos(const rcl_backing *b, uintptr_t page);
+static uint64_t rcl_backing_own_off(const rcl_backing *b, uintptr_t page);
+
+/* 1 if OS page `page` is an alias of `target` (checks, tests). */
+RCL_INTERN int rcl_os_page_aliases(const rcl_heap *h, const void *page, const void *target)
+{
+  const rcl_backing *b = h->backing;
+  size_t i;
+  if (!b) return 0;
+  i = rcl_backing_alias_pos(b, (uintptr_t)page);
+  return i < b->naliases && b->aliases[i].page == (uintptr_t)page &&
+         b->aliases[i].off == rcl_backing_own_off(b, (uintptr_t)target);
+}
+
 /* Where the alias of page is or would be inserted. */
 static size_t rcl_backing_alias_pos(const rcl_backing *b, uintptr_t page)
 {
@@ -824,27 +875,29 @@ fallback:
   return p;
 }
 
-/* The backing new heaps ask for: anonymous, except in test builds, where a
-** hook or LUAJIT_RECLAIM_TEST_BACKING selects it (docs/mesh.md). */
+/* The backing a new heap asks for: the memory file with mesh=on, else
+** anonymous memory; in test builds a hook or LUAJIT_RECLAIM_TEST_BACKING
+** overrides the option (docs/mesh.md). */
 #ifdef RCL_TEST_HOOKS
 static int rcl_backing_choice = RCL_BACKING_ENV;
 
 RCL_API void rcl_test_set_backing(int backing) { rcl_store(&rcl_backing_choice, backing); }
 
-static int rcl_backing_wanted(void)
+static int rcl_backing_wanted(int mesh)
 {
   int c = rcl_load(&rcl_backing_choice);
   const char *env;
   if (c != RCL_BACKING_ENV) return c == RCL_BACKING_FILE;
   env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
-  if (!env || !*env || strcmp(env, "anon") == 0) return 0;
+  if (!env || !*env) return mesh;
+  if (strcmp(env, "anon") == 0) return 0;
   if (strcmp(env, "file") == 0) return 1;
   fprintf(stderr, "luajit-reclaim: LUAJIT_RECLAIM_TEST_BACKING: '%s' is not a backing "
           "(expected file or anon)\n", env);
   abort();
 }
 #else
-static int rcl_backing_wanted(void) { return 0; }
+static int rcl_backing_wanted(int mesh) { return mesh; }
 #endif
 
 static void rcl_backing_prepare(void);
@@ -869,7 +922,7 @@ RCL_INTERN void rcl_os_backing_init(rcl_heap *h)
 {
   rcl_backing *b;
   pthread_once(&rcl_backing_once, rcl_backing_register);
-  if (!rcl_backing_wanted()) return;
+  if (!rcl_backing_wanted(h->cfg.mesh)) return;
   b = (rcl_backing *)rcl_backing_alloc(sizeof(*b));
   if (!b) return;                        /* anonymous; the heap's own maps will fail too */
   b->fd = rcl_backing_memfd(b);

@@ -321,7 +321,9 @@ RCL_INTERN void rcl_soft_limit_reset(rcl_heap *h)
 RCL_INTERN void rcl_pass_arm(rcl_heap *h)
 {
   rcl_flush_caches(h);
+  rcl_mesh_reconcile(h);
   rcl_sort_partials(h);
+  rcl_mesher_arm(h);
   if (!h->pass_armed || !h->pass_seg) {
     h->pass_seg = h->seg_first;
     h->pass_unit = 1;
@@ -342,7 +344,9 @@ RCL_INTERN size_t rcl_purge_now(rcl_heap *h)
 {
   size_t released;
   rcl_flush_caches(h);
+  rcl_mesh_reconcile(h);
   rcl_sort_partials(h);
+  rcl_mesher_full(h);
   released = rcl_purge_all_locked(h);
   h->pass_armed = 0;
   h->pass_seg = NULL;

@@ -154,6 +154,10 @@ static void rcl_registry_fill(rcl_heap *h, rcl_registry_slot *sl, int walk, int 
   sl->soft_limit = h->soft_limit;
   sl->gc_total = rcl_load(&h->gc_total);
   sl->gc_estimate = rcl_load(&h->gc_estimate);
+  sl->mesh_pages = h->mesh_pages;
+  sl->mesh_mappings = h->mesh_mappings;
+  sl->mesh_released = h->mesh_released;
+  sl->mesh_passes = h->mesh_passes;
   if (walk) {
     sl->walked_ms = now;
     sl->in_use = st.in_use;

@@ -36,7 +36,7 @@
 
 #define RCL_REGISTRY_NAME    "luajit-reclaim-registry"
 #define RCL_REGISTRY_MAGIC   "luajit-reclaim-registry"   /* 23 chars + NUL */
-#define RCL_REGISTRY_VERSION 1
+#define RCL_REGISTRY_VERSION 2    /* 2: the mesh figures */
 #define RCL_REGISTRY_SIZE    65536    /* bytes of the mapping */
 
 /* Per-heap figures, one X(name, metric, type, help) row each: the slot's
@@ -62,7 +62,11 @@
   X(mremap_failed, "mremap_failures_total", "counter", "failed mremap calls") \
   X(soft_limit, "soft_limit_bytes", "gauge", "the soft limit in bytes (0: none)") \
   X(gc_total, "gc_allocated_bytes", "gauge", "bytes the host's GC counts as allocated (collectgarbage(\"count\") * 1024), at the last GC cycle end") \
-  X(gc_estimate, "gc_estimate_bytes", "gauge", "bytes the host's GC estimated live at the end of its last cycle")
+  X(gc_estimate, "gc_estimate_bytes", "gauge", "bytes the host's GC estimated live at the end of its last cycle") \
+  X(mesh_pages, "mesh_pages", "gauge", "OS pages meshed onto another page's physical page (mesh=on), now") \
+  X(mesh_mappings, "mesh_mappings", "gauge", "mappings the meshed pages add to the process (an upper count)") \
+  X(mesh_released, "mesh_released_pages_total", "counter", "OS pages given back by meshing") \
+  X(mesh_passes, "mesh_passes_total", "counter", "mesh passes started")
 
 typedef struct rcl_registry_header {
   char magic[24];             /* RCL_REGISTRY_MAGIC, NUL-padded */

@@ -152,6 +152,7 @@ RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg)
   if (h->pass_seg == seg) h->pass_seg = next;
   if (h->bg_seg == seg) h->bg_seg = next;
   if (h->slice_seg == seg) h->slice_seg = next;
+  if (h->mesh_seg == seg) h->mesh_seg = next;
   h->mapped -= RCL_SEGMENT_SIZE;
   h->metadata -= hdr;
   h->nsegments--;
@@ -512,10 +513,13 @@ RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls, unsign
   return rcl_alloc_new_span(h, cls, lane);
 }
 
-/* A free made a span leave FULL (nfree 0 -> 1) or become all free. */
+/* A free made a span leave FULL (nfree 0 -> 1) or become all free. A
+** meshed span stays where it is: the mesh table's reconciliation frees
+** through it (rcl_mesh_core.c) and settles it when its last secondary
+** page goes. */
 RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree)
 {
-  if (s->state == RCL_SPAN_CURRENT) return;
+  if (s->state == RCL_SPAN_CURRENT || s->state == RCL_SPAN_MESHED) return;
   rcl_lock_active(h);
   if (nfree == s->nblocks) {
     if (s->state == RCL_SPAN_PARTIAL) rcl_partial_remove(h, s);
@@ -524,6 +528,33 @@ RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint3
     rcl_partial_push(h, s);
   }
   rcl_unlock(h);
+}
+
+/* Put the small span s, if PARTIAL or FULL (not current, meshed or released), where its
+** free count says: released when all free, on the partial list when some
+** are free, FULL when none is. Caller holds the lock (rcl_mesh_core.c
+** changes bitmaps of spans that are not current). */
+RCL_INTERN void rcl_span_settle(rcl_heap *h, rcl_span *s)
+{
+  uint32_t nf = rcl_load(&s->nfree);
+  if (s->state != RCL_SPAN_PARTIAL && s->state != RCL_SPAN_FULL) return;
+  if (nf == s->nblocks) {
+    if (s->state == RCL_SPAN_PARTIAL) rcl_partial_remove(h, s);
+    rcl_units_release(h, s);
+  } else if (nf == 0) {
+    if (s->state == RCL_SPAN_PARTIAL) rcl_partial_remove(h, s);
+    s->state = RCL_SPAN_FULL;
+  } else if (s->state == RCL_SPAN_FULL) {
+    rcl_partial_push(h, s);
+  }
+}
+
+/* The small span s (PARTIAL or FULL) gets a secondary page: off its list,
+** MESHED until rcl_mesh_core.c makes it FULL and settles it again. */
+RCL_INTERN void rcl_span_park(rcl_heap *h, rcl_span *s)
+{
+  if (s->state == RCL_SPAN_PARTIAL) rcl_partial_remove(h, s);
+  s->state = RCL_SPAN_MESHED;
 }
 
 /* -- Medium blocks: one block per span of 1..16 units --------------------------------- */

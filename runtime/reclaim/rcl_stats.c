@@ -71,6 +71,7 @@ static void rcl_span_walk_live(rcl_heap *h, rcl_segment *seg, rcl_span *s, rcl_l
     return;
   }
   rcl_span_free_view(h, s, bits, lw->outsider);
+  rcl_mesh_mask_span(h, s, bits);         /* secondary pages: counted in their primaries */
   for (g = 0; g < s->ngroups; g++) {
     uint32_t from = g << s->group_bits_log2, i = 0;
     char *base = rcl_group_base(s, g);
@@ -130,6 +131,11 @@ RCL_INTERN void rcl_stats_walk(rcl_heap *h, rcl_stats *st, int outsider)
   st->munmap_failed = h->munmap_failed;
   st->mremap_failed = h->mremap_failed;
   st->high_mappings_rejected = h->high_rejected;
+  st->mesh_pages = h->mesh_pages;
+  st->mesh_mappings = h->mesh_mappings;
+  st->mesh_released = h->mesh_released;
+  st->mesh_passes = h->mesh_passes;
+  st->mesh_max_pause_ns = h->mesh_max_pause_ns;
   st->fragmentation = st->resident ? 1.0 - (double)in_use / (double)st->resident : 0.0;
 }
 
@@ -209,6 +215,8 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
       s->group_bits_log2 != h->cache[s->cls].group_bits_log2 || s->ngroups != h->cache[s->cls].ngroups ||
       s->group_blocks != h->cache[s->cls].group_blocks)
     return rcl_errorf(err, errlen, "span at unit %u: layout does not match class %u", u, s->cls);
+  if (s->state != RCL_SPAN_MESHED && rcl_mesh_span_meshed(h, s))
+    return rcl_errorf(err, errlen, "span at unit %u: a secondary page in a span in state %d", u, s->state);
   switch (s->state) {
   case RCL_SPAN_CURRENT: {
     rcl_cache *c = &h->cache[s->cls];
@@ -235,6 +243,9 @@ static int rcl_check_span(rcl_heap *h, rcl_segment *seg, unsigned u, char *err, 
     break;
   case RCL_SPAN_FULL:
     if (nfree != 0) return rcl_errorf(err, errlen, "span at unit %u: FULL with %u free", u, nfree);
+    break;
+  case RCL_SPAN_MESHED:
+    if (!rcl_mesh_span_meshed(h, s)) return rcl_errorf(err, errlen, "span at unit %u: MESHED without a secondary page", u);
     break;
   default:
     return rcl_errorf(err, errlen, "span at unit %u: small span in state %d", u, s->state);
@@ -351,6 +362,7 @@ RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen)
     if (!c->span && (c->held[RCL_LANE_DATA].word || c->held[RCL_LANE_OBJECT].word ||
                      c->held[RCL_LANE_DATA].clean || c->held[RCL_LANE_OBJECT].clean)) { r = rcl_errorf(err, errlen, "empty cache of class %u", cls); goto out; }
   }
+  if (rcl_mesh_check(h, err, errlen)) { r = -1; goto out; }
   if (listed != npartial) { r = rcl_errorf(err, errlen, "partial spans %zu listed %zu", npartial, listed); goto out; }
   for (i = 0; i < h->large_cap; i++)
     if (h->large[i].addr) {

@@ -57,6 +57,11 @@ RCL_API int rcl_test_backing(rcl_heap *h, rcl_backing_info *info);
 ** told: the caller keeps both pages inside blocks it owns. */
 RCL_API int rcl_test_page_alias(rcl_heap *h, void *page, const void *target);
 RCL_API int rcl_test_page_unalias(rcl_heap *h, void *page);
+/* Mesh OS page b onto OS page a of h (rcl_mesh_page's rules,
+** rcl_mesh_core.c): the live blocks of b are copied into a and b maps a's
+** physical page. 0, or -1 with nothing changed. Frees through b are moved
+** to a by the next purge() or GC cycle end. */
+RCL_API int rcl_test_mesh_page(rcl_heap *h, void *b, void *a);
 /* Verify every invariant of h (rcl_check.c); 0 if all hold, else -1 with
 ** the first broken one described in err. Takes the heap lock. */
 RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen);

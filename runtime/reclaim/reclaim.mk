@@ -16,7 +16,7 @@ RCL_DIR     ?= runtime/reclaim
 RCL_HEADERS := $(RCL_DIR)/rcl.h $(RCL_DIR)/rcl_test.h $(RCL_DIR)/rcl_internal.h $(RCL_DIR)/rcl_bitmap.h \
                $(RCL_DIR)/rcl_registry.h
 RCL_SOURCES := $(RCL_DIR)/rcl_all.c $(RCL_DIR)/rcl_os.c $(RCL_DIR)/rcl_config.c $(RCL_DIR)/rcl_mesh.c \
-               $(RCL_DIR)/rcl_class.c $(RCL_DIR)/rcl_large.c $(RCL_DIR)/rcl_span.c \
+               $(RCL_DIR)/rcl_class.c $(RCL_DIR)/rcl_large.c $(RCL_DIR)/rcl_span.c $(RCL_DIR)/rcl_mesh_core.c $(RCL_DIR)/rcl_mesher.c \
                $(RCL_DIR)/rcl_purge.c $(RCL_DIR)/rcl_stats.c $(RCL_DIR)/rcl_registry.c \
                $(RCL_DIR)/rcl_bg.c $(RCL_DIR)/rcl_api.c
 RCL_CFLAGS  := -std=gnu99 -O2 -Wall -Wextra -Werror

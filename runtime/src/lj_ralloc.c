@@ -124,6 +124,12 @@ static void lj_alloc_showstats(rcl_heap *h)
     if (rcl_config_format(&cfg, *k, val, sizeof(val)) == 0)
       lj_alloc_addf(buf, sizeof(buf), &pos, "%s%s=%s", k == rcl_config_keys ? "" : ",", *k, val);
   lj_alloc_addf(buf, sizeof(buf), &pos, "\n");
+  if (cfg.mesh || s.mesh_passes)
+    lj_alloc_addf(buf, sizeof(buf), &pos,
+      "luajit-reclaim:   meshing: %zu secondary pages, %zu mappings added, %llu pages released "
+      "in all, %llu passes, longest step %.3f ms\n",
+      s.mesh_pages, s.mesh_mappings, (unsigned long long)s.mesh_released,
+      (unsigned long long)s.mesh_passes, (double)s.mesh_max_pause_ns / 1e6);
   fwrite(buf, 1, pos, stderr);
   fflush(stderr);
 }

@@ -38,7 +38,7 @@ static int fc_equal(const rcl_config *a, const rcl_config *b)
   return a->decay_ms == b->decay_ms && a->mode == b->mode && a->soft_limit == b->soft_limit &&
          a->background == b->background && a->background_interval_ms == b->background_interval_ms &&
          a->step_budget == b->step_budget && a->full_gc_purge == b->full_gc_purge &&
-         a->show_stats == b->show_stats;
+         a->show_stats == b->show_stats && a->mesh == b->mesh;
 }
 
 /* Every field differs from the defaults. */
@@ -53,6 +53,7 @@ static void fc_other(rcl_config *c)
   c->step_budget += 1;
   c->full_gc_purge = !c->full_gc_purge;
   c->show_stats = !c->show_stats;
+  c->mesh = !c->mesh;
 }
 
 /* "key=value,..." of every key of c. */
@@ -125,6 +126,7 @@ static void fc_parse(const char *spec)
   FC_SAME_OR_KEPT(step_budget);
   FC_SAME_OR_KEPT(full_gc_purge);
   FC_SAME_OR_KEPT(show_stats);
+  FC_SAME_OR_KEPT(mesh);
 #undef FC_SAME_OR_KEPT
   fc_format_all(&a, text, sizeof(text), spec);
   fc_other(&back);

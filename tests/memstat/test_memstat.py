@@ -150,12 +150,15 @@ def proc_of(doc, pid):
     return None
 
 
+REGISTRY_VERSION = 2   # rcl_registry.h's RCL_REGISTRY_VERSION (2: the mesh figures)
+
+
 # -- Figures of one process running our runtime -------------------------------------
 
 def check_figures(name, p, w, figs, page_size, version, nheaps):
-    check(name + ": registry read, version 1, this page size, our version",
+    check(name + ": registry read, version %d, this page size, our version" % REGISTRY_VERSION,
           len(p["registries"]) == 1 and p["registries"][0]["ok"]
-          and p["registries"][0]["version"] == 1
+          and p["registries"][0]["version"] == REGISTRY_VERSION
           and p["registries"][0]["page_size"] == page_size
           and p["registries"][0]["lib_version"] == version, json.dumps(p["registries"]))
     heaps = p["heaps"]
@@ -311,8 +314,9 @@ def main():
         rc, out, _ = ms.run("--help")
         check("--help: exit 0, usage text", rc == 0 and out.startswith("usage: luajit-memstat"))
         rc, out, _ = ms.run("--version")
-        check("--version: our version and registry version 1",
-              rc == 0 and (" %s;" % a.version) in out and "registry version 1" in out, out)
+        check("--version: our version and registry version %d" % REGISTRY_VERSION,
+              rc == 0 and (" %s;" % a.version) in out
+              and "registry version %d" % REGISTRY_VERSION in out, out)
         for args in ([], ["--json", "--prometheus", "1"], ["abc"], ["--count", "2", "1"],
                      ["--all", "1"], ["--watch", "0", "1"], ["--bogus", "1"], ["--nginx"],
                      ["--nginx", "1", "2"], ["-1"]):
@@ -474,13 +478,13 @@ def main():
         addr = int(doc["processes"][0]["registries"][0]["address"], 16)
         head = remote(live.pid, addr, size=64)
         hsize = u32(head, 28)
-        remote(live.pid, addr + 24, (2).to_bytes(4, "little"))
+        remote(live.pid, addr + 24, (REGISTRY_VERSION + 1).to_bytes(4, "little"))
         rc, doc, err = ms.json(live.pid)
-        remote(live.pid, addr + 24, (1).to_bytes(4, "little"))
+        remote(live.pid, addr + 24, REGISTRY_VERSION.to_bytes(4, "little"))
         p = doc["processes"][0]
         check("registry of another version: exit 1, names the version found",
-              rc == 1 and "PID %d: registry version 2" % live.pid in err
-              and "reads version 1" in err and p["diagnosis"]["rule"] == "registry_error"
+              rc == 1 and "PID %d: registry version %d" % (live.pid, REGISTRY_VERSION + 1) in err
+              and "reads version %d" % REGISTRY_VERSION in err and p["diagnosis"]["rule"] == "registry_error"
               and not p["registries"][0]["ok"], err)
         seq = u64(remote(live.pid, addr + hsize, size=8), 0)
         remote(live.pid, addr + hsize, (seq | 1).to_bytes(8, "little"))

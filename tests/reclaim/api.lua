@@ -16,7 +16,7 @@ local STAT_FIELDS = {
 local CONFIG_TYPES = {
   decay = "number", mode = "string", soft_limit = "number", background = "boolean",
   background_interval = "number", step_budget = "number", full_gc_purge = "boolean",
-  show_stats = "boolean",
+  show_stats = "boolean", mesh = "boolean",
 }
 
 t.eq(type(r.version), "string", "reclaim.version")
@@ -146,7 +146,7 @@ local trips = {
   { background = true }, { background_interval = 20 }, { background = false },
   { step_budget = 65536 }, { full_gc_purge = false }, { full_gc_purge = true },
   { decay = 0 }, { decay = 1000, mode = "dontneed" },
-  { show_stats = true }, { show_stats = false },
+  { show_stats = true }, { show_stats = false }, { mesh = true }, { mesh = false },
 }
 for _, set in ipairs(trips) do
   local okset, res = pcall(r.config, set)

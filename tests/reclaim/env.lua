@@ -12,7 +12,7 @@ local PRINT_CONFIG = "local c = require('reclaim').config() "
   .. ".. ' mode=' .. tostring(c.mode) .. ' soft_limit=' .. tostring(c.soft_limit))"
 local DEFAULTS = "decay=1000 background=false mode=dontneed soft_limit=0"
 local KEYS = "decay, mode, soft_limit, background, background_interval, step_budget, full_gc_purge, "
-  .. "show_stats"
+  .. "show_stats, mesh"
 local PREFIX = "luajit-reclaim: warning: LUAJIT_RECLAIM: "
 local MS = "(expected milliseconds, an integer 0..4294967295)"
 

@@ -1,8 +1,9 @@
 -- show_stats.lua: with the show_stats option on (LUAJIT_RECLAIM=show_stats=on, or
 -- reclaim.config{show_stats = true}), closing a state prints one block of allocator statistics to
 -- stderr, every line prefixed "luajit-reclaim:": peak mapped, mapped, resident and in use at close,
--- purged bytes and calls, segments, failures and the options in force. Off (the default), nothing
--- is printed. Each child's stdout, stderr and exit status are checked.
+-- purged bytes and calls, segments, failures and the options in force (with mesh on, a line of
+-- meshing figures after them). Off (the default), nothing is printed. Each child's stdout, stderr
+-- and exit status are checked.
 local here = arg[0]:match("(.*/)") or "./"
 package.path = here .. "../lua/lib/?.lua;" .. here .. "lib/?.lua;" .. package.path
 local t = require("t")
@@ -82,7 +83,7 @@ if f then
   t.ok(f.segments >= 1, "segments counted: " .. f.segments)
   t.eq(f.large, 0, "no large block left at close")
   t.eq(f.failures, 0, "no failed syscalls")
-  t.eq(f.options, DEFAULT_OPTIONS .. ",show_stats=on", "the options line lists every option in force")
+  t.eq(f.options, DEFAULT_OPTIONS .. ",show_stats=on,mesh=off", "the options line lists every option in force")
 end
 
 -- Spellings and other options show in the options line (the same syntax as LUAJIT_RECLAIM).
@@ -92,7 +93,7 @@ f, why = parse_block(err)
 t.ok(f, "show_stats=YES: one block (" .. tostring(why) .. ")")
 if f then
   t.eq(f.options, "decay=7,mode=free,soft_limit=67108864,background=off,background_interval=250,"
-       .. "step_budget=1048576,full_gc_purge=on,show_stats=on", "options line with decay, mode and soft_limit")
+       .. "step_budget=1048576,full_gc_purge=on,show_stats=on,mesh=off", "options line with decay, mode and soft_limit")
 end
 
 -- Off, unset, or switched on and then off at run time: nothing on stderr.
@@ -111,6 +112,19 @@ t.eq(status, 0, "config{show_stats='on'}: exit status")
 t.eq(out, "x\n", "config{show_stats='on'}: stdout")
 f, why = parse_block(err)
 t.ok(f, "config{show_stats='on'}: one block (" .. tostring(why) .. ")")
+
+-- With mesh on, a tenth line reports the meshing after the options line.
+out, err, status = run("LUAJIT_RECLAIM=show_stats=on,mesh=on", "", WORKLOAD)
+t.eq(status, 0, "mesh=on: exit status")
+do
+  local lines = {}
+  for line in err:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  t.eq(#lines, 10, "mesh=on: ten lines")
+  t.ok((lines[9] or ""):match(",mesh=on$"), "mesh=on: the options line says so: " .. tostring(lines[9]))
+  t.ok((lines[10] or ""):match("^luajit%-reclaim:   meshing: %d+ secondary pages, %d+ mappings added, "
+                               .. "%d+ pages released in all, [1-9]%d* passes, longest step %d+%.%d+ ms$"),
+       "mesh=on: the meshing line, with the full GCs' passes: " .. tostring(lines[10]))
+end
 
 -- luajit -E ignores LUAJIT_RECLAIM, show_stats included.
 out, err, status = run("LUAJIT_RECLAIM=show_stats=on", "-E", "print('e')")

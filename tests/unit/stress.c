@@ -11,6 +11,10 @@
 ** touched a live byte (or any other corruption) fails at once. rcl_test_check
 ** verifies the heap invariants periodically. The middle third of the run
 ** has the background thread on (1 ms interval, no decay) purging concurrently.
+** After purges and some cycle ends, random pairs of pages of one class are
+** meshed (rcl_test_mesh_page; on the memory-file backing), then every block
+** is verified and the invariants checked; the later frees through meshed
+** pages unmesh them.
 ** Exit status 0 on success; the seed is printed first so a failure replays.
 ** Built with -fsanitize=address,undefined by tests/unit/unit.mk.
 */
@@ -95,6 +99,33 @@ static void check_heap(rcl_heap *h, uint64_t op)
       st.resident != st.metadata + st.in_use + st.free_dirty || st.floor > st.resident) {
     fprintf(stderr, "stress: stats identity broken at op %" PRIu64 "\n", op);
     exit(1);
+  }
+}
+
+/* Mesh at random (rcl_test_mesh_page): the page of a live small block onto
+** the page of another live block of the same class. Most pairs are refused
+** (overlapping slots, a current span, the anonymous backing); the meshes
+** made are counted, and every block is verified afterwards. Right after a
+** purge or cycle end no span is current. */
+static uint64_t meshed, mesh_tries;
+static void mesh_at_random(rcl_heap *h)
+{
+  size_t ps = rcl_page_size(), t;
+  for (t = 0; t < 200; t++) {
+    slot *x = &slots[rng() % NSLOTS], *y;
+    size_t bx, k;
+    if (!x->p || x->n == 0 || x->n > 2048) continue;
+    bx = rcl_test_block_size(x->p, x->n);
+    for (k = 0; k < 256; k++) {
+      y = &slots[rng() % NSLOTS];
+      if (y == x || !y->p || !y->n || y->n > 2048 || rcl_test_block_size(y->p, y->n) != bx) continue;
+      mesh_tries++;
+      if (rcl_test_mesh_page(h, (void *)((uintptr_t)x->p & ~(uintptr_t)(ps - 1)),
+                             (void *)((uintptr_t)y->p & ~(uintptr_t)(ps - 1))) == 0) {
+        meshed++;
+        break;
+      }
+    }
   }
 }
 
@@ -184,12 +215,16 @@ int main(int argc, char **argv)
       purges++;
       verify_all("after purge", op);
       check_heap(h, op);
+      mesh_at_random(h);
+      verify_all("after meshing", op);
+      check_heap(h, op);
     } else if (op % 20000 == 19999) {
       int k;
       rcl_cycle_end(h);
       for (k = 0; k < 50; k++) rcl_step(h);
       passes++;
       verify_all("after cycle-end pass", op);
+      if (op % 40000 == 39999) mesh_at_random(h);
     }
   }
   verify_all("at the end", op);
@@ -216,6 +251,14 @@ int main(int argc, char **argv)
     }
     printf("stress: backing %s (%zu segments on the file, file size %" PRIu64 " MiB)\n",
            file ? "file" : "anon", bi.file_segments, bi.file_size >> 20);
+    printf("stress: meshed %" PRIu64 " of %" PRIu64 " pairs tried, %zu secondaries now, %zu mappings\n",
+           meshed, mesh_tries, st.mesh_pages, st.mesh_mappings);
+    /* The file backing meshes (a run too short to try any pair proves nothing). */
+    if ((file && mesh_tries > 1000 && meshed == 0) || (!file && meshed)) {
+      fprintf(stderr, "stress: meshing on the %s backing: %" PRIu64 " of %" PRIu64 " pairs\n",
+              file ? "file" : "anonymous", meshed, mesh_tries);
+      return 1;
+    }
   }
   for (i = 0; i < NSLOTS; i++) if (slots[i].p) rcl_free(h, slots[i].p, slots[i].n);
   rcl_purge(h);

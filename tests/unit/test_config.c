@@ -18,6 +18,7 @@ static void test_defaults(void)
   CU_ASSERT_EQUAL(c.step_budget, 1u << 20);
   CU_ASSERT_EQUAL(c.full_gc_purge, 1);
   CU_ASSERT_EQUAL(c.show_stats, 0);
+  CU_ASSERT_EQUAL(c.mesh, 0);
 }
 
 /* Every key has a default text, and it parses to rcl_config_default's value. */
@@ -33,7 +34,7 @@ static void test_default_text(void)
     rcl_config_default(&c);
     CU_ASSERT_EQUAL(rcl_config_parse(&c, "decay=3,mode=off,soft_limit=auto,background=on,"
                                      "background_interval=9,step_budget=5,full_gc_purge=off,"
-                                     "show_stats=on", err, sizeof(err)), 0);
+                                     "show_stats=on,mesh=on", err, sizeof(err)), 0);
     CU_ASSERT_EQUAL(rcl_config_set(&c, rcl_config_keys[i], def, err, sizeof(err)), 0);
     CU_ASSERT_EQUAL(rcl_config_format(&d, rcl_config_keys[i], want, sizeof(want)), 0);
     CU_ASSERT_EQUAL(rcl_config_format(&c, rcl_config_keys[i], got, sizeof(got)), 0);
@@ -51,7 +52,7 @@ static void test_spellings(void)
 {
   static const char *const yes[] = { "on", "true", "yes", "1", "ON", "On", "TRUE", "True", "YES", "yEs" };
   static const char *const no[] = { "off", "false", "no", "0", "OFF", "Off", "FALSE", "fAlSe", "NO", "No" };
-  static const char *const keys[] = { "background", "full_gc_purge", "show_stats" };
+  static const char *const keys[] = { "background", "full_gc_purge", "show_stats", "mesh" };
   rcl_config c;
   char err[200], buf[16];
   size_t i, k;

@@ -37,7 +37,7 @@ UNIT_TESTS   := $(UNIT_DIR)/unit_main.c $(UNIT_DIR)/unit_util.c $(UNIT_DIR)/test
                 $(UNIT_DIR)/test_alloc.c $(UNIT_DIR)/test_purge.c $(UNIT_DIR)/test_os.c \
                 $(UNIT_DIR)/test_config.c $(UNIT_DIR)/test_bg.c \
                 $(UNIT_DIR)/test_harden.c $(UNIT_DIR)/test_registry.c \
-                $(UNIT_DIR)/test_cgroup.c $(UNIT_DIR)/test_mesh.c \
+                $(UNIT_DIR)/test_cgroup.c $(UNIT_DIR)/test_mesh.c $(UNIT_DIR)/test_mesh_core.c \
                 $(UNIT_DIR)/test_backing.c
 STRESS_SEED  ?= 20251121
 STRESS_OPS   ?= 10000000

@@ -18,7 +18,7 @@ int main(int argc, char **argv)
   if (tu_register_class() || tu_register_alloc() || tu_register_purge() || tu_register_os() ||
       tu_register_config() || tu_register_bg() || tu_register_harden() ||
       tu_register_registry() || tu_register_cgroup() || tu_register_mesh() ||
-      tu_register_backing()) {
+      tu_register_backing() || tu_register_mesh_core()) {
     fprintf(stderr, "unit: suite registration failed: %s\n", CU_get_error_msg());
     CU_cleanup_registry();
     return 2;

@@ -43,5 +43,6 @@ int tu_register_registry(void);
 int tu_register_cgroup(void);
 int tu_register_mesh(void);
 int tu_register_backing(void);
+int tu_register_mesh_core(void);
 
 #endif

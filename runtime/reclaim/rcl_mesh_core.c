@@ -1,0 +1,731 @@
+/*
+** rcl_mesh_core.c: the heap core's side of meshing (docs/mesh.md): the
+** mesh table, meshing one OS page onto another, and the reconciliation
+** that frees through meshed pages and unmeshes them.
+**
+** Words. Meshing OS page B onto OS page A (one size class, one slot grid)
+** copies B's live blocks to the same offsets of A and makes B's virtual
+** page map A's physical page (rcl_os_page_alias); B is a secondary, A its
+** primary. A slot is the k-th whole block of a page after the page's first
+** block start (its phase); L(B) is the set of B's slots still live.
+**
+** Invariants (rcl_test_check proves them):
+**  - a primary has 1..RCL_MESH_MAX_SECONDARIES secondaries, is no alias
+**    and no secondary; a secondary is no primary;
+**  - the L(B) of the secondaries of one primary are pairwise disjoint, and
+**    each is used in A's bitmap (a slot of A is free iff no mapper, A or a
+**    secondary, holds it: the union rule);
+**  - every bit of a block that overlaps a secondary page is used in B's
+**    bitmap except the slots of L(B) freed since the last reconciliation
+**    ("lazy reconciliation": a free through B's address is the ordinary
+**    fast path, which sets B's bit and still catches a double free; the
+**    owner, under the lock, moves those frees to A at the next mesh pass,
+**    purge or full GC). So nothing is ever handed out on B's page, and B's
+**    span is MESHED: on no list, never current, never released;
+**  - a secondary page is clean in the clean-page bitmap: its own physical
+**    page was punched, so it is not resident and purges skip it. The stats
+**    count its blocks in neither in_use nor floor (their bytes are in A's
+**    page, counted there through A's used bits);
+**  - unmeshing maps B back onto its own (zero) range BEFORE the last slots
+**    are freed in A, so a purge of A's page never punches a page B maps.
+**
+** Memory: the table is an open-addressing hash (linear probing, tombstones,
+** grown only before an insertion, so a reconciliation walk sees a stable
+** array) in a plain mapping, like the backing's tables; it is not counted
+** in `mapped`. Mapping count: every maximal run of secondaries whose
+** primaries are consecutive too (B+1 on A+1) splits its segment's mapping
+** into at most two more: h->mesh_mappings is that upper count, and the
+** process-wide sum is kept against a budget of a quarter of
+** vm.max_map_count.
+**
+** Layer: heap core (after rcl_span.c); calls the OS layer (aliases) and
+** rcl_span.c's span-state helpers. Owner only, under the heap lock (the
+** background thread never meshes: the owner writes blocks without locks).
+*/
+#include "rcl_internal.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+#define RCL_MESH_EMPTY ((uintptr_t)0)
+#define RCL_MESH_TOMB  ((uintptr_t)1)
+
+/* A table entry: a secondary (primary != 0: its primary, count = |L(B)|,
+** live = L(B)) or a primary (primary == 0, count = its secondaries). */
+typedef struct rcl_mesh_entry {
+  uintptr_t page;         /* RCL_MESH_EMPTY, RCL_MESH_TOMB or an OS page */
+  uintptr_t primary;
+  uint32_t count;
+  uint32_t unused;
+  uint64_t live[];        /* mesh_words words */
+} rcl_mesh_entry;
+
+/* Process-wide mapping budget (the mappings aliases add, all heaps). */
+static size_t rcl_mesh_map_used;            /* atomic */
+static size_t rcl_mesh_map_budget;          /* read once (rcl_mesh_budget) */
+
+static size_t rcl_mesh_budget(void)
+{
+  size_t b = rcl_load(&rcl_mesh_map_budget);
+  if (!b) {
+    b = rcl_os_max_map_count() / 4;
+    rcl_store(&rcl_mesh_map_budget, b);
+  }
+  return b;
+}
+
+/* -- Page geometry ------------------------------------------------------------------ */
+
+/* Where the slots of one OS page lie in its span. idx0 + k is the bitmap
+** index of slot k; a block crossing the page's start or end (dense
+** layouts only) has index lo_cross or hi_cross, else RCL_MESH_NONE. */
+#define RCL_MESH_NONE 0xffffffffu
+typedef struct rcl_mesh_geom {
+  rcl_span *s;
+  char *page, *first;     /* the page; its slot 0 */
+  uint32_t nslots, idx0, lo_cross, hi_cross;
+} rcl_mesh_geom;
+
+/* Fills g for OS page `page` of a small span that is not current. Returns
+** 0, or -1 if the page cannot mesh: no small span, a current one, a page
+** holding an in-span bitmap, groups that are not OS pages. */
+static int rcl_mesh_geom_of(const rcl_heap *h, char *page, rcl_mesh_geom *g)
+{
+  rcl_segment *seg = rcl_segment_of(page);
+  unsigned head = seg->unit_span[((uintptr_t)page >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)];
+  size_t ps = h->os_page_size;
+  rcl_span *s = &seg->spans[head];
+  char *start;
+  if (!head || s->cls >= RCL_NCLASSES || s->nbits == 0) return -1;
+  if (s->state != RCL_SPAN_PARTIAL && s->state != RCL_SPAN_FULL && s->state != RCL_SPAN_MESHED) return -1;
+  start = rcl_span_start(s);
+  if (rcl_span_bitmap_bytes(s) && page < start + s->bits_bytes) return -1;
+  g->s = s;
+  g->page = page;
+  g->lo_cross = g->hi_cross = RCL_MESH_NONE;
+  if (s->ngroups > 1) {
+    uint32_t gi;
+    if (((size_t)1 << s->group_shift) != ps) return -1;
+    gi = (uint32_t)((size_t)(page - s->base) >> s->group_shift);
+    if (page < s->base || rcl_group_base(s, gi) != page) return -1;
+    g->first = page;
+    g->nslots = s->group_blocks;
+    g->idx0 = gi << s->group_bits_log2;
+  } else {
+    size_t size = s->block_size, i0, i1;
+    i0 = page <= s->base ? 0 : ((size_t)(page - s->base) + size - 1) / size;
+    i1 = (size_t)(page + ps - s->base) / size;
+    if (page + ps <= s->base) return -1;
+    if (i1 > s->nblocks) i1 = s->nblocks;
+    if (i1 <= i0) return -1;
+    g->first = s->base + i0 * size;
+    g->nslots = (uint32_t)(i1 - i0);
+    g->idx0 = (uint32_t)i0;
+    if (i0 > 0 && g->first > page) g->lo_cross = (uint32_t)(i0 - 1);
+    if (i1 < s->nblocks && s->base + i1 * size < page + ps) g->hi_cross = (uint32_t)i1;
+  }
+  return 0;
+}
+
+static int rcl_bit_get(const rcl_span *s, uint32_t idx)
+{
+  return (int)((rcl_load(&rcl_span_bits(s)[idx >> 6]) >> (idx & 63)) & 1);
+}
+static void rcl_bit_put(rcl_span *s, uint32_t idx, int free_bit)
+{
+  uint64_t *wp = &rcl_span_bits(s)[idx >> 6], bit = (uint64_t)1 << (idx & 63);
+  rcl_store(wp, free_bit ? rcl_load(wp) | bit : rcl_load(wp) & ~bit);
+}
+
+/* -- The table ------------------------------------------------------------------------ */
+
+static rcl_mesh_entry *rcl_mtab_at(const rcl_heap *h, size_t i)
+{
+  return (rcl_mesh_entry *)(void *)(h->mesh_tab + i * h->mesh_stride);
+}
+
+static size_t rcl_mtab_hash(const rcl_heap *h, uintptr_t page)
+{
+  return (size_t)(((uint64_t)(page >> 12) * 0x9e3779b97f4a7c15ull) >> 32) & (h->mesh_cap - 1);
+}
+
+static rcl_mesh_entry *rcl_mtab_find(const rcl_heap *h, uintptr_t page)
+{
+  size_t i;
+  if (!h->mesh_cap) return NULL;
+  for (i = rcl_mtab_hash(h, page); ; i = (i + 1) & (h->mesh_cap - 1)) {
+    rcl_mesh_entry *e = rcl_mtab_at(h, i);
+    if (e->page == page) return e;
+    if (e->page == RCL_MESH_EMPTY) return NULL;
+  }
+}
+
+/* A new entry for page (not in the table; room ensured by rcl_mtab_room). */
+static rcl_mesh_entry *rcl_mtab_insert(rcl_heap *h, uintptr_t page)
+{
+  size_t i;
+  rcl_mesh_entry *e;
+  for (i = rcl_mtab_hash(h, page); ; i = (i + 1) & (h->mesh_cap - 1)) {
+    e = rcl_mtab_at(h, i);
+    if (e->page == RCL_MESH_EMPTY || e->page == RCL_MESH_TOMB) break;
+  }
+  if (e->page == RCL_MESH_EMPTY) h->mesh_used++;
+  memset(e, 0, h->mesh_stride);
+  e->page = page;
+  return e;
+}
+
+static void rcl_mtab_remove(rcl_mesh_entry *e) { e->page = RCL_MESH_TOMB; }
+
+/* Room for `more` insertions, load at most 1/2; rebuilds without
+** tombstones when it grows. 0, or -1 if no memory. */
+static int rcl_mtab_room(rcl_heap *h, size_t more)
+{
+  size_t live = 0, cap, i, bytes;
+  char *old = h->mesh_tab, *nt;
+  if (h->mesh_cap && (h->mesh_used + more) * 2 <= h->mesh_cap) return 0;
+  if (!h->mesh_stride) {
+    h->mesh_words = (uint32_t)((h->os_page_size / 16 + 63) / 64);
+    h->mesh_stride = (uint32_t)(sizeof(rcl_mesh_entry) + h->mesh_words * sizeof(uint64_t));
+  }
+  for (i = 0; i < h->mesh_cap; i++) if (rcl_mtab_at(h, i)->page > RCL_MESH_TOMB) live++;
+  for (cap = 64; cap < (live + more) * 4; cap *= 2) {}
+  bytes = cap * h->mesh_stride;
+  nt = (char *)rcl_os_map_plain(bytes);
+  if (!nt) return -1;
+  {
+    size_t ocap = h->mesh_cap;
+    h->mesh_tab = nt;
+    h->mesh_cap = cap;
+    h->mesh_used = 0;
+    for (i = 0; i < ocap; i++) {
+      rcl_mesh_entry *e = (rcl_mesh_entry *)(void *)(old + i * h->mesh_stride);
+      if (e->page > RCL_MESH_TOMB) memcpy(rcl_mtab_insert(h, e->page), e, h->mesh_stride);
+    }
+    if (old) munmap(old, rcl_align_up(ocap * h->mesh_stride, h->os_page_size));
+  }
+  return 0;
+}
+
+RCL_INTERN int rcl_mesh_secondary_of(const rcl_heap *h, uintptr_t page, const uint64_t **live,
+                                     uintptr_t *primary)
+{
+  rcl_mesh_entry *e = rcl_mtab_find(h, page);
+  if (!e || !e->primary) return 0;
+  if (live) *live = e->live;
+  if (primary) *primary = e->primary;
+  return 1;
+}
+
+/* Whether secondary b's neighbour at b + dir pages is a secondary of the
+** page next to b's primary a in the same direction, within the same
+** segments (one mapping run). */
+static int rcl_mesh_run_neighbour(const rcl_heap *h, uintptr_t b, uintptr_t a, int dir)
+{
+  size_t ps = h->os_page_size;
+  uintptr_t nb = dir > 0 ? b + ps : b - ps, na = dir > 0 ? a + ps : a - ps;
+  rcl_mesh_entry *e;
+  if (rcl_segment_of((void *)nb) != rcl_segment_of((void *)b) ||
+      rcl_segment_of((void *)na) != rcl_segment_of((void *)a)) return 0;
+  e = rcl_mtab_find(h, nb);
+  return e && e->primary == na;
+}
+
+/* Mappings that secondary b on a adds, given its neighbours (4 states of
+** a run: alone 2, extends one run 0, joins two runs -2). */
+static long rcl_mesh_map_delta(const rcl_heap *h, uintptr_t b, uintptr_t a)
+{
+  return 2 - 2 * (long)(rcl_mesh_run_neighbour(h, b, a, -1) + rcl_mesh_run_neighbour(h, b, a, 1));
+}
+
+static void rcl_mesh_count_mappings(rcl_heap *h, long delta)
+{
+  h->mesh_mappings = (size_t)((long)h->mesh_mappings + delta);
+  __atomic_fetch_add(&rcl_mesh_map_used, (size_t)delta, __ATOMIC_RELAXED);
+}
+
+/* -- Meshing ---------------------------------------------------------------------------- */
+
+/* Whether bit idx of span s is reserved by a secondary other than `page`
+** (a block crossing the edge between two secondary pages). */
+static int rcl_mesh_cross_reserved(const rcl_heap *h, const rcl_mesh_geom *g, uint32_t idx)
+{
+  size_t ps = h->os_page_size;
+  const rcl_span *s = g->s;
+  char *lo = rcl_idx_addr(s, idx), *hi = lo + s->block_size - 1;
+  uintptr_t p = rcl_align_down((uintptr_t)lo, ps), q = rcl_align_down((uintptr_t)hi, ps);
+  rcl_mesh_entry *e;
+  if (p != (uintptr_t)g->page && (e = rcl_mtab_find(h, p)) && e->primary) return 1;
+  if (q != (uintptr_t)g->page && (e = rcl_mtab_find(h, q)) && e->primary) return 1;
+  return 0;
+}
+
+/*
+** Mesh OS page b_page onto OS page a_page (owner, heap lock held). Both
+** are pages of small spans of one class that are not current, with one
+** slot grid (phase), on the memory file; A is no secondary and has fewer
+** than RCL_MESH_MAX_SECONDARIES; B is neither, holds live blocks, no live
+** block crosses its edges, and its live slots are free in A. Copies B's
+** live blocks into A, aliases B onto A, and records B. Returns 0, or -1
+** with nothing changed (a rule broken, the mapping budget spent, no memory
+** for the table, or the OS refused the alias).
+*/
+/* filler: B must be empty (rcl_mesh_fill_gap); dry: check only, change nothing. */
+static int rcl_mesh_page_do(rcl_heap *h, char *b_page, char *a_page, int filler, int dry)
+{
+  rcl_mesh_geom gb, ga;
+  rcl_mesh_entry *eb, *ea;
+  uint64_t live[RCL_MAX_PAGE / 16 / 64];
+  uint32_t k, nlive = 0;
+  size_t ps = h->os_page_size, size, pb, pa;
+  rcl_segment *segb = rcl_segment_of(b_page), *sega = rcl_segment_of(a_page);
+  long delta;
+  if ((((uintptr_t)b_page | (uintptr_t)a_page) & (ps - 1)) || b_page == a_page) return -1;
+  if (rcl_mesh_geom_of(h, b_page, &gb) || rcl_mesh_geom_of(h, a_page, &ga)) return -1;
+  if (gb.s->cls != ga.s->cls || gb.first - gb.page != ga.first - ga.page || gb.nslots != ga.nslots)
+    return -1;
+  eb = rcl_mtab_find(h, (uintptr_t)b_page);
+  ea = rcl_mtab_find(h, (uintptr_t)a_page);
+  if (eb || (ea && (ea->primary || ea->count >= RCL_MESH_MAX_SECONDARIES))) return -1;
+  pb = (size_t)(b_page - (char *)segb) >> h->page_shift;
+  pa = (size_t)(a_page - (char *)sega) >> h->page_shift;
+  if (!filler && (rcl_page_is_clean(segb, pb) || rcl_page_is_clean(sega, pa))) return -1;
+  /* Blocks crossing B's edges: free, or reserved by a neighbouring secondary. */
+  if ((gb.lo_cross != RCL_MESH_NONE && !rcl_bit_get(gb.s, gb.lo_cross) &&
+       !rcl_mesh_cross_reserved(h, &gb, gb.lo_cross)) ||
+      (gb.hi_cross != RCL_MESH_NONE && !rcl_bit_get(gb.s, gb.hi_cross) &&
+       !rcl_mesh_cross_reserved(h, &gb, gb.hi_cross)))
+    return -1;
+  memset(live, 0, sizeof(live));
+  for (k = 0; k < gb.nslots; k++)
+    if (!rcl_bit_get(gb.s, gb.idx0 + k)) {
+      if (!rcl_bit_get(ga.s, ga.idx0 + k)) return -1;    /* used in both */
+      live[k >> 6] |= (uint64_t)1 << (k & 63);
+      nlive++;
+    }
+  if ((filler ? nlive != 0 : nlive == 0) || !rcl_os_on_file(h, b_page) || !rcl_os_on_file(h, a_page))
+    return -1;
+  delta = rcl_mesh_map_delta(h, (uintptr_t)b_page, (uintptr_t)a_page);
+  if (delta > 0 && rcl_load(&rcl_mesh_map_used) + (size_t)delta > rcl_mesh_budget()) return -1;
+  if (dry) return 0;
+  if (rcl_mtab_room(h, 2)) return -1;
+  /* Copy, then alias at once: no write of B's blocks comes between. */
+  size = gb.s->block_size;
+  for (k = 0; k < gb.nslots; k++)
+    if ((live[k >> 6] >> (k & 63)) & 1) {
+      char *dst = ga.first + (size_t)k * size;
+      RCL_VG_DEFINED(dst, size);
+      memcpy(dst, gb.first + (size_t)k * size, size);
+      RCL_VG_NOACCESS(dst, size);
+    }
+  if (rcl_os_page_alias(h, b_page, a_page) != 0) return -1;
+  /* A: B's live slots are used (the union rule). */
+  for (k = 0; k < gb.nslots; k++)
+    if ((live[k >> 6] >> (k & 63)) & 1) rcl_bit_put(ga.s, ga.idx0 + k, 0);
+  rcl_store(&ga.s->nfree, (uint16_t)(rcl_load(&ga.s->nfree) - nlive));
+  rcl_span_settle(h, ga.s);
+  /* B: every block on the page is used; the page is clean (punched). */
+  {
+    uint32_t cleared = 0;
+    for (k = 0; k < gb.nslots; k++)
+      if (rcl_bit_get(gb.s, gb.idx0 + k)) { rcl_bit_put(gb.s, gb.idx0 + k, 0); cleared++; }
+    if (gb.lo_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.lo_cross)) { rcl_bit_put(gb.s, gb.lo_cross, 0); cleared++; }
+    if (gb.hi_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.hi_cross)) { rcl_bit_put(gb.s, gb.hi_cross, 0); cleared++; }
+    rcl_store(&gb.s->nfree, (uint16_t)(rcl_load(&gb.s->nfree) - cleared));
+  }
+  if (rcl_clean_set(segb, pb, pb + 1)) {
+    gb.s->nclean = (uint16_t)(gb.s->nclean + 1);
+    h->mesh_released++;                           /* its physical page was punched */
+  }
+  rcl_span_park(h, gb.s);
+  eb = rcl_mtab_insert(h, (uintptr_t)b_page);
+  eb->primary = (uintptr_t)a_page;
+  eb->count = nlive;
+  memcpy(eb->live, live, h->mesh_words * sizeof(uint64_t));
+  ea = rcl_mtab_find(h, (uintptr_t)a_page);
+  if (!ea) ea = rcl_mtab_insert(h, (uintptr_t)a_page);
+  ea->count++;
+  rcl_mesh_count_mappings(h, delta);
+  h->mesh_pages++;
+  return 0;
+}
+
+RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page)
+{
+  return rcl_mesh_page_do(h, b_page, a_page, 0, 0);
+}
+
+/* Whether rcl_mesh_page(h, b_page, a_page) would mesh now (nothing changed). */
+RCL_INTERN int rcl_mesh_page_fits(rcl_heap *h, char *b_page, char *a_page)
+{
+  return rcl_mesh_page_do(h, b_page, a_page, 0, 1) == 0;
+}
+
+/* -- Reconciliation ------------------------------------------------------------------ */
+
+/* Free bitmap index idx of span s, which is not current, under the lock:
+** the ordinary free's effect, with the span's transition. */
+static void rcl_mesh_free_idx(rcl_heap *h, rcl_span *s, uint32_t idx)
+{
+  unsigned word = idx >> 6;
+  rcl_bit_put(s, idx, 1);
+  if (word < s->scan) s->scan = (uint8_t)word;
+  rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) + 1));
+  rcl_store(&s->freed_at, (uint32_t)h->clock);
+}
+
+/* Whether span s has a secondary page. */
+RCL_INTERN int rcl_mesh_span_meshed(const rcl_heap *h, const rcl_span *s)
+{
+  size_t ps = h->os_page_size;
+  uintptr_t p = (uintptr_t)rcl_span_start(s), end = (uintptr_t)rcl_span_end(s);
+  for (; p < end; p += ps) {
+    rcl_mesh_entry *e = rcl_mtab_find(h, p);
+    if (e && e->primary) return 1;
+  }
+  return 0;
+}
+
+/* The secondary e (geometry gb), already unaliased and with L(B) empty,
+** leaves the table: B maps its own range again (zeros, still clean), and
+** every block of its page is free, except a block crossing into another
+** secondary; B's span settles when it has no secondary left. */
+static void rcl_mesh_drop(rcl_heap *h, rcl_mesh_entry *e, rcl_mesh_geom *gb)
+{
+  uint32_t k, freed_b = 0;
+  uintptr_t primary = e->primary;
+  long delta = rcl_mesh_map_delta(h, e->page, primary);
+  rcl_mesh_entry *ea;
+  rcl_mtab_remove(e);
+  for (k = 0; k < gb->nslots; k++) { rcl_bit_put(gb->s, gb->idx0 + k, 1); freed_b++; }
+  if (gb->lo_cross != RCL_MESH_NONE && !rcl_mesh_cross_reserved(h, gb, gb->lo_cross)) {
+    rcl_bit_put(gb->s, gb->lo_cross, 1);
+    freed_b++;
+  }
+  if (gb->hi_cross != RCL_MESH_NONE && !rcl_mesh_cross_reserved(h, gb, gb->hi_cross)) {
+    rcl_bit_put(gb->s, gb->hi_cross, 1);
+    freed_b++;
+  }
+  rcl_store(&gb->s->nfree, (uint16_t)(rcl_load(&gb->s->nfree) + freed_b));
+  if (gb->idx0 >> 6 < gb->s->scan) gb->s->scan = (uint8_t)(gb->idx0 >> 6);
+  rcl_mesh_count_mappings(h, -delta);
+  h->mesh_pages--;
+  ea = rcl_mtab_find(h, primary);
+  RCL_ASSERT(ea && !ea->primary && ea->count > 0, "a secondary without its primary");
+  if (--ea->count == 0) rcl_mtab_remove(ea);
+  if (!rcl_mesh_span_meshed(h, gb->s)) {
+    gb->s->state = RCL_SPAN_FULL;
+    rcl_span_settle(h, gb->s);
+  }
+}
+
+/* Fillers (docs/mesh.md): a secondary with L(B) empty, an empty page
+** meshed only to join two runs, so that a gap of empty pages between two
+** secondaries costs no mapping. A filler is valid while walking from it
+** through consecutive partners (B+-k on A+-k) reaches a secondary with
+** live blocks on each side within RCL_MESH_MAX_GAP pages. Its primary
+** lies in the span of those secondaries' primaries (the mesher fills gaps
+** inside one span), whose used bits keep that span from being released;
+** only a reconciliation can release it, and it drops the filler before it
+** returns. */
+static int rcl_mesh_filler_side(const rcl_heap *h, uintptr_t b, uintptr_t a, int dir)
+{
+  size_t ps = h->os_page_size;
+  unsigned n;
+  for (n = 0; n < RCL_MESH_MAX_GAP; n++) {
+    rcl_mesh_entry *e;
+    if (!rcl_mesh_run_neighbour(h, b, a, dir)) return 0;
+    b = dir > 0 ? b + ps : b - ps;
+    a = dir > 0 ? a + ps : a - ps;
+    e = rcl_mtab_find(h, b);
+    if (e->count) return 1;
+  }
+  return 0;
+}
+
+static int rcl_mesh_filler_valid(const rcl_heap *h, const rcl_mesh_entry *e)
+{
+  return rcl_mesh_filler_side(h, e->page, e->primary, -1) && rcl_mesh_filler_side(h, e->page, e->primary, 1);
+}
+
+/* Unmesh filler e; 0, or -1 if the OS refused (it stays, retried later). */
+static int rcl_mesh_filler_drop(rcl_heap *h, rcl_mesh_entry *e)
+{
+  rcl_mesh_geom gb;
+  RCL_ASSERT(!rcl_mesh_geom_of(h, (char *)e->page, &gb), "a filler lost its span");
+  if (rcl_os_page_unalias(h, (void *)e->page) != 0) return -1;
+  rcl_mesh_drop(h, e, &gb);
+  return 0;
+}
+
+/*
+** Mesh the n empty pages b.. onto a.. as fillers (owner, heap lock held):
+** the page before b is a secondary with live blocks on the page before a,
+** and the page after the gap one on the page after. 0, or -1 with nothing
+** changed.
+*/
+RCL_INTERN int rcl_mesh_fill_gap(rcl_heap *h, char *b, char *a, unsigned n)
+{
+  size_t ps = h->os_page_size;
+  rcl_mesh_entry *l, *r;
+  unsigned i;
+  if (n == 0 || n > RCL_MESH_MAX_GAP ||
+      !rcl_mesh_run_neighbour(h, (uintptr_t)b, (uintptr_t)a, -1) ||
+      !rcl_mesh_run_neighbour(h, (uintptr_t)b + (n - 1) * ps, (uintptr_t)a + (n - 1) * ps, 1))
+    return -1;
+  l = rcl_mtab_find(h, (uintptr_t)b - ps);
+  r = rcl_mtab_find(h, (uintptr_t)b + n * ps);
+  if (!l->count || !r->count) return -1;
+  for (i = 0; i < n; i++)
+    if (rcl_mesh_page_do(h, b + i * ps, a + i * ps, 1, 0) != 0) {
+      while (i-- > 0) {
+        rcl_mesh_entry *e = rcl_mtab_find(h, (uintptr_t)b + i * ps);
+        RCL_ASSERT(rcl_mesh_filler_drop(h, e) == 0, "cannot undo a filler");
+      }
+      return -1;
+    }
+  return 0;
+}
+
+/* One secondary: move the frees made through B to A; unmesh B when L(B)
+** is empty. Returns 1 if B was unmeshed. */
+static int rcl_mesh_reconcile_one(rcl_heap *h, rcl_mesh_entry *e)
+{
+  rcl_mesh_geom gb, ga;
+  uint64_t freed[RCL_MAX_PAGE / 16 / 64];
+  uint32_t k, nfreed = 0, stray = RCL_MESH_NONE;
+  char *b_page = (char *)e->page, *a_page = (char *)e->primary;
+  int unmesh;
+  RCL_ASSERT(!rcl_mesh_geom_of(h, b_page, &gb) && !rcl_mesh_geom_of(h, a_page, &ga),
+             "a meshed page lost its span");
+  memset(freed, 0, sizeof(freed));
+  for (k = 0; k < gb.nslots; k++) {
+    if (!rcl_bit_get(gb.s, gb.idx0 + k)) continue;
+    if (!((e->live[k >> 6] >> (k & 63)) & 1)) { stray = k; break; }
+    freed[k >> 6] |= (uint64_t)1 << (k & 63);
+    nfreed++;
+  }
+  if (stray != RCL_MESH_NONE) rcl_bad_free(gb.first + (size_t)stray * gb.s->block_size, 0, "double free");
+  if (!nfreed) return 0;
+  unmesh = nfreed == e->count;
+  /* Unalias first: then no virtual page maps A's page through B when
+  ** its last slots are freed (a purge may punch A's page after that). */
+  if (unmesh && rcl_os_page_unalias(h, b_page) != 0) return 0;   /* retried next time */
+  for (k = 0; k < gb.nslots; k++)
+    if ((freed[k >> 6] >> (k & 63)) & 1) {
+      rcl_bit_put(gb.s, gb.idx0 + k, 0);
+      e->live[k >> 6] &= ~((uint64_t)1 << (k & 63));
+      rcl_mesh_free_idx(h, ga.s, ga.idx0 + k);
+    }
+  rcl_store(&gb.s->nfree, (uint16_t)(rcl_load(&gb.s->nfree) - nfreed));
+  e->count -= nfreed;
+  if (!unmesh) {
+    rcl_span_settle(h, ga.s);
+    return 0;
+  }
+  rcl_mesh_drop(h, e, &gb);
+  /* A last: its span may be released now (B's span is another, or this
+  ** one, settled above and then seen by the settle below). */
+  rcl_span_settle(h, ga.s);
+  return 1;
+}
+
+/* Move every free made through a secondary to its primary and unmesh the
+** secondaries left empty (owner, heap lock held). */
+RCL_INTERN void rcl_mesh_reconcile(rcl_heap *h)
+{
+  size_t i;
+  if (!h->mesh_pages) return;
+  for (i = 0; i < h->mesh_cap; i++) {
+    rcl_mesh_entry *e = rcl_mtab_at(h, i);
+    if (e->page > RCL_MESH_TOMB && e->primary && e->count) rcl_mesh_reconcile_one(h, e);
+  }
+  /* Fillers whose runs broke go (a valid filler's run holds only valid
+  ** fillers, so the order does not matter). */
+  for (i = 0; i < h->mesh_cap; i++) {
+    rcl_mesh_entry *e = rcl_mtab_at(h, i);
+    if (e->page > RCL_MESH_TOMB && e->primary && !e->count) {
+      if (!rcl_mesh_filler_valid(h, e) && rcl_mesh_filler_drop(h, e) == 0) continue;
+      rcl_mesh_reconcile_one(h, e);                 /* a free on it: a double free */
+    }
+  }
+}
+
+/* Heap destruction: every secondary maps its own range again (segments
+** are then unmapped in any order), and the table goes. */
+RCL_INTERN void rcl_mesh_destroy(rcl_heap *h)
+{
+  size_t i;
+  for (i = 0; i < h->mesh_cap; i++) {
+    rcl_mesh_entry *e = rcl_mtab_at(h, i);
+    if (e->page > RCL_MESH_TOMB && e->primary) rcl_os_page_unalias(h, (void *)e->page);
+  }
+  __atomic_fetch_sub(&rcl_mesh_map_used, h->mesh_mappings, __ATOMIC_RELAXED);
+  h->mesh_mappings = 0;
+  h->mesh_pages = 0;
+  if (h->mesh_tab) munmap(h->mesh_tab, rcl_align_up(h->mesh_cap * h->mesh_stride, h->os_page_size));
+  h->mesh_tab = NULL;
+  h->mesh_cap = h->mesh_used = 0;
+}
+
+/* -- For the mesher (rcl_mesher.c) -------------------------------------------------- */
+
+/* Fills pi for OS page `page`; -1 if it cannot mesh (rcl_mesh_geom_of). */
+RCL_INTERN int rcl_mesh_page_info_of(const rcl_heap *h, char *page, rcl_mesh_page_info *pi)
+{
+  rcl_mesh_geom g;
+  rcl_mesh_entry *e;
+  uint32_t k, used = 0;
+  if (rcl_mesh_geom_of(h, page, &g)) return -1;
+  for (k = 0; k < g.nslots; k++) used += !rcl_bit_get(g.s, g.idx0 + k);
+  pi->cls = g.s->cls;
+  pi->phase = (uint32_t)(g.first - page);
+  pi->nslots = g.nslots;
+  pi->nused = used;
+  e = rcl_mtab_find(h, (uintptr_t)page);
+  pi->role = !e ? RCL_MESH_ROLE_NONE : e->primary ? RCL_MESH_ROLE_SECONDARY : RCL_MESH_ROLE_PRIMARY;
+  pi->secondaries = e && !e->primary ? e->count : 0;
+  pi->primary = e ? e->primary : 0;
+  pi->live = e && e->primary ? e->count : 0;
+  return 0;
+}
+
+/* Quarters of the process-wide mapping budget in use (0..4). */
+RCL_INTERN unsigned rcl_mesh_budget_quarters(void)
+{
+  size_t used = rcl_load(&rcl_mesh_map_used), b = rcl_mesh_budget();
+  return used >= b ? 4 : (unsigned)(used * 4 / b);
+}
+
+/* Whether the process-wide mapping budget has room for `mappings` more. */
+RCL_INTERN int rcl_mesh_budget_left(size_t mappings)
+{
+  return rcl_load(&rcl_mesh_map_used) + mappings <= rcl_mesh_budget();
+}
+
+/* -- Observation ---------------------------------------------------------------------- */
+
+/* Mark free in `bits` (a copy of span s's bitmap) every block that
+** overlaps a secondary page of s: the stats count those pages as clean
+** and their blocks in their primaries. */
+RCL_INTERN void rcl_mesh_mask_span(const rcl_heap *h, const rcl_span *s, uint64_t *bits)
+{
+  size_t ps = h->os_page_size;
+  uintptr_t p = (uintptr_t)rcl_span_start(s), end = (uintptr_t)rcl_span_end(s);
+  if (s->state != RCL_SPAN_MESHED) return;
+  for (; p < end; p += ps) {
+    rcl_mesh_entry *e = rcl_mtab_find(h, p);
+    rcl_mesh_geom g;
+    uint32_t k;
+    if (!e || !e->primary || rcl_mesh_geom_of(h, (char *)p, &g)) continue;
+    for (k = 0; k < g.nslots; k++) bits[(g.idx0 + k) >> 6] |= (uint64_t)1 << ((g.idx0 + k) & 63);
+    if (g.lo_cross != RCL_MESH_NONE) bits[g.lo_cross >> 6] |= (uint64_t)1 << (g.lo_cross & 63);
+    if (g.hi_cross != RCL_MESH_NONE) bits[g.hi_cross >> 6] |= (uint64_t)1 << (g.hi_cross & 63);
+  }
+}
+
+#ifdef RCL_TEST_HOOKS
+RCL_API int rcl_test_mesh_page(rcl_heap *h, void *b, void *a)
+{
+  int r;
+  rcl_lock(h);
+  r = rcl_mesh_page(h, (char *)b, (char *)a);
+  rcl_unlock(h);
+  return r;
+}
+
+/* The mesh table's invariants (file header), for rcl_test_check. */
+RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
+{
+  size_t i, secondaries = 0, runs = 0, words = h->mesh_words, scratch_bytes;
+  uint64_t *scratch;        /* per table slot: [count, union of L(B) words...] */
+  int r = 0;
+  if (!h->mesh_cap) {
+    if (h->mesh_pages || h->mesh_mappings)
+      return rcl_errorf(err, errlen, "mesh: %zu pages, %zu mappings without a table",
+                        h->mesh_pages, h->mesh_mappings);
+    return 0;
+  }
+  scratch_bytes = h->mesh_cap * (words + 1) * sizeof(uint64_t);
+  scratch = (uint64_t *)rcl_os_map_plain(scratch_bytes);
+  if (!scratch) return rcl_errorf(err, errlen, "mesh check: no memory");
+  for (i = 0; i < h->mesh_cap && !r; i++) {
+    rcl_mesh_entry *e = rcl_mtab_at(h, i), *ea;
+    rcl_mesh_geom gb, ga;
+    uint64_t *acc;
+    uint32_t k, n = 0;
+    rcl_segment *seg;
+    if (e->page <= RCL_MESH_TOMB || !e->primary) continue;
+    secondaries++;
+    if (!rcl_mesh_run_neighbour(h, e->page, e->primary, -1)) runs++;
+    ea = rcl_mtab_find(h, e->primary);
+    if (!ea || ea->primary || rcl_mesh_geom_of(h, (char *)e->page, &gb) ||
+        rcl_mesh_geom_of(h, (char *)e->primary, &ga)) {
+      r = rcl_errorf(err, errlen, "mesh: secondary %#lx on %#lx: no primary entry or span",
+                     (unsigned long)e->page, (unsigned long)e->primary);
+      break;
+    }
+    seg = rcl_segment_of((void *)e->page);
+    if (!rcl_os_page_aliases(h, (void *)e->page, (void *)e->primary)) {
+      r = rcl_errorf(err, errlen, "mesh: secondary %#lx does not map its primary %#lx",
+                     (unsigned long)e->page, (unsigned long)e->primary);
+      break;
+    }
+    if (gb.s->state != RCL_SPAN_MESHED || gb.s->cls != ga.s->cls || gb.first - gb.page != ga.first - ga.page ||
+        !rcl_page_is_clean(seg, (size_t)(e->page - (uintptr_t)seg) >> h->page_shift)) {
+      r = rcl_errorf(err, errlen, "mesh: secondary %#lx: span state %d, class %u/%u, or its page is not clean",
+                     (unsigned long)e->page, gb.s->state, gb.s->cls, ga.s->cls);
+      break;
+    }
+    acc = scratch + (size_t)((char *)ea - h->mesh_tab) / h->mesh_stride * (words + 1);
+    for (k = 0; k < gb.nslots; k++) {
+      int in_l = (int)((e->live[k >> 6] >> (k & 63)) & 1);
+      if (!in_l) {
+        if (rcl_bit_get(gb.s, gb.idx0 + k)) {
+          r = rcl_errorf(err, errlen, "mesh: secondary %#lx slot %u: free in B but not in L(B)",
+                         (unsigned long)e->page, k);
+          break;
+        }
+        continue;
+      }
+      n++;
+      if (rcl_bit_get(ga.s, ga.idx0 + k)) {
+        r = rcl_errorf(err, errlen, "mesh: secondary %#lx slot %u: in L(B) but free in its primary (union rule)",
+                       (unsigned long)e->page, k);
+        break;
+      }
+      if ((acc[1 + (k >> 6)] >> (k & 63)) & 1) {
+        r = rcl_errorf(err, errlen, "mesh: slot %u of primary %#lx held by two secondaries",
+                       k, (unsigned long)e->primary);
+        break;
+      }
+      acc[1 + (k >> 6)] |= (uint64_t)1 << (k & 63);
+    }
+    if (r) break;
+    for (k = gb.nslots; k < words * 64; k++)
+      if ((e->live[k >> 6] >> (k & 63)) & 1) n = 0xffffffffu;
+    if (n != e->count || (n == 0 && !rcl_mesh_filler_valid(h, e)) ||
+        (gb.lo_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.lo_cross)) ||
+        (gb.hi_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.hi_cross))) {
+      r = rcl_errorf(err, errlen, "mesh: secondary %#lx: L(B) has %u slots, counted %u, a crossing block is free, or a filler joins no run",
+                     (unsigned long)e->page, n, e->count);
+      break;
+    }
+    acc[0]++;
+  }
+  for (i = 0; i < h->mesh_cap && !r; i++) {
+    rcl_mesh_entry *e = rcl_mtab_at(h, i);
+    if (e->page <= RCL_MESH_TOMB || e->primary) continue;
+    if (e->count == 0 || e->count > RCL_MESH_MAX_SECONDARIES || scratch[i * (words + 1)] != e->count)
+      r = rcl_errorf(err, errlen, "mesh: primary %#lx counts %u secondaries, has %llu",
+                     (unsigned long)e->page, e->count, (unsigned long long)scratch[i * (words + 1)]);
+  }
+  munmap(scratch, rcl_align_up(scratch_bytes, h->os_page_size));
+  if (r) return r;
+  /* Aliases a test makes by hand (rcl_test_page_alias) are not in the table. */
+  if (secondaries != h->mesh_pages || 2 * runs != h->mesh_mappings || secondaries > rcl_os_alias_count(h))
+    return rcl_errorf(err, errlen, "mesh: %zu secondaries (counted %zu), %zu mappings (counted %zu), %zu aliases",
+                      secondaries, h->mesh_pages, 2 * runs, h->mesh_mappings, rcl_os_alias_count(h));
+  return 0;
+}
+#endif

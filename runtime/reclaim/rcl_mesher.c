@@ -1,0 +1,237 @@
+/*
+** rcl_mesher.c: the mesher: which OS pages mesh, and when (docs/mesh.md,
+** step 4). The mechanism, its rules and the mesh table are the heap
+** core's (rcl_mesh_core.c); this file only chooses pairs.
+**
+** Pairing: first fit by span, in address order. A pass walks the spans
+** that are not current; a page is a candidate when no more than half of
+** its slots are used and it is neither primary nor secondary. A candidate
+** page at offset o of its span tries the page at offset o of each open
+** span of its class (the last RCL_MESHER_OPEN spans with a candidate that
+** meshed nowhere, oldest replaced first), starting with the open span the
+** span's previous page went to. Spans of one class have one layout, so
+** pages at one offset have one phase, and consecutive pages meshed onto
+** consecutive pages form runs: a run adds two mappings however long it
+** is (a page-fit span of 16 pages onto another: 2 instead of 32). Up to
+** RCL_MESH_MAX_GAP empty pages between two pages meshed onto one span are
+** meshed too, as fillers (rcl_mesh_core.c), so the gap does not split the
+** run: at 2% survivors a quarter of a 64-byte class's pages are empty.
+** The mapping budget is shared by every heap of the process: while a
+** quarter of it is in use, runs of one page with live blocks are meshed;
+** then only runs of two, then (half used) of three or more, so the pages
+** it buys per mapping rise as it runs out.
+**
+** When (owner only, heap lock held; the background thread never meshes):
+**  - a GC cycle end arms a pass (rcl_mesher_arm, after the reconciliation
+**    and the sorting of the partial lists), and each GC step advances it by
+**    a budget: RCL_MESHER_STEP_WORK bitmap words examined and compared and
+**    at most RCL_MESHER_STEP_MESHES meshes (each copies at most a page and
+**    makes two system calls). The cursor resumes at the next step;
+**    mesh_max_pause_ns keeps the longest step;
+**  - a full GC and purge() run a whole pass at once (rcl_mesher_full),
+**    before they purge, so the pages of emptied spans go back too.
+** Nothing meshes with mesh=off, on the anonymous backing, or once the
+** process-wide mapping budget (rcl_mesh_core.c) is spent.
+**
+** Layer: reclaim policy, below rcl_purge.c (which arms it and runs it
+** before a full purge); calls the heap core (rcl_mesh_core.c) and the OS
+** layer (clock, plain mappings).
+*/
+#include "rcl_internal.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+#define RCL_MESHER_OPEN        8      /* open primaries per class */
+#define RCL_MESHER_STEP_WORK   4096   /* bitmap words examined per GC step */
+#define RCL_MESHER_STEP_MESHES 8      /* meshes per GC step (a mesh makes 2 system calls) */
+#define RCL_MESHER_ROUNDS      1      /* open spans one span's pages may go to */
+
+/* Open primary spans of each class (span starts), 0 = none. */
+struct rcl_mesher {
+  uintptr_t open[RCL_NCLASSES][RCL_MESHER_OPEN];
+  uint8_t next[RCL_NCLASSES];     /* the slot the next open span replaces */
+};
+
+typedef struct rcl_mesher_budget {
+  size_t work, meshes;            /* spent */
+  size_t max_work, max_meshes;    /* allowed */
+} rcl_mesher_budget;
+
+/* Whether h meshes now; makes the open-span table at the first pass. */
+static int rcl_mesher_ready(rcl_heap *h)
+{
+  if (!h->cfg.mesh || !rcl_os_file_backed(h)) return 0;
+  if (!h->mesher) h->mesher = (struct rcl_mesher *)rcl_os_map_plain(sizeof(struct rcl_mesher));
+  return h->mesher != NULL;
+}
+
+static void rcl_mesher_restart(rcl_heap *h)
+{
+  memset(h->mesher, 0, sizeof(*h->mesher));
+  h->mesh_seg = h->seg_first;
+  h->mesh_unit = 1;
+  h->mesh_passes++;
+}
+
+/*
+** Mesh the candidate pages of span s (class cls) onto the pages at the
+** same offsets of one open span: the one that takes the most of them (a
+** dry run counts), then, for the candidates left, the next best, for at
+** most RCL_MESHER_ROUNDS open spans. Gaps of empty pages between two pages
+** meshed onto one span become fillers. A span with a candidate left over
+** opens (replacing the oldest open span): its pages that did not move are
+** primaries for the spans after it. Returns 0 if the budget ran out inside
+** the span (the next step examines it again: its meshed pages are skipped
+** at once), else 1.
+*/
+static int rcl_mesher_span(rcl_heap *h, rcl_span *s, rcl_mesher_budget *bu)
+{
+  enum { MAX_PAGES = 16 * RCL_UNIT_SIZE / RCL_MIN_PAGE };
+  struct rcl_mesher *m = h->mesher;
+  size_t ps = h->os_page_size, off, size = (size_t)s->units << RCL_UNIT_SHIFT;
+  char *start = rcl_span_start(s);
+  unsigned cls = s->cls, j, round, c, nc = 0, left, quarters = rcl_mesh_budget_quarters();
+  unsigned min_run = quarters >= 2 ? 3 : quarters + 1;
+  uint32_t cand[MAX_PAGES];       /* candidate pages: offsets in the span */
+  uint8_t done[MAX_PAGES], fit[MAX_PAGES], empty[MAX_PAGES];
+  size_t cost = 1;
+  for (off = 0; off < size; off += ps) {
+    rcl_mesh_page_info bi;
+    bu->work++;
+    empty[off / ps] = 0;
+    if (rcl_mesh_page_info_of(h, start + off, &bi)) continue;
+    cost = 1 + bi.nslots / 64;
+    bu->work += cost - 1;
+    empty[off / ps] = bi.role == RCL_MESH_ROLE_NONE && bi.nused == 0;
+    if (bi.role != RCL_MESH_ROLE_NONE || bi.nused == 0 || bi.nused * 2 > bi.nslots) continue;
+    done[nc] = 0;
+    cand[nc++] = (uint32_t)off;
+  }
+  for (left = nc, round = 0; left && round < RCL_MESHER_ROUNDS; round++) {
+    unsigned best = RCL_MESHER_OPEN, best_n = 0, first, last, n, g;
+    char *t;
+    for (j = 0; j < RCL_MESHER_OPEN; j++) {
+      n = 0;
+      t = (char *)m->open[cls][j];
+      if (!t || t == start) continue;
+      for (c = 0; c < nc; c++)
+        if (!done[c]) n += rcl_mesh_page_fits(h, start + cand[c], t + cand[c]);
+      bu->work += (size_t)left * cost;
+      if (n > best_n) { best_n = n; best = j; }
+    }
+    if (best == RCL_MESHER_OPEN) break;
+    t = (char *)m->open[cls][best];
+    for (c = 0; c < nc; c++) fit[c] = !done[c] && rcl_mesh_page_fits(h, start + cand[c], t + cand[c]);
+    bu->work += (size_t)left * cost;
+    /* Runs: fitting candidates whose gaps are at most RCL_MESH_MAX_GAP
+    ** empty pages. A run shorter than min_run pages with live blocks is
+    ** left alone: it would spend two mappings on few pages. */
+    for (first = 0; first < nc; first = last + 1) {
+      char *prev = NULL;
+      while (first < nc && !fit[first]) first++;
+      if (first == nc) break;
+      for (last = first, n = 1; last + 1 < nc && fit[last + 1]; last++, n++) {
+        size_t gap = (cand[last + 1] - cand[last]) / ps - 1, p;
+        if (gap > RCL_MESH_MAX_GAP) break;
+        for (p = cand[last] / ps + 1; p < cand[last + 1] / ps && empty[p]; p++) {}
+        if (p < cand[last + 1] / ps) break;
+      }
+      if (n < min_run) continue;
+      for (g = first; g <= last; g++) {
+        if (bu->meshes >= bu->max_meshes) return 0;
+        bu->work += cost;
+        if (rcl_mesh_page(h, start + cand[g], t + cand[g]) != 0) { prev = NULL; continue; }
+        done[g] = 1;
+        left--;
+        bu->meshes++;
+        /* Empty pages since the previous page meshed onto t: fillers. */
+        if (prev) {
+          size_t gap = (size_t)(start + cand[g] - prev) / ps - 1;
+          if (gap && rcl_mesh_fill_gap(h, prev + ps, t + (prev + ps - start), (unsigned)gap) == 0)
+            bu->meshes += gap;
+        }
+        prev = start + cand[g];
+      }
+    }
+  }
+  if (left) {
+    for (j = 0; j < RCL_MESHER_OPEN && m->open[cls][j] != (uintptr_t)start; j++) {}
+    if (j == RCL_MESHER_OPEN) m->open[cls][m->next[cls]++ % RCL_MESHER_OPEN] = (uintptr_t)start;
+  }
+  return 1;
+}
+
+/* Walk from the cursor until the budget is spent; 1 when the pass is done
+** (the end of the segment list, or the mapping budget spent). */
+static int rcl_mesher_advance(rcl_heap *h, rcl_mesher_budget *bu)
+{
+  while (h->mesh_seg) {
+    rcl_segment *seg = h->mesh_seg;
+    while (h->mesh_unit < RCL_SEGMENT_UNITS) {
+      unsigned u = h->mesh_unit, head = seg->unit_span[u];
+      rcl_span *s = &seg->spans[head];
+      if (!rcl_mesh_budget_left(2)) return 1;
+      if (bu->work >= bu->max_work || bu->meshes >= bu->max_meshes) return 0;
+      bu->work++;
+      /* A cursor kept between steps may point inside a span made since. */
+      if (!head || head != u || s->cls >= RCL_NCLASSES || s->state == RCL_SPAN_CURRENT) {
+        h->mesh_unit = u + 1;
+        continue;
+      }
+      if (!rcl_mesher_span(h, s, bu)) return 0;
+      h->mesh_unit = u + s->units;
+    }
+    h->mesh_seg = seg->next;
+    h->mesh_unit = 1;
+  }
+  return 1;
+}
+
+/* A GC cycle ended (after reconciliation and sorting): start a pass, or
+** keep the one under way. */
+RCL_INTERN void rcl_mesher_arm(rcl_heap *h)
+{
+  if (!rcl_mesher_ready(h)) {
+    h->mesh_armed = 0;
+    return;
+  }
+  if (!h->mesh_armed || !h->mesh_seg) rcl_mesher_restart(h);
+  h->mesh_armed = h->mesh_seg != NULL;
+}
+
+/* One GC step's share of the armed pass. */
+RCL_INTERN void rcl_mesher_step(rcl_heap *h)
+{
+  rcl_mesher_budget bu;
+  uint64_t t0, ns;
+  if (!rcl_mesher_ready(h)) {
+    h->mesh_armed = 0;
+    return;
+  }
+  memset(&bu, 0, sizeof(bu));
+  bu.max_work = RCL_MESHER_STEP_WORK;
+  bu.max_meshes = RCL_MESHER_STEP_MESHES;
+  t0 = rcl_os_now_ns();
+  if (rcl_mesher_advance(h, &bu)) h->mesh_armed = 0;
+  ns = rcl_os_now_ns() - t0;
+  if (ns > h->mesh_max_pause_ns) h->mesh_max_pause_ns = ns;
+}
+
+/* A whole pass now (full GC, purge()), after reconciliation. */
+RCL_INTERN void rcl_mesher_full(rcl_heap *h)
+{
+  rcl_mesher_budget bu;
+  h->mesh_armed = 0;
+  if (!rcl_mesher_ready(h)) return;
+  memset(&bu, 0, sizeof(bu));
+  bu.max_work = bu.max_meshes = (size_t)-1;
+  rcl_mesher_restart(h);
+  rcl_mesher_advance(h, &bu);
+}
+
+RCL_INTERN void rcl_mesher_destroy(rcl_heap *h)
+{
+  if (h->mesher) munmap(h->mesher, rcl_align_up(sizeof(struct rcl_mesher), h->os_page_size));
+  h->mesher = NULL;
+}

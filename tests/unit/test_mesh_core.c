@@ -1,0 +1,610 @@
+/*
+** test_mesh_core.c: the suite `mesh core`: meshing in the heap core
+** (rcl_mesh_core.c, docs/mesh.md step 3) through the test hook
+** rcl_test_mesh_page. Contents survive meshing and are seen through both
+** addresses; frees through the secondary and the primary; realloc of a
+** meshed block; new blocks never land on a slot a secondary holds; a
+** secondary unmeshes when its last block is freed; purges punch a shared
+** page only once every mapper is empty; fork() after meshing; three
+** secondaries on one primary; refused meshes (rules, an injected alias
+** failure) change nothing. Every step ends with rcl_test_check, which
+** proves the mesh table's invariants (disjointness, the union rule).
+*/
+#include "unit_util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SZ 64            /* a class whose blocks tile every page size */
+#define NPAGES 8         /* pages with one survivor each */
+#define TAG(i) (0x5100u + (uint64_t)(i))
+
+typedef struct mesh_fixture {
+  rcl_heap *h;
+  size_t ps;
+  char *page[NPAGES];    /* pages, each with survivors */
+  char *first[NPAGES];   /* the first block of each page (slot 0) */
+  void *blk[NPAGES][2];  /* survivors of each page (slot i and, if `two`, another) */
+} mesh_fixture;
+
+static rcl_heap *file_heap(void)
+{
+  rcl_config cfg;
+  rcl_heap *h;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 0;
+  rcl_test_set_backing(RCL_BACKING_FILE);
+  h = rcl_heap_create(&cfg, 11);
+  rcl_test_set_backing(RCL_BACKING_ENV);
+  return h;
+}
+
+/* Allocate pages of SZ-byte blocks and keep, on each of NPAGES pages, the
+** block at slot i (page i) and, if `two`, also slot i + NPAGES: the pages'
+** survivors are pairwise disjoint. Everything else is freed, and a purge
+** retires the current span, so no page is in a current span. */
+static void fixture_make(mesh_fixture *f, int two)
+{
+  size_t i, n = 0, per = rcl_page_size() / SZ, N = per * (NPAGES + 8) > 8192 ? per * (NPAGES + 8) : 8192;
+  (void)per;
+  void **all = (void **)calloc(N, sizeof(void *));
+  memset(f, 0, sizeof(*f));
+  f->h = file_heap();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f->h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+  f->ps = rcl_page_size();
+  for (i = 0; i < N; i++) all[i] = rcl_malloc(f->h, SZ);
+  /* Pages wholly ours (every block that starts in them; a dense span's
+  ** first page may start after its reserved bitmap bytes, so the page
+  ** with the most blocks tells), in allocation order. */
+  {
+    size_t most = 0, pass;
+    for (pass = 0; pass < 2; pass++)
+      for (i = 0; i < N && n < NPAGES; i++) {
+        char *p = (char *)all[i], *pg = (char *)((uintptr_t)p & ~(uintptr_t)(f->ps - 1));
+        size_t k, j, found = 0, lowest = 1;
+        for (j = 0; j < N; j++)
+          if ((char *)all[j] >= pg && (char *)all[j] < pg + f->ps) {
+            found++;
+            if ((char *)all[j] < p) lowest = 0;
+          }
+        if (!lowest) continue;
+        if (pass == 0) { if (found > most) most = found; continue; }
+        for (k = 0; k < n; k++) if (f->page[k] == pg) break;
+        if (k < n || found != most || found < 2 * NPAGES) continue;
+        f->first[n] = p;
+        f->page[n++] = pg;
+      }
+  }
+  CU_ASSERT_EQUAL_FATAL(n, NPAGES);
+  for (i = 0; i < N; i++) {
+    char *p = (char *)all[i];
+    size_t k, slot;
+    int keep = 0;
+    for (k = 0; k < NPAGES; k++) {
+      if (p < f->page[k] || p >= f->page[k] + f->ps) continue;
+      slot = (size_t)(p - f->first[k]) / SZ;
+      if (slot == k) { f->blk[k][0] = p; keep = 1; }
+      if (two && slot == k + NPAGES) { f->blk[k][1] = p; keep = 1; }
+    }
+    if (keep) tu_fill(p, SZ, TAG((size_t)(p - (char *)0) / SZ));
+    else rcl_free(f->h, p, SZ);
+  }
+  free(all);
+  rcl_purge(f->h);
+  TU_CHECK_HEAP(f->h);
+}
+
+static uint64_t tag_of(const void *p) { return TAG((size_t)((const char *)p - (const char *)0) / SZ); }
+
+static int survivors_intact(const mesh_fixture *f)
+{
+  size_t k, j, bad = 0;
+  for (k = 0; k < NPAGES; k++)
+    for (j = 0; j < 2; j++)
+      if (f->blk[k][j]) bad += !tu_verify(f->blk[k][j], SZ, tag_of(f->blk[k][j]));
+  return bad == 0;
+}
+
+/* The address of p's slot in page a (the primary's copy of p). */
+static char *in_primary(const mesh_fixture *f, const void *p, const char *a)
+{
+  return (char *)a + ((uintptr_t)p & (f->ps - 1));
+}
+
+static rcl_stats stats_of(rcl_heap *h)
+{
+  rcl_stats st;
+  rcl_stats_get(h, &st);
+  return st;
+}
+
+static size_t aliases_of(rcl_heap *h)
+{
+  rcl_backing_info bi;
+  CU_ASSERT_EQUAL(rcl_test_backing(h, &bi), 0);
+  return bi.aliases;
+}
+
+/* Meshing copies B's blocks into A; both addresses show the same bytes. */
+static void test_contents_survive(void)
+{
+  mesh_fixture f;
+  rcl_stats before, st;
+  char *b;
+  fixture_make(&f, 0);
+  before = stats_of(f.h);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT(survivors_intact(&f));
+  b = (char *)f.blk[1][0];
+  CU_ASSERT(tu_verify(in_primary(&f, b, f.page[0]), SZ, tag_of(b)));
+  tu_fill(b, SZ, 77);                                  /* through B ... */
+  CU_ASSERT(tu_verify(in_primary(&f, b, f.page[0]), SZ, 77));   /* ... seen through A */
+  tu_fill(b, SZ, tag_of(b));
+  st = stats_of(f.h);
+  CU_ASSERT_EQUAL(st.mesh_pages, 1);
+  CU_ASSERT_EQUAL(st.mesh_released, 1);
+  CU_ASSERT_EQUAL(st.mesh_mappings, 2);
+  CU_ASSERT_EQUAL(aliases_of(f.h), 1);
+  CU_ASSERT_EQUAL(st.in_use, before.in_use);            /* counted once */
+  CU_ASSERT_EQUAL(st.resident + f.ps, before.resident); /* B's page is not resident */
+  CU_ASSERT_EQUAL(st.floor + f.ps, before.floor);
+  /* The rules: a meshed page meshes no more; overlapping slots never. */
+  CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[1], f.page[2]), -1);   /* B is a secondary */
+  CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[2], f.page[1]), -1);   /* onto a secondary */
+  CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[0], f.page[2]), -1);   /* a primary moves */
+  CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[2], f.page[2]), -1);
+  CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[2] + 64, f.page[3]), -1);  /* not a page */
+  {
+    /* A block of another class: its page never meshes with ours. */
+    void *o = rcl_malloc(f.h, 200);
+    char *op = (char *)((uintptr_t)o & ~(uintptr_t)(f.ps - 1));
+    rcl_purge(f.h);
+    CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, op, f.page[3]), -1);
+    CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[3], op), -1);
+    rcl_free(f.h, o, 200);
+  }
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 1);
+  TU_CHECK_HEAP(f.h);
+  rcl_heap_destroy(f.h);
+}
+
+/* Overlapping live slots never mesh. */
+static void test_overlap_refused(void)
+{
+  mesh_fixture f;
+  void *extra;
+  fixture_make(&f, 0);
+  /* Page 0 has slot 0 live; give page 1 its slot 0 too: not disjoint. */
+  extra = NULL;
+  {
+    size_t i, n = 0, max = 32768;
+    void **got = (void **)malloc(max * sizeof(void *));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    for (i = 0; i < max && !extra; i++) {
+      void *p = rcl_malloc(f.h, SZ);
+      if ((char *)p == f.first[1]) extra = p; else got[n++] = p;
+    }
+    for (i = 0; i < n; i++) rcl_free(f.h, got[i], SZ);
+    free(got);
+  }
+  CU_ASSERT_PTR_NOT_NULL_FATAL(extra);
+  tu_fill(extra, SZ, 99);
+  rcl_purge(f.h);
+  CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), -1);
+  CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[0], f.page[1]), -1);
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 0);
+  CU_ASSERT(tu_verify(extra, SZ, 99) && survivors_intact(&f));
+  TU_CHECK_HEAP(f.h);
+  rcl_heap_destroy(f.h);
+}
+
+/* Frees through B move to A at the next purge; the last one unmeshes B,
+** whose page then reads zeros; frees through A are ordinary. */
+static void test_frees_and_unmesh(void)
+{
+  mesh_fixture f;
+  size_t i;
+  fixture_make(&f, 1);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
+  TU_CHECK_HEAP(f.h);
+  rcl_free(f.h, f.blk[1][0], SZ);                 /* through B: one of two */
+  TU_CHECK_HEAP(f.h);                             /* before reconciliation */
+  rcl_purge(f.h);
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 1);
+  CU_ASSERT(tu_verify(f.blk[1][1], SZ, tag_of(f.blk[1][1])));
+  f.blk[1][0] = NULL;
+  rcl_free(f.h, f.blk[0][0], SZ);                 /* through A: its own block */
+  f.blk[0][0] = NULL;
+  rcl_purge(f.h);
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT(survivors_intact(&f));
+  rcl_free(f.h, f.blk[1][1], SZ);                 /* B's last: unmesh */
+  f.blk[1][1] = NULL;
+  rcl_purge(f.h);
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 0);
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_mappings, 0);
+  CU_ASSERT_EQUAL(aliases_of(f.h), 0);
+  for (i = 0; i < f.ps && f.page[1][i] == 0; i++) {}
+  CU_ASSERT_EQUAL(i, f.ps);                       /* B maps its own (punched) range */
+  CU_ASSERT(survivors_intact(&f));
+  /* B's page can be meshed again, now onto another page. */
+  CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[3], f.page[2]), 0);
+  TU_CHECK_HEAP(f.h);
+  rcl_heap_destroy(f.h);
+}
+
+/* Realloc moves a meshed block (the free goes through B); new blocks never
+** land on a slot that a secondary holds. */
+static void test_realloc_and_reuse(void)
+{
+  mesh_fixture f;
+  void *q, *fresh[8192];
+  size_t i, n = 0;
+  fixture_make(&f, 1);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[3], f.page[2]), 0);
+  q = rcl_realloc(f.h, f.blk[1][0], SZ, 300);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  CU_ASSERT(tu_verify(q, SZ, tag_of(f.blk[1][0])));
+  f.blk[1][0] = NULL;
+  TU_CHECK_HEAP(f.h);
+  /* Fill the heap's free SZ slots; A's free slots are among them. */
+  for (i = 0; i < 8192; i++) {
+    char *p = (char *)rcl_malloc(f.h, SZ);
+    size_t k, j;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    for (k = 0; k < NPAGES; k++)
+      for (j = 0; j < 2; j++) {
+        const char *b = (const char *)f.blk[k][j];
+        if (b && (k == 1 || k == 3))
+          CU_ASSERT(p != in_primary(&f, b, f.page[k - 1]));  /* a slot B holds */
+      }
+    tu_fill(p, SZ, 0xabc000 + i);
+    fresh[n++] = p;
+  }
+  CU_ASSERT(survivors_intact(&f));
+  TU_CHECK_HEAP(f.h);
+  for (i = 0; i < n; i++) {
+    CU_ASSERT(tu_verify(fresh[i], SZ, 0xabc000 + i));
+    rcl_free(f.h, fresh[i], SZ);
+  }
+  rcl_free(f.h, q, 300);
+  rcl_purge(f.h);
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT(survivors_intact(&f));
+  rcl_heap_destroy(f.h);
+}
+
+/* A's page is punched only when every mapper is empty: A's own blocks
+** freed first leave B's blocks there. */
+static void test_purge_after_mesh(void)
+{
+  mesh_fixture f;
+  rcl_backing_info b0, b1;
+  fixture_make(&f, 0);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
+  rcl_free(f.h, f.blk[0][0], SZ);
+  f.blk[0][0] = NULL;
+  rcl_purge(f.h);
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT(survivors_intact(&f));                /* B's block lives on A's page */
+  CU_ASSERT_EQUAL(rcl_test_backing(f.h, &b0), 0);
+  rcl_free(f.h, f.blk[1][0], SZ);
+  f.blk[1][0] = NULL;
+  rcl_purge(f.h);                                 /* unmesh, then A's page is free */
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT_EQUAL(rcl_test_backing(f.h, &b1), 0);
+  /* The file's pages under A's blocks go (under pagesim, the kernel's
+  ** pages that were touched, not a whole emulated page). */
+  CU_ASSERT(b1.file_allocated < b0.file_allocated);
+  CU_ASSERT_EQUAL(b1.aliases, 0);
+  CU_ASSERT(survivors_intact(&f));
+  rcl_heap_destroy(f.h);
+}
+
+/* Three secondaries on one primary: disjoint, the union rule, each freed
+** in turn. */
+static void test_three_secondaries(void)
+{
+  mesh_fixture f;
+  size_t k;
+  fixture_make(&f, 1);
+  for (k = 1; k <= 4; k++) CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[k], f.page[0]), 0);
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 4);
+  CU_ASSERT_EQUAL(aliases_of(f.h), 4);
+  CU_ASSERT(survivors_intact(&f));
+  for (k = 1; k <= 4; k++) {
+    size_t j;
+    for (j = 0; j < 2; j++)
+      CU_ASSERT(tu_verify(in_primary(&f, f.blk[k][j], f.page[0]), SZ, tag_of(f.blk[k][j])));
+  }
+  rcl_free(f.h, f.blk[2][0], SZ);
+  rcl_free(f.h, f.blk[2][1], SZ);
+  f.blk[2][0] = f.blk[2][1] = NULL;
+  rcl_free(f.h, f.blk[3][1], SZ);
+  f.blk[3][1] = NULL;
+  rcl_purge(f.h);
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 3);
+  CU_ASSERT(survivors_intact(&f));
+  /* Page 2 is free again: it meshes once more, onto page 0. */
+  rcl_heap_destroy(f.h);
+}
+
+/* Double free through a secondary is caught at once (the fast path) or at
+** reconciliation. */
+static int double_free_child(void *arg)
+{
+  mesh_fixture *f = (mesh_fixture *)arg;
+  rcl_free(f->h, f->blk[1][0], SZ);
+  rcl_purge(f->h);
+  rcl_free(f->h, f->blk[1][0], SZ);     /* B's bit was used again: looks live */
+  rcl_purge(f->h);                      /* reconciliation: not in L(B) */
+  return 0;
+}
+
+static void test_double_free(void)
+{
+  mesh_fixture f;
+  int st;
+  fixture_make(&f, 1);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
+  st = tu_child(double_free_child, &f, 20);
+  CU_ASSERT(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+  rcl_heap_destroy(f.h);
+}
+
+/* fork() after meshing: parent and child write the same objects, each
+** sees only its own writes; the child's heap stays consistent. */
+static void test_fork_after_mesh(void)
+{
+  mesh_fixture f;
+  int to_child[2], to_parent[2], status;
+  pid_t pid;
+  char c = 1;
+  fixture_make(&f, 0);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[2], f.page[0]), 0);
+  CU_ASSERT_FATAL(pipe(to_child) == 0 && pipe(to_parent) == 0);
+  fflush(stdout);
+  fflush(stderr);
+  pid = fork();
+  CU_ASSERT_FATAL(pid >= 0);
+  if (pid == 0) {
+    char err[256];
+    int bad = 0;
+    alarm(30);
+    tu_fill(f.blk[1][0], SZ, 1001);       /* through B */
+    tu_fill(f.blk[0][0], SZ, 1000);       /* A's own */
+    if (write(to_parent[1], &c, 1) != 1) _exit(10);
+    if (read(to_child[0], &c, 1) != 1) _exit(11);   /* the parent wrote meanwhile */
+    bad += !tu_verify(f.blk[1][0], SZ, 1001);
+    bad += !tu_verify(f.blk[0][0], SZ, 1000);
+    bad += !tu_verify(in_primary(&f, f.blk[1][0], f.page[0]), SZ, 1001);
+    bad += !tu_verify(f.blk[2][0], SZ, tag_of(f.blk[2][0]));
+    if (bad) _exit(12);
+    rcl_free(f.h, f.blk[2][0], SZ);
+    rcl_purge(f.h);
+    if (rcl_test_check(f.h, err, sizeof(err)) != 0) _exit(13);
+    _exit(0);
+  }
+  if (read(to_parent[0], &c, 1) != 1) CU_FAIL("no byte from the child");
+  tu_fill(f.blk[1][0], SZ, 2001);
+  tu_fill(f.blk[0][0], SZ, 2000);
+  if (write(to_child[1], &c, 1) != 1) CU_FAIL("cannot write to the child");
+  CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+  CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status)) fprintf(stderr, "\n  child status %#x\n", (unsigned)status);
+  CU_ASSERT(tu_verify(f.blk[1][0], SZ, 2001));
+  CU_ASSERT(tu_verify(f.blk[0][0], SZ, 2000));
+  CU_ASSERT(tu_verify(f.blk[2][0], SZ, tag_of(f.blk[2][0])));
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 2);
+  TU_CHECK_HEAP(f.h);
+  close(to_child[0]); close(to_child[1]); close(to_parent[0]); close(to_parent[1]);
+  rcl_heap_destroy(f.h);
+}
+
+/* An alias the OS refuses (injected) leaves everything as it was. */
+static void test_refused_alias(void)
+{
+  mesh_fixture f;
+  rcl_stats before, st;
+  fixture_make(&f, 0);
+  before = stats_of(f.h);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_fault(RCL_FAULT_BACKING, 1, 1), 0);
+  CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), -1);
+  rcl_test_fault(RCL_FAULT_BACKING, 0, 0);
+  st = stats_of(f.h);
+  CU_ASSERT_EQUAL(st.mesh_pages, 0);
+  CU_ASSERT_EQUAL(st.in_use, before.in_use);
+  CU_ASSERT_EQUAL(st.resident, before.resident);
+  CU_ASSERT_EQUAL(st.free_clean, before.free_clean);
+  CU_ASSERT_EQUAL(aliases_of(f.h), 0);
+  CU_ASSERT(survivors_intact(&f));
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);   /* and then works */
+  TU_CHECK_HEAP(f.h);
+  rcl_heap_destroy(f.h);
+}
+
+/* The anonymous backing never meshes. */
+static void test_anonymous_refused(void)
+{
+  rcl_config cfg;
+  rcl_heap *h;
+  void *p[600];
+  size_t i;
+  rcl_config_default(&cfg);
+  rcl_test_set_backing(RCL_BACKING_ANON);
+  h = rcl_heap_create(&cfg, 3);
+  rcl_test_set_backing(RCL_BACKING_ENV);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < 600; i++) p[i] = rcl_malloc(h, SZ);
+  rcl_purge(h);
+  {
+    size_t ps = rcl_page_size();
+    char *a = (char *)((uintptr_t)p[0] & ~(uintptr_t)(ps - 1));
+    for (i = 0; i < 600; i++) {
+      char *b = (char *)((uintptr_t)p[i] & ~(uintptr_t)(ps - 1));
+      if (b != a) { CU_ASSERT_EQUAL(rcl_test_mesh_page(h, b, a), -1); break; }
+    }
+  }
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* -- The mesher (rcl_mesher.c) -- */
+
+enum { SCATTER_N = 60000 };
+
+/* A heap with mesh on/off (the backing follows the option), SCATTER_N
+** blocks of mixed small sizes, 2% kept at random. */
+static rcl_heap *scattered(int mesh, void **keep, size_t *sizes, size_t *nkeep)
+{
+  static const size_t szs[] = { 16, 48, 64, 96, 192, 700 };
+  rcl_config cfg;
+  rcl_heap *h;
+  void **all = (void **)malloc(SCATTER_N * sizeof(void *));
+  uint64_t x = 88172645463325252ull;
+  size_t i, n = 0;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 0;
+  cfg.mesh = mesh;
+  h = rcl_heap_create(&cfg, 5);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+  for (i = 0; i < SCATTER_N; i++) all[i] = rcl_malloc(h, szs[i % 6]);
+  for (i = 0; i < SCATTER_N; i++) {
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    if (x % 50 == 0) {
+      keep[n] = all[i];
+      sizes[n] = szs[i % 6];
+      tu_fill(keep[n], sizes[n], 0x7000 + n);
+      n++;
+    } else {
+      rcl_free(h, all[i], szs[i % 6]);
+    }
+  }
+  free(all);
+  *nkeep = n;
+  return h;
+}
+
+static int kept_intact(void **keep, size_t *sizes, size_t n)
+{
+  size_t i, bad = 0;
+  for (i = 0; i < n; i++) bad += !tu_verify(keep[i], sizes[i], 0x7000 + i);
+  return bad == 0;
+}
+
+/* purge() meshes the scattered survivors' pages; mesh=off does not. */
+static void test_mesher_full(void)
+{
+  static void *keep[SCATTER_N / 20];
+  static size_t sizes[SCATTER_N / 20];
+  size_t n, i;
+  rcl_stats off_st, on_st;
+  rcl_heap *h;
+  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
+  if (env && *env) {
+    /* The backing follows the option only without the override. */
+    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
+    return;
+  }
+  h = scattered(0, keep, sizes, &n);
+  rcl_purge(h);
+  off_st = stats_of(h);
+  CU_ASSERT_EQUAL(off_st.mesh_pages, 0);
+  CU_ASSERT_EQUAL(off_st.mesh_passes, 0);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+  h = scattered(1, keep, sizes, &n);
+  {
+    rcl_backing_info bi;
+    CU_ASSERT(rcl_test_backing(h, &bi) == 0 && bi.file && bi.fd >= 0);   /* mesh=on: the file */
+  }
+  rcl_purge(h);
+  on_st = stats_of(h);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT(kept_intact(keep, sizes, n));
+  CU_ASSERT(on_st.mesh_pages > 0);
+  CU_ASSERT_EQUAL(on_st.mesh_passes, 1);
+  CU_ASSERT(on_st.mesh_released >= on_st.mesh_pages);
+  CU_ASSERT_EQUAL(on_st.in_use, off_st.in_use);
+  /* Most survivors' pages are merged: resident falls well below the floor without meshing. */
+  CU_ASSERT(on_st.resident < off_st.resident - off_st.resident / 3);
+  printf("\n  mesher: resident %zu -> %zu KiB, %zu secondaries, %zu mappings ",
+         off_st.resident >> 10, on_st.resident >> 10, on_st.mesh_pages, on_st.mesh_mappings);
+  /* Frees through every address; each purge unmeshes what emptied. */
+  for (i = 0; i < n; i += 2) rcl_free(h, keep[i], sizes[i]);
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  for (i = 1; i < n; i += 2) CU_ASSERT(tu_verify(keep[i], sizes[i], 0x7000 + i));
+  for (i = 1; i < n; i += 2) rcl_free(h, keep[i], sizes[i]);
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT_EQUAL(stats_of(h).mesh_pages, 0);
+  CU_ASSERT_EQUAL(stats_of(h).in_use, 0);
+  CU_ASSERT_EQUAL(aliases_of(h), 0);
+  rcl_heap_destroy(h);
+}
+
+/* A cycle end arms a pass that GC steps advance within their budget. */
+static void test_mesher_steps(void)
+{
+  static void *keep[SCATTER_N / 20];
+  static size_t sizes[SCATTER_N / 20];
+  size_t n, steps = 0, prev = 0;
+  rcl_heap *h;
+  rcl_stats st;
+  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
+  if (env && *env) {
+    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
+    return;
+  }
+  h = scattered(1, keep, sizes, &n);
+  rcl_cycle_end(h);
+  do {
+    rcl_step(h);
+    st = stats_of(h);
+    CU_ASSERT(st.mesh_pages - prev <= 8 + 4);         /* RCL_MESHER_STEP_MESHES, then a gap of fillers */
+    prev = st.mesh_pages;
+  } while (++steps < 100000 && (st.mesh_pages == 0 || steps < 3000));
+  CU_ASSERT(st.mesh_pages > 0);
+  CU_ASSERT_EQUAL(st.mesh_passes, 1);
+  CU_ASSERT(st.mesh_max_pause_ns > 0);
+  CU_ASSERT(kept_intact(keep, sizes, n));
+  TU_CHECK_HEAP(h);
+  printf("\n  mesher steps: %zu secondaries after %zu steps, longest step %.3f ms ",
+         st.mesh_pages, steps, (double)st.mesh_max_pause_ns / 1e6);
+  rcl_heap_destroy(h);
+}
+
+int tu_register_mesh_core(void)
+{
+  CU_pSuite s = CU_add_suite("mesh core", NULL, NULL);
+  if (!s) return -1;
+  if (!CU_add_test(s, "contents survive, seen through both addresses; rules", test_contents_survive) ||
+      !CU_add_test(s, "overlapping pages never mesh", test_overlap_refused) ||
+      !CU_add_test(s, "frees via B and A; unmesh when B empties", test_frees_and_unmesh) ||
+      !CU_add_test(s, "realloc of meshed blocks; reuse never overlaps L(B)", test_realloc_and_reuse) ||
+      !CU_add_test(s, "purge after mesh: A punched only when all empty", test_purge_after_mesh) ||
+      !CU_add_test(s, "four secondaries on one primary", test_three_secondaries) ||
+      !CU_add_test(s, "double free through a secondary aborts", test_double_free) ||
+      !CU_add_test(s, "fork after mesh: each sees its own writes", test_fork_after_mesh) ||
+      !CU_add_test(s, "refused alias (fault) changes nothing", test_refused_alias) ||
+      !CU_add_test(s, "anonymous backing never meshes", test_anonymous_refused) ||
+      !CU_add_test(s, "mesher: purge() meshes scattered survivors; mesh=off does not", test_mesher_full) ||
+      !CU_add_test(s, "mesher: GC steps advance an armed pass within budget", test_mesher_steps))
+    return -1;
+  return 0;
+}
