@@ -211,7 +211,7 @@ check "  ... within 10 s (TERM sufficed, took $((SECONDS - start)) s for both ca
 
 # ---- signals and errors in the pool shell -----------------------------------------
 # signal_case NAME SIGNAL TARGET WANT_RC: a pool shell with two hold jobs,
-# started with job control (in a process group of its own, and with INT not
+# started with job control (in a process group of its own, and with no signal
 # ignored, as a terminal's shell starts it), gets SIGNAL at TARGET (pid: the
 # shell only; group: its whole process group, as ^C does).
 signal_case() {
@@ -220,7 +220,10 @@ signal_case() {
 	{ echo ". $work/prelude.sh"; echo "cd $work/$name"
 	  echo 'pool_start logs 2; pool_add a hold a; pool_add b hold b; pool_wait; echo "not reached"'; } >"$work/$name.sh"
 	set -m
-	(cd "$work/$name" && exec bash "$work/$name.sh") >"$work/$name.out" 2>&1 &
+	# env --default-signal: a signal ignored when bash starts cannot be trapped, and a
+	# caller under nohup (HUP) or a non-interactive background start would make the
+	# shell ignore what this case sends.
+	(cd "$work/$name" && exec env --default-signal bash "$work/$name.sh") >"$work/$name.out" 2>&1 &
 	pid=$!
 	set +m
 	lines_at_least "$work/$name/pids.a" 6 || true
