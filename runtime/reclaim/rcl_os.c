@@ -979,8 +979,9 @@ RCL_INTERN int rcl_os_page_alias(rcl_heap *h, void *page, const void *target)
                           sizeof(*b->aliases)) != 0 || !rcl_backing_fd_ok(b) ||
       rcl_os_fault(RCL_FAULT_BACKING))
     goto failed;
-  /* mremap with old size 0 maps the same shared page a second time. */
-  if (mremap((void *)tg, 0, ps, MREMAP_MAYMOVE | MREMAP_FIXED, page) != page) {
+  /* Map the target's file page at page's address (qemu-user does not
+  ** emulate mremap's old size 0, which would duplicate target's mapping). */
+  if (mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)toff) != page) {
     /* The kernel may have unmapped page first: its own range still holds
     ** its contents (not punched yet), so map it back. */
     RCL_ASSERT(mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)own) == page,
