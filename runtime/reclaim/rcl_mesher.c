@@ -16,6 +16,9 @@
 ** RCL_MESH_MAX_GAP empty pages between two pages meshed onto one span are
 ** meshed too, as fillers (rcl_mesh_core.c), so the gap does not split the
 ** run: at 2% survivors a quarter of a 64-byte class's pages are empty.
+** A full pass (rcl_mesher_full) walks four times, leaving alone runs of
+** fewer than 8, then 4, 2 and 1 pages with live blocks, so the mapping
+** budget goes first to the runs that release the most pages per mapping.
 ** The mapping budget is shared by every heap of the process: while a
 ** quarter of it is in use, runs of one page with live blocks are meshed;
 ** then only runs of two, then (half used) of three or more, so the pages
@@ -45,7 +48,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define RCL_MESHER_OPEN        8      /* open primaries per class */
+#define RCL_MESHER_OPEN        32     /* open primaries per class */
 #define RCL_MESHER_STEP_WORK   2048   /* bitmap words examined per GC step */
 #define RCL_MESHER_STEP_MESHES 8      /* meshes per GC step (a mesh makes 2 system calls) */
 #define RCL_MESHER_ROUNDS      1      /* open spans one span's pages may go to */
@@ -54,6 +57,7 @@
 struct rcl_mesher {
   uintptr_t open[RCL_NCLASSES][RCL_MESHER_OPEN];
   uint8_t next[RCL_NCLASSES];     /* the slot the next open span replaces */
+  unsigned min_run;               /* runs shorter than this are left alone (full passes) */
 };
 
 typedef struct rcl_mesher_budget {
@@ -96,6 +100,7 @@ static int rcl_mesher_span(rcl_heap *h, rcl_span *s, rcl_mesher_budget *bu)
   char *start = rcl_span_start(s);
   unsigned cls = s->cls, j, round, c, nc = 0, left, quarters = rcl_mesh_budget_quarters();
   unsigned min_run = quarters >= 2 ? 3 : quarters + 1;
+  if (m->min_run > min_run) min_run = m->min_run;
   uint32_t cand[MAX_PAGES];       /* candidate pages: offsets in the span */
   uint8_t done[MAX_PAGES], fit[MAX_PAGES], empty[MAX_PAGES];
   size_t cost = 1;
@@ -235,16 +240,24 @@ RCL_INTERN void rcl_mesher_step(rcl_heap *h)
 /* A whole pass now (full GC, purge()), after the whole reconciliation. */
 RCL_INTERN void rcl_mesher_full(rcl_heap *h)
 {
+  static const unsigned rcl_mesher_full_min_runs[] = { 8, 4, 2, 1 };
   rcl_mesher_budget bu;
+  size_t i;
   rcl_mesh_reconcile_finish(h);
   h->mesh_armed = 0;
   h->mesh_seg = NULL;
   if (!rcl_mesher_ready(h)) return;
-  memset(&bu, 0, sizeof(bu));
-  bu.max_work = bu.max_meshes = (size_t)-1;
-  rcl_mesher_restart(h);
-  rcl_mesher_advance(h, &bu);
-  h->mesh_seg = NULL;
+  /* Longest runs first: the mapping budget then goes to the runs that
+  ** release the most pages per mapping. */
+  for (i = 0; i < sizeof(rcl_mesher_full_min_runs) / sizeof(rcl_mesher_full_min_runs[0]); i++) {
+    memset(&bu, 0, sizeof(bu));
+    bu.max_work = bu.max_meshes = (size_t)-1;
+    rcl_mesher_restart(h);
+    h->mesher->min_run = rcl_mesher_full_min_runs[i];
+    rcl_mesher_advance(h, &bu);
+    h->mesher->min_run = 0;
+    h->mesh_seg = NULL;
+  }
 }
 
 RCL_INTERN void rcl_mesher_destroy(rcl_heap *h)
