@@ -81,7 +81,7 @@ typedef struct rcl_stats {
   size_t mesh_mappings;    /* mappings the secondaries add (upper count: 2 per run) */
   uint64_t mesh_released;  /* pages given back by meshing, since the heap was created */
   uint64_t mesh_passes;    /* mesh passes run */
-  uint64_t mesh_max_pause_ns; /* the longest mesh pass (reconciliation included) */
+  uint64_t mesh_max_pause_ns; /* the longest GC step's meshing or reconciliation (thread CPU time) */
   double fragmentation;    /* 1 - in_use/resident (0 if resident == 0) */
 } rcl_stats;
 

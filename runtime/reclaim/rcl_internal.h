@@ -407,6 +407,12 @@ struct rcl_heap {
   ** mesh_stride bytes in a plain mapping (not counted in mapped). */
   char *mesh_tab;
   size_t mesh_cap, mesh_used;          /* slots; slots not empty (tombstones included) */
+  size_t mesh_live;                    /* entries (both tables) */
+  char *mesh_old;                      /* the table being moved into mesh_tab, or NULL */
+  size_t mesh_old_cap, mesh_old_pos;   /* its slots; the next slot to move */
+  size_t mesh_old_live, mesh_old_rate; /* its entries left; slots moved per insertion */
+  size_t mesh_rec_pos;                 /* reconciliation under way: the next slot (walk order) */
+  int mesh_rec_armed;                  /* 1 while a reconciliation is under way */
   uint32_t mesh_stride, mesh_words;    /* entry bytes; words of an entry's live bitmap */
   size_t mesh_pages;                   /* secondaries now */
   size_t mesh_mappings;                /* mappings the aliases add (upper count) */
@@ -524,7 +530,7 @@ static inline int rcl_room_needed(const rcl_heap *h, size_t request)
 RCL_INTERN size_t rcl_os_page_size(void);        /* validated; aborts if unsupported */
 RCL_INTERN size_t rcl_os_purge_granule(void);    /* granule of purge ranges (h->page_size) */
 RCL_INTERN uint64_t rcl_os_now_ms(void);
-RCL_INTERN uint64_t rcl_os_now_ns(void);         /* CLOCK_MONOTONIC: pauses */
+RCL_INTERN uint64_t rcl_os_cpu_ns(void);         /* the thread's CPU time: mesh pauses */
 RCL_INTERN uint64_t rcl_os_addr_limit(void);
 RCL_INTERN void *rcl_os_map(rcl_heap *h, size_t size, size_t align);
 RCL_INTERN void *rcl_os_map_plain(size_t size);  /* heap struct, tables: no hint rules */
@@ -586,6 +592,8 @@ RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page);
 RCL_INTERN int rcl_mesh_page_fits(rcl_heap *h, char *b_page, char *a_page);
 RCL_INTERN int rcl_mesh_fill_gap(rcl_heap *h, char *b, char *a, unsigned n);
 RCL_INTERN void rcl_mesh_reconcile(rcl_heap *h);
+RCL_INTERN int rcl_mesh_reconcile_step(rcl_heap *h);
+RCL_INTERN void rcl_mesh_reconcile_finish(rcl_heap *h);
 RCL_INTERN int rcl_mesh_secondary_of(const rcl_heap *h, uintptr_t page, const uint64_t **live,
                                      uintptr_t *primary);
 RCL_INTERN void rcl_mesh_destroy(rcl_heap *h);

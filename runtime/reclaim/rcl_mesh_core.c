@@ -29,10 +29,11 @@
 **  - unmeshing maps B back onto its own (zero) range BEFORE the last slots
 **    are freed in A, so a purge of A's page never punches a page B maps.
 **
-** Memory: the table is an open-addressing hash (linear probing, tombstones,
-** grown only before an insertion, so a reconciliation walk sees a stable
-** array) in a plain mapping, like the backing's tables; it is not counted
-** in `mapped`. Mapping count: every maximal run of secondaries whose
+** Memory: the table is an open-addressing hash (linear probing, tombstones)
+** in a plain mapping, like the backing's tables; it is not counted in
+** `mapped`. It grows incrementally (a few entries move per insertion, see
+** "The table"), and only before an insertion, so a reconciliation walk
+** sees stable arrays. Mapping count: every maximal run of secondaries whose
 ** primaries are consecutive too (B+1 on A+1) splits its segment's mapping
 ** into at most two more: h->mesh_mappings is that upper count, and the
 ** process-wide sum is kept against a budget of a quarter of
@@ -139,71 +140,142 @@ static void rcl_bit_put(rcl_span *s, uint32_t idx, int free_bit)
 
 /* -- The table ------------------------------------------------------------------------ */
 
-static rcl_mesh_entry *rcl_mtab_at(const rcl_heap *h, size_t i)
+/* Growth is incremental, so no insertion moves more than a few entries:
+** a table that needs room is replaced by a new one (at least as large, at
+** most a quarter full), and each later insertion moves mesh_old_rate
+** slots of the old table into it; a lookup tries the new table, then the
+** old. The old table is gone before the new one needs room again (it is
+** emptied within cap/8 insertions; the new one needs room after cap/4).
+** Entries move only in rcl_mtab_room, so an entry pointer stays valid
+** until the next rcl_mtab_room, and a walk of both tables (rcl_mtab_slot)
+** sees each entry once. */
+
+static size_t rcl_mtab_slots(const rcl_heap *h) { return h->mesh_cap + (h->mesh_old ? h->mesh_old_cap : 0); }
+
+/* Slot i of the walk: the new table's slots, then the old table's. */
+static rcl_mesh_entry *rcl_mtab_slot(const rcl_heap *h, size_t i)
 {
-  return (rcl_mesh_entry *)(void *)(h->mesh_tab + i * h->mesh_stride);
+  if (i < h->mesh_cap) return (rcl_mesh_entry *)(void *)(h->mesh_tab + i * h->mesh_stride);
+  return (rcl_mesh_entry *)(void *)(h->mesh_old + (i - h->mesh_cap) * h->mesh_stride);
 }
 
-static size_t rcl_mtab_hash(const rcl_heap *h, uintptr_t page)
+#ifdef RCL_TEST_HOOKS
+/* The walk index of entry e (rcl_mtab_slot(h, index) == e). */
+static size_t rcl_mtab_index(const rcl_heap *h, const rcl_mesh_entry *e)
 {
-  return (size_t)(((uint64_t)(page >> 12) * 0x9e3779b97f4a7c15ull) >> 32) & (h->mesh_cap - 1);
+  const char *p = (const char *)e;
+  if (p >= h->mesh_tab && p < h->mesh_tab + h->mesh_cap * h->mesh_stride)
+    return (size_t)(p - h->mesh_tab) / h->mesh_stride;
+  return h->mesh_cap + (size_t)(p - h->mesh_old) / h->mesh_stride;
+}
+#endif
+
+static int rcl_mtab_in_old(const rcl_heap *h, const rcl_mesh_entry *e)
+{
+  const char *p = (const char *)e;
+  return h->mesh_old && p >= h->mesh_old && p < h->mesh_old + h->mesh_old_cap * h->mesh_stride;
 }
 
-static rcl_mesh_entry *rcl_mtab_find(const rcl_heap *h, uintptr_t page)
+static size_t rcl_mtab_hash(uintptr_t page, size_t cap)
+{
+  return (size_t)(((uint64_t)(page >> 12) * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
+
+/* page's entry in one table (cap slots, a power of two), or NULL. */
+static rcl_mesh_entry *rcl_mtab_probe(char *tab, size_t cap, size_t stride, uintptr_t page)
 {
   size_t i;
-  if (!h->mesh_cap) return NULL;
-  for (i = rcl_mtab_hash(h, page); ; i = (i + 1) & (h->mesh_cap - 1)) {
-    rcl_mesh_entry *e = rcl_mtab_at(h, i);
+  if (!cap) return NULL;
+  for (i = rcl_mtab_hash(page, cap); ; i = (i + 1) & (cap - 1)) {
+    rcl_mesh_entry *e = (rcl_mesh_entry *)(void *)(tab + i * stride);
     if (e->page == page) return e;
     if (e->page == RCL_MESH_EMPTY) return NULL;
   }
 }
 
-/* A new entry for page (not in the table; room ensured by rcl_mtab_room). */
-static rcl_mesh_entry *rcl_mtab_insert(rcl_heap *h, uintptr_t page)
+static rcl_mesh_entry *rcl_mtab_find(const rcl_heap *h, uintptr_t page)
 {
-  size_t i;
-  rcl_mesh_entry *e;
-  for (i = rcl_mtab_hash(h, page); ; i = (i + 1) & (h->mesh_cap - 1)) {
-    e = rcl_mtab_at(h, i);
-    if (e->page == RCL_MESH_EMPTY || e->page == RCL_MESH_TOMB) break;
-  }
-  if (e->page == RCL_MESH_EMPTY) h->mesh_used++;
-  memset(e, 0, h->mesh_stride);
-  e->page = page;
+  rcl_mesh_entry *e = rcl_mtab_probe(h->mesh_tab, h->mesh_cap, h->mesh_stride, page);
+  if (!e && h->mesh_old) e = rcl_mtab_probe(h->mesh_old, h->mesh_old_cap, h->mesh_stride, page);
   return e;
 }
 
-static void rcl_mtab_remove(rcl_mesh_entry *e) { e->page = RCL_MESH_TOMB; }
+/* A slot of the new table for page (in neither table; room ensured). */
+static rcl_mesh_entry *rcl_mtab_claim(rcl_heap *h, uintptr_t page)
+{
+  size_t i;
+  rcl_mesh_entry *e;
+  for (i = rcl_mtab_hash(page, h->mesh_cap); ; i = (i + 1) & (h->mesh_cap - 1)) {
+    e = (rcl_mesh_entry *)(void *)(h->mesh_tab + i * h->mesh_stride);
+    if (e->page == RCL_MESH_EMPTY || e->page == RCL_MESH_TOMB) break;
+  }
+  if (e->page == RCL_MESH_EMPTY) h->mesh_used++;
+  return e;
+}
 
-/* Room for `more` insertions, load at most 1/2; rebuilds without
-** tombstones when it grows. 0, or -1 if no memory. */
+/* A new entry for page (not in the table; room ensured by rcl_mtab_room). */
+static rcl_mesh_entry *rcl_mtab_insert(rcl_heap *h, uintptr_t page)
+{
+  rcl_mesh_entry *e = rcl_mtab_claim(h, page);
+  memset(e, 0, h->mesh_stride);
+  e->page = page;
+  h->mesh_live++;
+  return e;
+}
+
+static void rcl_mtab_remove(rcl_heap *h, rcl_mesh_entry *e)
+{
+  if (rcl_mtab_in_old(h, e)) h->mesh_old_live--;
+  e->page = RCL_MESH_TOMB;
+  h->mesh_live--;
+}
+
+/* Move up to n slots of the old table into the new one; the old table
+** goes when it is empty. */
+static void rcl_mtab_move(rcl_heap *h, size_t n)
+{
+  for (; n && h->mesh_old_pos < h->mesh_old_cap; n--, h->mesh_old_pos++) {
+    rcl_mesh_entry *e = (rcl_mesh_entry *)(void *)(h->mesh_old + h->mesh_old_pos * h->mesh_stride);
+    if (e->page > RCL_MESH_TOMB) {
+      memcpy(rcl_mtab_claim(h, e->page), e, h->mesh_stride);
+      e->page = RCL_MESH_TOMB;
+      h->mesh_old_live--;
+    }
+  }
+  if (h->mesh_old && (h->mesh_old_pos == h->mesh_old_cap || !h->mesh_old_live)) {
+    munmap(h->mesh_old, rcl_align_up(h->mesh_old_cap * h->mesh_stride, h->os_page_size));
+    h->mesh_old = NULL;
+    h->mesh_old_cap = h->mesh_old_pos = h->mesh_old_live = 0;
+  }
+}
+
+/* Room for `more` insertions: the new table's non-empty slots, with the
+** entries still to move and `more`, stay at most half of it. Moves this
+** insertion's share of the old table. 0, or -1 if no memory. */
 static int rcl_mtab_room(rcl_heap *h, size_t more)
 {
-  size_t live = 0, cap, i, bytes;
-  char *old = h->mesh_tab, *nt;
-  if (h->mesh_cap && (h->mesh_used + more) * 2 <= h->mesh_cap) return 0;
+  size_t cap, bytes;
+  char *nt;
   if (!h->mesh_stride) {
     h->mesh_words = (uint32_t)((h->os_page_size / 16 + 63) / 64);
     h->mesh_stride = (uint32_t)(sizeof(rcl_mesh_entry) + h->mesh_words * sizeof(uint64_t));
   }
-  for (i = 0; i < h->mesh_cap; i++) if (rcl_mtab_at(h, i)->page > RCL_MESH_TOMB) live++;
-  for (cap = 64; cap < (live + more) * 4; cap *= 2) {}
+  if (h->mesh_old) rcl_mtab_move(h, h->mesh_old_rate * more);
+  if (h->mesh_cap && (h->mesh_used + h->mesh_old_live + more) * 2 <= h->mesh_cap) return 0;
+  if (h->mesh_old) rcl_mtab_move(h, (size_t)-1);      /* not reached: see above */
+  for (cap = h->mesh_cap > 64 ? h->mesh_cap : 64; cap < (h->mesh_live + more) * 4; cap *= 2) {}
   bytes = cap * h->mesh_stride;
   nt = (char *)rcl_os_map_plain(bytes);
   if (!nt) return -1;
-  {
-    size_t ocap = h->mesh_cap;
-    h->mesh_tab = nt;
-    h->mesh_cap = cap;
-    h->mesh_used = 0;
-    for (i = 0; i < ocap; i++) {
-      rcl_mesh_entry *e = (rcl_mesh_entry *)(void *)(old + i * h->mesh_stride);
-      if (e->page > RCL_MESH_TOMB) memcpy(rcl_mtab_insert(h, e->page), e, h->mesh_stride);
-    }
-    if (old) munmap(old, rcl_align_up(ocap * h->mesh_stride, h->os_page_size));
-  }
+  h->mesh_old = h->mesh_tab;
+  h->mesh_old_cap = h->mesh_cap;
+  h->mesh_old_pos = 0;
+  h->mesh_old_live = h->mesh_live;
+  h->mesh_old_rate = (8 * h->mesh_old_cap + cap - 1) / cap + 1;
+  h->mesh_tab = nt;
+  h->mesh_cap = cap;
+  h->mesh_used = 0;
+  if (h->mesh_old) rcl_mtab_move(h, h->mesh_old_rate * more);
   return 0;
 }
 
@@ -396,7 +468,7 @@ static void rcl_mesh_drop(rcl_heap *h, rcl_mesh_entry *e, rcl_mesh_geom *gb)
   uintptr_t primary = e->primary;
   long delta = rcl_mesh_map_delta(h, e->page, primary);
   rcl_mesh_entry *ea;
-  rcl_mtab_remove(e);
+  rcl_mtab_remove(h, e);
   for (k = 0; k < gb->nslots; k++) { rcl_bit_put(gb->s, gb->idx0 + k, 1); freed_b++; }
   if (gb->lo_cross != RCL_MESH_NONE && !rcl_mesh_cross_reserved(h, gb, gb->lo_cross)) {
     rcl_bit_put(gb->s, gb->lo_cross, 1);
@@ -412,7 +484,7 @@ static void rcl_mesh_drop(rcl_heap *h, rcl_mesh_entry *e, rcl_mesh_geom *gb)
   h->mesh_pages--;
   ea = rcl_mtab_find(h, primary);
   RCL_ASSERT(ea && !ea->primary && ea->count > 0, "a secondary without its primary");
-  if (--ea->count == 0) rcl_mtab_remove(ea);
+  if (--ea->count == 0) rcl_mtab_remove(h, ea);
   if (!rcl_mesh_span_meshed(h, gb->s)) {
     gb->s->state = RCL_SPAN_FULL;
     rcl_span_settle(h, gb->s);
@@ -496,8 +568,15 @@ static int rcl_mesh_reconcile_one(rcl_heap *h, rcl_mesh_entry *e)
   uint32_t k, nfreed = 0, stray = RCL_MESH_NONE;
   char *b_page = (char *)e->page, *a_page = (char *)e->primary;
   int unmesh;
-  RCL_ASSERT(!rcl_mesh_geom_of(h, b_page, &gb) && !rcl_mesh_geom_of(h, a_page, &ga),
-             "a meshed page lost its span");
+  RCL_ASSERT(!rcl_mesh_geom_of(h, b_page, &gb), "a meshed page lost its span");
+  if (rcl_mesh_geom_of(h, a_page, &ga)) {
+    /* Between GC steps A's span may be current (a class cache hands out
+    ** its free slots): the frees through B wait for the next round. */
+    rcl_segment *sa = rcl_segment_of(a_page);
+    RCL_ASSERT(sa->spans[sa->unit_span[((uintptr_t)a_page >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]].state ==
+               RCL_SPAN_CURRENT, "a primary lost its span");
+    return 0;
+  }
   memset(freed, 0, sizeof(freed));
   for (k = 0; k < gb.nslots; k++) {
     if (!rcl_bit_get(gb.s, gb.idx0 + k)) continue;
@@ -530,25 +609,109 @@ static int rcl_mesh_reconcile_one(rcl_heap *h, rcl_mesh_entry *e)
   return 1;
 }
 
-/* Move every free made through a secondary to its primary and unmesh the
-** secondaries left empty (owner, heap lock held). */
-RCL_INTERN void rcl_mesh_reconcile(rcl_heap *h)
+/* After secondary b left the table: the fillers next to it (walking away
+** from b) that join no run any more leave too. Returns the unmeshes made. */
+static unsigned rcl_mesh_drop_stale_fillers(rcl_heap *h, uintptr_t b)
 {
-  size_t i;
-  if (!h->mesh_pages) return;
-  for (i = 0; i < h->mesh_cap; i++) {
-    rcl_mesh_entry *e = rcl_mtab_at(h, i);
-    if (e->page > RCL_MESH_TOMB && e->primary && e->count) rcl_mesh_reconcile_one(h, e);
+  size_t ps = h->os_page_size;
+  unsigned n = 0, k;
+  int dir;
+  for (dir = -1; dir <= 1; dir += 2)
+    for (k = 1; k <= RCL_MESH_MAX_GAP; k++) {
+      uintptr_t p = dir > 0 ? b + k * ps : b - k * ps;
+      rcl_mesh_entry *e;
+      if (rcl_segment_of((void *)p) != rcl_segment_of((void *)b)) break;
+      e = rcl_mtab_find(h, p);
+      if (!e || !e->primary || e->count || rcl_mesh_filler_valid(h, e) || rcl_mesh_filler_drop(h, e) != 0)
+        break;
+      n++;
+    }
+  return n;
+}
+
+/*
+** Reconciliation in slices (owner, heap lock held): moves every free made
+** through a secondary to its primary and unmeshes the secondaries left
+** empty, walking the table from h->mesh_rec_pos. A slice examines at most
+** RCL_MESH_REC_SLOTS slots and makes at most RCL_MESH_REC_UNMESH unmeshes
+** (each a system call that edits the process's mappings), so no GC step
+** waits for a whole table. Frees through a secondary that a slice has not
+** reached yet stay in B's bitmap (lazy reconciliation allows that), and an
+** entry that growth moves behind the cursor waits for the next round.
+** Fillers whose run broke leave with the secondary that broke it
+** (rcl_mesh_drop_stale_fillers), or, if the OS refused then, when the walk
+** reaches them. Returns 1 when the round is done.
+*/
+#define RCL_MESH_REC_SLOTS  4096
+#define RCL_MESH_REC_UNMESH 16
+
+static int rcl_mesh_reconcile_slice(rcl_heap *h, size_t max_slots, size_t max_unmesh)
+{
+  size_t slots = 0, unmesh = 0;
+  if (!h->mesh_pages) {
+    h->mesh_rec_armed = 0;
+    return 1;
   }
-  /* Fillers whose runs broke go (a valid filler's run holds only valid
-  ** fillers, so the order does not matter). */
-  for (i = 0; i < h->mesh_cap; i++) {
-    rcl_mesh_entry *e = rcl_mtab_at(h, i);
-    if (e->page > RCL_MESH_TOMB && e->primary && !e->count) {
-      if (!rcl_mesh_filler_valid(h, e) && rcl_mesh_filler_drop(h, e) == 0) continue;
-      rcl_mesh_reconcile_one(h, e);                 /* a free on it: a double free */
+  while (h->mesh_rec_pos < rcl_mtab_slots(h)) {
+    rcl_mesh_entry *e = rcl_mtab_slot(h, h->mesh_rec_pos);
+    if (slots >= max_slots || unmesh >= max_unmesh) return 0;
+    slots++;
+    h->mesh_rec_pos++;
+    if (e->page <= RCL_MESH_TOMB || !e->primary) continue;
+    if (e->count) {
+      uintptr_t b = e->page;
+      if (rcl_mesh_reconcile_one(h, e)) unmesh += 1 + rcl_mesh_drop_stale_fillers(h, b);
+    } else if (!rcl_mesh_filler_valid(h, e)) {
+      uintptr_t b = e->page;
+      if (rcl_mesh_filler_drop(h, e) == 0) unmesh += 1 + rcl_mesh_drop_stale_fillers(h, b);
+    } else {
+      rcl_mesh_reconcile_one(h, e);                 /* a free on a filler: a double free */
     }
   }
+  h->mesh_rec_armed = 0;
+  return 1;
+}
+
+static void rcl_mesh_pause(rcl_heap *h, uint64_t t0)
+{
+  uint64_t ns = rcl_os_cpu_ns() - t0;
+  if (ns > h->mesh_max_pause_ns) h->mesh_max_pause_ns = ns;
+}
+
+/* A GC cycle ended: start a reconciliation round (or go on with the one
+** under way) and run its first slice. */
+RCL_INTERN void rcl_mesh_reconcile(rcl_heap *h)
+{
+  uint64_t t0;
+  if (!h->mesh_pages) return;
+  t0 = rcl_os_cpu_ns();
+  if (!h->mesh_rec_armed) {
+    h->mesh_rec_armed = 1;
+    h->mesh_rec_pos = 0;
+  }
+  rcl_mesh_reconcile_slice(h, RCL_MESH_REC_SLOTS, RCL_MESH_REC_UNMESH);
+  rcl_mesh_pause(h, t0);
+}
+
+/* One GC step's slice of the round under way; 1 when none is left. */
+RCL_INTERN int rcl_mesh_reconcile_step(rcl_heap *h)
+{
+  uint64_t t0;
+  int done;
+  if (!h->mesh_rec_armed) return 1;
+  t0 = rcl_os_cpu_ns();
+  done = rcl_mesh_reconcile_slice(h, RCL_MESH_REC_SLOTS, RCL_MESH_REC_UNMESH);
+  rcl_mesh_pause(h, t0);
+  return done;
+}
+
+/* Full GC, purge(): a whole round now, from the first slot (a full GC is
+** no step). */
+RCL_INTERN void rcl_mesh_reconcile_finish(rcl_heap *h)
+{
+  h->mesh_rec_armed = 1;                            /* from the start: every free so far */
+  h->mesh_rec_pos = 0;
+  rcl_mesh_reconcile_slice(h, (size_t)-1, (size_t)-1);
 }
 
 /* Heap destruction: every secondary maps its own range again (segments
@@ -556,16 +719,19 @@ RCL_INTERN void rcl_mesh_reconcile(rcl_heap *h)
 RCL_INTERN void rcl_mesh_destroy(rcl_heap *h)
 {
   size_t i;
-  for (i = 0; i < h->mesh_cap; i++) {
-    rcl_mesh_entry *e = rcl_mtab_at(h, i);
+  for (i = 0; i < rcl_mtab_slots(h); i++) {
+    rcl_mesh_entry *e = rcl_mtab_slot(h, i);
     if (e->page > RCL_MESH_TOMB && e->primary) rcl_os_page_unalias(h, (void *)e->page);
   }
   __atomic_fetch_sub(&rcl_mesh_map_used, h->mesh_mappings, __ATOMIC_RELAXED);
   h->mesh_mappings = 0;
   h->mesh_pages = 0;
   if (h->mesh_tab) munmap(h->mesh_tab, rcl_align_up(h->mesh_cap * h->mesh_stride, h->os_page_size));
-  h->mesh_tab = NULL;
-  h->mesh_cap = h->mesh_used = 0;
+  if (h->mesh_old) munmap(h->mesh_old, rcl_align_up(h->mesh_old_cap * h->mesh_stride, h->os_page_size));
+  h->mesh_tab = h->mesh_old = NULL;
+  h->mesh_cap = h->mesh_used = h->mesh_live = 0;
+  h->mesh_old_cap = h->mesh_old_pos = h->mesh_old_live = 0;
+  h->mesh_rec_armed = 0;
 }
 
 /* -- For the mesher (rcl_mesher.c) -------------------------------------------------- */
@@ -646,11 +812,11 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
                         h->mesh_pages, h->mesh_mappings);
     return 0;
   }
-  scratch_bytes = h->mesh_cap * (words + 1) * sizeof(uint64_t);
+  scratch_bytes = rcl_mtab_slots(h) * (words + 1) * sizeof(uint64_t);
   scratch = (uint64_t *)rcl_os_map_plain(scratch_bytes);
   if (!scratch) return rcl_errorf(err, errlen, "mesh check: no memory");
-  for (i = 0; i < h->mesh_cap && !r; i++) {
-    rcl_mesh_entry *e = rcl_mtab_at(h, i), *ea;
+  for (i = 0; i < rcl_mtab_slots(h) && !r; i++) {
+    rcl_mesh_entry *e = rcl_mtab_slot(h, i), *ea;
     rcl_mesh_geom gb, ga;
     uint64_t *acc;
     uint32_t k, n = 0;
@@ -677,7 +843,7 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
                      (unsigned long)e->page, gb.s->state, gb.s->cls, ga.s->cls);
       break;
     }
-    acc = scratch + (size_t)((char *)ea - h->mesh_tab) / h->mesh_stride * (words + 1);
+    acc = scratch + rcl_mtab_index(h, ea) * (words + 1);
     for (k = 0; k < gb.nslots; k++) {
       int in_l = (int)((e->live[k >> 6] >> (k & 63)) & 1);
       if (!in_l) {
@@ -713,8 +879,8 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
     }
     acc[0]++;
   }
-  for (i = 0; i < h->mesh_cap && !r; i++) {
-    rcl_mesh_entry *e = rcl_mtab_at(h, i);
+  for (i = 0; i < rcl_mtab_slots(h) && !r; i++) {
+    rcl_mesh_entry *e = rcl_mtab_slot(h, i);
     if (e->page <= RCL_MESH_TOMB || e->primary) continue;
     if (e->count == 0 || e->count > RCL_MESH_MAX_SECONDARIES || scratch[i * (words + 1)] != e->count)
       r = rcl_errorf(err, errlen, "mesh: primary %#lx counts %u secondaries, has %llu",
@@ -729,3 +895,4 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
   return 0;
 }
 #endif
+

@@ -16,6 +16,9 @@
 ** RCL_MESH_MAX_GAP empty pages between two pages meshed onto one span are
 ** meshed too, as fillers (rcl_mesh_core.c), so the gap does not split the
 ** run: at 2% survivors a quarter of a 64-byte class's pages are empty.
+** A full pass (rcl_mesher_full) walks four times, leaving alone runs of
+** fewer than 8, then 4, 2 and 1 pages with live blocks, so the mapping
+** budget goes first to the runs that release the most pages per mapping.
 ** The mapping budget is shared by every heap of the process: while a
 ** quarter of it is in use, runs of one page with live blocks are meshed;
 ** then only runs of two, then (half used) of three or more, so the pages
@@ -28,8 +31,11 @@
 **    at most RCL_MESHER_STEP_MESHES meshes (each copies at most a page and
 **    makes two system calls). The cursor resumes at the next step;
 **    mesh_max_pause_ns keeps the longest step;
-**  - a full GC and purge() run a whole pass at once (rcl_mesher_full),
-**    before they purge, so the pages of emptied spans go back too.
+**  - the reconciliation (rcl_mesh_core.c) runs in slices too: while one
+**    is under way, a GC step advances it instead of the pass;
+**  - a full GC and purge() finish the reconciliation and run a whole pass
+**    at once (rcl_mesher_full), before they purge, so the pages of emptied
+**    spans go back too.
 ** Nothing meshes with mesh=off, on the anonymous backing, or once the
 ** process-wide mapping budget (rcl_mesh_core.c) is spent.
 **
@@ -42,8 +48,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define RCL_MESHER_OPEN        8      /* open primaries per class */
-#define RCL_MESHER_STEP_WORK   4096   /* bitmap words examined per GC step */
+#define RCL_MESHER_OPEN        32     /* open primaries per class */
+#define RCL_MESHER_STEP_WORK   2048   /* bitmap words examined per GC step */
 #define RCL_MESHER_STEP_MESHES 8      /* meshes per GC step (a mesh makes 2 system calls) */
 #define RCL_MESHER_ROUNDS      1      /* open spans one span's pages may go to */
 
@@ -51,6 +57,7 @@
 struct rcl_mesher {
   uintptr_t open[RCL_NCLASSES][RCL_MESHER_OPEN];
   uint8_t next[RCL_NCLASSES];     /* the slot the next open span replaces */
+  unsigned min_run;               /* runs shorter than this are left alone (full passes) */
 };
 
 typedef struct rcl_mesher_budget {
@@ -93,6 +100,7 @@ static int rcl_mesher_span(rcl_heap *h, rcl_span *s, rcl_mesher_budget *bu)
   char *start = rcl_span_start(s);
   unsigned cls = s->cls, j, round, c, nc = 0, left, quarters = rcl_mesh_budget_quarters();
   unsigned min_run = quarters >= 2 ? 3 : quarters + 1;
+  if (m->min_run > min_run) min_run = m->min_run;
   uint32_t cand[MAX_PAGES];       /* candidate pages: offsets in the span */
   uint8_t done[MAX_PAGES], fit[MAX_PAGES], empty[MAX_PAGES];
   size_t cost = 1;
@@ -188,46 +196,68 @@ static int rcl_mesher_advance(rcl_heap *h, rcl_mesher_budget *bu)
   return 1;
 }
 
-/* A GC cycle ended (after reconciliation and sorting): start a pass, or
-** keep the one under way. */
+/* A GC cycle ended (after the reconciliation's first slice and sorting):
+** start a pass, or keep the one under way (h->mesh_seg is its cursor,
+** NULL when none is). GC steps go on while either has work left. */
 RCL_INTERN void rcl_mesher_arm(rcl_heap *h)
 {
   if (!rcl_mesher_ready(h)) {
-    h->mesh_armed = 0;
+    h->mesh_seg = NULL;
+    h->mesh_armed = h->mesh_rec_armed;
     return;
   }
-  if (!h->mesh_armed || !h->mesh_seg) rcl_mesher_restart(h);
-  h->mesh_armed = h->mesh_seg != NULL;
+  if (!h->mesh_seg) rcl_mesher_restart(h);
+  h->mesh_armed = h->mesh_seg != NULL || h->mesh_rec_armed;
 }
 
-/* One GC step's share of the armed pass. */
+/* One GC step's share: a slice of the reconciliation under way, else of
+** the armed pass. */
 RCL_INTERN void rcl_mesher_step(rcl_heap *h)
 {
   rcl_mesher_budget bu;
   uint64_t t0, ns;
-  if (!rcl_mesher_ready(h)) {
+  if (h->mesh_rec_armed) {
+    rcl_mesh_reconcile_step(h);                     /* times itself */
+    return;
+  }
+  if (!rcl_mesher_ready(h) || !h->mesh_seg) {
+    h->mesh_seg = NULL;
     h->mesh_armed = 0;
     return;
   }
   memset(&bu, 0, sizeof(bu));
   bu.max_work = RCL_MESHER_STEP_WORK;
   bu.max_meshes = RCL_MESHER_STEP_MESHES;
-  t0 = rcl_os_now_ns();
-  if (rcl_mesher_advance(h, &bu)) h->mesh_armed = 0;
-  ns = rcl_os_now_ns() - t0;
+  t0 = rcl_os_cpu_ns();
+  if (rcl_mesher_advance(h, &bu)) {
+    h->mesh_seg = NULL;
+    h->mesh_armed = 0;
+  }
+  ns = rcl_os_cpu_ns() - t0;
   if (ns > h->mesh_max_pause_ns) h->mesh_max_pause_ns = ns;
 }
 
-/* A whole pass now (full GC, purge()), after reconciliation. */
+/* A whole pass now (full GC, purge()), after the whole reconciliation. */
 RCL_INTERN void rcl_mesher_full(rcl_heap *h)
 {
+  static const unsigned rcl_mesher_full_min_runs[] = { 8, 4, 2, 1 };
   rcl_mesher_budget bu;
+  size_t i;
+  rcl_mesh_reconcile_finish(h);
   h->mesh_armed = 0;
+  h->mesh_seg = NULL;
   if (!rcl_mesher_ready(h)) return;
-  memset(&bu, 0, sizeof(bu));
-  bu.max_work = bu.max_meshes = (size_t)-1;
-  rcl_mesher_restart(h);
-  rcl_mesher_advance(h, &bu);
+  /* Longest runs first: the mapping budget then goes to the runs that
+  ** release the most pages per mapping. */
+  for (i = 0; i < sizeof(rcl_mesher_full_min_runs) / sizeof(rcl_mesher_full_min_runs[0]); i++) {
+    memset(&bu, 0, sizeof(bu));
+    bu.max_work = bu.max_meshes = (size_t)-1;
+    rcl_mesher_restart(h);
+    h->mesher->min_run = rcl_mesher_full_min_runs[i];
+    rcl_mesher_advance(h, &bu);
+    h->mesher->min_run = 0;
+    h->mesh_seg = NULL;
+  }
 }
 
 RCL_INTERN void rcl_mesher_destroy(rcl_heap *h)
@@ -235,3 +265,4 @@ RCL_INTERN void rcl_mesher_destroy(rcl_heap *h)
   if (h->mesher) munmap(h->mesher, rcl_align_up(sizeof(struct rcl_mesher), h->os_page_size));
   h->mesher = NULL;
 }
+

@@ -76,10 +76,12 @@ RCL_INTERN size_t rcl_os_page_size(void)
 
 RCL_API size_t rcl_page_size(void) { return rcl_os_page_size(); }
 
-RCL_INTERN uint64_t rcl_os_now_ns(void)
+/* The calling thread's CPU time (user and system) in ns: a pause measured
+** with it leaves out the time other processes held the CPU. */
+RCL_INTERN uint64_t rcl_os_cpu_ns(void)
 {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -417,11 +419,14 @@ static int rcl_sys_unmap(void *p, size_t size)
 ** - an alias (meshing, docs/mesh.md) is an OS page of a file segment that
 **   maps the physical page of another one, its target, instead of its own
 **   range. A target maps its own range and is no alias; an alias's own
-**   range is punched (zero) and no alias maps it. So the table of aliases,
-**   sorted by page, says what every virtual page maps: its own range unless
-**   listed. A purge never punches through an alias (that would free its
-**   target's page), and a segment is unmapped only when no alias outside
-**   it has a target inside it (the mesher's rule; checked).
+**   range is punched (zero) and no alias maps it. So the alias pages of a
+**   segment (one array per file segment, indexed by OS page, made at its
+**   first alias or target: every alias operation is a binary search of the
+**   segment table and an index, never a walk of all aliases) say what every
+**   virtual page maps: its own range unless listed. A purge never punches
+**   through an alias (that would free its target's page), and a segment is
+**   unmapped only when no alias outside it has a target inside it (the
+**   mesher's rule; checked with the segment's count of targeted pages).
 ** fork() (rcl_backing_child): a shared mapping stays shared with the child,
 ** so the child copies the file's allocated pages into a new memory file at
 ** the same offsets, maps it over the same addresses (aliases included) and
@@ -429,15 +434,20 @@ static int rcl_sys_unmap(void *p, size_t size)
 ** before it returns from fork(), so no write of the parent after fork()
 ** reaches the copy.
 */
+/* The alias pages of one file segment: per OS page of it, the target it
+** maps (0: its own range) and how many aliases map it. */
+typedef struct rcl_backing_pages {
+  size_t naliases;                /* its pages that are aliases */
+  size_t ntargeted;               /* aliases (of any segment) whose target is one of its pages */
+  uintptr_t *target;              /* per page: the target's address, 0 = own range */
+  uint32_t *targeted;             /* per page: aliases that map it */
+} rcl_backing_pages;
+
 typedef struct rcl_backing_seg {
   uintptr_t addr;                 /* segment address */
   uint64_t off;                   /* its range's offset in the file */
+  rcl_backing_pages *pages;       /* NULL until its first alias or target */
 } rcl_backing_seg;
-
-typedef struct rcl_backing_alias {
-  uintptr_t page;                 /* an OS page that maps its target, not its own range */
-  uint64_t off;                   /* the target's file offset (the target's own range) */
-} rcl_backing_alias;
 
 struct rcl_backing {
   int fd;                         /* the memory file; -1: none (anonymous) */
@@ -447,8 +457,7 @@ struct rcl_backing {
   size_t nsegs, segs_cap;
   uint64_t *free_offs;            /* punched ranges to hand out again */
   size_t nfree, free_cap;         /* free_cap >= size / RCL_SEGMENT_SIZE */
-  rcl_backing_alias *aliases;     /* sorted by page */
-  size_t naliases, aliases_cap;
+  size_t naliases;                /* aliases in all segments */
   uint64_t fallbacks, punch_failed, fork_copies, alias_failed;
   struct rcl_backing *next;       /* every backing of the process (rcl_backing_lock) */
 };
@@ -531,51 +540,62 @@ RCL_INTERN size_t rcl_os_alias_count(const rcl_heap *h)
   return h->backing ? h->backing->naliases : 0;
 }
 
-static size_t rcl_backing_alias_pos(const rcl_backing *b, uintptr_t page);
-static uint64_t rcl_backing_own_off(const rcl_backing *b, uintptr_t page);
+/* The OS pages of a segment (the per-page arrays' length). */
+static size_t rcl_backing_npages(void) { return RCL_SEGMENT_SIZE / rcl_os_page_size(); }
+
+static size_t rcl_backing_pages_bytes(void)
+{
+  return sizeof(rcl_backing_pages) + rcl_backing_npages() * (sizeof(uintptr_t) + sizeof(uint32_t));
+}
+
+/* e's alias pages, made (zero) if `make`; NULL if none (or no memory). */
+static rcl_backing_pages *rcl_backing_pages_of(rcl_backing_seg *e, int make)
+{
+  rcl_backing_pages *pg;
+  if (e->pages || !make) return e->pages;
+  pg = (rcl_backing_pages *)rcl_backing_alloc(rcl_backing_pages_bytes());
+  if (!pg) return NULL;
+  pg->target = (uintptr_t *)(void *)(pg + 1);
+  pg->targeted = (uint32_t *)(void *)(pg->target + rcl_backing_npages());
+  e->pages = pg;
+  return pg;
+}
+
+static void rcl_backing_pages_free(rcl_backing_seg *e)
+{
+  if (e->pages) rcl_backing_dealloc(e->pages, rcl_backing_pages_bytes());
+  e->pages = NULL;
+}
+
+/* The segment entry holding page, or NULL; *idx is the page's index in it. */
+static rcl_backing_seg *rcl_backing_seg_of(const rcl_backing *b, uintptr_t page, size_t *idx)
+{
+  *idx = (page & (RCL_SEGMENT_SIZE - 1)) / rcl_os_page_size();
+  return rcl_backing_find(b, rcl_align_down(page, RCL_SEGMENT_SIZE), NULL);
+}
+
+/* The target that page maps, or 0 if it maps its own range (or is no page
+** of a file segment). */
+static uintptr_t rcl_backing_alias_target(const rcl_backing *b, uintptr_t page)
+{
+  size_t i;
+  const rcl_backing_seg *e = rcl_backing_seg_of(b, page, &i);
+  return e && e->pages ? e->pages->target[i] : 0;
+}
+
+/* 1 if an alias maps page. */
+static int rcl_backing_targeted(const rcl_backing *b, uintptr_t page)
+{
+  size_t i;
+  const rcl_backing_seg *e = rcl_backing_seg_of(b, page, &i);
+  return e && e->pages && e->pages->targeted[i] != 0;
+}
 
 /* 1 if OS page `page` is an alias of `target` (checks, tests). */
 RCL_INTERN int rcl_os_page_aliases(const rcl_heap *h, const void *page, const void *target)
 {
   const rcl_backing *b = h->backing;
-  size_t i;
-  if (!b) return 0;
-  i = rcl_backing_alias_pos(b, (uintptr_t)page);
-  return i < b->naliases && b->aliases[i].page == (uintptr_t)page &&
-         b->aliases[i].off == rcl_backing_own_off(b, (uintptr_t)target);
-}
-
-/* Where the alias of page is or would be inserted. */
-static size_t rcl_backing_alias_pos(const rcl_backing *b, uintptr_t page)
-{
-  size_t lo = 0, hi = b->naliases;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (b->aliases[mid].page < page) lo = mid + 1; else hi = mid;
-  }
-  return lo;
-}
-
-static rcl_backing_alias *rcl_backing_alias_find(const rcl_backing *b, uintptr_t page)
-{
-  size_t i = rcl_backing_alias_pos(b, page);
-  return i < b->naliases && b->aliases[i].page == page ? &b->aliases[i] : NULL;
-}
-
-/* The file offset of page's own range; UINT64_MAX outside file segments. */
-static uint64_t rcl_backing_own_off(const rcl_backing *b, uintptr_t page)
-{
-  const rcl_backing_seg *e = rcl_backing_find(b, rcl_align_down(page, RCL_SEGMENT_SIZE), NULL);
-  return e ? e->off + (page & (RCL_SEGMENT_SIZE - 1)) : UINT64_MAX;
-}
-
-/* 1 if an alias maps a page of the file range [off, off+size). */
-static int rcl_backing_targeted(const rcl_backing *b, uint64_t off, uint64_t size)
-{
-  size_t i;
-  for (i = 0; i < b->naliases; i++)
-    if (b->aliases[i].off - off < size) return 1;
-  return 0;
+  return b && target && rcl_backing_alias_target(b, (uintptr_t)page) == (uintptr_t)target;
 }
 
 /* 1 if b->fd still names b's file: a host that closes descriptors it did
@@ -635,17 +655,26 @@ static int rcl_backing_unmap(rcl_heap *h, void *p, int *r)
   if (*r != 0) {
     h->munmap_failed++;
   } else {
-    size_t lo = rcl_backing_alias_pos(b, (uintptr_t)p);
-    size_t hi = rcl_backing_alias_pos(b, (uintptr_t)p + RCL_SEGMENT_SIZE);
+    rcl_backing_pages *pg = e->pages;
+    size_t i, n = rcl_backing_npages();
+    /* Its aliases go (their targets count one mapper less), then no alias
+    ** elsewhere may map one of its pages. */
+    for (i = 0; pg && pg->naliases && i < n; i++)
+      if (pg->target[i]) {
+        size_t j;
+        rcl_backing_seg *t = rcl_backing_seg_of(b, pg->target[i], &j);
+        RCL_ASSERT(t && t->pages && t->pages->targeted[j], "an alias without its target");
+        t->pages->targeted[j]--;
+        t->pages->ntargeted--;
+        pg->target[i] = 0;
+        pg->naliases--;
+        b->naliases--;
+      }
+    RCL_ASSERT(!pg || pg->ntargeted == 0, "unmapping a segment whose pages other pages alias");
+    rcl_backing_pages_free(e);
     off = e->off;
     memmove(&b->segs[pos], &b->segs[pos + 1], (b->nsegs - pos - 1) * sizeof(*e));
     b->nsegs--;
-    if (hi > lo) {
-      memmove(&b->aliases[lo], &b->aliases[hi], (b->naliases - hi) * sizeof(*b->aliases));
-      b->naliases -= hi - lo;
-    }
-    RCL_ASSERT(!rcl_backing_targeted(b, off, RCL_SEGMENT_SIZE),
-               "unmapping a segment whose pages other pages alias");
     rcl_backing_release_range(h, b, off);
   }
   pthread_mutex_unlock(&rcl_backing_lock);
@@ -761,14 +790,16 @@ static int rcl_os_advise(rcl_heap *h, void *p, size_t size, int advice);
 ** them, never an alias (its target's page is not the range's to free). */
 static int rcl_backing_purge_around(rcl_heap *h, char *p, size_t size)
 {
-  const rcl_backing *b = h->backing;
-  size_t i = rcl_backing_alias_pos(b, (uintptr_t)p), ps = h->os_page_size;
-  char *end = p + size;
+  size_t i, ps = h->os_page_size;
+  const rcl_backing_seg *e = rcl_backing_seg_of(h->backing, (uintptr_t)p, &i);
+  const rcl_backing_pages *pg = e ? e->pages : NULL;
+  char *end = p + size, *stop;
   int r = 0;
-  for (; p < end; i++) {
-    char *stop = i < b->naliases && b->aliases[i].page < (uintptr_t)end ? (char *)b->aliases[i].page : end;
+  if (!pg || !pg->naliases) return rcl_os_advise(h, p, size, MADV_REMOVE);
+  for (; p < end; p = stop + ps) {
+    for (stop = p; stop < end && !pg->target[i]; stop += ps, i++) {}
     if (stop > p && rcl_os_advise(h, p, (size_t)(stop - p), MADV_REMOVE) != 0) r = -1;
-    p = stop + ps;
+    i++;                                            /* past the alias at stop */
   }
   return r;
 }
@@ -866,6 +897,7 @@ RCL_INTERN void *rcl_os_map_segment(rcl_heap *h)
   memmove(&b->segs[pos + 1], &b->segs[pos], (b->nsegs - pos) * sizeof(*b->segs));
   b->segs[pos].addr = (uintptr_t)p;
   b->segs[pos].off = off;
+  b->segs[pos].pages = NULL;
   b->nsegs++;
   pthread_mutex_unlock(&rcl_backing_lock);
   return p;
@@ -943,9 +975,12 @@ RCL_INTERN void rcl_os_backing_destroy(rcl_heap *h)
   if (*pp) *pp = b->next;
   pthread_mutex_unlock(&rcl_backing_lock);
   if (b->fd >= 0 && rcl_backing_fd_ok(b)) close(b->fd);
+  {
+    size_t i;
+    for (i = 0; i < b->nsegs; i++) rcl_backing_pages_free(&b->segs[i]);
+  }
   rcl_backing_dealloc(b->segs, b->segs_cap * sizeof(*b->segs));
   rcl_backing_dealloc(b->free_offs, b->free_cap * sizeof(uint64_t));
-  rcl_backing_dealloc(b->aliases, b->aliases_cap * sizeof(*b->aliases));
   rcl_backing_dealloc(b, sizeof(*b));
   h->backing = NULL;
 }
@@ -964,20 +999,23 @@ RCL_INTERN void rcl_os_backing_destroy(rcl_heap *h)
 RCL_INTERN int rcl_os_page_alias(rcl_heap *h, void *page, const void *target)
 {
   rcl_backing *b = h->backing;
+  rcl_backing_seg *pe, *te;
+  rcl_backing_pages *pp, *tp;
   uintptr_t pg = (uintptr_t)page, tg = (uintptr_t)target;
-  size_t ps = h->os_page_size, pos;
-  uint64_t own, toff;
+  size_t ps = h->os_page_size, pi, ti;
+  uint64_t own;
   int r = -1;
   if (!b || ((pg | tg) & (ps - 1)) != 0 || pg == tg) return -1;
   pthread_mutex_lock(&rcl_backing_lock);
-  own = rcl_backing_own_off(b, pg);
-  toff = rcl_backing_own_off(b, tg);
-  if (own == UINT64_MAX || toff == UINT64_MAX || rcl_backing_alias_find(b, pg) ||
-      rcl_backing_alias_find(b, tg) || rcl_backing_targeted(b, own, ps))
+  pe = rcl_backing_seg_of(b, pg, &pi);
+  te = rcl_backing_seg_of(b, tg, &ti);
+  if (!pe || !te || rcl_backing_alias_target(b, pg) || rcl_backing_alias_target(b, tg) ||
+      rcl_backing_targeted(b, pg))
     goto out;                                       /* the caller broke a rule */
-  if (rcl_backing_reserve((void **)&b->aliases, &b->aliases_cap, b->naliases, b->naliases + 1,
-                          sizeof(*b->aliases)) != 0 || !rcl_backing_fd_ok(b) ||
-      rcl_os_fault(RCL_FAULT_BACKING))
+  own = pe->off + (pg & (RCL_SEGMENT_SIZE - 1));
+  pp = rcl_backing_pages_of(pe, 1);
+  tp = rcl_backing_pages_of(te, 1);
+  if (!pp || !tp || !rcl_backing_fd_ok(b) || rcl_os_fault(RCL_FAULT_BACKING))
     goto failed;
   /* Map the target's file page at page's address (qemu-user does not
   ** emulate mremap's old size 0, which would duplicate target's mapping). */
@@ -992,10 +1030,10 @@ RCL_INTERN int rcl_os_page_alias(rcl_heap *h, void *page, const void *target)
     b->punch_failed++;                              /* stays allocated until unaliased */
     h->madvise_failed++;
   }
-  pos = rcl_backing_alias_pos(b, pg);
-  memmove(&b->aliases[pos + 1], &b->aliases[pos], (b->naliases - pos) * sizeof(*b->aliases));
-  b->aliases[pos].page = pg;
-  b->aliases[pos].off = toff;
+  pp->target[pi] = tg;
+  pp->naliases++;
+  tp->targeted[ti]++;
+  tp->ntargeted++;
   b->naliases++;
   r = 0;
   goto out;
@@ -1012,26 +1050,34 @@ out:
 RCL_INTERN int rcl_os_page_unalias(rcl_heap *h, void *page)
 {
   rcl_backing *b = h->backing;
-  rcl_backing_alias *a;
-  size_t ps = h->os_page_size;
+  rcl_backing_seg *pe, *te;
+  size_t ps = h->os_page_size, pi, ti;
+  uintptr_t tg;
   uint64_t own;
   int r = -1;
   if (!b) return -1;
   pthread_mutex_lock(&rcl_backing_lock);
-  a = rcl_backing_alias_find(b, (uintptr_t)page);
-  if (!a) goto out;
-  own = rcl_backing_own_off(b, (uintptr_t)page);
+  pe = rcl_backing_seg_of(b, (uintptr_t)page, &pi);
+  tg = pe && pe->pages ? pe->pages->target[pi] : 0;
+  if (!tg) goto out;
+  te = rcl_backing_seg_of(b, tg, &ti);
+  RCL_ASSERT(te && te->pages && te->pages->targeted[ti], "an alias without its target");
+  own = pe->off + ((uintptr_t)page & (RCL_SEGMENT_SIZE - 1));
   if (!rcl_backing_fd_ok(b) || rcl_os_fault(RCL_FAULT_BACKING)) {
     b->alias_failed++;
     goto out;
   }
   if (mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)own) != page) {
-    RCL_ASSERT(mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)a->off) == page,
+    RCL_ASSERT(mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd,
+                    (off_t)(te->off + (tg & (RCL_SEGMENT_SIZE - 1)))) == page,
                "cannot restore an alias after a failed unalias");
     b->alias_failed++;
     goto out;
   }
-  memmove(a, a + 1, (size_t)(b->aliases + b->naliases - (a + 1)) * sizeof(*a));
+  pe->pages->target[pi] = 0;
+  pe->pages->naliases--;
+  te->pages->targeted[ti]--;
+  te->pages->ntargeted--;
   b->naliases--;
   r = 0;
 out:
@@ -1053,7 +1099,8 @@ static int rcl_backing_sync[2] = { -1, -1 };   /* the child -> parent pipe of on
 static int rcl_backing_copy_segment(rcl_backing *b, const rcl_backing_seg *e, int nfd, int old_ok)
 {
   char *seg = (char *)e->addr, *t, *src = NULL;
-  size_t ps = rcl_os_page_size(), i, lo, hi, x;
+  size_t ps = rcl_os_page_size(), x;
+  const uintptr_t *alias = e->pages && e->pages->naliases ? e->pages->target : NULL;
   uint64_t pos = e->off, end = e->off + RCL_SEGMENT_SIZE;
   t = (char *)mmap(NULL, RCL_SEGMENT_SIZE, PROT_READ | PROT_WRITE,
                    nfd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS, nfd, nfd >= 0 ? (off_t)e->off : 0);
@@ -1062,8 +1109,6 @@ static int rcl_backing_copy_segment(rcl_backing *b, const rcl_backing_seg *e, in
     src = (char *)mmap(NULL, RCL_SEGMENT_SIZE, PROT_READ, MAP_SHARED, b->fd, (off_t)e->off);
     if (src == (char *)MAP_FAILED) src = NULL;
   }
-  lo = rcl_backing_alias_pos(b, e->addr);
-  hi = rcl_backing_alias_pos(b, e->addr + RCL_SEGMENT_SIZE);
   if (src) {
     while (pos < end) {
       off_t data = lseek(b->fd, (off_t)pos, SEEK_DATA), hole;
@@ -1075,14 +1120,12 @@ static int rcl_backing_copy_segment(rcl_backing *b, const rcl_backing_seg *e, in
     }
     munmap(src, RCL_SEGMENT_SIZE);
   } else {
-    for (x = 0, i = lo; x < RCL_SEGMENT_SIZE; x += ps) {
-      if (i < hi && b->aliases[i].page == e->addr + x) { i++; continue; }
-      memcpy(t + x, seg + x, ps);
-    }
+    for (x = 0; x < RCL_SEGMENT_SIZE; x += ps)
+      if (!alias || !alias[x / ps]) memcpy(t + x, seg + x, ps);
   }
-  if (nfd < 0)
-    for (i = lo; i < hi; i++)
-      memcpy(t + (b->aliases[i].page - e->addr), (const void *)b->aliases[i].page, ps);
+  if (nfd < 0 && alias)
+    for (x = 0; x < RCL_SEGMENT_SIZE; x += ps)
+      if (alias[x / ps]) memcpy(t + x, seg + x, ps);
   if (mremap(t, RCL_SEGMENT_SIZE, RCL_SEGMENT_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, seg) != seg) {
     munmap(t, RCL_SEGMENT_SIZE);
     if (nfd >= 0) fallocate(nfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)e->off,
@@ -1093,13 +1136,17 @@ static int rcl_backing_copy_segment(rcl_backing *b, const rcl_backing_seg *e, in
   return 0;
 }
 
-/* The segment entry whose file range holds off (any entry, moved or not). */
-static const rcl_backing_seg *rcl_backing_seg_of_off(const rcl_backing *b, uint64_t off)
+/* The segment entry holding page, moved to anonymous memory (bit 0 of addr
+** set) or not; NULL if none. */
+static rcl_backing_seg *rcl_backing_find_any(const rcl_backing *b, uintptr_t page)
 {
-  size_t i;
-  for (i = 0; i < b->nsegs; i++)
-    if (off - b->segs[i].off < RCL_SEGMENT_SIZE) return &b->segs[i];
-  return NULL;
+  size_t lo = 0, hi = b->nsegs;
+  uintptr_t addr = rcl_align_down(page, RCL_SEGMENT_SIZE);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if ((b->segs[mid].addr & ~(uintptr_t)1) < addr) lo = mid + 1; else hi = mid;
+  }
+  return lo < b->nsegs && (b->segs[lo].addr & ~(uintptr_t)1) == addr ? &b->segs[lo] : NULL;
 }
 
 /* In the child: give b's heap a file of its own (or anonymous memory). A
@@ -1131,21 +1178,50 @@ static void rcl_backing_copy(rcl_backing *b)
     }
     e->addr |= 1;
   }
-  for (i = 0; i < b->naliases; i++) {
-    rcl_backing_alias *a = &b->aliases[i];
-    const rcl_backing_seg *own = rcl_backing_find(b, rcl_align_down(a->page, RCL_SEGMENT_SIZE), NULL);
-    const rcl_backing_seg *tgt = rcl_backing_seg_of_off(b, a->off);
-    void *m;
-    if (!own) continue;                   /* anonymous: copied with its segment */
-    RCL_ASSERT(tgt != NULL, "an alias without a target segment");
-    if (!(tgt->addr & 1)) {
-      m = mmap((void *)a->page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, nfd, (off_t)a->off);
-      if (m == (void *)a->page) { b->aliases[kept++] = *a; continue; }
-    }
-    /* The target is anonymous now (or the mapping failed): a copy of it. */
-    memcpy((void *)a->page, (const char *)(tgt->addr & ~(uintptr_t)1) + (a->off - tgt->off), ps);
+  /* The aliases of segments still on a file map the new file, or, when
+  ** their target went anonymous, become a copy of it. Then the counts are
+  ** made again from the aliases kept. */
+  for (i = 0; i < b->nsegs; i++) {
+    rcl_backing_seg *e = &b->segs[i];
+    size_t n = rcl_backing_npages();
+    if (!e->pages) continue;
+    memset(e->pages->targeted, 0, n * sizeof(uint32_t));
+    e->pages->ntargeted = 0;
   }
-  b->naliases = kept;
+  b->naliases = 0;
+  for (i = 0; i < b->nsegs; i++) {
+    rcl_backing_seg *e = &b->segs[i];
+    rcl_backing_pages *pg = e->pages;
+    size_t x, n = rcl_backing_npages();
+    if (!pg) continue;
+    pg->naliases = 0;
+    for (x = 0; x < n; x++) {
+      uintptr_t page = e->addr + x * ps, tg = pg->target[x];
+      rcl_backing_seg *te;
+      void *m;
+      if (!tg) continue;
+      pg->target[x] = 0;
+      if (e->addr & 1) continue;            /* anonymous: copied with its segment */
+      te = rcl_backing_find_any(b, tg);
+      RCL_ASSERT(te != NULL, "an alias without a target segment");
+      if (!(te->addr & 1)) {
+        m = mmap((void *)page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, nfd,
+                 (off_t)(te->off + (tg & (RCL_SEGMENT_SIZE - 1))));
+        if (m == (void *)page) {
+          pg->target[x] = tg;
+          pg->naliases++;
+          te->pages->targeted[(tg & (RCL_SEGMENT_SIZE - 1)) / ps]++;
+          te->pages->ntargeted++;
+          b->naliases++;
+          continue;
+        }
+      }
+      /* The target is anonymous now (or the mapping failed): a copy of it. */
+      memcpy((void *)page, (const void *)tg, ps);
+    }
+  }
+  for (i = 0; i < b->nsegs; i++)
+    if (b->segs[i].addr & 1) rcl_backing_pages_free(&b->segs[i]);
   for (i = kept = 0; i < b->nsegs; i++)
     if (!(b->segs[i].addr & 1)) b->segs[kept++] = b->segs[i];
   b->nsegs = kept;

@@ -3,8 +3,8 @@
 --
 -- Usage: luajit report-mem.lua MANIFEST TITLE [IDLE_RECLAIM [RESULTS_DIR]]
 --   MANIFEST lines: <build> <workload> <variant> <run> <exit-status> <raw-output-file>
---   where build is "stock", "ours" or "peer" (glibc malloc + malloc_trim, (d) and (e) only)
---   and workload is a..e.
+--   where build is "stock", "ours", "ours-mesh" (ours with LUAJIT_RECLAIM mesh=on) or "peer"
+--   (glibc malloc + malloc_trim, (d) and (e) only) and workload is a..e.
 --   RESULTS_DIR (optional): the key figures are also appended, tab separated, to
 --   RESULTS_DIR/mem.tsv (set workload build metric median min max runs; KiB) and the
 --   target verdicts to RESULTS_DIR/mem-targets.tsv (set workload verdict text), the
@@ -14,6 +14,9 @@
 --    finding, not a failure. A workload run that crashed is printed as FAILED instead.
 --  * Every figure comes from the raw files; with several runs a cell is the median, with
 --    [min-max] after it. Sizes are MiB (1024 KiB) of VmRSS/VmHWM unless a row says otherwise.
+--  * Meshing shares one physical page between virtual pages, and VmRSS counts such a page
+--    once per virtual page that maps it: the meshing table and its targets use Pss
+--    (pss_kb, what a cgroup charges), never VmRSS.
 --  * The reference peer figures (PEER below: a fixed bar, the best peer run of the first
 --    measurement) are scaled by our stock burst size relative to the burst they were
 --    measured against, so a workload that comes out larger or smaller than then is judged
@@ -139,6 +142,16 @@ local function run_peak(run)
   return best
 end
 
+-- run_peak_pss(run): the largest Pss of any phase of one run (Pss has no high-water mark:
+-- this is the peak phase's figure, measured right after the burst).
+local function run_peak_pss(run)
+  local best
+  for _, rec in pairs(run.phases) do
+    if rec.pss_kb and (not best or rec.pss_kb > best) then best = rec.pss_kb end
+  end
+  return best
+end
+
 -- worst_cycle(phase_suffix, field): a per_run function giving the largest value of field
 -- over the sawtooth's cycles (phases cN.<phase_suffix>).
 local function worst_cycle(phase_suffix, field)
@@ -157,8 +170,14 @@ end
 -- (for (e): the worst trough after 1 s idle), idle_floor1s.
 local function record_workload(workload)
   local sawtooth = workload == "e"
-  for _, build in ipairs({ "stock", "ours", "peer" }) do
+  for _, build in ipairs({ "stock", "ours", "ours-mesh", "peer" }) do
     local t, i = build .. "/" .. workload .. "/trickle", build .. "/" .. workload .. "/idle"
+    if sawtooth then
+      record(workload, build, "pss_collect", per_run(t, worst_cycle("collect", "pss_kb")))
+    else
+      record(workload, build, "pss_collect", per_run(t, phase_value("collect", "pss_kb")))
+    end
+    record(workload, build, "pss_peak", per_run(t, run_peak_pss))
     record(workload, build, "start", per_run(t, phase_value("start", "rss_kb")))
     if build ~= "peer" then record(workload, build, "peak", per_run(t, run_peak)) end
     if sawtooth then
@@ -365,7 +384,7 @@ local function pagesim_note(workload)
 end
 
 local function failure_note(workload)
-  for _, build in ipairs({ "stock", "ours", "peer" }) do
+  for _, build in ipairs({ "stock", "ours", "ours-mesh", "peer" }) do
     for _, variant in ipairs({ "trickle", "idle" }) do
       local list = failed[build .. "/" .. workload .. "/" .. variant]
       if list then
@@ -522,6 +541,87 @@ local function sawtooth_table()
   check_live_bound(oi, "final.after1s", "idle final after 1 s (background thread)")
 end
 
+---------------------------------------------------------------- meshing
+
+local have_mesh = builds_seen["ours-mesh"]
+
+-- median over runs of fn(run) for key, or nil
+local function run_median(key, fn)
+  local list = per_run(key, fn)
+  return #list > 0 and median(list) or nil
+end
+
+local function run_cell(key, fn)
+  local list = per_run(key, fn)
+  if #list == 0 then return failed[key] and "FAILED" or "-" end
+  local text = mib(median(list))
+  if #list > 1 then
+    local lo, hi = range(list)
+    text = text .. " [" .. mib(lo) .. "-" .. mib(hi) .. "]"
+  end
+  return text
+end
+
+-- Meshing off (ours) and on (ours-mesh) side by side, in Pss. Issue 17's targets, all
+-- on Pss: (d) Pss after collect <= 2.5 x live heap + start Pss; (e) worst trough Pss
+-- <= 25 MiB; peak Pss <= 1.05 x stock's.
+local function mesh_table(workload)
+  local sawtooth = workload == "e"
+  local function key(build) return build .. "/" .. workload .. "/trickle" end
+  local collect_fn = sawtooth and worst_cycle("collect", "pss_kb") or phase_value("collect", "pss_kb")
+  local rss_fn = sawtooth and worst_cycle("collect", "rss_kb") or phase_value("collect", "rss_kb")
+  local resident_fn = sawtooth and worst_cycle("collect", "resident_kb") or phase_value("collect", "resident_kb")
+  local what = sawtooth and "worst trough" or "after collect"
+  emit("#### Meshing off and on (", WORKLOAD_TITLE[workload]:match("^%(%a%)"), ", ", title, ")")
+  emit("")
+  emit("ours-mesh is ours run with `mesh=on` added to `LUAJIT_RECLAIM`. Figures are Pss ",
+       "(`/proc/self/smaps_rollup`): a physical page counts once, as a cgroup charges it. ",
+       "VmRSS counts a meshed page at every virtual page that maps it, so its row is ",
+       "for information only.")
+  emit("")
+  emit("| metric (MiB) | stock | ours (mesh off) | ours-mesh (mesh on) |")
+  emit("|---|---|---|---|")
+  local function line(label, fn, ours_only)
+    emit("| ", label, " | ", ours_only and "-" or run_cell(key("stock"), fn), " | ",
+         run_cell(key("ours"), fn), " | ", run_cell(key("ours-mesh"), fn), " |")
+  end
+  line("start Pss", phase_value("start", "pss_kb"))
+  line("peak Pss (at the peak phase)", run_peak_pss)
+  line("Pss " .. what, collect_fn)
+  line("VmRSS " .. what .. " (information)", rss_fn)
+  line("resident (estimate) " .. what, resident_fn, true)
+  if not sawtooth then line("live heap after collect", phase_value("collect", "heap_kb")) end
+  emit("")
+  emit("Targets (ours-mesh, on Pss):")
+  emit("")
+  local mk = key("ours-mesh")
+  local pss = run_median(mk, collect_fn)
+  if workload == "d" then
+    local start, heap = run_median(mk, phase_value("start", "pss_kb")), run_median(mk, phase_value("collect", "heap_kb"))
+    if pss and start and heap then
+      local bound = 2.5 * heap + start
+      verdict(pss <= bound, string.format("Pss after collect %s MiB <= 2.5 x live heap %s + start Pss %s = %s MiB",
+        mib(pss), mib(heap), mib(start), mib(bound)))
+    else
+      verdict(nil, "Pss after collect: no data")
+    end
+  elseif sawtooth then
+    if pss then
+      verdict(pss <= 25 * 1024, string.format("worst trough Pss %s MiB <= 25 MiB", mib(pss)))
+    else
+      verdict(nil, "worst trough Pss: no data")
+    end
+  end
+  local mp, sp = run_median(mk, run_peak_pss), run_median(key("stock"), run_peak_pss)
+  if mp and sp then
+    verdict(mp <= 1.05 * sp, string.format("peak Pss %s MiB <= 1.05 x stock peak Pss %s MiB = %s MiB",
+      mib(mp), mib(sp), mib(1.05 * sp)))
+  else
+    verdict(nil, "peak Pss: needs stock and ours-mesh")
+  end
+  emit("")
+end
+
 ---------------------------------------------------------------- report
 
 emit("## Memory workloads (", title, ")")
@@ -559,6 +659,10 @@ for _, workload in ipairs({ "a", "b", "c", "d", "e" }) do
     emit("### ", WORKLOAD_TITLE[workload], " (", title, ")")
     emit("")
     if workload == "e" then sawtooth_table() else burst_table(workload) end
+    if have_mesh then
+      emit("")
+      mesh_table(workload)
+    end
     pagesim_note(workload)
     failure_note(workload)
     emit("")

@@ -6,6 +6,9 @@
 #   BENCH_STOCK   stock luajit (required; also runs the report script)
 #   BENCH_OURS    our luajit (optional: if the file is missing, stock-only figures are printed
 #                 and the report says ours is missing)
+#   BENCH_MESH    1 (default) also runs ours with meshing on, as the build "ours-mesh"
+#                 (LUAJIT_RECLAIM=mesh=on; idle variant: $BENCH_IDLE_RECLAIM,mesh=on), so the
+#                 report shows meshing off and on side by side; 0 skips it
 #   BENCH_OUT     output directory (default build/bench)
 #   BENCH_PRINT   1 (default) prints the section when done; 0 only writes it
 #   BENCH_MEM_WORKLOADS  subset of "a b c d e" (default all)
@@ -26,8 +29,9 @@
 #   BENCH_SERIES  optional: a directory; the first native trickle run of (e) on each build
 #                 (stock, ours, peer) then runs under BENCH_SAMPLER (rss-sampler) and leaves
 #                 its RSS over time in BENCH_SERIES/sawtooth-BUILD.csv (plot/record-sawtooth.sh)
-# Invariants: every run gets the same environment on both builds (LUAJIT_RECLAIM unset for the
-# trickle variant, $BENCH_IDLE_RECLAIM for the idle variant); a workload that exits non-zero is
+# Invariants: every run gets the same environment on every build (LUAJIT_RECLAIM unset for the
+# trickle variant, $BENCH_IDLE_RECLAIM for the idle variant), except that ours-mesh adds
+# mesh=on to it; a workload that exits non-zero is
 # reported as FAILED and makes this script exit 1 after the report is written. Target misses
 # never change the exit status.
 set -eu
@@ -46,6 +50,7 @@ BENCH_IDLE_RECLAIM=${BENCH_IDLE_RECLAIM:-background=1}
 BENCH_PEER=${BENCH_PEER:-}
 BENCH_PEER_RUNS=${BENCH_PEER_RUNS:-3}
 BENCH_SERIES=${BENCH_SERIES:-}
+BENCH_MESH=${BENCH_MESH:-1}
 
 if [ ! -x "$BENCH_STOCK" ]; then
     echo "run-mem.sh: stock luajit not found or not executable: $BENCH_STOCK" >&2
@@ -54,6 +59,11 @@ fi
 builds="stock"
 if [ -n "$BENCH_OURS" ] && [ -x "$BENCH_OURS" ]; then
     builds="stock ours"
+    case $BENCH_MESH in
+        1) builds="stock ours ours-mesh" ;;
+        0) ;;
+        *) echo "run-mem.sh: BENCH_MESH must be 0 or 1, got '$BENCH_MESH'" >&2; exit 1 ;;
+    esac
 else
     echo "run-mem.sh: ours is missing (BENCH_OURS='$BENCH_OURS'): stock-only figures" >&2
 fi
@@ -130,8 +140,12 @@ run_set() {
                         set -- "$PAGESIM_TOOL" -p "$pagesize" -- "$@"
                     fi
                     if [ "$variant" = idle ]; then
+                        reclaim=$BENCH_IDLE_RECLAIM
+                        if [ "$build" = ours-mesh ]; then reclaim="$reclaim,mesh=on"; fi
                         record_run "$build" "$workload" "$variant" "$run" \
-                            env LUAJIT_RECLAIM="$BENCH_IDLE_RECLAIM" "$@"
+                            env LUAJIT_RECLAIM="$reclaim" "$@"
+                    elif [ "$build" = ours-mesh ]; then
+                        record_run "$build" "$workload" "$variant" "$run" env LUAJIT_RECLAIM=mesh=on "$@"
                     else
                         record_run "$build" "$workload" "$variant" "$run" env -u LUAJIT_RECLAIM "$@"
                     fi

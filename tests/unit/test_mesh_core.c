@@ -537,8 +537,9 @@ static void test_mesher_full(void)
   TU_CHECK_HEAP(h);
   CU_ASSERT(kept_intact(keep, sizes, n));
   CU_ASSERT(on_st.mesh_pages > 0);
-  CU_ASSERT_EQUAL(on_st.mesh_passes, 1);
-  CU_ASSERT(on_st.mesh_released >= on_st.mesh_pages);
+  CU_ASSERT_EQUAL(on_st.mesh_passes, 4);          /* a full pass walks for runs of 8, 4, 2, 1 pages */
+  /* Fillers that were clean already release nothing: released <= pages may hold. */
+  CU_ASSERT(on_st.mesh_released > 0);
   CU_ASSERT_EQUAL(on_st.in_use, off_st.in_use);
   /* Most survivors' pages are merged: resident falls well below the floor without meshing. */
   CU_ASSERT(on_st.resident < off_st.resident - off_st.resident / 3);

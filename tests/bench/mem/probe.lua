@@ -1,9 +1,11 @@
 -- Memory probe shared by the memory workloads in tests/bench/mem/.
 --
--- Reads the process's resident set (VmRSS, VmHWM from /proc/self/status), the Lua heap
--- (collectgarbage("count")) and, when the runtime is ours, require("reclaim").stats().
+-- Reads the process's resident set (VmRSS, VmHWM from /proc/self/status), its proportional
+-- set size (Pss from /proc/self/smaps_rollup, or the sum of /proc/self/smaps' Pss lines
+-- where the rollup is missing), the Lua heap (collectgarbage("count")) and, when the
+-- runtime is ours, require("reclaim").stats().
 -- Each measurement is printed as one line that tests/bench/report-mem.lua parses:
---   MEM workload=<id> variant=<trickle|idle> phase=<name> rss_kb=.. hwm_kb=.. heap_kb=..
+--   MEM workload=<id> variant=<trickle|idle> phase=<name> rss_kb=.. hwm_kb=.. pss_kb=.. heap_kb=..
 --       [floor_kb=.. resident_kb=.. purged_kb=.. purge_calls=.. mapped_kb=..] t_ms=..
 -- Invariants:
 --  * Runs unchanged on stock LuaJIT: the reclaim module is looked up with pcall and only
@@ -62,6 +64,29 @@ function probe.rss_kb()
   return rss, hwm
 end
 
+-- Returns Pss in KiB: each physical page counted once, divided among the mappings
+-- that share it. VmRSS counts a page once per virtual page mapping it, so a meshed
+-- page (two virtual pages, one physical page) counts twice there and once here, as a
+-- cgroup charges it.
+function probe.pss_kb()
+  local f = io.open("/proc/self/smaps_rollup", "r")
+  if f then
+    local text = f:read("*a")
+    f:close()
+    local pss = tonumber(text:match("\nPss:%s*(%d+)"))
+    assert(pss, "Pss missing from /proc/self/smaps_rollup")
+    return pss
+  end
+  f = assert(io.open("/proc/self/smaps", "r"), "neither /proc/self/smaps_rollup nor /proc/self/smaps")
+  local total = 0
+  for line in f:lines() do
+    local kb = line:match("^Pss:%s*(%d+)")
+    if kb then total = total + tonumber(kb) end
+  end
+  f:close()
+  return total
+end
+
 local workload_id, variant = "?", "trickle"
 local started_ms = probe.now_ms()
 
@@ -91,7 +116,7 @@ function probe.mark(phase)
   local heap = collectgarbage("count")
   local out = {
     "MEM workload=", workload_id, " variant=", variant, " phase=", phase,
-    " rss_kb=", rss, " hwm_kb=", hwm, string.format(" heap_kb=%.0f", heap),
+    " rss_kb=", rss, " hwm_kb=", hwm, " pss_kb=", probe.pss_kb(), string.format(" heap_kb=%.0f", heap),
   }
   if probe.reclaim then
     local s = probe.reclaim.stats()
