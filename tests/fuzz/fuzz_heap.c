@@ -100,6 +100,8 @@ typedef struct fz_state {
   size_t len, pos;
   int file;                             /* header: the memory-file backing asked for */
   int no_memfd;                         /* header: memfd_create made to fail */
+  int mesh_ops;                         /* header: op 13 is MESH, CONFIG+flag sets mesh */
+  uint64_t op_meshes;                   /* MESH ops that meshed, this input */
   rcl_heap *h;
   rcl_config cfg;
   size_t page;
@@ -111,6 +113,10 @@ typedef struct fz_state {
 } fz_state;
 
 static int fz_trace;
+
+/* Meshing done by every input so far (printed at exit): by the MESH op,
+** refused by it, and by the mesher (purge, full GC, cycle end). */
+static uint64_t fz_total_op_meshes, fz_total_op_refused, fz_total_mesher_meshes, fz_total_inputs_meshed;
 
 #define FZ_TRACE(...) do { if (fz_trace) fprintf(stderr, __VA_ARGS__); } while (0)
 
@@ -404,6 +410,14 @@ static int fz_is_target(const unsigned char *p)
   return 0;
 }
 
+/* 1 if the OS page p of a file segment is a mesh primary or secondary
+** (rcl_os_page_alias refuses both: an alias, or a page aliases map). */
+static int fz_in_mesh(const fz_state *s, unsigned char *p)
+{
+  rcl_mesh_page_info pi;
+  return rcl_mesh_page_info_of(s->h, (char *)p, &pi) == 0 && pi.role != RCL_MESH_ROLE_NONE;
+}
+
 /* ALIAS: make a page of block a map the physical page of a page of block b
 ** when rcl_os_page_alias's rules allow it (both in file segments, distinct,
 ** neither an alias, the page no target), else expect -1 with nothing
@@ -422,7 +436,7 @@ static void fz_alias_op(fz_state *s, int api, uint32_t sa, uint32_t ka, uint32_t
   if (!page || !target) { FZ_TRACE("  no whole page in block %zu or %zu\n", a, b); return; }
   ok = api != 3 && page != target && fuzz_os_page_file(page, NULL, NULL) &&
        fuzz_os_page_file(target, NULL, NULL) && !fz_is_alias(page) && !fz_is_alias(target) &&
-       !fz_is_target(page);
+       !fz_is_target(page) && !fz_in_mesh(s, page) && !fz_in_mesh(s, target);
   if (ok && fz_naliases == FZ_MAX_ALIASES) return;
   arg = api == 3 ? page + 16 : page;
   s->work += FZ_WORK_CALL + s->page;
@@ -465,6 +479,59 @@ static void fz_unalias_op(fz_state *s, int api, uint32_t sel)
   if (rcl_test_page_unalias(s->h, page) == 0)
     fuzz_fail("rcl_test_page_unalias(%p) of a page that is no alias succeeded at op %" PRIu64,
               (void *)page, s->op);
+}
+
+/* -- Meshing (rcl_test_mesh_page; purges mesh too, with mesh=on) ------------------- */
+
+static unsigned char *fz_page_of(const fz_state *s, const void *p)
+{
+  return (unsigned char *)((uintptr_t)p & ~(uintptr_t)(s->page - 1));
+}
+
+/* MESH: mesh the page holding the start of block sel_b (B) onto the page
+** holding the start of the first block of the same usable size on another
+** page, from slot sel_a on (A; variant 1 the page after it, 2 the page
+** before). A refusal changes nothing (fz_verify_all and rcl_test_check
+** follow); a mesh makes B map A's file page. */
+static void fz_mesh_op(fz_state *s, int api, uint32_t sel_b, uint32_t sel_a)
+{
+  size_t x, y = 0, k, i0;
+  unsigned char *b, *a = NULL;
+  uint64_t ino_a, off_a, ino_b, off_b;
+  rcl_stats st;
+  size_t before;
+  int r;
+  if (!fz_nlive) return;
+  x = fz_select(sel_b);
+  if (fz_blocks[x].n > RCL_SMALL_MAX) return;
+  b = fz_page_of(s, fz_blocks[x].p);
+  i0 = fz_select(sel_a);
+  for (k = 0; k < FZ_MESH_SCAN && k < fz_nlive && !a; k++) {
+    y = (i0 + k) % fz_nlive;
+    if (fz_blocks[y].fill == fz_blocks[x].fill && fz_page_of(s, fz_blocks[y].p) != b)
+      a = fz_page_of(s, fz_blocks[y].p);
+  }
+  if (!a) return;
+  if (api == 1) a += s->page;
+  else if (api == 2) a -= s->page;
+  if (a == b || !fuzz_os_page_file(a, NULL, NULL) || !fuzz_os_page_file(b, NULL, NULL)) return;
+  rcl_stats_get(s->h, &st);
+  before = st.mesh_pages;
+  s->work += FZ_WORK_CALL + 2 * s->page;
+  r = rcl_test_mesh_page(s->h, b, a);
+  FZ_TRACE("  mesh %p (block %zu) onto %p (block %zu, variant %d): %d\n", (void *)b, x, (void *)a, y,
+           api, r);
+  if (r != 0) { fz_total_op_refused++; return; }
+  s->op_meshes++;
+  fz_total_op_meshes++;
+  if (!fuzz_os_page_file(b, &ino_b, &off_b) || !fuzz_os_page_file(a, &ino_a, &off_a) ||
+      ino_a != ino_b || off_a != off_b)
+    fuzz_fail("rcl_test_mesh_page(%p, %p) succeeded at op %" PRIu64 " but the page does not map "
+              "its primary's file page", (void *)b, (void *)a, s->op);
+  rcl_stats_get(s->h, &st);
+  if (st.mesh_pages != before + 1)
+    fuzz_fail("rcl_test_mesh_page succeeded at op %" PRIu64 ": mesh_pages %zu -> %zu", s->op,
+              before, st.mesh_pages);
 }
 
 static void fz_free(fz_state *s, size_t i, int api)
@@ -573,7 +640,7 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
   rcl_backing_info bi;
   uint64_t i1[RCL_FAULT__MAX], i2[RCL_FAULT__MAX], counted[RCL_FAULT__MAX], uncounted;
   fuzz_os_counts os1, os2;
-  size_t side;
+  size_t tables;
   int k;
   s->work += 4096;
   if (rcl_test_check(s->h, err, sizeof(err)) != 0)
@@ -602,13 +669,15 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
   ** failure is a fallback to anonymous memory or a refused (un)alias. */
   counted[RCL_FAULT_BACKING] = bi.fallbacks + bi.alias_failed;
   if (bi.file != s->file || (s->file && (bi.fd < 0) != s->no_memfd) ||
-      bi.aliases != fz_naliases || bi.file_segments > st.segments ||
+      (!s->file && (st.mesh_pages || st.mesh_released || bi.table_bytes)) ||
+      bi.aliases != fz_naliases + st.mesh_pages || bi.file_segments > st.segments ||
       bi.file_size % RCL_SEGMENT_SIZE || bi.file_allocated > bi.file_size || bi.fork_copies)
     fuzz_fail("backing after %s (op %" PRIu64 "): file %d (asked %d) fd %d (memfd made to fail %d), "
-              "%zu aliases (harness %zu), %zu file segments of %zu, file size %" PRIu64
-              " allocated %" PRIu64 ", %" PRIu64 " fork copies", what, s->op, bi.file, s->file,
-              bi.fd, s->no_memfd, bi.aliases, fz_naliases, bi.file_segments, st.segments,
-              bi.file_size, bi.file_allocated, bi.fork_copies);
+              "%zu aliases (harness %zu + %zu meshed pages), %zu file segments of %zu, file size "
+              "%" PRIu64 " allocated %" PRIu64 ", %" PRIu64 " fork copies, %zu table bytes, "
+              "%" PRIu64 " pages released by meshing", what, s->op, bi.file, s->file, bi.fd,
+              s->no_memfd, bi.aliases, fz_naliases, st.mesh_pages, bi.file_segments, st.segments,
+              bi.file_size, bi.file_allocated, bi.fork_copies, bi.table_bytes, st.mesh_released);
   for (k = RCL_FAULT_MADVISE; k < RCL_FAULT__MAX; k++)
     if (counted[k] < i1[k] || counted[k] > i2[k])
       fuzz_fail("%s_failed %" PRIu64 " but %" PRIu64 "..%" PRIu64 " %s failures injected, after %s "
@@ -623,22 +692,23 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
   if (counted[RCL_FAULT_MMAP] < s->failed_allocs)
     fuzz_fail("mmap_failed %" PRIu64 " < %" PRIu64 " allocations that returned NULL (op %" PRIu64 ")",
               counted[RCL_FAULT_MMAP], s->failed_allocs, s->op);
-  /* The background thread only unmaps: os2 <= stats <= os1. The file
-  ** backing's own tables (rcl_os.c: the backing, its segment, free-range
-  ** and alias tables, at most 4 mappings) are not the heap's: mapped without
-  ** an address like the heap struct and the large-block table, they are
-  ** allowed for (side) within the shim's plain mappings. */
-  side = s->file ? os2.plain_bytes : 0;
-  if (s->file && os2.plain_ranges > 6)
-    fuzz_fail("%zu anonymous mappings without an address (heap struct, large-block table and at "
-              "most 4 backing tables expected), after %s (op %" PRIu64 ")", os2.plain_ranges,
-              what, s->op);
-  if (i2[RCL_FAULT_MUNMAP] == 0 ? (st.mapped + side < os2.mapped_bytes || st.mapped > os1.mapped_bytes)
-                                : st.mapped > os1.mapped_bytes)
-    fuzz_fail("stats say %zu bytes mapped, the OS shim saw %zu..%zu (munmap failures injected: "
-              "%" PRIu64 "; backing tables allowed for: up to %zu), after %s (op %" PRIu64 ")",
-              st.mapped, os2.mapped_bytes, os1.mapped_bytes, i2[RCL_FAULT_MUNMAP], side, what,
-              s->op);
+  /* The background thread only unmaps: os2 <= stats + tables <= os1. The
+  ** plain mappings of the backing and of meshing (the backing struct, its
+  ** segment, free-range and alias tables, the mesh table: table_bytes; the
+  ** mesher's open-span table, h->mesher) are not in `mapped`; the heap
+  ** struct and the large-block table are. So on either backing, with no
+  ** injected munmap failure, `mapped` + those tables is exactly what the
+  ** shim saw mapped: a table not unmapped on growth or destroy shows here. */
+  tables = bi.table_bytes + fuzz_os_plain_bytes_at(s->h->mesher);
+  if (s->h->mesher && fuzz_os_plain_bytes_at(s->h->mesher) == 0)
+    fuzz_fail("the mesher's table %p is not a plain mapping of its own, after %s (op %" PRIu64 ")",
+              (void *)s->h->mesher, what, s->op);
+  if (i2[RCL_FAULT_MUNMAP] == 0 ? (st.mapped + tables < os2.mapped_bytes || st.mapped + tables > os1.mapped_bytes)
+                                : st.mapped + tables > os1.mapped_bytes)
+    fuzz_fail("stats say %zu bytes mapped + %zu bytes of backing and mesh tables, the OS shim saw "
+              "%zu..%zu (%zu in %zu plain mappings; munmap failures injected: %" PRIu64 "), after "
+              "%s (op %" PRIu64 ")", st.mapped, tables, os2.mapped_bytes, os1.mapped_bytes,
+              os2.plain_bytes, os2.plain_ranges, i2[RCL_FAULT_MUNMAP], what, s->op);
   if (after_purge && s->cfg.mode != RCL_MODE_OFF && s->rate[RCL_FAULT_MADVISE] == 0 &&
       st.free_dirty > st.floor - st.in_use + st.spans * s->page)
     fuzz_fail("after %s (op %" PRIu64 ", mode %d) free_dirty %zu > floor %zu - in_use %zu + %zu spans "
@@ -648,11 +718,12 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
 
 /* -- Ops ---------------------------------------------------------------------- */
 
-static void fz_config(fz_state *s)
+static void fz_config(fz_state *s, int flag)
 {
   uint32_t f = fz_u8(s) % FZ_CFG__N, v = fz_u8(s);
   rcl_config *c = &s->cfg;
-  switch (f) {
+  if (flag && s->mesh_ops) c->mesh = (int)(v & 1);
+  else switch (f) {
   case FZ_CFG_DECAY: c->decay_ms = fz_decays[v % 8]; break;
   case FZ_CFG_MODE: c->mode = (int)(v % 3); break;
   case FZ_CFG_SOFT_LIMIT: c->soft_limit = (size_t)v << 18; break;
@@ -662,16 +733,18 @@ static void fz_config(fz_state *s)
   case FZ_CFG_FULL_GC: c->full_gc_purge = (int)(v & 1); break;
   default: rcl_config_default(c); break;
   }
-  FZ_TRACE("  config field %u value %u: decay %u mode %d soft_limit %zu step_budget %zu "
-           "background %d/%u full_gc_purge %d\n", f, v, c->decay_ms, c->mode, c->soft_limit,
-           c->step_budget, c->background, c->background_interval_ms, c->full_gc_purge);
+  FZ_TRACE("  config field %u value %u flag %d: decay %u mode %d soft_limit %zu step_budget %zu "
+           "background %d/%u full_gc_purge %d mesh %d\n", f, v, flag, c->decay_ms, c->mode,
+           c->soft_limit, c->step_budget, c->background, c->background_interval_ms,
+           c->full_gc_purge, c->mesh);
   rcl_heap_configure(s->h, c);
   {
     rcl_config g;
     rcl_heap_get_config(s->h, &g);
     if (g.decay_ms != c->decay_ms || g.mode != c->mode || g.soft_limit != c->soft_limit ||
         g.background != c->background || g.background_interval_ms != c->background_interval_ms ||
-        g.step_budget != c->step_budget || g.full_gc_purge != c->full_gc_purge)
+        g.step_budget != c->step_budget || g.full_gc_purge != c->full_gc_purge ||
+        g.mesh != c->mesh)
       fuzz_fail("rcl_heap_get_config differs from the config just set (op %" PRIu64 ")", s->op);
   }
 }
@@ -718,9 +791,18 @@ static int fz_step_op(fz_state *s)
   if (c & FZ_REPEAT) rep = fz_varint(s);
   s->op++;
   FZ_TRACE("op %" PRIu64 " @%zu: %s api %d flag %d x%u (live %zu, %zu bytes)\n", s->op, s->pos,
-           fz_op_names[op], api, (c & FZ_FLAG) != 0, rep, fz_nlive, fz_live_bytes);
+           op == FZ_OP_MESH && s->mesh_ops ? "mesh" : fz_op_names[op], api, (c & FZ_FLAG) != 0, rep, fz_nlive, fz_live_bytes);
   switch (op) {
-  case FZ_OP_ALLOC: case FZ_OP_ALLOC2: {
+  case FZ_OP_ALLOC2:
+    if (s->mesh_ops) {                  /* FZ_OP_MESH */
+      uint32_t sb = fz_u8(s), sa = fz_u8(s);
+      FZ_TRACE("  sel %u sel %u\n", sb, sa);
+      for (r = 0; r < rep && !fz_spent(s); r++) fz_mesh_op(s, api, sb + r, sa);
+      purged = 2;
+      break;
+    }
+    /* fall through */
+  case FZ_OP_ALLOC: {
     size_t n = fz_size(s);
     FZ_TRACE("  size %zu\n", n);
     for (r = 0; r < rep && !fz_spent(s); r++) fz_alloc(s, n, api);
@@ -771,7 +853,7 @@ static int fz_step_op(fz_state *s)
     rcl_full_gc(s->h);
     purged = s->cfg.full_gc_purge ? 1 : 2;
     break;
-  case FZ_OP_CONFIG: fz_config(s); purged = 2; break;
+  case FZ_OP_CONFIG: fz_config(s, (c & FZ_FLAG) != 0); purged = 2; break;
   case FZ_OP_FAULT: fz_fault(s); purged = 2; break;
   case FZ_OP_SLEEP: fz_sleep(s, fz_u8(s) % 4); purged = 2; break;
   case FZ_OP_FREE_ALL: fz_free_all(s, (c & FZ_FLAG) != 0, api); break;
@@ -832,6 +914,13 @@ static void fz_finish(fz_state *s)
               "%zu segments (expected 0, 0, 0, <= %d)", st.in_use, st.spans, st.large_blocks,
               st.segments, RCL_RESERVE_SEGMENTS);
   munmap_injected = rcl_test_fault_injected(RCL_FAULT_MUNMAP) - s->inj0[RCL_FAULT_MUNMAP];
+  /* Every mesh that was no filler released B's page (mesh_released). */
+  if (st.mesh_released < s->op_meshes)
+    fuzz_fail("mesh_released %" PRIu64 " < %" PRIu64 " meshes made by the MESH op",
+              st.mesh_released, s->op_meshes);
+  fz_total_mesher_meshes += st.mesh_released - s->op_meshes;
+  fz_total_inputs_meshed += st.mesh_released != 0;
+  if (st.mesh_pages) fuzz_fail("%zu meshed pages left after freeing everything and purging", st.mesh_pages);
   rcl_heap_destroy(s->h);
   s->h = NULL;
   if (fuzz_live_pages()) fuzz_fail("%zu live pages left after freeing every block", fuzz_live_pages());
@@ -850,6 +939,17 @@ static void fz_finish(fz_state *s)
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* At exit: the meshing the run did (check-fuzz prints lines starting "fuzz_"). */
+static void fz_print_totals(void)
+{
+  fuzz_os_counts c;
+  fuzz_os_get(&c);
+  fprintf(stderr, "fuzz_heap: meshing: %" PRIu64 " meshes by the MESH op (%" PRIu64
+          " refused), %" PRIu64 " more pages released by meshing (the mesher), %" PRIu64
+          " inputs meshed, %" PRIu64 " remaps over live pages\n", fz_total_op_meshes, fz_total_op_refused,
+          fz_total_mesher_meshes, fz_total_inputs_meshed, c.mesh_remaps);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   const char *t = getenv("FUZZ_HEAP_TRACE");
@@ -863,6 +963,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   if (!h) fuzz_fail("rcl_heap_create failed");
   rcl_heap_destroy(h);
   fuzz_os_forget();
+  atexit(fz_print_totals);
   return 0;
 }
 
@@ -880,9 +981,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   hdr = fz_u8(&s);
   s.file = (hdr & FZ_HDR_FILE) != 0;
   s.no_memfd = s.file && (hdr & FZ_HDR_NO_MEMFD) != 0;
-  FZ_TRACE("header %#x: %s backing%s\n", hdr, s.file ? "file" : "anon",
-           s.no_memfd ? " (memfd_create fails: anonymous)" : "");
+  s.mesh_ops = s.file && (hdr & FZ_HDR_MESH) != 0;
+  s.cfg.mesh = s.file;
+  FZ_TRACE("header %#x: %s backing%s, mesh=%s%s\n", hdr, s.file ? "file" : "anon",
+           s.no_memfd ? " (memfd_create fails: anonymous)" : "", s.file ? "on" : "off",
+           s.mesh_ops ? ", MESH ops" : "");
   if (fuzz_os_release(&leaked) != 0) fuzz_fail("mappings left over from a previous input");
+  fuzz_os_allow_mesh(s.file);
   fuzz_os_get(&s.os0);
   for (k = 0; k < RCL_FAULT__MAX; k++) s.inj0[k] = rcl_test_fault_injected(k);
   rcl_test_set_backing(s.file ? RCL_BACKING_FILE : RCL_BACKING_ANON);
