@@ -521,7 +521,19 @@ static void fz_mesh_op(fz_state *s, int api, uint32_t sel_b, uint32_t sel_a)
   r = rcl_test_mesh_page(s->h, b, a);
   FZ_TRACE("  mesh %p (block %zu) onto %p (block %zu, variant %d): %d\n", (void *)b, x, (void *)a, y,
            api, r);
-  if (r != 0) { fz_total_op_refused++; return; }
+  if (r != 0) {
+    if (fz_trace) {
+      rcl_mesh_page_info pa, pb;
+      int ra = rcl_mesh_page_info_of(s->h, (char *)a, &pa), rb = rcl_mesh_page_info_of(s->h, (char *)b, &pb);
+      FZ_TRACE("  refused: B %s class %u phase %u used %u/%u role %d; A %s class %u phase %u used "
+               "%u/%u role %d\n", rb ? "cannot mesh" : "", rb ? 0 : pb.cls, rb ? 0 : pb.phase,
+               rb ? 0 : pb.nused, rb ? 0 : pb.nslots, rb ? -1 : pb.role, ra ? "cannot mesh" : "",
+               ra ? 0 : pa.cls, ra ? 0 : pa.phase, ra ? 0 : pa.nused, ra ? 0 : pa.nslots,
+               ra ? -1 : pa.role);
+    }
+    fz_total_op_refused++;
+    return;
+  }
   s->op_meshes++;
   fz_total_op_meshes++;
   if (!fuzz_os_page_file(b, &ino_b, &off_b) || !fuzz_os_page_file(a, &ino_a, &off_a) ||
