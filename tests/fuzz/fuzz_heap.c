@@ -3,7 +3,10 @@
 ** (runtime/reclaim, built with -DRCL_FAULT_INJECTION and the OS shim of
 ** fuzz_os.c). The input encoding is in fuzz_ops.h; its header byte puts
 ** the heap on anonymous memory or on the memory-file backing
-** (docs/mesh.md), whose page aliases the ALIAS op makes and undoes.
+** (docs/mesh.md), whose page aliases the ALIAS op makes and undoes. On
+** the file backing the heap runs with mesh=on: purges, full GCs and GC
+** steps mesh, and (header bit 2) the MESH op meshes pairs of pages of the
+** harness's blocks through rcl_test_mesh_page.
 **
 ** What a run must never see (each is a crash with a message):
 **  - a live block's content pattern changed (checked on every free and
@@ -33,14 +36,21 @@
 **        (fz_legal_size). Also mmap_failed >= the NULL results seen;
 **    with the background thread on, madvise and munmap are bracketed
 **    (injected before <= counted <= injected after the stats walk);
-**  - mapped (stats) differing from the bytes the shim saw mapped (less is
-**    allowed once a munmap failure was injected: the range leaks; on the
-**    file backing, less by at most the anonymous mappings made without an
-**    address, which hold the backing's tables, and of those at most 6);
+**  - mapped (stats) + the backing's and meshing's own tables (rcl_backing_
+**    info.table_bytes, the mesher's table h->mesher) differing from the
+**    bytes the shim saw mapped (less is allowed once a munmap failure was
+**    injected: the range leaks), on either backing;
 **  - rcl_test_backing disagreeing with the header (file asked for; a
 **    descriptor unless memfd_create was made to fail) or with the harness
-**    (its alias count), file segments > segments, allocated file bytes >
-**    file size, a fork copy;
+**    (its alias count + the meshed pages), file segments > segments,
+**    allocated file bytes > file size, a fork copy; meshing, mesh tables
+**    or released mesh pages on the anonymous backing;
+**  - a mesh that rcl_test_mesh_page reports made while the page does not
+**    map its primary's file page or mesh_pages did not grow by one;
+**    meshed pages left after freeing everything and purging; fewer pages
+**    released by meshing than MESH ops that meshed. Meshing changes no
+**    address: every check of block contents covers meshed pages (the
+**    shim lets one file page be remapped over a live page for that);
 **  - an alias page reading other bytes than its target (checked with the
 **    patterns), a page not reading zeros after rcl_test_page_unalias, an
 **    alias call that breaks rcl_os_page_alias's rules succeeding, or a
@@ -600,6 +610,19 @@ static void fz_free_all(fz_state *s, int oldest_first, int api)
   while (fz_nlive) fz_free(s, oldest_first ? 0 : fz_nlive - 1, api);
 }
 
+/* THIN: free every live block but about 1 in 2 << (seed & 3), chosen by a
+** hash of its tag (survivors scattered over their pages). Newest slot
+** first: a free moves the newest block, already kept, into the hole. */
+static void fz_thin(fz_state *s, uint32_t seed, int api)
+{
+  unsigned shift = 1 + (seed & 3);
+  size_t i = fz_nlive;
+  while (i-- > 0 && !fz_spent(s)) {
+    uint64_t v = (fz_blocks[i].tag ^ ((uint64_t)seed << 40)) * 0x9e3779b97f4a7c15ull;
+    if ((v >> (64 - shift)) != 0) fz_free(s, i, api);
+  }
+}
+
 /* -- The stress test's op mix (tests/unit/stress.c) ---------------------------- */
 
 static uint64_t fz_rng(fz_state *s)
@@ -803,7 +826,8 @@ static int fz_step_op(fz_state *s)
   if (c & FZ_REPEAT) rep = fz_varint(s);
   s->op++;
   FZ_TRACE("op %" PRIu64 " @%zu: %s api %d flag %d x%u (live %zu, %zu bytes)\n", s->op, s->pos,
-           op == FZ_OP_MESH && s->mesh_ops ? "mesh" : fz_op_names[op], api, (c & FZ_FLAG) != 0, rep, fz_nlive, fz_live_bytes);
+           op == FZ_OP_MESH && s->mesh_ops ? "mesh" : op == FZ_OP_THIN && s->mesh_ops ? "thin" :
+           fz_op_names[op], api, (c & FZ_FLAG) != 0, rep, fz_nlive, fz_live_bytes);
   switch (op) {
   case FZ_OP_ALLOC2:
     if (s->mesh_ops) {                  /* FZ_OP_MESH */
@@ -820,7 +844,15 @@ static int fz_step_op(fz_state *s)
     for (r = 0; r < rep && !fz_spent(s); r++) fz_alloc(s, n, api);
     break;
   }
-  case FZ_OP_FREE: case FZ_OP_FREE2: {
+  case FZ_OP_FREE2:
+    if (s->mesh_ops) {                  /* FZ_OP_THIN */
+      uint32_t seed = fz_u8(s);
+      FZ_TRACE("  seed %u: keep 1 in %u\n", seed, 2u << (seed & 3));
+      fz_thin(s, seed, api);
+      break;
+    }
+    /* fall through */
+  case FZ_OP_FREE: {
     uint32_t sel = fz_u8(s);
     for (r = 0; r < rep && fz_nlive && !fz_spent(s); r++) fz_free(s, fz_select(sel), api);
     break;
@@ -956,10 +988,10 @@ static void fz_print_totals(void)
 {
   fuzz_os_counts c;
   fuzz_os_get(&c);
-  fprintf(stderr, "fuzz_heap: meshing: %" PRIu64 " meshes by the MESH op (%" PRIu64
-          " refused), %" PRIu64 " more pages released by meshing (the mesher), %" PRIu64
-          " inputs meshed, %" PRIu64 " remaps over live pages\n", fz_total_op_meshes, fz_total_op_refused,
-          fz_total_mesher_meshes, fz_total_inputs_meshed, c.mesh_remaps);
+  fprintf(stderr, "fuzz_heap: meshing: %" PRIu64 " pages meshed by the MESH op, %" PRIu64
+          " released by the mesher (%" PRIu64 " MESH ops refused, %" PRIu64 " inputs meshed, %"
+          PRIu64 " remaps over live pages)\n", fz_total_op_meshes, fz_total_mesher_meshes,
+          fz_total_op_refused, fz_total_inputs_meshed, c.mesh_remaps);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -13,7 +13,8 @@
 **                so the heap asked for the file and runs anonymous. On the
 **                file backing the heap is created with mesh=on (purges, full
 **                GCs and cycle ends mesh). Bit 2 (FZ_HDR_MESH), with bit 0:
-**                op 13 is MESH instead of ALLOC, and CONFIG with the flag
+**                op 13 is MESH instead of ALLOC, op 14 THIN instead of FREE,
+**                and CONFIG with the flag
 **                sets mesh = value8 & 1 (without bit 2 both read as before,
 **                so older inputs keep their meaning). The other bits are
 **                ignored.
@@ -51,6 +52,10 @@
 **                                      and on another page (A); API variant 1: A is
 **                                      the page after that, 2: before it. Refusals
 **                                      are counted; repeated: the next B blocks
+**   THIN     seed8                     14 under FZ_HDR_MESH: free every live block
+**                                      but about 1 in 2 << (seed8 & 3), picked by a
+**                                      hash of its tag and seed8 (scattered
+**                                      survivors in a few bytes); API variant: FREE's
 **   ALIAS    sel8 page8 sel8 page8     rcl_test_page_alias: the page8-th whole OS
 **                                      page (mod their number) of the first selected
 **                                      block onto that of the second; API variant 3
@@ -100,8 +105,9 @@ enum {
 };
 #define FZ_HDR_FILE      0x01           /* header: the memory-file backing */
 #define FZ_HDR_NO_MEMFD  0x02           /* header: with it, memfd_create fails */
-#define FZ_HDR_MESH      0x04           /* header: with FZ_HDR_FILE, op 13 is MESH, CONFIG+flag sets mesh */
+#define FZ_HDR_MESH      0x04           /* header: with FZ_HDR_FILE, ops 13/14 are MESH/THIN, CONFIG+flag sets mesh */
 #define FZ_OP_MESH       FZ_OP_ALLOC2   /* under FZ_HDR_MESH */
+#define FZ_OP_THIN       FZ_OP_FREE2    /* under FZ_HDR_MESH */
 #define FZ_API(v)        ((v) << 4)     /* API variant 0..3 in the op byte */
 #define FZ_FLAG          0x40
 #define FZ_REPEAT        0x80

@@ -104,6 +104,9 @@ static void mesh(seed *s, unsigned api, unsigned rep, unsigned sb, unsigned sa)
   put(s, sa);
 }
 
+/* THIN (under FZ_HDR_MESH): free all but about 1 in 2 << (seed8 & 3) live blocks. */
+static void thin(seed *s, unsigned api, unsigned seed8) { op(s, FZ_OP_THIN, api, 0, 1); put(s, seed8); }
+
 /* -- A model of the harness's slot array ------------------------------------------ */
 
 /* Seeds that free chosen blocks mirror fz_remove_slot: freeing slot j moves
@@ -466,6 +469,26 @@ static void file_mesh_faults(seed *s)
   plain(s, FZ_OP_PURGE);
 }
 
+/* Short meshing inputs (THIN makes the survivors): libFuzzer mutates short
+** inputs most, so these are the ones its mutations keep meshing. */
+static unsigned thin_seed;
+static void file_mesh_thin(seed *s)
+{
+  config(s, FZ_CFG_DECAY, thin_seed & 1 ? 0 : 5);
+  alloc(s, 0, 700, 64);
+  alloc(s, 1, 500, 48);
+  alloc(s, 2, 300, 1000);
+  alloc(s, 0, 8, 20000);
+  thin(s, 0, thin_seed);
+  cycle(s, 0);
+  mesh(s, 0, 40, 0, 1);
+  plain(s, FZ_OP_PURGE);
+  freeb(s, 1, 10, 3);
+  resize(s, 0, 5, 130, 8);
+  cycle(s, 20);
+  plain(s, FZ_OP_FULL_GC);
+}
+
 /* -- Config seeds ------------------------------------------------------------------- */
 
 static const char *const fz_config_seeds[][2] = {
@@ -581,6 +604,11 @@ int main(int argc, char **argv)
   emit_one(argv[1], "file-mesh-ops", FZ_HDR_FILE | FZ_HDR_MESH, file_mesh_ops);
   emit(argv[1], "mesh-purge", mesh_purge);
   emit_one(argv[1], "file-mesh-faults", FZ_HDR_FILE | FZ_HDR_MESH, file_mesh_faults);
+  for (r = 0; r < 4; r++) {
+    thin_seed = 3 + 17 * r;                          /* keep 1 in 16, 2, 4, 8 */
+    snprintf(name, sizeof(name), "file-mesh-thin-%u", r);
+    emit_one(argv[1], name, FZ_HDR_FILE | FZ_HDR_MESH, file_mesh_thin);
+  }
   for (i = 0; i < sizeof(fz_config_seeds) / sizeof(fz_config_seeds[0]); i++)
     write_file(argv[1], "config", fz_config_seeds[i][0], fz_config_seeds[i][1],
                strlen(fz_config_seeds[i][1]));
