@@ -47,7 +47,9 @@
 **    or released mesh pages on the anonymous backing;
 **  - a mesh that rcl_test_mesh_page reports made while the page does not
 **    map its primary's file page or mesh_pages did not grow by one;
-**    meshed pages left after freeing everything and purging; fewer pages
+**    meshed pages left after freeing everything and purging; a purge of
+**    the input thread punching a page another page maps, unless that page
+**    is a filler meshed onto it at the end of the op; fewer pages
 **    released by meshing than MESH ops that meshed. Meshing changes no
 **    address: every check of block contents covers meshed pages (the
 **    shim lets one file page be remapped over a live page for that);
@@ -663,6 +665,28 @@ static void fz_churn(fz_state *s)
 
 /* -- Checks after each op ------------------------------------------------------ */
 
+/* A purge may punch a page that another page maps only when that page is
+** a filler meshed onto it (an empty secondary: rcl_mesh_core.c), and a
+** filler survives the op that punched its primary (a reconciliation, which
+** drops fillers, runs before the purges of the same call). Anything else
+** means a page was punched while a secondary with blocks mapped it: an
+** unmesh that unaliases B after freeing its slots in A shows here. */
+static void fz_check_shared_punches(fz_state *s, const char *what)
+{
+  uintptr_t page[64], mapper[64];
+  size_t n, i, lost;
+  n = fuzz_os_shared_punches(page, mapper, 64, &lost);
+  for (i = 0; i < n; i++) {
+    rcl_mesh_page_info pi;
+    if (rcl_mesh_page_info_of(s->h, (char *)mapper[i], &pi) != 0 || pi.role != RCL_MESH_ROLE_SECONDARY ||
+        pi.primary != page[i] || pi.live != 0)
+      fuzz_fail("a purge punched page %#lx while page %#lx mapped it, and after %s (op %" PRIu64
+                ") that page is no filler meshed onto it", (unsigned long)page[i],
+                (unsigned long)mapper[i], what, s->op);
+  }
+  (void)lost;
+}
+
 typedef char fz_fault_kinds_match[FZ_FAULT_KINDS == RCL_FAULT__MAX ? 1 : -1];
 static const char *const fz_kind_names[RCL_FAULT__MAX] = {
   "mmap", "madvise", "munmap", "mremap", "backing"
@@ -680,6 +704,7 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
   s->work += 4096;
   if (rcl_test_check(s->h, err, sizeof(err)) != 0)
     fuzz_fail("invariant broken after %s (op %" PRIu64 "): %s", what, s->op, err);
+  fz_check_shared_punches(s, what);
   for (k = 0; k < RCL_FAULT__MAX; k++) i1[k] = rcl_test_fault_injected(k) - s->inj0[k];
   fuzz_os_get(&os1);
   rcl_stats_get(s->h, &st);

@@ -325,6 +325,45 @@ static uintptr_t fz_file_mapper(uint64_t ino, uint64_t off, uint64_t len, int li
   return 0;
 }
 
+/* Owner-thread punches of a file page that a page outside the punched
+** range maps too (fuzz_os_shared_punches). Lock held. */
+#define FZ_MAX_SHARED_PUNCHES 256
+static uintptr_t fz_sp_page[FZ_MAX_SHARED_PUNCHES], fz_sp_mapper[FZ_MAX_SHARED_PUNCHES];
+static size_t fz_nsp, fz_sp_lost;
+
+static void fz_note_shared_punches(const fz_range *r, uintptr_t lo, uintptr_t hi, uintptr_t plo,
+                                   uintptr_t phi)
+{
+  uintptr_t p;
+  size_t i;
+  if (!pthread_equal(pthread_self(), fz_owner)) return;
+  for (p = lo; p < hi; p += fz_page_size) {
+    uint64_t off = r->off + (p - r->lo);
+    for (i = 0; i < fz_nranges; i++) {
+      const fz_range *q = &fz_ranges[i];
+      uintptr_t m;
+      if (q->ino != r->ino || q->off > off || q->off + (q->hi - q->lo) <= off) continue;
+      m = q->lo + (uintptr_t)(off - q->off);
+      if (m >= plo && m < phi) continue;
+      if (fz_nsp == FZ_MAX_SHARED_PUNCHES) { fz_sp_lost++; continue; }
+      fz_sp_page[fz_nsp] = p;
+      fz_sp_mapper[fz_nsp++] = m;
+    }
+  }
+}
+
+size_t fuzz_os_shared_punches(uintptr_t *page, uintptr_t *mapper, size_t max, size_t *lost)
+{
+  size_t n, i;
+  pthread_mutex_lock(&fz_lock);
+  n = fz_nsp < max ? fz_nsp : max;
+  for (i = 0; i < n; i++) { page[i] = fz_sp_page[i]; mapper[i] = fz_sp_mapper[i]; }
+  *lost = fz_sp_lost + (fz_nsp - n);
+  fz_nsp = fz_sp_lost = 0;
+  pthread_mutex_unlock(&fz_lock);
+  return n;
+}
+
 /* -- The shim ------------------------------------------------------------------- */
 
 static void fz_check_aligned(const char *call, uintptr_t a, size_t n)
@@ -367,6 +406,7 @@ static void fz_check_file_pages(const char *call, uintptr_t a, size_t n)
     if (live)
       fuzz_fail("%s(%#lx, %zu): frees the file page under %#lx, which the live OS page %#lx "
                 "maps", call, (unsigned long)a, n, (unsigned long)lo, (unsigned long)live);
+    fz_note_shared_punches(r, lo, hi, a, a + n);
   }
 }
 

@@ -80,6 +80,12 @@ void fuzz_os_allow_remap(const void *p, size_t n);
 ** and unmeshing maps it back, at any purge or GC step. The harness then
 ** checks the blocks' contents instead (every byte it samples must survive). */
 void fuzz_os_allow_mesh(int on);
+/* The punches (MADV_REMOVE) made by the thread running the inputs, since
+** the last call, of a file page that another page outside the punched
+** range maps too: the punched page in page[i], that other page in
+** mapper[i]; returns their number (at most max; *lost: those not
+** returned) and forgets them. Legal only under a mesh filler (fuzz_heap). */
+size_t fuzz_os_shared_punches(uintptr_t *page, uintptr_t *mapper, size_t max, size_t *lost);
 /* Bytes of the anonymous mapping made without an address that starts at
 ** p (a table of the library's), 0 if p is NULL or no such mapping. */
 size_t fuzz_os_plain_bytes_at(const void *p);
