@@ -1296,9 +1296,15 @@ RCL_API int rcl_test_backing(rcl_heap *h, rcl_backing_info *info)
 {
   const rcl_backing *b = h->backing;
   struct stat st;
+  size_t ps = rcl_os_page_size();
   memset(info, 0, sizeof(*info));
   info->fd = -1;
+  if (h->mesh_tab) info->table_bytes = rcl_align_up(h->mesh_cap * h->mesh_stride, h->os_page_size);
   if (!b) return 0;
+  info->table_bytes += rcl_align_up(sizeof(*b), ps);
+  if (b->segs) info->table_bytes += rcl_align_up(b->segs_cap * sizeof(*b->segs), ps);
+  if (b->free_offs) info->table_bytes += rcl_align_up(b->free_cap * sizeof(uint64_t), ps);
+  if (b->aliases) info->table_bytes += rcl_align_up(b->aliases_cap * sizeof(*b->aliases), ps);
   info->file = 1;
   info->fd = b->fd;
   info->file_segments = b->nsegs;

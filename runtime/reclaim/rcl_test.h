@@ -48,6 +48,13 @@ typedef struct rcl_backing_info {
                                      in the child) */
   size_t aliases;                 /* OS pages mapping another page's physical page */
   uint64_t alias_failed;          /* aliasing or unaliasing calls the OS refused */
+  size_t table_bytes;             /* bytes of the heap's plain mappings for the backing and
+                                     meshing, page-rounded as mapped and not counted in
+                                     `mapped`: the backing struct and its segment, free-range
+                                     and alias tables (rcl_os.c), and the mesh table
+                                     (rcl_mesh_core.c, h->mesh_tab). Not included: the
+                                     mesher's open-span table (rcl_mesher.c, h->mesher, one
+                                     plain mapping once the first mesh pass ran) */
 } rcl_backing_info;
 /* Fills info for h; 0, or -1 if fstat of the file fails. */
 RCL_API int rcl_test_backing(rcl_heap *h, rcl_backing_info *info);

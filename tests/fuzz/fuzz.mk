@@ -5,7 +5,9 @@
 # clang and libclang-rt-14-dev, in DEPS). See tests/fuzz/README.md.
 #
 #   fuzz          each target for FUZZ_SECONDS (600) seconds
-#   check-fuzz    each target for FUZZ_CHECK_SECONDS (60) seconds from the
+#   check-fuzz    the heap target's seeds once (they must mesh pages; the
+#                 count is printed), then
+#                 each target for FUZZ_CHECK_SECONDS (60) seconds from the
 #                 generated seed corpus (the regression cases included; the
 #                 heap target's input picks its backing, so one run covers
 #                 anonymous and memory-file segments) and
@@ -104,7 +106,27 @@ define fuzz_run
 	echo "fuzz_$$t: ok ($$(grep -a '^Done' $$log)); corpus now $$(ls $$out/corpus/$$t | wc -l) inputs"
 endef
 
+# The heap target's seed corpus alone, once (a few seconds): fails if a seed
+# fails or if the seeds meshed no page through the MESH op or the mesher
+# (the meshing seeds lost their effect); prints the harness's meshing line.
+define fuzz_seed_meshes
+	@set -u; out=$(FUZZ_OUT); log=$$out/heap-seeds.log; \
+	rc=0; ASAN_OPTIONS="quarantine_size_mb=64$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
+	  $$out/fuzz_heap -runs=0 $$out/seeds/heap > $$log 2>&1 || rc=$$?; \
+	line=$$(grep -a '^fuzz_heap: meshing:' $$log || true); \
+	if [ $$rc -ne 0 ] || [ -z "$$line" ]; then \
+	  grep -aE '^fuzz_|^Running: |internal error|runtime error|ERROR: ' $$log | sed 's/^/   /'; \
+	  echo "fuzz_heap: the seed corpus failed (libFuzzer exit $$rc; log $$log)"; exit 1; \
+	fi; \
+	echo "== fuzz_heap seed corpus: $${line#fuzz_heap: }"; \
+	set -- $$line; \
+	if [ "$$3" = 0 ] || [ "$${10}" = 0 ]; then \
+	  echo "fuzz_heap: the seed corpus meshed no page through the MESH op or the mesher"; exit 1; \
+	fi
+endef
+
 check-fuzz: fuzz-build
+	$(fuzz_seed_meshes)
 	$(call fuzz_run,heap,$(FUZZ_CHECK_SECONDS))
 	$(call fuzz_run,config,$(FUZZ_CHECK_SECONDS))
 	@echo "check-fuzz: ok (fuzz_heap and fuzz_config, $(FUZZ_CHECK_SECONDS) s each, no crash)"

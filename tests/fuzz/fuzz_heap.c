@@ -3,7 +3,10 @@
 ** (runtime/reclaim, built with -DRCL_FAULT_INJECTION and the OS shim of
 ** fuzz_os.c). The input encoding is in fuzz_ops.h; its header byte puts
 ** the heap on anonymous memory or on the memory-file backing
-** (docs/mesh.md), whose page aliases the ALIAS op makes and undoes.
+** (docs/mesh.md), whose page aliases the ALIAS op makes and undoes. On
+** the file backing the heap runs with mesh=on: purges, full GCs and GC
+** steps mesh, and (header bit 2) the MESH op meshes pairs of pages of the
+** harness's blocks through rcl_test_mesh_page.
 **
 ** What a run must never see (each is a crash with a message):
 **  - a live block's content pattern changed (checked on every free and
@@ -33,14 +36,23 @@
 **        (fz_legal_size). Also mmap_failed >= the NULL results seen;
 **    with the background thread on, madvise and munmap are bracketed
 **    (injected before <= counted <= injected after the stats walk);
-**  - mapped (stats) differing from the bytes the shim saw mapped (less is
-**    allowed once a munmap failure was injected: the range leaks; on the
-**    file backing, less by at most the anonymous mappings made without an
-**    address, which hold the backing's tables, and of those at most 6);
+**  - mapped (stats) + the backing's and meshing's own tables (rcl_backing_
+**    info.table_bytes, the mesher's table h->mesher) differing from the
+**    bytes the shim saw mapped (less is allowed once a munmap failure was
+**    injected: the range leaks), on either backing;
 **  - rcl_test_backing disagreeing with the header (file asked for; a
 **    descriptor unless memfd_create was made to fail) or with the harness
-**    (its alias count), file segments > segments, allocated file bytes >
-**    file size, a fork copy;
+**    (its alias count + the meshed pages), file segments > segments,
+**    allocated file bytes > file size, a fork copy; meshing, mesh tables
+**    or released mesh pages on the anonymous backing;
+**  - a mesh that rcl_test_mesh_page reports made while the page does not
+**    map its primary's file page or mesh_pages did not grow by one;
+**    meshed pages left after freeing everything and purging; a purge of
+**    the input thread punching a page another page maps, unless that page
+**    is a filler meshed onto it at the end of the op; fewer pages
+**    released by meshing than MESH ops that meshed. Meshing changes no
+**    address: every check of block contents covers meshed pages (the
+**    shim lets one file page be remapped over a live page for that);
 **  - an alias page reading other bytes than its target (checked with the
 **    patterns), a page not reading zeros after rcl_test_page_unalias, an
 **    alias call that breaks rcl_os_page_alias's rules succeeding, or a
@@ -100,6 +112,8 @@ typedef struct fz_state {
   size_t len, pos;
   int file;                             /* header: the memory-file backing asked for */
   int no_memfd;                         /* header: memfd_create made to fail */
+  int mesh_ops;                         /* header: op 13 is MESH, CONFIG+flag sets mesh */
+  uint64_t op_meshes;                   /* MESH ops that meshed, this input */
   rcl_heap *h;
   rcl_config cfg;
   size_t page;
@@ -111,6 +125,10 @@ typedef struct fz_state {
 } fz_state;
 
 static int fz_trace;
+
+/* Meshing done by every input so far (printed at exit): by the MESH op,
+** refused by it, and by the mesher (purge, full GC, cycle end). */
+static uint64_t fz_total_op_meshes, fz_total_op_refused, fz_total_mesher_meshes, fz_total_inputs_meshed;
 
 #define FZ_TRACE(...) do { if (fz_trace) fprintf(stderr, __VA_ARGS__); } while (0)
 
@@ -404,6 +422,14 @@ static int fz_is_target(const unsigned char *p)
   return 0;
 }
 
+/* 1 if the OS page p of a file segment is a mesh primary or secondary
+** (rcl_os_page_alias refuses both: an alias, or a page aliases map). */
+static int fz_in_mesh(const fz_state *s, unsigned char *p)
+{
+  rcl_mesh_page_info pi;
+  return rcl_mesh_page_info_of(s->h, (char *)p, &pi) == 0 && pi.role != RCL_MESH_ROLE_NONE;
+}
+
 /* ALIAS: make a page of block a map the physical page of a page of block b
 ** when rcl_os_page_alias's rules allow it (both in file segments, distinct,
 ** neither an alias, the page no target), else expect -1 with nothing
@@ -422,7 +448,7 @@ static void fz_alias_op(fz_state *s, int api, uint32_t sa, uint32_t ka, uint32_t
   if (!page || !target) { FZ_TRACE("  no whole page in block %zu or %zu\n", a, b); return; }
   ok = api != 3 && page != target && fuzz_os_page_file(page, NULL, NULL) &&
        fuzz_os_page_file(target, NULL, NULL) && !fz_is_alias(page) && !fz_is_alias(target) &&
-       !fz_is_target(page);
+       !fz_is_target(page) && !fz_in_mesh(s, page) && !fz_in_mesh(s, target);
   if (ok && fz_naliases == FZ_MAX_ALIASES) return;
   arg = api == 3 ? page + 16 : page;
   s->work += FZ_WORK_CALL + s->page;
@@ -465,6 +491,71 @@ static void fz_unalias_op(fz_state *s, int api, uint32_t sel)
   if (rcl_test_page_unalias(s->h, page) == 0)
     fuzz_fail("rcl_test_page_unalias(%p) of a page that is no alias succeeded at op %" PRIu64,
               (void *)page, s->op);
+}
+
+/* -- Meshing (rcl_test_mesh_page; purges mesh too, with mesh=on) ------------------- */
+
+static unsigned char *fz_page_of(const fz_state *s, const void *p)
+{
+  return (unsigned char *)((uintptr_t)p & ~(uintptr_t)(s->page - 1));
+}
+
+/* MESH: mesh the page holding the start of block sel_b (B) onto the page
+** holding the start of the first block of the same usable size on another
+** page, from slot sel_a on (A; variant 1 the page after it, 2 the page
+** before). A refusal changes nothing (fz_verify_all and rcl_test_check
+** follow); a mesh makes B map A's file page. */
+static void fz_mesh_op(fz_state *s, int api, uint32_t sel_b, uint32_t sel_a)
+{
+  size_t x, y = 0, k, i0;
+  unsigned char *b, *a = NULL;
+  uint64_t ino_a, off_a, ino_b, off_b;
+  rcl_stats st;
+  size_t before;
+  int r;
+  if (!fz_nlive) return;
+  x = fz_select(sel_b);
+  if (fz_blocks[x].n > RCL_SMALL_MAX) return;
+  b = fz_page_of(s, fz_blocks[x].p);
+  i0 = fz_select(sel_a);
+  for (k = 0; k < FZ_MESH_SCAN && k < fz_nlive && !a; k++) {
+    y = (i0 + k) % fz_nlive;
+    if (fz_blocks[y].fill == fz_blocks[x].fill && fz_page_of(s, fz_blocks[y].p) != b)
+      a = fz_page_of(s, fz_blocks[y].p);
+  }
+  if (!a) return;
+  if (api == 1) a += s->page;
+  else if (api == 2) a -= s->page;
+  if (a == b || !fuzz_os_page_file(a, NULL, NULL) || !fuzz_os_page_file(b, NULL, NULL)) return;
+  rcl_stats_get(s->h, &st);
+  before = st.mesh_pages;
+  s->work += FZ_WORK_CALL + 2 * s->page;
+  r = rcl_test_mesh_page(s->h, b, a);
+  FZ_TRACE("  mesh %p (block %zu) onto %p (block %zu, variant %d): %d\n", (void *)b, x, (void *)a, y,
+           api, r);
+  if (r != 0) {
+    if (fz_trace) {
+      rcl_mesh_page_info pa, pb;
+      int ra = rcl_mesh_page_info_of(s->h, (char *)a, &pa), rb = rcl_mesh_page_info_of(s->h, (char *)b, &pb);
+      FZ_TRACE("  refused: B %s class %u phase %u used %u/%u role %d; A %s class %u phase %u used "
+               "%u/%u role %d\n", rb ? "cannot mesh" : "", rb ? 0 : pb.cls, rb ? 0 : pb.phase,
+               rb ? 0 : pb.nused, rb ? 0 : pb.nslots, rb ? -1 : pb.role, ra ? "cannot mesh" : "",
+               ra ? 0 : pa.cls, ra ? 0 : pa.phase, ra ? 0 : pa.nused, ra ? 0 : pa.nslots,
+               ra ? -1 : pa.role);
+    }
+    fz_total_op_refused++;
+    return;
+  }
+  s->op_meshes++;
+  fz_total_op_meshes++;
+  if (!fuzz_os_page_file(b, &ino_b, &off_b) || !fuzz_os_page_file(a, &ino_a, &off_a) ||
+      ino_a != ino_b || off_a != off_b)
+    fuzz_fail("rcl_test_mesh_page(%p, %p) succeeded at op %" PRIu64 " but the page does not map "
+              "its primary's file page", (void *)b, (void *)a, s->op);
+  rcl_stats_get(s->h, &st);
+  if (st.mesh_pages != before + 1)
+    fuzz_fail("rcl_test_mesh_page succeeded at op %" PRIu64 ": mesh_pages %zu -> %zu", s->op,
+              before, st.mesh_pages);
 }
 
 static void fz_free(fz_state *s, size_t i, int api)
@@ -521,6 +612,19 @@ static void fz_free_all(fz_state *s, int oldest_first, int api)
   while (fz_nlive) fz_free(s, oldest_first ? 0 : fz_nlive - 1, api);
 }
 
+/* THIN: free every live block but about 1 in 2 << (seed & 3), chosen by a
+** hash of its tag (survivors scattered over their pages). Newest slot
+** first: a free moves the newest block, already kept, into the hole. */
+static void fz_thin(fz_state *s, uint32_t seed, int api)
+{
+  unsigned shift = 1 + (seed & 3);
+  size_t i = fz_nlive;
+  while (i-- > 0 && !fz_spent(s)) {
+    uint64_t v = (fz_blocks[i].tag ^ ((uint64_t)seed << 40)) * 0x9e3779b97f4a7c15ull;
+    if ((v >> (64 - shift)) != 0) fz_free(s, i, api);
+  }
+}
+
 /* -- The stress test's op mix (tests/unit/stress.c) ---------------------------- */
 
 static uint64_t fz_rng(fz_state *s)
@@ -561,6 +665,28 @@ static void fz_churn(fz_state *s)
 
 /* -- Checks after each op ------------------------------------------------------ */
 
+/* A purge may punch a page that another page maps only when that page is
+** a filler meshed onto it (an empty secondary: rcl_mesh_core.c), and a
+** filler survives the op that punched its primary (a reconciliation, which
+** drops fillers, runs before the purges of the same call). Anything else
+** means a page was punched while a secondary with blocks mapped it: an
+** unmesh that unaliases B after freeing its slots in A shows here. */
+static void fz_check_shared_punches(fz_state *s, const char *what)
+{
+  uintptr_t page[64], mapper[64];
+  size_t n, i, lost;
+  n = fuzz_os_shared_punches(page, mapper, 64, &lost);
+  for (i = 0; i < n; i++) {
+    rcl_mesh_page_info pi;
+    if (rcl_mesh_page_info_of(s->h, (char *)mapper[i], &pi) != 0 || pi.role != RCL_MESH_ROLE_SECONDARY ||
+        pi.primary != page[i] || pi.live != 0)
+      fuzz_fail("a purge punched page %#lx while page %#lx mapped it, and after %s (op %" PRIu64
+                ") that page is no filler meshed onto it", (unsigned long)page[i],
+                (unsigned long)mapper[i], what, s->op);
+  }
+  (void)lost;
+}
+
 typedef char fz_fault_kinds_match[FZ_FAULT_KINDS == RCL_FAULT__MAX ? 1 : -1];
 static const char *const fz_kind_names[RCL_FAULT__MAX] = {
   "mmap", "madvise", "munmap", "mremap", "backing"
@@ -573,11 +699,12 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
   rcl_backing_info bi;
   uint64_t i1[RCL_FAULT__MAX], i2[RCL_FAULT__MAX], counted[RCL_FAULT__MAX], uncounted;
   fuzz_os_counts os1, os2;
-  size_t side;
+  size_t tables;
   int k;
   s->work += 4096;
   if (rcl_test_check(s->h, err, sizeof(err)) != 0)
     fuzz_fail("invariant broken after %s (op %" PRIu64 "): %s", what, s->op, err);
+  fz_check_shared_punches(s, what);
   for (k = 0; k < RCL_FAULT__MAX; k++) i1[k] = rcl_test_fault_injected(k) - s->inj0[k];
   fuzz_os_get(&os1);
   rcl_stats_get(s->h, &st);
@@ -602,13 +729,15 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
   ** failure is a fallback to anonymous memory or a refused (un)alias. */
   counted[RCL_FAULT_BACKING] = bi.fallbacks + bi.alias_failed;
   if (bi.file != s->file || (s->file && (bi.fd < 0) != s->no_memfd) ||
-      bi.aliases != fz_naliases || bi.file_segments > st.segments ||
+      (!s->file && (st.mesh_pages || st.mesh_released || bi.table_bytes)) ||
+      bi.aliases != fz_naliases + st.mesh_pages || bi.file_segments > st.segments ||
       bi.file_size % RCL_SEGMENT_SIZE || bi.file_allocated > bi.file_size || bi.fork_copies)
     fuzz_fail("backing after %s (op %" PRIu64 "): file %d (asked %d) fd %d (memfd made to fail %d), "
-              "%zu aliases (harness %zu), %zu file segments of %zu, file size %" PRIu64
-              " allocated %" PRIu64 ", %" PRIu64 " fork copies", what, s->op, bi.file, s->file,
-              bi.fd, s->no_memfd, bi.aliases, fz_naliases, bi.file_segments, st.segments,
-              bi.file_size, bi.file_allocated, bi.fork_copies);
+              "%zu aliases (harness %zu + %zu meshed pages), %zu file segments of %zu, file size "
+              "%" PRIu64 " allocated %" PRIu64 ", %" PRIu64 " fork copies, %zu table bytes, "
+              "%" PRIu64 " pages released by meshing", what, s->op, bi.file, s->file, bi.fd,
+              s->no_memfd, bi.aliases, fz_naliases, st.mesh_pages, bi.file_segments, st.segments,
+              bi.file_size, bi.file_allocated, bi.fork_copies, bi.table_bytes, st.mesh_released);
   for (k = RCL_FAULT_MADVISE; k < RCL_FAULT__MAX; k++)
     if (counted[k] < i1[k] || counted[k] > i2[k])
       fuzz_fail("%s_failed %" PRIu64 " but %" PRIu64 "..%" PRIu64 " %s failures injected, after %s "
@@ -623,22 +752,23 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
   if (counted[RCL_FAULT_MMAP] < s->failed_allocs)
     fuzz_fail("mmap_failed %" PRIu64 " < %" PRIu64 " allocations that returned NULL (op %" PRIu64 ")",
               counted[RCL_FAULT_MMAP], s->failed_allocs, s->op);
-  /* The background thread only unmaps: os2 <= stats <= os1. The file
-  ** backing's own tables (rcl_os.c: the backing, its segment, free-range
-  ** and alias tables, at most 4 mappings) are not the heap's: mapped without
-  ** an address like the heap struct and the large-block table, they are
-  ** allowed for (side) within the shim's plain mappings. */
-  side = s->file ? os2.plain_bytes : 0;
-  if (s->file && os2.plain_ranges > 6)
-    fuzz_fail("%zu anonymous mappings without an address (heap struct, large-block table and at "
-              "most 4 backing tables expected), after %s (op %" PRIu64 ")", os2.plain_ranges,
-              what, s->op);
-  if (i2[RCL_FAULT_MUNMAP] == 0 ? (st.mapped + side < os2.mapped_bytes || st.mapped > os1.mapped_bytes)
-                                : st.mapped > os1.mapped_bytes)
-    fuzz_fail("stats say %zu bytes mapped, the OS shim saw %zu..%zu (munmap failures injected: "
-              "%" PRIu64 "; backing tables allowed for: up to %zu), after %s (op %" PRIu64 ")",
-              st.mapped, os2.mapped_bytes, os1.mapped_bytes, i2[RCL_FAULT_MUNMAP], side, what,
-              s->op);
+  /* The background thread only unmaps: os2 <= stats + tables <= os1. The
+  ** plain mappings of the backing and of meshing (the backing struct, its
+  ** segment, free-range and alias tables, the mesh table: table_bytes; the
+  ** mesher's open-span table, h->mesher) are not in `mapped`; the heap
+  ** struct and the large-block table are. So on either backing, with no
+  ** injected munmap failure, `mapped` + those tables is exactly what the
+  ** shim saw mapped: a table not unmapped on growth or destroy shows here. */
+  tables = bi.table_bytes + fuzz_os_plain_bytes_at(s->h->mesher);
+  if (s->h->mesher && fuzz_os_plain_bytes_at(s->h->mesher) == 0)
+    fuzz_fail("the mesher's table %p is not a plain mapping of its own, after %s (op %" PRIu64 ")",
+              (void *)s->h->mesher, what, s->op);
+  if (i2[RCL_FAULT_MUNMAP] == 0 ? (st.mapped + tables < os2.mapped_bytes || st.mapped + tables > os1.mapped_bytes)
+                                : st.mapped + tables > os1.mapped_bytes)
+    fuzz_fail("stats say %zu bytes mapped + %zu bytes of backing and mesh tables, the OS shim saw "
+              "%zu..%zu (%zu in %zu plain mappings; munmap failures injected: %" PRIu64 "), after "
+              "%s (op %" PRIu64 ")", st.mapped, tables, os2.mapped_bytes, os1.mapped_bytes,
+              os2.plain_bytes, os2.plain_ranges, i2[RCL_FAULT_MUNMAP], what, s->op);
   if (after_purge && s->cfg.mode != RCL_MODE_OFF && s->rate[RCL_FAULT_MADVISE] == 0 &&
       st.free_dirty > st.floor - st.in_use + st.spans * s->page)
     fuzz_fail("after %s (op %" PRIu64 ", mode %d) free_dirty %zu > floor %zu - in_use %zu + %zu spans "
@@ -648,11 +778,12 @@ static void fz_check(fz_state *s, const char *what, int after_purge)
 
 /* -- Ops ---------------------------------------------------------------------- */
 
-static void fz_config(fz_state *s)
+static void fz_config(fz_state *s, int flag)
 {
   uint32_t f = fz_u8(s) % FZ_CFG__N, v = fz_u8(s);
   rcl_config *c = &s->cfg;
-  switch (f) {
+  if (flag && s->mesh_ops) c->mesh = (int)(v & 1);
+  else switch (f) {
   case FZ_CFG_DECAY: c->decay_ms = fz_decays[v % 8]; break;
   case FZ_CFG_MODE: c->mode = (int)(v % 3); break;
   case FZ_CFG_SOFT_LIMIT: c->soft_limit = (size_t)v << 18; break;
@@ -662,16 +793,18 @@ static void fz_config(fz_state *s)
   case FZ_CFG_FULL_GC: c->full_gc_purge = (int)(v & 1); break;
   default: rcl_config_default(c); break;
   }
-  FZ_TRACE("  config field %u value %u: decay %u mode %d soft_limit %zu step_budget %zu "
-           "background %d/%u full_gc_purge %d\n", f, v, c->decay_ms, c->mode, c->soft_limit,
-           c->step_budget, c->background, c->background_interval_ms, c->full_gc_purge);
+  FZ_TRACE("  config field %u value %u flag %d: decay %u mode %d soft_limit %zu step_budget %zu "
+           "background %d/%u full_gc_purge %d mesh %d\n", f, v, flag, c->decay_ms, c->mode,
+           c->soft_limit, c->step_budget, c->background, c->background_interval_ms,
+           c->full_gc_purge, c->mesh);
   rcl_heap_configure(s->h, c);
   {
     rcl_config g;
     rcl_heap_get_config(s->h, &g);
     if (g.decay_ms != c->decay_ms || g.mode != c->mode || g.soft_limit != c->soft_limit ||
         g.background != c->background || g.background_interval_ms != c->background_interval_ms ||
-        g.step_budget != c->step_budget || g.full_gc_purge != c->full_gc_purge)
+        g.step_budget != c->step_budget || g.full_gc_purge != c->full_gc_purge ||
+        g.mesh != c->mesh)
       fuzz_fail("rcl_heap_get_config differs from the config just set (op %" PRIu64 ")", s->op);
   }
 }
@@ -718,15 +851,33 @@ static int fz_step_op(fz_state *s)
   if (c & FZ_REPEAT) rep = fz_varint(s);
   s->op++;
   FZ_TRACE("op %" PRIu64 " @%zu: %s api %d flag %d x%u (live %zu, %zu bytes)\n", s->op, s->pos,
+           op == FZ_OP_MESH && s->mesh_ops ? "mesh" : op == FZ_OP_THIN && s->mesh_ops ? "thin" :
            fz_op_names[op], api, (c & FZ_FLAG) != 0, rep, fz_nlive, fz_live_bytes);
   switch (op) {
-  case FZ_OP_ALLOC: case FZ_OP_ALLOC2: {
+  case FZ_OP_ALLOC2:
+    if (s->mesh_ops) {                  /* FZ_OP_MESH */
+      uint32_t sb = fz_u8(s), sa = fz_u8(s);
+      FZ_TRACE("  sel %u sel %u\n", sb, sa);
+      for (r = 0; r < rep && !fz_spent(s); r++) fz_mesh_op(s, api, sb + r, sa);
+      purged = 2;
+      break;
+    }
+    /* fall through */
+  case FZ_OP_ALLOC: {
     size_t n = fz_size(s);
     FZ_TRACE("  size %zu\n", n);
     for (r = 0; r < rep && !fz_spent(s); r++) fz_alloc(s, n, api);
     break;
   }
-  case FZ_OP_FREE: case FZ_OP_FREE2: {
+  case FZ_OP_FREE2:
+    if (s->mesh_ops) {                  /* FZ_OP_THIN */
+      uint32_t seed = fz_u8(s);
+      FZ_TRACE("  seed %u: keep 1 in %u\n", seed, 2u << (seed & 3));
+      fz_thin(s, seed, api);
+      break;
+    }
+    /* fall through */
+  case FZ_OP_FREE: {
     uint32_t sel = fz_u8(s);
     for (r = 0; r < rep && fz_nlive && !fz_spent(s); r++) fz_free(s, fz_select(sel), api);
     break;
@@ -771,7 +922,7 @@ static int fz_step_op(fz_state *s)
     rcl_full_gc(s->h);
     purged = s->cfg.full_gc_purge ? 1 : 2;
     break;
-  case FZ_OP_CONFIG: fz_config(s); purged = 2; break;
+  case FZ_OP_CONFIG: fz_config(s, (c & FZ_FLAG) != 0); purged = 2; break;
   case FZ_OP_FAULT: fz_fault(s); purged = 2; break;
   case FZ_OP_SLEEP: fz_sleep(s, fz_u8(s) % 4); purged = 2; break;
   case FZ_OP_FREE_ALL: fz_free_all(s, (c & FZ_FLAG) != 0, api); break;
@@ -832,6 +983,13 @@ static void fz_finish(fz_state *s)
               "%zu segments (expected 0, 0, 0, <= %d)", st.in_use, st.spans, st.large_blocks,
               st.segments, RCL_RESERVE_SEGMENTS);
   munmap_injected = rcl_test_fault_injected(RCL_FAULT_MUNMAP) - s->inj0[RCL_FAULT_MUNMAP];
+  /* Every mesh that was no filler released B's page (mesh_released). */
+  if (st.mesh_released < s->op_meshes)
+    fuzz_fail("mesh_released %" PRIu64 " < %" PRIu64 " meshes made by the MESH op",
+              st.mesh_released, s->op_meshes);
+  fz_total_mesher_meshes += st.mesh_released - s->op_meshes;
+  fz_total_inputs_meshed += st.mesh_released != 0;
+  if (st.mesh_pages) fuzz_fail("%zu meshed pages left after freeing everything and purging", st.mesh_pages);
   rcl_heap_destroy(s->h);
   s->h = NULL;
   if (fuzz_live_pages()) fuzz_fail("%zu live pages left after freeing every block", fuzz_live_pages());
@@ -850,6 +1008,17 @@ static void fz_finish(fz_state *s)
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* At exit: the meshing the run did (check-fuzz prints lines starting "fuzz_"). */
+static void fz_print_totals(void)
+{
+  fuzz_os_counts c;
+  fuzz_os_get(&c);
+  fprintf(stderr, "fuzz_heap: meshing: %" PRIu64 " pages meshed by the MESH op, %" PRIu64
+          " released by the mesher (%" PRIu64 " MESH ops refused, %" PRIu64 " inputs meshed, %"
+          PRIu64 " remaps over live pages)\n", fz_total_op_meshes, fz_total_mesher_meshes,
+          fz_total_op_refused, fz_total_inputs_meshed, c.mesh_remaps);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   const char *t = getenv("FUZZ_HEAP_TRACE");
@@ -863,6 +1032,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   if (!h) fuzz_fail("rcl_heap_create failed");
   rcl_heap_destroy(h);
   fuzz_os_forget();
+  atexit(fz_print_totals);
   return 0;
 }
 
@@ -880,9 +1050,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   hdr = fz_u8(&s);
   s.file = (hdr & FZ_HDR_FILE) != 0;
   s.no_memfd = s.file && (hdr & FZ_HDR_NO_MEMFD) != 0;
-  FZ_TRACE("header %#x: %s backing%s\n", hdr, s.file ? "file" : "anon",
-           s.no_memfd ? " (memfd_create fails: anonymous)" : "");
+  s.mesh_ops = s.file && (hdr & FZ_HDR_MESH) != 0;
+  s.cfg.mesh = s.file;
+  FZ_TRACE("header %#x: %s backing%s, mesh=%s%s\n", hdr, s.file ? "file" : "anon",
+           s.no_memfd ? " (memfd_create fails: anonymous)" : "", s.file ? "on" : "off",
+           s.mesh_ops ? ", MESH ops" : "");
   if (fuzz_os_release(&leaked) != 0) fuzz_fail("mappings left over from a previous input");
+  fuzz_os_allow_mesh(s.file);
   fuzz_os_get(&s.os0);
   for (k = 0; k < RCL_FAULT__MAX; k++) s.inj0[k] = rcl_test_fault_injected(k);
   rcl_test_set_backing(s.file ? RCL_BACKING_FILE : RCL_BACKING_ANON);

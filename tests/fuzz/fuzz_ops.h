@@ -10,8 +10,14 @@
 **                memory file (rcl_test_set_backing(RCL_BACKING_FILE)),
 **                else anonymous memory; bit 1 (FZ_HDR_NO_MEMFD), with
 **                bit 0: memfd_create fails (an injected backing failure),
-**                so the heap asked for the file and runs anonymous. The
-**                other bits are ignored.
+**                so the heap asked for the file and runs anonymous. On the
+**                file backing the heap is created with mesh=on (purges, full
+**                GCs and cycle ends mesh). Bit 2 (FZ_HDR_MESH), with bit 0:
+**                op 13 is MESH instead of ALLOC, op 14 THIN instead of FREE,
+**                and CONFIG with the flag
+**                sets mesh = value8 & 1 (without bit 2 both read as before,
+**                so older inputs keep their meaning). The other bits are
+**                ignored.
 **
 ** One op:
 **
@@ -38,6 +44,18 @@
 **   CHURN    seed8                     repeat x one op of the stress test's mix
 **                                      (tests/unit/stress.c) from xorshift(seed8)
 **   13, 14   aliases of ALLOC, FREE (random bytes mostly allocate/free)
+**   MESH     sel8 sel8                 13 under FZ_HDR_MESH: rcl_test_mesh_page
+**                                      of the OS page holding the start of block
+**                                      sel8 (B) onto the one holding the start of
+**                                      the first live block, from sel8 on (up to
+**                                      FZ_MESH_SCAN slots), of the same usable size
+**                                      and on another page (A); API variant 1: A is
+**                                      the page after that, 2: before it. Refusals
+**                                      are counted; repeated: the next B blocks
+**   THIN     seed8                     14 under FZ_HDR_MESH: free every live block
+**                                      but about 1 in 2 << (seed8 & 3), picked by a
+**                                      hash of its tag and seed8 (scattered
+**                                      survivors in a few bytes); API variant: FREE's
 **   ALIAS    sel8 page8 sel8 page8     rcl_test_page_alias: the page8-th whole OS
 **                                      page (mod their number) of the first selected
 **                                      block onto that of the second; API variant 3
@@ -87,6 +105,9 @@ enum {
 };
 #define FZ_HDR_FILE      0x01           /* header: the memory-file backing */
 #define FZ_HDR_NO_MEMFD  0x02           /* header: with it, memfd_create fails */
+#define FZ_HDR_MESH      0x04           /* header: with FZ_HDR_FILE, ops 13/14 are MESH/THIN, CONFIG+flag sets mesh */
+#define FZ_OP_MESH       FZ_OP_ALLOC2   /* under FZ_HDR_MESH */
+#define FZ_OP_THIN       FZ_OP_FREE2    /* under FZ_HDR_MESH */
 #define FZ_API(v)        ((v) << 4)     /* API variant 0..3 in the op byte */
 #define FZ_FLAG          0x40
 #define FZ_REPEAT        0x80
@@ -138,5 +159,6 @@ FZ_TABLE size_t fz_special_sizes[FZ_NSPECIAL] = {
 #define FZ_WORK_OS_PAGE   64                   /* one OS page such a call maps, purges or unmaps */
 #define FZ_MAX_SLEEP_MS   20
 #define FZ_MAX_ALIASES    64                   /* aliases live at once; more are skipped */
+#define FZ_MESH_SCAN      64                   /* live slots MESH looks at for its page A */
 
 #endif

@@ -65,7 +65,8 @@ static size_t fz_npages;
 static fz_file fz_files[FZ_MAX_FILES];
 static size_t fz_nfiles;
 static uintptr_t fz_allow_lo, fz_allow_hi;   /* fuzz_os_allow_remap */
-static uint64_t fz_punches, fz_removes, fz_resident_checks, fz_next_id;
+static uint64_t fz_punches, fz_removes, fz_resident_checks, fz_next_id, fz_mesh_remaps;
+static int fz_allow_mesh;                    /* fuzz_os_allow_mesh */
 
 void fuzz_fail(const char *fmt, ...)
 {
@@ -324,6 +325,45 @@ static uintptr_t fz_file_mapper(uint64_t ino, uint64_t off, uint64_t len, int li
   return 0;
 }
 
+/* Owner-thread punches of a file page that a page outside the punched
+** range maps too (fuzz_os_shared_punches). Lock held. */
+#define FZ_MAX_SHARED_PUNCHES 256
+static uintptr_t fz_sp_page[FZ_MAX_SHARED_PUNCHES], fz_sp_mapper[FZ_MAX_SHARED_PUNCHES];
+static size_t fz_nsp, fz_sp_lost;
+
+static void fz_note_shared_punches(const fz_range *r, uintptr_t lo, uintptr_t hi, uintptr_t plo,
+                                   uintptr_t phi)
+{
+  uintptr_t p;
+  size_t i;
+  if (!pthread_equal(pthread_self(), fz_owner)) return;
+  for (p = lo; p < hi; p += fz_page_size) {
+    uint64_t off = r->off + (p - r->lo);
+    for (i = 0; i < fz_nranges; i++) {
+      const fz_range *q = &fz_ranges[i];
+      uintptr_t m;
+      if (q->ino != r->ino || q->off > off || q->off + (q->hi - q->lo) <= off) continue;
+      m = q->lo + (uintptr_t)(off - q->off);
+      if (m >= plo && m < phi) continue;
+      if (fz_nsp == FZ_MAX_SHARED_PUNCHES) { fz_sp_lost++; continue; }
+      fz_sp_page[fz_nsp] = p;
+      fz_sp_mapper[fz_nsp++] = m;
+    }
+  }
+}
+
+size_t fuzz_os_shared_punches(uintptr_t *page, uintptr_t *mapper, size_t max, size_t *lost)
+{
+  size_t n, i;
+  pthread_mutex_lock(&fz_lock);
+  n = fz_nsp < max ? fz_nsp : max;
+  for (i = 0; i < n; i++) { page[i] = fz_sp_page[i]; mapper[i] = fz_sp_mapper[i]; }
+  *lost = fz_sp_lost + (fz_nsp - n);
+  fz_nsp = fz_sp_lost = 0;
+  pthread_mutex_unlock(&fz_lock);
+  return n;
+}
+
 /* -- The shim ------------------------------------------------------------------- */
 
 static void fz_check_aligned(const char *call, uintptr_t a, size_t n)
@@ -342,7 +382,12 @@ static void fz_check_ours(const char *call, uintptr_t a, size_t n, int replace)
   if (!fz_range_covered(a, a + n))
     fuzz_fail("%s(%#lx, %zu): memory the allocator has not mapped", call, (unsigned long)a, n);
   if (replace && a >= fz_allow_lo && a + n <= fz_allow_hi) return;
-  if ((live = fz_live_in(a, a + n)) != 0)
+  live = fz_live_in(a, a + n);
+  if (live && replace && fz_allow_mesh && n == fz_page_size && fz_range_at(a)->ino) {
+    fz_mesh_remaps++;                 /* a mesh or unmesh: the harness checks the contents */
+    return;
+  }
+  if (live)
     fuzz_fail("%s(%#lx, %zu): OS page %#lx holds a live block", call, (unsigned long)a, n,
               (unsigned long)live);
 }
@@ -361,6 +406,7 @@ static void fz_check_file_pages(const char *call, uintptr_t a, size_t n)
     if (live)
       fuzz_fail("%s(%#lx, %zu): frees the file page under %#lx, which the live OS page %#lx "
                 "maps", call, (unsigned long)a, n, (unsigned long)lo, (unsigned long)live);
+    fz_note_shared_punches(r, lo, hi, a, a + n);
   }
 }
 
@@ -623,6 +669,25 @@ void fuzz_os_allow_remap(const void *p, size_t n)
   pthread_mutex_unlock(&fz_lock);
 }
 
+void fuzz_os_allow_mesh(int on)
+{
+  pthread_mutex_lock(&fz_lock);
+  fz_allow_mesh = on;
+  pthread_mutex_unlock(&fz_lock);
+}
+
+size_t fuzz_os_plain_bytes_at(const void *p)
+{
+  const fz_range *r;
+  size_t n = 0;
+  if (!p) return 0;
+  pthread_mutex_lock(&fz_lock);
+  r = fz_range_at((uintptr_t)p);
+  if (r && r->plain && r->lo == (uintptr_t)p) n = r->hi - r->lo;
+  pthread_mutex_unlock(&fz_lock);
+  return n;
+}
+
 int fuzz_os_page_file(const void *p, uint64_t *ino, uint64_t *off)
 {
   const fz_range *r;
@@ -672,6 +737,7 @@ void fuzz_os_get(fuzz_os_counts *c)
   c->punches = fz_punches;
   c->removes = fz_removes;
   c->resident_checks = fz_resident_checks;
+  c->mesh_remaps = fz_mesh_remaps;
   pthread_mutex_unlock(&fz_lock);
 }
 

@@ -16,7 +16,8 @@
 **    harness holds live (fuzz_live_add/remove: added after the allocation
 **    returned, removed before the block is handed back, so the live set is
 **    always a subset of the allocator's), except the one page the harness
-**    names with fuzz_os_allow_remap around its alias calls;
+**    names with fuzz_os_allow_remap around its alias calls, and one page of a
+**    file mapping while fuzz_os_allow_mesh is on;
 **  - frees a file page that a live OS page maps through any mapping (an
 **    alias): MADV_REMOVE of one of its mappings, a punch of its range;
 **  - purges a file mapping with MADV_DONTNEED or MADV_FREE (the pages stay
@@ -54,6 +55,7 @@ typedef struct fuzz_os_counts {
   uint64_t punches;          /* fallocate punches, all threads */
   uint64_t removes;          /* MADV_REMOVE purges, all threads */
   uint64_t resident_checks;  /* purges checked with mincore */
+  uint64_t mesh_remaps;      /* one-page file remaps over live pages (fuzz_os_allow_mesh) */
 } fuzz_os_counts;
 
 /* Called by the thread that runs the inputs (the owner of every heap). */
@@ -72,6 +74,21 @@ size_t fuzz_os_release(size_t *bytes);
 /* While n != 0, MAP_FIXED and mremap may replace [p, p+n) though it holds
 ** live blocks (the alias hooks remap a live page); n == 0 ends that. */
 void fuzz_os_allow_remap(const void *p, size_t n);
+/* on != 0: the allocator may map one OS page of a file mapping over a page
+** holding live blocks (mremap of old size 0 or MAP_FIXED of the file):
+** meshing makes a page with live blocks map another page's physical page,
+** and unmeshing maps it back, at any purge or GC step. The harness then
+** checks the blocks' contents instead (every byte it samples must survive). */
+void fuzz_os_allow_mesh(int on);
+/* The punches (MADV_REMOVE) made by the thread running the inputs, since
+** the last call, of a file page that another page outside the punched
+** range maps too: the punched page in page[i], that other page in
+** mapper[i]; returns their number (at most max; *lost: those not
+** returned) and forgets them. Legal only under a mesh filler (fuzz_heap). */
+size_t fuzz_os_shared_punches(uintptr_t *page, uintptr_t *mapper, size_t max, size_t *lost);
+/* Bytes of the anonymous mapping made without an address that starts at
+** p (a table of the library's), 0 if p is NULL or no such mapping. */
+size_t fuzz_os_plain_bytes_at(const void *p);
 /* 1 if the OS page at p maps a memory file (its inode and file offset in
 ** *ino, *off when not NULL), 0 if anonymous or not mapped. */
 int fuzz_os_page_file(const void *p, uint64_t *ino, uint64_t *off);

@@ -12,7 +12,11 @@
 ** the backing). Then seeds of the memory-file backing only: segments
 ** unmapped and their punched ranges reused, aliases (made, purged around,
 ** freed under, refused by the rules, under a backing fault storm), and a
-** heap whose memfd_create fails. A regression case is a function below
+** heap whose memfd_create fails. Then meshing seeds (header FZ_HDR_FILE,
+** mostly with FZ_HDR_MESH): blocks of a few classes allocated in bulk and
+** all but every 16th freed (scattered survivors, one or a few on a page),
+** meshed by the MESH op and by purges, then freed and reallocated through
+** meshed pages, purged again, under backing and mmap faults. A regression case is a function below
 ** named regress_* (or a hex string in fz_hex_cases for a crash file taken
 ** as is, header byte included); add it to the table in main.
 */
@@ -90,6 +94,68 @@ static void unalias(seed *s, unsigned api, unsigned rep, unsigned sel)
   op(s, FZ_OP_ALIAS, api, 1, rep);
   put(s, sel);
 }
+
+/* MESH (under FZ_HDR_MESH): page of block sb (+ the next rep - 1 blocks) onto a page of
+** a block of the same usable size found from slot sa; api 1/2: the page after/before it. */
+static void mesh(seed *s, unsigned api, unsigned rep, unsigned sb, unsigned sa)
+{
+  op(s, FZ_OP_MESH, api, 0, rep);
+  put(s, sb);
+  put(s, sa);
+}
+
+/* THIN (under FZ_HDR_MESH): free all but about 1 in 2 << (seed8 & 3) live blocks. */
+static void thin(seed *s, unsigned api, unsigned seed8) { op(s, FZ_OP_THIN, api, 0, 1); put(s, seed8); }
+
+/* -- A model of the harness's slot array ------------------------------------------ */
+
+/* Seeds that free chosen blocks mirror fz_remove_slot: freeing slot j moves
+** the newest block into it. model_id[j] is the allocation number of the
+** block in slot j. Only alloc_m and free_m may change the live set of a
+** seed that uses them. */
+#define MODEL_SLOTS 8192
+static unsigned model_id[MODEL_SLOTS], model_n, model_next;
+
+static void model_reset(void) { model_n = model_next = 0; }
+
+static void alloc_m(seed *s, unsigned rep, unsigned n)
+{
+  unsigned i;
+  alloc(s, 0, rep, n);
+  for (i = 0; i < rep; i++) model_id[model_n++] = model_next++;
+}
+
+/* Free every live block whose allocation number doom() accepts, with FREE
+** ops whose sel reaches it (the newest 128 slots first, then the oldest
+** 128); runs of one sel become one repeated op. */
+static void free_m(seed *s, int (*doom)(unsigned id))
+{
+  unsigned run_sel = 0, run = 0;
+  for (;;) {
+    unsigned d, j = 0, sel = 0;
+    int found = 0;
+    for (d = 0; d < 128 && d < model_n && !found; d++)
+      if (doom(model_id[model_n - 1 - d])) { j = model_n - 1 - d; sel = 128 + d; found = 1; }
+    for (d = 0; d < 128 && d < model_n && !found; d++)
+      if (doom(model_id[d])) { j = d; sel = d; found = 1; }
+    if (!found || (run && sel != run_sel)) {
+      if (run) freeb(s, 0, run, run_sel);
+      run = 0;
+    }
+    if (!found) break;
+    run_sel = sel;
+    run++;
+    model_id[j] = model_id[--model_n];
+  }
+}
+
+/* Survivors at offsets that differ from page to page: a hash of the
+** allocation number picks them (id % 16 would keep one slot offset on
+** every page, and such pages never mesh). */
+static unsigned mix_id(unsigned id) { return (id * 2654435761u) >> 20; }
+static int not_every_16th(unsigned id) { return mix_id(id) % 16 != 0; }
+static int every_32nd(unsigned id) { return mix_id(id) % 32 == 1; }
+static int any_block(unsigned id) { (void)id; return 1; }
 
 /* -- Regression cases ------------------------------------------------------------ */
 
@@ -312,6 +378,117 @@ static void file_backing_storm(seed *s)
   plain(s, FZ_OP_PURGE);
 }
 
+/* -- Meshing seeds (FZ_HDR_FILE: mesh=on; FZ_HDR_MESH: the MESH op) ------------- */
+
+/* Scattered survivors of three classes (64 bytes: slots on a page grid;
+** 48 and 1000 bytes: phases vary): about 1 block in 16 kept, the rest freed;
+** a cycle end without steps flushes the class caches (a current span
+** never meshes) and arms a mesh pass that the next steps run. */
+static void mesh_scatter(seed *s)
+{
+  model_reset();
+  config(s, FZ_CFG_DECAY, 0);
+  alloc_m(s, 1024, 64);
+  alloc_m(s, 1024, 48);
+  alloc_m(s, 512, 1000);
+  alloc_m(s, 64, 20000);
+  free_m(s, not_every_16th);
+  cycle(s, 0);                                       /* flushes the caches: no span is current */
+}
+
+/* MESH ops on the survivors (pairs by slot, then the neighbouring pages),
+** frees and reallocs through meshed pages, purges (the mesher), more
+** meshes, everything freed. */
+static void file_mesh_ops(seed *s)
+{
+  unsigned k;
+  mesh_scatter(s);
+  for (k = 0; k < 6; k++) mesh(s, 0, 20, 10 * k, 30 + 7 * k);
+  mesh(s, 1, 10, 128, 3);
+  mesh(s, 2, 10, 140, 5);
+  mesh(s, 0, 1, 0, 0);
+  plain(s, FZ_OP_STEP);
+  freeb(s, 0, 20, 5);                                /* frees through meshed pages (lazy) */
+  resize(s, 0, 10, 140, 8);                          /* reallocs of blocks on meshed pages */
+  resize(s, 1, 10, 20, -16);
+  plain(s, FZ_OP_PURGE);                             /* reconciles, unmeshes emptied pages, meshes */
+  for (k = 0; k < 4; k++) mesh(s, 0, 30, 3 * k, 60 + k);
+  cycle(s, 40);                                      /* cycle end + steps: a paced mesh pass */
+  freeb(s, 1, 30, 130);
+  plain(s, FZ_OP_FULL_GC);
+  op(s, FZ_OP_FREE_ALL, 0, 1, 1);
+  plain(s, FZ_OP_PURGE);
+}
+
+/* The mesher alone (no MESH op; on the anonymous backing nothing meshes):
+** purge after scattering, every 32nd survivor freed, cycle, purge,
+** reallocs, purge, mesh=off (defaults) with meshed pages left, all freed. */
+static void mesh_purge(seed *s)
+{
+  mesh_scatter(s);
+  plain(s, FZ_OP_PURGE);
+  free_m(s, every_32nd);
+  cycle(s, 100);
+  plain(s, FZ_OP_PURGE);
+  resize(s, 0, 40, 200, 24);
+  plain(s, FZ_OP_PURGE);
+  config(s, FZ_CFG_DEFAULTS, 0);
+  free_m(s, any_block);
+  plain(s, FZ_OP_PURGE);
+}
+
+/* Meshing under faults: backing failures refuse aliases and unaliases
+** (MESH ops fail), mmap failures refuse the mesh table's growth; mesh
+** turned off and on by CONFIG with the flag. Backing faults are off
+** during purges: the mesher's gap filling aborts when it cannot undo a
+** filler (reported; a regression case once fixed). */
+static void file_mesh_faults(seed *s)
+{
+  unsigned k;
+  mesh_scatter(s);
+  fault(s, 4, 4, 5);                                 /* backing, 20% */
+  for (k = 0; k < 4; k++) mesh(s, 0, 25, 20 * k, 9 + k);
+  fault(s, 4, 0, 0);
+  plain(s, FZ_OP_PURGE);
+  freeb(s, 0, 30, 7);
+  fault(s, 4, 3, 6);                                 /* backing, 5%: unmeshes refused, retried */
+  plain(s, FZ_OP_STEP);
+  freeb(s, 1, 20, 3);
+  fault(s, 4, 0, 0);
+  plain(s, FZ_OP_PURGE);
+  fault(s, 0, 7, 2);                                 /* every mmap fails */
+  mesh(s, 0, 30, 0, 50);
+  plain(s, FZ_OP_PURGE);
+  fault(s, 5, 0, 0);                                 /* disarm all */
+  op(s, FZ_OP_CONFIG, 0, 1, 1); put(s, 0); put(s, 0);   /* mesh=off */
+  plain(s, FZ_OP_PURGE);
+  op(s, FZ_OP_CONFIG, 0, 1, 1); put(s, 0); put(s, 1);   /* mesh=on */
+  churn(s, 800, 41);
+  plain(s, FZ_OP_PURGE);
+  op(s, FZ_OP_FREE_ALL, 0, 0, 1);
+  plain(s, FZ_OP_PURGE);
+}
+
+/* Short meshing inputs (THIN makes the survivors): libFuzzer mutates short
+** inputs most, so these are the ones its mutations keep meshing. */
+static unsigned thin_seed;
+static void file_mesh_thin(seed *s)
+{
+  config(s, FZ_CFG_DECAY, thin_seed & 1 ? 0 : 5);
+  alloc(s, 0, 700, 64);
+  alloc(s, 1, 500, 48);
+  alloc(s, 2, 300, 1000);
+  alloc(s, 0, 8, 20000);
+  thin(s, 0, thin_seed);
+  cycle(s, 0);
+  mesh(s, 0, 40, 0, 1);
+  plain(s, FZ_OP_PURGE);
+  freeb(s, 1, 10, 3);
+  resize(s, 0, 5, 130, 8);
+  cycle(s, 20);
+  plain(s, FZ_OP_FULL_GC);
+}
+
 /* -- Config seeds ------------------------------------------------------------------- */
 
 static const char *const fz_config_seeds[][2] = {
@@ -424,6 +601,14 @@ int main(int argc, char **argv)
   emit_one(argv[1], "file-alias-rules", FZ_HDR_FILE, file_alias_rules);
   emit_one(argv[1], "file-backing-storm", FZ_HDR_FILE, file_backing_storm);
   emit_one(argv[1], "file-no-memfd", FZ_HDR_FILE | FZ_HDR_NO_MEMFD, file_aliases);
+  emit_one(argv[1], "file-mesh-ops", FZ_HDR_FILE | FZ_HDR_MESH, file_mesh_ops);
+  emit(argv[1], "mesh-purge", mesh_purge);
+  emit_one(argv[1], "file-mesh-faults", FZ_HDR_FILE | FZ_HDR_MESH, file_mesh_faults);
+  for (r = 0; r < 4; r++) {
+    thin_seed = 3 + 17 * r;                          /* keep 1 in 16, 2, 4, 8 */
+    snprintf(name, sizeof(name), "file-mesh-thin-%u", r);
+    emit_one(argv[1], name, FZ_HDR_FILE | FZ_HDR_MESH, file_mesh_thin);
+  }
   for (i = 0; i < sizeof(fz_config_seeds) / sizeof(fz_config_seeds[0]); i++)
     write_file(argv[1], "config", fz_config_seeds[i][0], fz_config_seeds[i][1],
                strlen(fz_config_seeds[i][1]));
