@@ -87,10 +87,11 @@ typedef struct rcl_mesh_geom {
   uint32_t nslots, idx0, lo_cross, hi_cross;
 } rcl_mesh_geom;
 
-/* Fills g for OS page `page` of a small span that is not current. Returns
-** 0, or -1 if the page cannot mesh: no small span, a current one, a page
-** holding an in-span bitmap, groups that are not OS pages. */
-static int rcl_mesh_geom_of(const rcl_heap *h, char *page, rcl_mesh_geom *g)
+/* Fills g for OS page `page` of a small span that is not current (or, with
+** current_ok, one that is: the checker's view of a primary). Returns 0, or
+** -1 if the page cannot mesh: no small span, a current one, a page holding
+** an in-span bitmap, groups that are not OS pages. */
+static int rcl_mesh_geom_in(const rcl_heap *h, char *page, rcl_mesh_geom *g, int current_ok)
 {
   rcl_segment *seg = rcl_segment_of(page);
   unsigned head = seg->unit_span[((uintptr_t)page >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)];
@@ -98,7 +99,8 @@ static int rcl_mesh_geom_of(const rcl_heap *h, char *page, rcl_mesh_geom *g)
   rcl_span *s = &seg->spans[head];
   char *start;
   if (!head || s->cls >= RCL_NCLASSES || s->nbits == 0) return -1;
-  if (s->state != RCL_SPAN_PARTIAL && s->state != RCL_SPAN_FULL && s->state != RCL_SPAN_MESHED) return -1;
+  if (s->state != RCL_SPAN_PARTIAL && s->state != RCL_SPAN_FULL && s->state != RCL_SPAN_MESHED &&
+      !(current_ok && s->state == RCL_SPAN_CURRENT)) return -1;
   start = rcl_span_start(s);
   if (rcl_span_bitmap_bytes(s) && page < start + s->bits_bytes) return -1;
   g->s = s;
@@ -126,6 +128,12 @@ static int rcl_mesh_geom_of(const rcl_heap *h, char *page, rcl_mesh_geom *g)
     if (i1 < s->nblocks && s->base + i1 * size < page + ps) g->hi_cross = (uint32_t)i1;
   }
   return 0;
+}
+
+/* rcl_mesh_geom_in of a page whose span is not current. */
+static int rcl_mesh_geom_of(const rcl_heap *h, char *page, rcl_mesh_geom *g)
+{
+  return rcl_mesh_geom_in(h, page, g, 0);
 }
 
 static int rcl_bit_get(const rcl_span *s, uint32_t idx)
@@ -266,7 +274,7 @@ static int rcl_mtab_room(rcl_heap *h, size_t more)
   for (cap = h->mesh_cap > 64 ? h->mesh_cap : 64; cap < (h->mesh_live + more) * 4; cap *= 2) {}
   bytes = cap * h->mesh_stride;
   nt = (char *)rcl_os_map_plain(bytes);
-  if (!nt) return -1;
+  if (!nt) { h->mmap_failed++; return -1; }
   h->mesh_old = h->mesh_tab;
   h->mesh_old_cap = h->mesh_cap;
   h->mesh_old_pos = 0;
@@ -550,9 +558,12 @@ RCL_INTERN int rcl_mesh_fill_gap(rcl_heap *h, char *b, char *a, unsigned n)
   if (!l->count || !r->count) return -1;
   for (i = 0; i < n; i++)
     if (rcl_mesh_page_do(h, b + i * ps, a + i * ps, 1, 0) != 0) {
+      /* Undo the fillers made so far. One the OS refuses to unmesh stays
+      ** (an empty page mapped onto a primary: no block lives on it), and
+      ** is dropped with its run; the process never aborts on it. */
       while (i-- > 0) {
         rcl_mesh_entry *e = rcl_mtab_find(h, (uintptr_t)b + i * ps);
-        RCL_ASSERT(rcl_mesh_filler_drop(h, e) == 0, "cannot undo a filler");
+        if (rcl_mesh_filler_drop(h, e) != 0) break;
       }
       return -1;
     }
@@ -813,8 +824,11 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
     return 0;
   }
   scratch_bytes = rcl_mtab_slots(h) * (words + 1) * sizeof(uint64_t);
-  scratch = (uint64_t *)rcl_os_map_plain(scratch_bytes);
-  if (!scratch) return rcl_errorf(err, errlen, "mesh check: no memory");
+  /* Not through rcl_os_map_plain: the checker is no allocation path, so
+  ** injected mapping faults must not reach it. */
+  scratch = (uint64_t *)mmap(NULL, rcl_align_up(scratch_bytes, h->os_page_size), PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (scratch == (uint64_t *)MAP_FAILED) return rcl_errorf(err, errlen, "mesh check: no memory");
   for (i = 0; i < rcl_mtab_slots(h) && !r; i++) {
     rcl_mesh_entry *e = rcl_mtab_slot(h, i), *ea;
     rcl_mesh_geom gb, ga;
@@ -826,7 +840,8 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
     if (!rcl_mesh_run_neighbour(h, e->page, e->primary, -1)) runs++;
     ea = rcl_mtab_find(h, e->primary);
     if (!ea || ea->primary || rcl_mesh_geom_of(h, (char *)e->page, &gb) ||
-        rcl_mesh_geom_of(h, (char *)e->primary, &ga)) {
+        rcl_mesh_geom_in(h, (char *)e->primary, &ga, 1)) {  /* a primary's span may be
+                                                           current between cache flushes */
       r = rcl_errorf(err, errlen, "mesh: secondary %#lx on %#lx: no primary entry or span",
                      (unsigned long)e->page, (unsigned long)e->primary);
       break;

@@ -69,7 +69,8 @@ typedef struct rcl_mesher_budget {
 static int rcl_mesher_ready(rcl_heap *h)
 {
   if (!h->cfg.mesh || !rcl_os_file_backed(h)) return 0;
-  if (!h->mesher) h->mesher = (struct rcl_mesher *)rcl_os_map_plain(sizeof(struct rcl_mesher));
+  if (!h->mesher && !(h->mesher = (struct rcl_mesher *)rcl_os_map_plain(sizeof(struct rcl_mesher))))
+    h->mmap_failed++;
   return h->mesher != NULL;
 }
 

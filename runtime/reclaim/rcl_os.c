@@ -1019,7 +1019,8 @@ RCL_INTERN int rcl_os_page_alias(rcl_heap *h, void *page, const void *target)
     goto failed;
   /* Map the target's file page at page's address (qemu-user does not
   ** emulate mremap's old size 0, which would duplicate target's mapping). */
-  if (mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)toff) != page) {
+  if (mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd,
+           (off_t)(te->off + (tg & (RCL_SEGMENT_SIZE - 1)))) != page) {
     /* The kernel may have unmapped page first: its own range still holds
     ** its contents (not punched yet), so map it back. */
     RCL_ASSERT(mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd, (off_t)own) == page,
@@ -1296,15 +1297,17 @@ RCL_API int rcl_test_backing(rcl_heap *h, rcl_backing_info *info)
 {
   const rcl_backing *b = h->backing;
   struct stat st;
-  size_t ps = rcl_os_page_size();
+  size_t ps = rcl_os_page_size(), i;
   memset(info, 0, sizeof(*info));
   info->fd = -1;
   if (h->mesh_tab) info->table_bytes = rcl_align_up(h->mesh_cap * h->mesh_stride, h->os_page_size);
+  if (h->mesh_old) info->table_bytes += rcl_align_up(h->mesh_old_cap * h->mesh_stride, h->os_page_size);
   if (!b) return 0;
   info->table_bytes += rcl_align_up(sizeof(*b), ps);
   if (b->segs) info->table_bytes += rcl_align_up(b->segs_cap * sizeof(*b->segs), ps);
   if (b->free_offs) info->table_bytes += rcl_align_up(b->free_cap * sizeof(uint64_t), ps);
-  if (b->aliases) info->table_bytes += rcl_align_up(b->aliases_cap * sizeof(*b->aliases), ps);
+  for (i = 0; i < b->nsegs; i++)
+    if (b->segs[i].pages) info->table_bytes += rcl_align_up(rcl_backing_pages_bytes(), ps);
   info->file = 1;
   info->fd = b->fd;
   info->file_segments = b->nsegs;

@@ -50,9 +50,10 @@ typedef struct rcl_backing_info {
   uint64_t alias_failed;          /* aliasing or unaliasing calls the OS refused */
   size_t table_bytes;             /* bytes of the heap's plain mappings for the backing and
                                      meshing, page-rounded as mapped and not counted in
-                                     `mapped`: the backing struct and its segment, free-range
-                                     and alias tables (rcl_os.c), and the mesh table
-                                     (rcl_mesh_core.c, h->mesh_tab). Not included: the
+                                     `mapped`: the backing struct, its segment and free-range
+                                     tables and each segment's alias page arrays (rcl_os.c),
+                                     and the mesh table with the one it is moving out of
+                                     (rcl_mesh_core.c, h->mesh_tab, h->mesh_old). Not included: the
                                      mesher's open-span table (rcl_mesher.c, h->mesher, one
                                      plain mapping once the first mesh pass ran) */
 } rcl_backing_info;
