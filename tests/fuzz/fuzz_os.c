@@ -445,8 +445,9 @@ int fuzz_os_fallocate(int fd, int mode, off_t off, off_t len);
 
 /* A file mapping MAP_FIXED over [a, a+len) at file offset off: the file is
 ** one of ours, the range lies within its size, and unless the range maps
-** those very file pages already (a restore), they are holes (the backing
-** maps only punched or new ranges, which read as zeros). Lock held. */
+** those very file pages already (a restore) or it is one page that another
+** of our pages maps (an alias), they are holes (the backing maps only
+** punched or new ranges, which read as zeros). Lock held. */
 static void fz_check_file_map(uintptr_t a, size_t len, int fd, uint64_t ino, uint64_t off)
 {
   const fz_file *f = fz_file_find(ino);
@@ -458,6 +459,9 @@ static void fz_check_file_map(uintptr_t a, size_t len, int fd, uint64_t ino, uin
               (unsigned long)a, len, (unsigned long long)off, (unsigned long long)(off + len),
               (unsigned long long)f->size);
   if (r && r->ino == ino && r->off + (a - r->lo) == off && a + len <= r->hi) return;
+  /* An alias (rcl_os_page_alias): one OS page mapped onto a file page that
+  ** another page of ours maps already. */
+  if (len == fz_page_size && fz_file_mapper(ino, off, len, 0)) return;
   data = lseek(fd, (off_t)off, SEEK_DATA);
   if (data >= 0 && (uint64_t)data < off + len)
     fuzz_fail("mmap(%#lx, %zu) of file range [%#llx, %#llx): offset %#llx holds data (a range "
