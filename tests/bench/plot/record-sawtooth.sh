@@ -7,19 +7,21 @@
 #
 #   BENCH_SAMPLER=PATH record-sawtooth.sh BUILD OUT_DIR COMMAND [ARG...]
 #
-# BUILD is stock, ours or peer (run-mem.sh's build names); it chooses the line's label.
+# BUILD is stock, ours, ours-mesh or peer (run-mem.sh's build names); it chooses the line's
+# label.
 # Invariant: the exit status and standard output are COMMAND's (sample.sh), so the
 # benchmark run it wraps reads and fails exactly as it would unwrapped.
 set -eu
 
-[ $# -ge 3 ] || { echo "usage: record-sawtooth.sh stock|ours|peer OUT_DIR COMMAND..." >&2; exit 2; }
+[ $# -ge 3 ] || { echo "usage: record-sawtooth.sh stock|ours|ours-mesh|peer OUT_DIR COMMAND..." >&2; exit 2; }
 build=$1 out=$2
 shift 2
 case $build in
     stock) label="stock LuaJIT" ;;
     ours) label="ours (LUAJIT_RECLAIM unset)" ;;
+    ours-mesh) label="ours with meshing on (LUAJIT_RECLAIM=mesh=on)" ;;
     peer) label="peer: LuaJIT on glibc malloc + malloc_trim(0) after each collect" ;;
-    *) echo "record-sawtooth.sh: unknown build '$build' (expected stock, ours or peer)" >&2; exit 2 ;;
+    *) echo "record-sawtooth.sh: unknown build '$build' (expected stock, ours, ours-mesh or peer)" >&2; exit 2 ;;
 esac
 exec sh "$(dirname "$0")/sample.sh" "$out/sawtooth-$build.csv" "$label" \
     "workload (e): ten ~300 MB bursts of mixed objects, 1% kept two cycles; after each a full collect and 1.1 s of trickle" \
