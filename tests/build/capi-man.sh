@@ -107,4 +107,4 @@ else
 fi
 
 [ "$failed" = 0 ] || exit 1
-echo "capi-man: ok ($(wc -l <"$tmp/signatures") functions, $(wc -l <"$tmp/fields") fields, $(wc -l <"$tmp/keys") options, example built and run)"
+echo "capi-man: ok ($(wc -l <"$tmp/signatures") functions, $(wc -l <"$tmp/fields") + $(wc -l <"$tmp/xfields") fields, $(wc -l <"$tmp/keys") options, example built and run)"
