@@ -92,7 +92,7 @@ if (cd "$tmp" && bash -c "$compile") >"$tmp/cc.log" 2>&1; then
 	cc -std=c99 -Wall -Wextra -Werror -fsyntax-only $(pkg-config --cflags luajit) "$tmp/host.c" \
 		>>"$tmp/cc.log" 2>&1 || fail "the example is not -std=c99 -Wall -Wextra clean: $(cat "$tmp/cc.log")"
 	if out=$(LD_LIBRARY_PATH=$ours/lib "$tmp/host" 2>&1); then
-		echo "$out" | grep -Eqx 'decay 200 ms: mapped [1-9][0-9]*, resident [0-9]+, in use [1-9][0-9]*, purged [1-9][0-9]* bytes' ||
+		echo "$out" | grep -Eqx 'decay 200 ms: mapped [1-9][0-9]*, resident [0-9]+, in use [1-9][0-9]*, purged [1-9][0-9]* bytes, 0 pages meshed' ||
 			fail "the example's output against build/x86_64: $out"
 	else
 		fail "the example failed against build/x86_64: $out"
