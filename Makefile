@@ -145,6 +145,7 @@ help:
 	@echo "make debs apt-repo rpms yum-repo  packages and repositories (packaging/README.md)"
 	@echo "make images       container images (OCI layout + docker-archives) in build/images/"
 	@echo "make bench        memory and CPU benchmarks, ours vs stock (figures, not tests)"
+	@echo "make bench-cpu [BENCH_OURS_RECLAIM=mesh=on]  CPU suite only; BENCH_OURS_RECLAIM runs ours with that LUAJIT_RECLAIM (labelled in the report)"
 	@echo "make check-bench-cpu  every CPU benchmark at a small size: checksums must match stock (~12 s)"
 	@echo "make bench-report every benchmark the docs quote, in one run (root, ~45 min): results in docs/bench-results/, renders docs/benchmarks.md and the README's figures"
 	@echo "make bench-report-render  render those documents again from docs/bench-results/ (no run)"

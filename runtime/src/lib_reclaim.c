@@ -4,8 +4,10 @@
 ** writes no global.
 **
 **   reclaim.version        our version string
-**   reclaim.stats()        allocator statistics (table, bytes); built with
-**                          RCL_FAULT_INJECTION, also faults_injected =
+**   reclaim.stats()        allocator statistics (table, bytes; the mesh
+**                          fields count OS pages, mesh_max_pause_ns is
+**                          ns); built with RCL_FAULT_INJECTION, also
+**                          faults_injected =
 **                          { mmap=, madvise=, munmap=, mremap= }
 **   reclaim.purge()        return all free memory now; the bytes released
 **   reclaim.config()       the current options (table: booleans as Lua
@@ -49,6 +51,9 @@
 
 #if LJ_HASRECLAIM
 
+/* lj_ralloc.c: both stats structs from one heap walk (x may be NULL). */
+LJ_FUNC void lj_alloc_stats_all(void *msp, luajit_reclaim_stats *st,
+				luajit_reclaim_stats_ext *x);
 /* lj_ralloc.c: the heap's figures now, in the registry's slot layout. */
 LJ_FUNC void lj_alloc_snapshot(void *msp, size_t total, size_t estimate, void *out);
 /* lj_ralloc.c: one slice of a full purge; 1 when the heap has been passed. */
@@ -78,6 +83,25 @@ LUA_API int luaJIT_reclaim_stats(lua_State *L, luajit_reclaim_stats *st)
   void *h = reclaim_heap(L);
   if (!h) return -1;
   lj_alloc_stats(h, st);
+  return 0;
+}
+
+/* The size of the first luajit_reclaim_stats_ext: the least a caller may
+** pass. Fields are only appended, so it stays what it is. */
+#define RECLAIM_STATS_EXT_MIN \
+  (offsetof(luajit_reclaim_stats_ext, mesh_max_pause_ns) + sizeof(uint64_t))
+
+LUA_API int luaJIT_reclaim_stats_ext(lua_State *L, luajit_reclaim_stats_ext *st)
+{
+  luajit_reclaim_stats_ext x;
+  luajit_reclaim_stats base;
+  void *h = reclaim_heap(L);
+  size_t n;
+  if (!h || !st || st->size < RECLAIM_STATS_EXT_MIN) return -1;
+  lj_alloc_stats_all(h, &base, &x);
+  n = st->size < sizeof(x) ? st->size : sizeof(x);
+  x.size = n;
+  memcpy(st, &x, n);
   return 0;
 }
 
@@ -308,8 +332,9 @@ static void *reclaim_checkheap(lua_State *L)
 static int reclaim_stats(lua_State *L)
 {
   luajit_reclaim_stats st;
-  lj_alloc_stats(reclaim_checkheap(L), &st);
-  lua_createtable(L, 0, 20);
+  luajit_reclaim_stats_ext x;
+  lj_alloc_stats_all(reclaim_checkheap(L), &st, &x);
+  lua_createtable(L, 0, 25);
   setnumfield(L, "page_size", st.page_size);
   setnumfield(L, "mapped", st.mapped);
   setnumfield(L, "resident", st.resident);
@@ -329,6 +354,11 @@ static int reclaim_stats(lua_State *L)
   setnumfield(L, "mremap_failed", st.mremap_failed);
   setnumfield(L, "high_mappings_rejected", st.high_mappings_rejected);
   setnumfield(L, "fragmentation", st.fragmentation);
+  setnumfield(L, "mesh_pages", x.mesh_pages);
+  setnumfield(L, "mesh_mappings", x.mesh_mappings);
+  setnumfield(L, "mesh_released", x.mesh_released);
+  setnumfield(L, "mesh_passes", x.mesh_passes);
+  setnumfield(L, "mesh_max_pause_ns", x.mesh_max_pause_ns);
 #ifdef RCL_FAULT_INJECTION
   {
     const char *name;
@@ -604,6 +634,12 @@ static int reclaim_nginx_idle(lua_State *L)
 #else
 
 LUA_API int luaJIT_reclaim_stats(lua_State *L, luajit_reclaim_stats *st)
+{
+  UNUSED(L); UNUSED(st);
+  return -1;
+}
+
+LUA_API int luaJIT_reclaim_stats_ext(lua_State *L, luajit_reclaim_stats_ext *st)
 {
   UNUSED(L); UNUSED(st);
   return -1;

@@ -207,10 +207,28 @@ int lj_alloc_purge_some(void *msp, size_t budget, int restart, size_t *released)
   return rcl_purge_some((rcl_heap *)msp, budget, restart, released);
 }
 
+/* lib_reclaim.c: both public stats structs from one heap walk; x may be
+** NULL. x->size is left to the caller (lib_reclaim.c sets it). */
+LJ_FUNC void lj_alloc_stats_all(void *msp, luajit_reclaim_stats *st,
+				luajit_reclaim_stats_ext *x);
+
 void lj_alloc_stats(void *msp, luajit_reclaim_stats *st)
+{
+  lj_alloc_stats_all(msp, st, NULL);
+}
+
+void lj_alloc_stats_all(void *msp, luajit_reclaim_stats *st,
+			luajit_reclaim_stats_ext *x)
 {
   rcl_stats s;
   rcl_stats_get((rcl_heap *)msp, &s);
+  if (x) {
+    x->mesh_pages = s.mesh_pages;
+    x->mesh_mappings = s.mesh_mappings;
+    x->mesh_released = s.mesh_released;
+    x->mesh_passes = s.mesh_passes;
+    x->mesh_max_pause_ns = s.mesh_max_pause_ns;
+  }
   st->page_size = s.page_size;
   st->mapped = s.mapped;
   st->resident = s.resident;

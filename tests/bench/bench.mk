@@ -9,6 +9,9 @@
 #   BENCH_STOCK, BENCH_OURS  the two luajit CLIs compared
 #   BENCH_PAIRS              CPU pairs per benchmark (default 11; see README.md)
 #   BENCH_CPU                subset of tests/bench/cpu/*.lua names
+#   BENCH_OURS_RECLAIM       bench-cpu: run ours (only) with LUAJIT_RECLAIM set to this, e.g.
+#                            mesh=on (default empty: unset, ours' defaults); the report is
+#                            labelled with it and bench-report refuses it
 #   BENCH_CG, BENCH_CG_LL    bench-cg: "name[:iterations] ..." run under cachegrind, and its
 #                            simulated last level (see tests/bench/run-cachegrind.sh)
 #   BENCH_MEM_WORKLOADS      subset of "a b c d e"; BENCH_MEM_RUNS runs each (default 1)
@@ -53,6 +56,7 @@ BENCH_ENV = BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$
 	BENCH_SAMPLER='$(BENCH_SAMPLER)' BENCH_SERIES='$(BENCH_SERIES)' \
 	BENCH_PEER='$(BENCH_PEER)' BENCH_PEER_RUNS='$(or $(BENCH_PEER_RUNS),3)' \
 	BENCH_CPUTIME='$(BENCH_CPUTIME)' BENCH_PAIRS='$(or $(BENCH_PAIRS),11)' BENCH_CPU='$(BENCH_CPU)' \
+	BENCH_OURS_RECLAIM='$(BENCH_OURS_RECLAIM)' \
 	BENCH_MEM_WORKLOADS='$(or $(BENCH_MEM_WORKLOADS),a b c d e)' \
 	BENCH_MEM_RUNS='$(or $(BENCH_MEM_RUNS),1)' PAGESIM='$(PAGESIM)' PAGESIM_TOOL='$(PAGESIM_TOOL)'
 

@@ -1,7 +1,7 @@
 -- CPU benchmark report: turns the timings collected by tests/bench/run-cpu.sh into a
 -- markdown table (stock vs ours) and checks the throughput targets.
 --
--- Usage: luajit report-cpu.lua TIMINGS STATS PROBLEMS HAVE_OURS PAIRS [RESULTS_DIR]
+-- Usage: luajit report-cpu.lua TIMINGS STATS PROBLEMS HAVE_OURS PAIRS [RESULTS_DIR [OURS_RECLAIM]]
 --   TIMINGS lines: name=.. pair=.. build=stock|ours position=first|second user=.. sys=..
 --                  cpu=.. wall=.. maxrss_kb=.. status=..
 --   STATS lines:   name=.. purge_calls=.. purged_total=.. ... (or "name=.. unavailable")
@@ -10,6 +10,9 @@
 --                  one header line, to RESULTS_DIR/cpu.tsv (benchmark pairs stock_cpu_s
 --                  ours_cpu_s ratio_median ratio_min ratio_max purge_calls pages_purged;
 --                  "-" where unknown), which tests/bench/report/render.lua turns into the docs
+--   OURS_RECLAIM:  the LUAJIT_RECLAIM value ours ran with (run-cpu.sh's BENCH_OURS_RECLAIM),
+--                  empty for the defaults; a non-empty value is named in the heading and in
+--                  every "ours" column header, and RESULTS_DIR is then refused
 -- Invariants:
 --  * A pair's ratio is stock CPU time / ours CPU time (user+sys from wait4), so > 1 means
 --    ours is faster; only pairs where both runs succeeded count. Per benchmark the median
@@ -19,8 +22,14 @@
 local timings_path, stats_path, problems_path, have_ours, pairs_wanted =
   arg[1], arg[2], arg[3], arg[4] == "1", tonumber(arg[5])
 local results_dir = arg[6] ~= "" and arg[6] or nil
+local ours_reclaim = arg[7] ~= "" and arg[7] or nil
 assert(timings_path and stats_path and problems_path and pairs_wanted,
        "usage: report-cpu.lua TIMINGS STATS PROBLEMS HAVE_OURS PAIRS")
+assert(not (ours_reclaim and results_dir),
+       "report-cpu.lua: figures of ours with LUAJIT_RECLAIM=" .. tostring(ours_reclaim) ..
+       " are not the default build's: no RESULTS_DIR")
+-- The name of ours in headings: the build plus its non-default configuration, if any.
+local OURS = ours_reclaim and ("ours (LUAJIT_RECLAIM=" .. ours_reclaim .. ")") or "ours"
 
 local MEDIAN_TARGET, GEOMEAN_TARGET = 0.98, 1.05
 
@@ -62,14 +71,21 @@ local function emit(...) out[#out + 1] = table.concat({ ... }) end
 
 local function fmt(x, pattern) return x and string.format(pattern or "%.3f", x) or "-" end
 
-emit("## CPU benchmarks")
+if ours_reclaim then
+  emit("## CPU benchmarks: ours with LUAJIT_RECLAIM=", ours_reclaim)
+  emit("")
+  emit("**Not the default configuration**: ours ran with `LUAJIT_RECLAIM=", ours_reclaim,
+       "` (stock with it unset).")
+else
+  emit("## CPU benchmarks")
+end
 emit("")
 emit("CPU time = user+sys of the benchmark process from wait4() (tests/bench/cputime.c); ",
      "wall time is shown for information.")
 if have_ours then
   emit(pairs_wanted, " interleaved pairs per benchmark (stock first in odd pairs, ours first ",
        "in even pairs; both from same-length paths, a random-length environment pad per pair). ",
-       "Ratio = stock / ours, so > 1 means ours is faster.")
+       "Ratio = stock / ", OURS, ", so > 1 means ours is faster.")
 else
   emit(pairs_wanted, " runs of stock per benchmark.")
 end
@@ -97,9 +113,10 @@ if not have_ours then
          fmt(median(wall)), " | ", fmt(median(rss) and median(rss) / 1024, "%.1f"), " |")
   end
 else
-  emit("| benchmark | pairs | stock CPU s | ours CPU s | CPU ratio median (min-max) | ",
-       "wall ratio median | stock max RSS MiB | ours max RSS MiB | purge calls | pages purged | purged MiB |")
-  emit("|---|---|---|---|---|---|---|---|---|---|---|")
+  emit("| benchmark | pairs | stock CPU s | ", OURS, " CPU s | CPU ratio median (min-max) | ",
+       "wall ratio median | stock max RSS MiB | ", OURS, " max RSS MiB | purge calls | pages purged | ",
+       "purged MiB | mesh passes | pages meshed | pages released by meshing |")
+  emit("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
   local medians = {}
   local rows = {}
   for _, name in ipairs(names) do
@@ -117,6 +134,12 @@ else
     local lo, hi = range(ratios)
     local st = stats[name]
     local calls, pages, purged = "-", "-", "-"
+    local mpasses, mpages, mreleased = "-", "-", "-"
+    if st and st.mesh_passes then
+      mpasses = string.format("%d", st.mesh_passes)
+      mpages = string.format("%d", st.mesh_pages)
+      mreleased = string.format("%d", st.mesh_released)
+    end
     if st and st.purge_calls then
       calls = string.format("%d", st.purge_calls)
       pages = st.page_size and string.format("%d", st.purged_total / st.page_size) or "-"
@@ -129,7 +152,7 @@ else
          fmt(median(wall_ratios)), " | ",
          fmt(median(srss) and median(srss) / 1024, "%.1f"), " | ",
          fmt(median(orss) and median(orss) / 1024, "%.1f"), " | ", calls, " | ", pages, " | ",
-         purged, " |")
+         purged, " | ", mpasses, " | ", mpages, " | ", mreleased, " |")
     rows[#rows + 1] = { name = name, median = m, pairs = #ratios, lo = lo, hi = hi,
                         scpu = median(scpu), ocpu = median(ocpu), calls = calls, pages = pages }
     if m then medians[#medians + 1] = m end

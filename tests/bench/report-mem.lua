@@ -351,10 +351,12 @@ end
 
 local have_ours = builds_seen.ours
 
--- Under the simulator: prints the violations it counted (misaligned or spilling calls).
+-- Under the simulator: prints the violations it counted (misaligned or spilling calls), and
+-- checks ours with meshing off and on (ours-mesh maps the memory file and meshes: its
+-- mappings at file offsets and hole punches must follow the emulated page size too).
 local function pagesim_note(workload)
   local parts, any = {}, false
-  for _, build in ipairs({ "stock", "ours" }) do
+  for _, build in ipairs({ "stock", "ours", "ours-mesh" }) do
     for _, variant in ipairs({ "trickle", "idle" }) do
       local total, seen = 0, false
       for _, run in ipairs(runs[build .. "/" .. workload .. "/" .. variant] or {}) do
@@ -371,13 +373,15 @@ local function pagesim_note(workload)
   end
   if any then
     emit("- pagesim violations by build and variant: ", table.concat(parts, ", "))
-    for _, variant in ipairs({ "trickle", "idle" }) do
-      local list = runs["ours/" .. workload .. "/" .. variant] or {}
-      local total = 0
-      for _, run in ipairs(list) do total = total + (run.pagesim_violations or 0) end
-      if #list > 0 then
-        verdict(total == 0, string.format("ours %s: %d pagesim violations (misaligned or spilling memory calls) == 0",
-          variant, total))
+    for _, build in ipairs({ "ours", "ours-mesh" }) do
+      for _, variant in ipairs({ "trickle", "idle" }) do
+        local list = runs[build .. "/" .. workload .. "/" .. variant] or {}
+        local total = 0
+        for _, run in ipairs(list) do total = total + (run.pagesim_violations or 0) end
+        if #list > 0 then
+          verdict(total == 0, string.format("%s %s: %d pagesim violations (misaligned or spilling memory calls) == 0",
+            build, variant, total))
+        end
       end
     end
   end

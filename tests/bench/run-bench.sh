@@ -65,7 +65,7 @@ report="$BENCH_OUT/report.md"
     echo "- load average (1/5/15 min): $load_before at start, $(load_average) at end" \
         "(other jobs share the machine: CPU ratios come from interleaved pairs; RSS does not depend on timing)"
     echo "- stock: $stock_described"
-    echo "- ours: $ours_described"
+    echo "- ours: $ours_described${BENCH_OURS_RECLAIM:+ **run with LUAJIT_RECLAIM=$BENCH_OURS_RECLAIM (not the default)**}"
     if [ "$stock_before" != "$(fingerprint "$BENCH_STOCK")" ] ||
         [ "$ours_before" != "$(fingerprint "${BENCH_OURS:-<unset>}")" ]; then
         echo "- **WARNING: a binary was rebuilt while the benchmarks ran; figures mix two builds**"
@@ -75,7 +75,7 @@ report="$BENCH_OUT/report.md"
         echo "- source: commit $commit${dirty:+ (tests/bench has uncommitted changes)}"
     fi
     echo "- commands: \`tests/bench/run-bench.sh $*\` with BENCH_STOCK=$BENCH_STOCK" \
-        "BENCH_OURS=${BENCH_OURS:-<unset>} BENCH_PAIRS=${BENCH_PAIRS:-11}" \
+        "BENCH_OURS=${BENCH_OURS:-<unset>} BENCH_OURS_RECLAIM=${BENCH_OURS_RECLAIM:-<unset>} BENCH_PAIRS=${BENCH_PAIRS:-11}" \
         "BENCH_MEM_RUNS=${BENCH_MEM_RUNS:-1} PAGESIM=${PAGESIM:-<unset>}; raw outputs under $BENCH_OUT/mem and $BENCH_OUT/cpu"
     echo
     for part in "$@"; do

@@ -11,6 +11,11 @@
 #   BENCH_PRINT    1 (default) prints the section when done; 0 only writes it
 #   BENCH_PAIRS    pairs per benchmark (default 11)
 #   BENCH_CPU      subset of benchmark names (default: every cpu/*.lua)
+#   BENCH_OURS_RECLAIM  optional LUAJIT_RECLAIM value for ours only (e.g. mesh=on), in the
+#                  timed runs and the stats run; empty (default) runs ours with
+#                  LUAJIT_RECLAIM unset, i.e. its defaults. The report names the value in
+#                  its heading and in the "ours" columns, so figures taken with a
+#                  non-default configuration are never labelled as the default build.
 #   BENCH_RESULTS_DIR  optional: also write the figures to BENCH_RESULTS_DIR/cpu.tsv
 #                  (report-cpu.lua; make bench-report renders the docs from it)
 # Invariants:
@@ -24,8 +29,10 @@
 #    every stack address and can make one binary faster than an identical copy of itself.
 #  * Both builds must print the same output (the benchmarks print checksums); a mismatch or
 #    a failing run is reported and makes this script exit 1. Target misses never do.
+#  * Stock always runs with LUAJIT_RECLAIM unset; ours with it unset too unless
+#    BENCH_OURS_RECLAIM is non-empty, then with exactly that value.
 #  * After the pairs, ours runs each benchmark once more under with-stats.lua to report
-#    purge calls and bytes purged; that run is not timed.
+#    purge calls, bytes purged and the mesh counters; that run is not timed.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,6 +41,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 BENCH_OURS=${BENCH_OURS:-}
 BENCH_OUT=${BENCH_OUT:-build/bench}
 BENCH_PAIRS=${BENCH_PAIRS:-11}
+BENCH_OURS_RECLAIM=${BENCH_OURS_RECLAIM:-}
 
 for tool in "$BENCH_STOCK" "$BENCH_CPUTIME"; do
     if [ ! -x "$tool" ]; then
@@ -44,6 +52,10 @@ done
 case $BENCH_PAIRS in
     '' | *[!0-9]* | 0) echo "run-cpu.sh: BENCH_PAIRS must be a positive integer" >&2; exit 1 ;;
 esac
+if [ -n "$BENCH_OURS_RECLAIM" ] && [ -n "${BENCH_RESULTS_DIR:-}" ]; then
+    echo "run-cpu.sh: BENCH_RESULTS_DIR feeds the docs the default build's figures; not with BENCH_OURS_RECLAIM='$BENCH_OURS_RECLAIM'" >&2
+    exit 1
+fi
 have_ours=0
 if [ -n "$BENCH_OURS" ] && [ -x "$BENCH_OURS" ]; then
     have_ours=1
@@ -79,6 +91,17 @@ binary_for() {
     if [ "$1" = stock ]; then echo "$rawdir/bin-s/luajit"; else echo "$rawdir/bin-o/luajit"; fi
 }
 
+# run_env BUILD CMD...: runs CMD with the LUAJIT_RECLAIM that BUILD gets (see invariants).
+run_env() {
+    if [ "$1" = ours ] && [ -n "$BENCH_OURS_RECLAIM" ]; then
+        shift
+        env LUAJIT_RECLAIM="$BENCH_OURS_RECLAIM" "$@"
+    else
+        shift
+        env -u LUAJIT_RECLAIM "$@"
+    fi
+}
+
 # layout_pad: a string of a random length in 0..4095, new for every pair.
 layout_pad() {
     len=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
@@ -91,7 +114,7 @@ time_one() {
     out="$rawdir/$name-$build-$pair.out"
     report="$rawdir/$name-$build-$pair.time"
     status=0
-    env -u LUAJIT_RECLAIM BENCH_LAYOUT_PAD="$pad" "$BENCH_CPUTIME" -o "$report" \
+    run_env "$build" BENCH_LAYOUT_PAD="$pad" "$BENCH_CPUTIME" -o "$report" \
         "$(binary_for "$build")" "$here/cpu/$name.lua" >"$out" 2>"$out.err" || status=$?
     if [ "$status" -ne 0 ]; then
         echo "$name: $build run $pair FAILED with status $status (stderr: $out.err)" >>"$problems"
@@ -132,7 +155,7 @@ if [ "$have_ours" -eq 1 ]; then
         done
         echo "run-cpu.sh: reclaim stats $name" >&2
         status=0
-        statline=$(env -u LUAJIT_RECLAIM "$BENCH_OURS" "$here/with-stats.lua" "$here/cpu/$name.lua" \
+        statline=$(run_env ours "$BENCH_OURS" "$here/with-stats.lua" "$here/cpu/$name.lua" \
             2>"$rawdir/$name-stats.err" | grep '^RECLAIM ') || status=$?
         if [ "$status" -ne 0 ] || [ -z "$statline" ]; then
             echo "$name: stats run of ours FAILED (stderr: $rawdir/$name-stats.err)" >>"$problems"
@@ -143,7 +166,7 @@ if [ "$have_ours" -eq 1 ]; then
 fi
 
 "$BENCH_STOCK" "$here/report-cpu.lua" "$timings" "$stats" "$problems" "$have_ours" \
-    "$BENCH_PAIRS" "${BENCH_RESULTS_DIR:-}" >"$BENCH_OUT/cpu.md"
+    "$BENCH_PAIRS" "${BENCH_RESULTS_DIR:-}" "$BENCH_OURS_RECLAIM" >"$BENCH_OUT/cpu.md"
 if [ "${BENCH_PRINT:-1}" = 1 ]; then cat "$BENCH_OUT/cpu.md"; fi
 if [ -s "$problems" ]; then
     echo "run-cpu.sh: problems found (see $problems):" >&2

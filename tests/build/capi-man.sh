@@ -4,8 +4,9 @@
 #
 # Checks: the page renders with no warning (groff -man -ww, man --warnings
 # -l) and has its sections; every function of luajit-reclaim.h.in appears
-# with the header's signature, every field of luajit_reclaim_stats with its
-# type, every option key of the library, and our version; the program of
+# with the header's signature, every field of luajit_reclaim_stats and of
+# luajit_reclaim_stats_ext with its type, every option key of the library,
+# and our version; the program of
 # EXAMPLES, compiled with the page's own compile line against
 # build/x86_64 through its pkg-config file, runs and prints the figures, and
 # against the unpatched library (build/stock-x86_64) it starts and refuses
@@ -56,6 +57,12 @@ sed -n '/^typedef struct luajit_reclaim_stats {/,/^}/p' "$header" |
 while IFS= read -r field; do
 	grep -qx "\\.B $field" "$page" || fail "stats field missing from STATISTICS: $field"
 done <"$tmp/fields"
+sed -n '/^typedef struct luajit_reclaim_stats_ext {/,/^}/p' "$header" |
+	sed -n 's/^[[:space:]]*\([a-z0-9_]*\)[[:space:]]\+\([a-z_]*\);.*/\1 \2/p' >"$tmp/xfields"
+[ "$(wc -l <"$tmp/xfields")" -ge 6 ] || fail "found only $(wc -l <"$tmp/xfields") luajit_reclaim_stats_ext fields in the header"
+while IFS= read -r field; do
+	grep -qx "\\.B $field" "$page" || fail "luajit_reclaim_stats_ext field missing from STATISTICS: $field"
+done <"$tmp/xfields"
 "$ours/bin/luajit" -e 'for k in pairs(require("reclaim").config()) do print(k) end' >"$tmp/keys"
 [ "$(wc -l <"$tmp/keys")" -ge 8 ] || fail "luaJIT_reclaim_optnames gave $(wc -l <"$tmp/keys") keys"
 while IFS= read -r key; do
@@ -85,7 +92,7 @@ if (cd "$tmp" && bash -c "$compile") >"$tmp/cc.log" 2>&1; then
 	cc -std=c99 -Wall -Wextra -Werror -fsyntax-only $(pkg-config --cflags luajit) "$tmp/host.c" \
 		>>"$tmp/cc.log" 2>&1 || fail "the example is not -std=c99 -Wall -Wextra clean: $(cat "$tmp/cc.log")"
 	if out=$(LD_LIBRARY_PATH=$ours/lib "$tmp/host" 2>&1); then
-		echo "$out" | grep -Eqx 'decay 200 ms: mapped [1-9][0-9]*, resident [0-9]+, in use [1-9][0-9]*, purged [1-9][0-9]* bytes' ||
+		echo "$out" | grep -Eqx 'decay 200 ms: mapped [1-9][0-9]*, resident [0-9]+, in use [1-9][0-9]*, purged [1-9][0-9]* bytes, 0 pages meshed' ||
 			fail "the example's output against build/x86_64: $out"
 	else
 		fail "the example failed against build/x86_64: $out"
@@ -100,4 +107,4 @@ else
 fi
 
 [ "$failed" = 0 ] || exit 1
-echo "capi-man: ok ($(wc -l <"$tmp/signatures") functions, $(wc -l <"$tmp/fields") fields, $(wc -l <"$tmp/keys") options, example built and run)"
+echo "capi-man: ok ($(wc -l <"$tmp/signatures") functions, $(wc -l <"$tmp/fields") + $(wc -l <"$tmp/xfields") fields, $(wc -l <"$tmp/keys") options, example built and run)"

@@ -11,7 +11,8 @@ local MiB = mem.MiB
 local STAT_FIELDS = {
   "page_size", "mapped", "resident", "in_use", "free_dirty", "free_clean", "purged_total",
   "purge_calls", "floor", "fragmentation", "segments", "large_blocks", "madvise_failed",
-  "mmap_failed", "munmap_failed",
+  "mmap_failed", "munmap_failed", "mesh_pages", "mesh_mappings", "mesh_released", "mesh_passes",
+  "mesh_max_pause_ns",
 }
 local CONFIG_TYPES = {
   decay = "number", mode = "string", soft_limit = "number", background = "boolean",

@@ -6,7 +6,10 @@
 -- runtime is ours, require("reclaim").stats().
 -- Each measurement is printed as one line that tests/bench/report-mem.lua parses:
 --   MEM workload=<id> variant=<trickle|idle> phase=<name> rss_kb=.. hwm_kb=.. pss_kb=.. heap_kb=..
---       [floor_kb=.. resident_kb=.. purged_kb=.. purge_calls=.. mapped_kb=..] t_ms=..
+--       [floor_kb=.. resident_kb=.. purged_kb=.. purge_calls=.. mapped_kb=.. in_use_kb=..
+--        [mesh_pages=.. mesh_released=..]] t_ms=..
+--   (mesh_pages: OS pages meshed now; mesh_released: pages meshing gave back so far; both
+--   when reclaim.stats() has them, so a run shows whether meshing worked)
 -- Invariants:
 --  * Runs unchanged on stock LuaJIT: the reclaim module is looked up with pcall and only
 --    among built-in modules (package paths are emptied for the look-up), so a stray
@@ -124,6 +127,9 @@ function probe.mark(phase)
       " floor_kb=%.0f resident_kb=%.0f purged_kb=%.0f purge_calls=%d mapped_kb=%.0f in_use_kb=%.0f",
       s.floor / 1024, s.resident / 1024, s.purged_total / 1024, s.purge_calls,
       s.mapped / 1024, s.in_use / 1024)
+    if s.mesh_pages ~= nil then
+      out[#out + 1] = string.format(" mesh_pages=%d mesh_released=%d", s.mesh_pages, s.mesh_released)
+    end
   end
   out[#out + 1] = string.format(" t_ms=%.0f\n", probe.now_ms() - started_ms)
   io.write(table.concat(out))
