@@ -80,22 +80,32 @@ static void rcl_purger_flush(rcl_purger *pg)
   }
 }
 
-/* Add the dirty pages of page range [first, end) to the pending run. */
+/* Add the dirty pages of page range [first, end) to the pending run; a
+** clean page ends it. Runs of clean and of dirty pages are taken a bitmap
+** word at a time: a free unit examined again by every pass is mostly clean. */
 static void rcl_purger_add_pages(rcl_purger *pg, size_t first, size_t end)
 {
-  size_t p;
-  for (p = first; p < end; p++) {
-    if (rcl_page_is_clean(pg->seg, p)) {
+  size_t p = first;
+  while (p < end) {
+    uint64_t clean = rcl_load(&pg->seg->clean[p >> 6]) >> (p & 63);
+    size_t room = 64 - (p & 63), n, q;
+    if (clean & 1) {
+      /* Bits shifted in above the word read as dirty in ~clean: n <= room. */
+      n = ~clean ? (size_t)rcl_ctz64(~clean) : room;
       if (pg->lo != pg->hi) rcl_purger_flush(pg);
+      p += n;
       continue;
     }
+    n = clean ? (size_t)rcl_ctz64(clean) : room;
+    q = p + n < end ? p + n : end;
     if (pg->lo != pg->hi && pg->hi == p) {
-      pg->hi = p + 1;
+      pg->hi = q;
     } else {
       if (pg->lo != pg->hi) rcl_purger_flush(pg);
       pg->lo = p;
-      pg->hi = p + 1;
+      pg->hi = q;
     }
+    p = q;
   }
 }
 
