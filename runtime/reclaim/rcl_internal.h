@@ -604,6 +604,7 @@ typedef struct rcl_mesh_page_info {
   unsigned cls;
   uint32_t phase;         /* bytes from the page's start to its slot 0 */
   uint32_t nslots, nused; /* whole slots; those used in its span's bitmap */
+  uint64_t used_fold;     /* bit k % 64 set iff some used slot k (exact while nslots <= 64) */
   int role;               /* RCL_MESH_ROLE_* */
   unsigned secondaries;   /* of a primary */
   uint32_t live;          /* of a secondary: |L(B)| (0: a filler) */
