@@ -36,8 +36,8 @@
 ** sees stable arrays. Mapping count: every maximal run of secondaries whose
 ** primaries are consecutive too (B+1 on A+1) splits its segment's mapping
 ** into at most two more: h->mesh_mappings is that upper count, and the
-** process-wide sum is kept against a budget of a quarter of
-** vm.max_map_count.
+** process-wide sum is kept against a budget of half of vm.max_map_count
+** (RCL_MESH_BUDGET_DIV): the rest of the process keeps the other half.
 **
 ** Layer: heap core (after rcl_span.c); calls the OS layer (aliases) and
 ** rcl_span.c's span-state helpers. Owner only, under the heap lock (the
@@ -61,7 +61,9 @@ typedef struct rcl_mesh_entry {
   uint64_t live[];        /* mesh_words words */
 } rcl_mesh_entry;
 
-/* Process-wide mapping budget (the mappings aliases add, all heaps). */
+/* Process-wide mapping budget (the mappings aliases add, all heaps):
+** vm.max_map_count / RCL_MESH_BUDGET_DIV. */
+#define RCL_MESH_BUDGET_DIV 2
 static size_t rcl_mesh_map_used;            /* atomic */
 static size_t rcl_mesh_map_budget;          /* read once (rcl_mesh_budget) */
 
@@ -69,7 +71,7 @@ static size_t rcl_mesh_budget(void)
 {
   size_t b = rcl_load(&rcl_mesh_map_budget);
   if (!b) {
-    b = rcl_os_max_map_count() / 4;
+    b = rcl_os_max_map_count() / RCL_MESH_BUDGET_DIV;
     rcl_store(&rcl_mesh_map_budget, b);
   }
   return b;
