@@ -346,8 +346,7 @@ static int rcl_mesh_cross_reserved(const rcl_heap *h, const rcl_mesh_geom *g, ui
 ** Mesh OS page b_page onto OS page a_page (owner, heap lock held). Both
 ** are pages of small spans of one class that are not current, with one
 ** slot grid (phase), on the memory file; A is no secondary and has fewer
-** than RCL_MESH_MAX_SECONDARIES, and holds a used slot unless it is a
-** primary already; B is neither, holds live blocks, no live
+** than RCL_MESH_MAX_SECONDARIES; B is neither, holds live blocks, no live
 ** block crosses its edges, and its live slots are free in A. Copies B's
 ** live blocks into A, aliases B onto A, and records B. Returns 0, or -1
 ** with nothing changed (a rule broken, the mapping budget spent, no memory
@@ -388,12 +387,6 @@ static int rcl_mesh_page_do(rcl_heap *h, char *b_page, char *a_page, int filler,
     }
   if ((filler ? nlive != 0 : nlive == 0) || !rcl_os_on_file(h, b_page) || !rcl_os_on_file(h, a_page))
     return -1;
-  /* A primary holds live blocks of its own or of secondaries: meshing onto
-  ** an empty page releases nothing (the empty page would be purged). */
-  if (!filler && !ea) {
-    for (k = 0; k < ga.nslots && rcl_bit_get(ga.s, ga.idx0 + k); k++) {}
-    if (k == ga.nslots) return -1;
-  }
   delta = rcl_mesh_map_delta(h, (uintptr_t)b_page, (uintptr_t)a_page);
   if (delta > 0 && rcl_load(&rcl_mesh_map_used) + (size_t)delta > rcl_mesh_budget()) return -1;
   if (dry) return 0;

@@ -28,8 +28,8 @@
 ** the fuller ones first, and several candidates may mesh onto one primary
 ** (the Mesh paper's SplitMesher, with its probes bounded). A secondary it
 ** makes costs up to two mappings for one page, so it stops once three
-** quarters of the mapping budget are in use. A primary always holds a live
-** block (rcl_mesh_core.c refuses an empty one: it would release nothing).
+** quarters of the mapping budget are in use. In a full pass no empty page
+** becomes a primary (it would release nothing); GC steps do not check.
 **
 ** When (owner only, heap lock held; the background thread never meshes):
 **  - a GC cycle end arms a pass (rcl_mesher_arm, after the reconciliation
@@ -92,6 +92,19 @@ static void rcl_mesher_restart(rcl_heap *h)
   h->mesh_passes++;
 }
 
+/* Whether candidate b would mesh onto a now. In a full pass a must hold a
+** live block or be a primary already: meshing onto an empty page releases
+** nothing (the empty page would be purged). GC steps leave that check out
+** (it reads a's whole bitmap for every pair a dry run counts). */
+static int rcl_mesher_fits(rcl_heap *h, char *b, char *a, int full)
+{
+  if (full) {
+    rcl_mesh_page_info ai;
+    if (rcl_mesh_page_info_of(h, a, &ai) || (ai.role == RCL_MESH_ROLE_NONE && ai.nused == 0)) return 0;
+  }
+  return rcl_mesh_page_fits(h, b, a);
+}
+
 /*
 ** Mesh the candidate pages of span s (class cls) onto the pages at the
 ** same offsets of one open span: the one that takes the most of them (a
@@ -135,13 +148,13 @@ static int rcl_mesher_span(rcl_heap *h, rcl_span *s, rcl_mesher_budget *bu)
       t = (char *)m->open[cls][j];
       if (!t || t == start) continue;
       for (c = 0; c < nc; c++)
-        if (!done[c]) n += rcl_mesh_page_fits(h, start + cand[c], t + cand[c]);
+        if (!done[c]) n += rcl_mesher_fits(h, start + cand[c], t + cand[c], m->min_run != 0);
       bu->work += (size_t)left * cost;
       if (n > best_n) { best_n = n; best = j; }
     }
     if (best == RCL_MESHER_OPEN) break;
     t = (char *)m->open[cls][best];
-    for (c = 0; c < nc; c++) fit[c] = !done[c] && rcl_mesh_page_fits(h, start + cand[c], t + cand[c]);
+    for (c = 0; c < nc; c++) fit[c] = !done[c] && rcl_mesher_fits(h, start + cand[c], t + cand[c], m->min_run != 0);
     bu->work += (size_t)left * cost;
     /* Runs: fitting candidates whose gaps are at most RCL_MESH_MAX_GAP
     ** empty pages. A run shorter than min_run pages with live blocks is
