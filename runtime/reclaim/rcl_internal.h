@@ -167,12 +167,16 @@
 #define RCL_VG_RESIZE(p, o, n)      VALGRIND_RESIZEINPLACE_BLOCK((p), (o), (n), 0)
 #define RCL_VG_NOACCESS(p, n)       VALGRIND_MAKE_MEM_NOACCESS((p), (n))
 #define RCL_VG_DEFINED(p, n)        VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#define RCL_VG_QUIET_BEGIN()        VALGRIND_DISABLE_ERROR_REPORTING
+#define RCL_VG_QUIET_END()          VALGRIND_ENABLE_ERROR_REPORTING
 #else
 #define RCL_VG_MALLOC(p, n, zeroed) ((void)0)
 #define RCL_VG_FREE(p)              ((void)0)
 #define RCL_VG_RESIZE(p, o, n)      ((void)0)
 #define RCL_VG_NOACCESS(p, n)       ((void)0)
 #define RCL_VG_DEFINED(p, n)        ((void)0)
+#define RCL_VG_QUIET_BEGIN()        ((void)0)
+#define RCL_VG_QUIET_END()          ((void)0)
 #endif
 
 /* An invariant the code relies on: a broken one is our bug, reported
@@ -604,6 +608,7 @@ typedef struct rcl_mesh_page_info {
   unsigned cls;
   uint32_t phase;         /* bytes from the page's start to its slot 0 */
   uint32_t nslots, nused; /* whole slots; those used in its span's bitmap */
+  uint64_t used_fold;     /* bit k % 64 set iff some used slot k (exact while nslots <= 64) */
   int role;               /* RCL_MESH_ROLE_* */
   unsigned secondaries;   /* of a primary */
   uint32_t live;          /* of a secondary: |L(B)| (0: a filler) */

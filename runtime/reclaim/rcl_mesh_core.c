@@ -36,8 +36,8 @@
 ** sees stable arrays. Mapping count: every maximal run of secondaries whose
 ** primaries are consecutive too (B+1 on A+1) splits its segment's mapping
 ** into at most two more: h->mesh_mappings is that upper count, and the
-** process-wide sum is kept against a budget of a quarter of
-** vm.max_map_count.
+** process-wide sum is kept against a budget of half of vm.max_map_count
+** (RCL_MESH_BUDGET_DIV): the rest of the process keeps the other half.
 **
 ** Layer: heap core (after rcl_span.c); calls the OS layer (aliases) and
 ** rcl_span.c's span-state helpers. Owner only, under the heap lock (the
@@ -61,7 +61,9 @@ typedef struct rcl_mesh_entry {
   uint64_t live[];        /* mesh_words words */
 } rcl_mesh_entry;
 
-/* Process-wide mapping budget (the mappings aliases add, all heaps). */
+/* Process-wide mapping budget (the mappings aliases add, all heaps):
+** vm.max_map_count / RCL_MESH_BUDGET_DIV. */
+#define RCL_MESH_BUDGET_DIV 2
 static size_t rcl_mesh_map_used;            /* atomic */
 static size_t rcl_mesh_map_budget;          /* read once (rcl_mesh_budget) */
 
@@ -69,7 +71,7 @@ static size_t rcl_mesh_budget(void)
 {
   size_t b = rcl_load(&rcl_mesh_map_budget);
   if (!b) {
-    b = rcl_os_max_map_count() / 4;
+    b = rcl_os_max_map_count() / RCL_MESH_BUDGET_DIV;
     rcl_store(&rcl_mesh_map_budget, b);
   }
   return b;
@@ -395,7 +397,11 @@ static int rcl_mesh_page_do(rcl_heap *h, char *b_page, char *a_page, int filler,
     if ((live[k >> 6] >> (k & 63)) & 1) {
       char *dst = ga.first + (size_t)k * size;
       RCL_VG_DEFINED(dst, size);
+      /* The whole block: memcheck marks its tail past the size asked for
+      ** inaccessible at B's address, and the copy reads it on purpose. */
+      RCL_VG_QUIET_BEGIN();
       memcpy(dst, gb.first + (size_t)k * size, size);
+      RCL_VG_QUIET_END();
       RCL_VG_NOACCESS(dst, size);
     }
   if (rcl_os_page_alias(h, b_page, a_page) != 0) return -1;
@@ -725,6 +731,24 @@ RCL_INTERN void rcl_mesh_reconcile_finish(rcl_heap *h)
   rcl_mesh_reconcile_slice(h, (size_t)-1, (size_t)-1);
 }
 
+#ifdef RCL_VALGRIND
+/* Heap destruction under memcheck: the bits a secondary e holds for the
+** mesh only are freed, so rcl_segments_destroy tells memcheck of the live
+** blocks alone: in A the slots of L(B) (the block lives at B's address),
+** in B its other slots and its crossing blocks (placeholders). */
+static void rcl_mesh_destroy_bits(rcl_heap *h, const rcl_mesh_entry *e)
+{
+  rcl_mesh_geom gb, ga;
+  uint32_t k;
+  if (rcl_mesh_geom_in(h, (char *)e->page, &gb, 1) || rcl_mesh_geom_in(h, (char *)e->primary, &ga, 1)) return;
+  for (k = 0; k < gb.nslots; k++)
+    if ((e->live[k >> 6] >> (k & 63)) & 1) rcl_bit_put(ga.s, ga.idx0 + k, 1);
+    else rcl_bit_put(gb.s, gb.idx0 + k, 1);
+  if (gb.lo_cross != RCL_MESH_NONE) rcl_bit_put(gb.s, gb.lo_cross, 1);
+  if (gb.hi_cross != RCL_MESH_NONE) rcl_bit_put(gb.s, gb.hi_cross, 1);
+}
+#endif
+
 /* Heap destruction: every secondary maps its own range again (segments
 ** are then unmapped in any order), and the table goes. */
 RCL_INTERN void rcl_mesh_destroy(rcl_heap *h)
@@ -732,7 +756,11 @@ RCL_INTERN void rcl_mesh_destroy(rcl_heap *h)
   size_t i;
   for (i = 0; i < rcl_mtab_slots(h); i++) {
     rcl_mesh_entry *e = rcl_mtab_slot(h, i);
-    if (e->page > RCL_MESH_TOMB && e->primary) rcl_os_page_unalias(h, (void *)e->page);
+    if (e->page <= RCL_MESH_TOMB || !e->primary) continue;
+#ifdef RCL_VALGRIND
+    rcl_mesh_destroy_bits(h, e);
+#endif
+    rcl_os_page_unalias(h, (void *)e->page);
   }
   __atomic_fetch_sub(&rcl_mesh_map_used, h->mesh_mappings, __ATOMIC_RELAXED);
   h->mesh_mappings = 0;
@@ -753,8 +781,14 @@ RCL_INTERN int rcl_mesh_page_info_of(const rcl_heap *h, char *page, rcl_mesh_pag
   rcl_mesh_geom g;
   rcl_mesh_entry *e;
   uint32_t k, used = 0;
+  uint64_t fold = 0;
   if (rcl_mesh_geom_of(h, page, &g)) return -1;
-  for (k = 0; k < g.nslots; k++) used += !rcl_bit_get(g.s, g.idx0 + k);
+  for (k = 0; k < g.nslots; k++)
+    if (!rcl_bit_get(g.s, g.idx0 + k)) {
+      used++;
+      fold |= (uint64_t)1 << (k & 63);
+    }
+  pi->used_fold = fold;
   pi->cls = g.s->cls;
   pi->phase = (uint32_t)(g.first - page);
   pi->nslots = g.nslots;

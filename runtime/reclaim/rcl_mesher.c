@@ -23,6 +23,13 @@
 ** quarter of it is in use, runs of one page with live blocks are meshed;
 ** then only runs of two, then (half used) of three or more, so the pages
 ** it buys per mapping rise as it runs out.
+** The split pass ends a full pass: every candidate the walks left tries
+** the pages of its slot grid (class, slots, phase) whatever their offsets,
+** the fuller ones first, and several candidates may mesh onto one primary
+** (the Mesh paper's SplitMesher, with its probes bounded). A secondary it
+** makes costs up to two mappings for one page, so it stops once three
+** quarters of the mapping budget are in use. In a full pass no empty page
+** becomes a primary (it would release nothing); GC steps do not check.
 **
 ** When (owner only, heap lock held; the background thread never meshes):
 **  - a GC cycle end arms a pass (rcl_mesher_arm, after the reconciliation
@@ -34,8 +41,9 @@
 **  - the reconciliation (rcl_mesh_core.c) runs in slices too: while one
 **    is under way, a GC step advances it instead of the pass;
 **  - a full GC and purge() finish the reconciliation and run a whole pass
-**    at once (rcl_mesher_full), before they purge, so the pages of emptied
-**    spans go back too.
+**    at once (rcl_mesher_full: the walks, then the split pass), before they
+**    purge, so the pages of emptied spans go back too. GC steps run the
+**    walks only.
 ** Nothing meshes with mesh=off, on the anonymous backing, or once the
 ** process-wide mapping budget (rcl_mesh_core.c) is spent.
 **
@@ -52,6 +60,8 @@
 #define RCL_MESHER_STEP_WORK   2048   /* bitmap words examined per GC step */
 #define RCL_MESHER_STEP_MESHES 8      /* meshes per GC step (a mesh makes 2 system calls) */
 #define RCL_MESHER_ROUNDS      1      /* open spans one span's pages may go to */
+#define RCL_MESHER_SPLIT_PROBES 32    /* pages one candidate tries (split pass) */
+#define RCL_MESHER_SPLIT_QUARTERS 3   /* the split pass leaves the last quarter of the budget to runs */
 
 /* Open primary spans of each class (span starts), 0 = none. */
 struct rcl_mesher {
@@ -80,6 +90,19 @@ static void rcl_mesher_restart(rcl_heap *h)
   h->mesh_seg = h->seg_first;
   h->mesh_unit = 1;
   h->mesh_passes++;
+}
+
+/* Whether candidate b would mesh onto a now. In a full pass a must hold a
+** live block or be a primary already: meshing onto an empty page releases
+** nothing (the empty page would be purged). GC steps leave that check out
+** (it reads a's whole bitmap for every pair a dry run counts). */
+static int rcl_mesher_fits(rcl_heap *h, char *b, char *a, int full)
+{
+  if (full) {
+    rcl_mesh_page_info ai;
+    if (rcl_mesh_page_info_of(h, a, &ai) || (ai.role == RCL_MESH_ROLE_NONE && ai.nused == 0)) return 0;
+  }
+  return rcl_mesh_page_fits(h, b, a);
 }
 
 /*
@@ -125,13 +148,13 @@ static int rcl_mesher_span(rcl_heap *h, rcl_span *s, rcl_mesher_budget *bu)
       t = (char *)m->open[cls][j];
       if (!t || t == start) continue;
       for (c = 0; c < nc; c++)
-        if (!done[c]) n += rcl_mesh_page_fits(h, start + cand[c], t + cand[c]);
+        if (!done[c]) n += rcl_mesher_fits(h, start + cand[c], t + cand[c], m->min_run != 0);
       bu->work += (size_t)left * cost;
       if (n > best_n) { best_n = n; best = j; }
     }
     if (best == RCL_MESHER_OPEN) break;
     t = (char *)m->open[cls][best];
-    for (c = 0; c < nc; c++) fit[c] = !done[c] && rcl_mesh_page_fits(h, start + cand[c], t + cand[c]);
+    for (c = 0; c < nc; c++) fit[c] = !done[c] && rcl_mesher_fits(h, start + cand[c], t + cand[c], m->min_run != 0);
     bu->work += (size_t)left * cost;
     /* Runs: fitting candidates whose gaps are at most RCL_MESH_MAX_GAP
     ** empty pages. A run shorter than min_run pages with live blocks is
@@ -238,6 +261,158 @@ RCL_INTERN void rcl_mesher_step(rcl_heap *h)
   if (ns > h->mesh_max_pause_ns) h->mesh_max_pause_ns = ns;
 }
 
+/* -- The split pass (full passes only) ---------------------------------------------- */
+
+/* A page the split pass sorts. Pages with one key (class, slots, phase)
+** have one slot grid, so any of them may mesh onto any other whatever
+** their offsets in their spans. */
+typedef struct rcl_mesher_page {
+  uintptr_t page;
+  uint64_t key;           /* class << 48 | slots << 32 | phase */
+  uint64_t fold;          /* used slots folded (rcl_mesh_page_info.used_fold), with its secondaries' */
+  uint32_t nused;         /* used slots, with its secondaries' */
+  uint8_t src;            /* 1: a candidate, may become a secondary */
+  uint8_t dead;           /* 1: a secondary now, or a target with no room left */
+  uint8_t nsec;           /* its secondaries */
+  uint8_t unused;
+} rcl_mesher_page;
+
+/* Sort order: by key; in a key, targets that stay anyway (primaries, pages
+** more than half used) first, then candidates, most used first. */
+static int rcl_mesher_page_before(const rcl_mesher_page *a, const rcl_mesher_page *b)
+{
+  if (a->key != b->key) return a->key < b->key;
+  if (a->src != b->src) return a->src < b->src;
+  if (a->nused != b->nused) return a->nused > b->nused;
+  return a->page < b->page;
+}
+
+static void rcl_mesher_sift(rcl_mesher_page *v, size_t i, size_t n)
+{
+  for (;;) {
+    size_t c = 2 * i + 1;
+    rcl_mesher_page t;
+    if (c >= n) return;
+    if (c + 1 < n && rcl_mesher_page_before(&v[c], &v[c + 1])) c++;
+    if (!rcl_mesher_page_before(&v[i], &v[c])) return;
+    t = v[i]; v[i] = v[c]; v[c] = t;
+    i = c;
+  }
+}
+
+/* Heapsort (no allocation, O(n log n) whatever the input). */
+static void rcl_mesher_sort(rcl_mesher_page *v, size_t n)
+{
+  size_t i;
+  for (i = n / 2; i-- > 0; ) rcl_mesher_sift(v, i, n);
+  while (n > 1) {
+    rcl_mesher_page t = v[0];
+    v[0] = v[n - 1]; v[n - 1] = t;
+    rcl_mesher_sift(v, 0, --n);
+  }
+}
+
+/* Fills v (if not NULL) with the pages of non-current small spans that may
+** take part: candidates (used, at most half of the slots) and targets
+** (primaries with room, pages with a free slot). Returns their count. */
+static size_t rcl_mesher_collect(rcl_heap *h, rcl_mesher_page *v)
+{
+  size_t n = 0, ps = h->os_page_size;
+  rcl_segment *seg;
+  for (seg = h->seg_first; seg; seg = seg->next) {
+    unsigned u, head;
+    for (u = 1; u < RCL_SEGMENT_UNITS; u += head == u ? seg->spans[head].units : 1) {
+      rcl_span *s = &seg->spans[head = seg->unit_span[u]];
+      size_t off, size;
+      char *start;
+      if (!head || head != u) { head = 0; continue; }
+      if (s->cls >= RCL_NCLASSES || s->state == RCL_SPAN_CURRENT) continue;
+      start = rcl_span_start(s);
+      size = (size_t)s->units << RCL_UNIT_SHIFT;
+      for (off = 0; off < size; off += ps) {
+        rcl_mesh_page_info bi;
+        int src;
+        if (rcl_mesh_page_info_of(h, start + off, &bi) || bi.role == RCL_MESH_ROLE_SECONDARY ||
+            bi.nused == 0 || bi.nused >= bi.nslots || bi.secondaries >= RCL_MESH_MAX_SECONDARIES)
+          continue;
+        src = bi.role == RCL_MESH_ROLE_NONE && bi.nused * 2 <= bi.nslots;
+        if (v) {
+          rcl_mesher_page *p = &v[n];
+          memset(p, 0, sizeof(*p));
+          p->page = (uintptr_t)(start + off);
+          p->key = (uint64_t)bi.cls << 48 | (uint64_t)bi.nslots << 32 | bi.phase;
+          p->fold = bi.used_fold;
+          p->nused = bi.nused;
+          p->src = (uint8_t)src;
+          p->nsec = (uint8_t)bi.secondaries;
+        }
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+/* One key's pages v[0..n): each candidate, least used first, tries up to
+** RCL_MESHER_SPLIT_PROBES pages sorted before it (the fuller ones),
+** starting where the previous candidate meshed. Returns 0 when the pass
+** must stop (its share of the mapping budget spent). */
+static int rcl_mesher_split_key(rcl_heap *h, rcl_mesher_page *v, size_t n)
+{
+  size_t i, cur = 0;
+  uint32_t nslots = (uint32_t)(v[0].key >> 32) & 0xffff;
+  uint64_t full = nslots >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << nslots) - 1;
+  for (i = n; i-- > 0; ) {
+    rcl_mesher_page *b = &v[i];
+    size_t k;
+    if (!b->src || b->dead) continue;
+    if (rcl_mesh_budget_quarters() >= RCL_MESHER_SPLIT_QUARTERS || !rcl_mesh_budget_left(2)) return 0;
+    if (cur >= i) cur = 0;
+    for (k = 0; k < RCL_MESHER_SPLIT_PROBES && k < i; k++) {
+      size_t j = (cur + k) % i;
+      rcl_mesher_page *a = &v[j];
+      if (a->dead || (nslots <= 64 && (a->fold & b->fold))) continue;
+      if (rcl_mesh_page(h, (char *)b->page, (char *)a->page) != 0) continue;
+      b->dead = 1;
+      a->src = 0;                           /* a primary now */
+      a->fold |= b->fold;
+      a->nused += b->nused;
+      if (++a->nsec >= RCL_MESH_MAX_SECONDARIES || a->nused >= nslots ||
+          (nslots <= 64 && a->fold == full)) a->dead = 1;
+      cur = j;
+      break;
+    }
+  }
+  return 1;
+}
+
+/*
+** The split pass (after the run walks of a full pass): the candidates the
+** walks left, whatever their offsets, mesh onto any page of their slot
+** grid with the slots free, as the Mesh paper's SplitMesher pairs a class's
+** pages, and several onto one primary. Each such secondary costs up to two
+** mappings for one page, where a run costs two for many, so the pass stops
+** once RCL_MESHER_SPLIT_QUARTERS quarters of the mapping budget are in use:
+** the rest stays for the runs of later passes.
+*/
+static void rcl_mesher_split(rcl_heap *h)
+{
+  size_t n, bytes, i, j;
+  rcl_mesher_page *v;
+  if (rcl_mesh_budget_quarters() >= RCL_MESHER_SPLIT_QUARTERS) return;
+  n = rcl_mesher_collect(h, NULL);
+  if (n < 2) return;
+  bytes = rcl_align_up(n * sizeof(*v), h->os_page_size);
+  if (!(v = (rcl_mesher_page *)rcl_os_map_plain(bytes))) { h->mmap_failed++; return; }
+  n = rcl_mesher_collect(h, v);               /* the same pages: nothing changed between */
+  rcl_mesher_sort(v, n);
+  for (i = 0; i < n; i = j) {
+    for (j = i + 1; j < n && v[j].key == v[i].key; j++) {}
+    if (j - i >= 2 && !rcl_mesher_split_key(h, v + i, j - i)) break;
+  }
+  munmap(v, bytes);
+}
+
 /* A whole pass now (full GC, purge()), after the whole reconciliation. */
 RCL_INTERN void rcl_mesher_full(rcl_heap *h)
 {
@@ -259,6 +434,7 @@ RCL_INTERN void rcl_mesher_full(rcl_heap *h)
     h->mesher->min_run = 0;
     h->mesh_seg = NULL;
   }
+  rcl_mesher_split(h);
 }
 
 RCL_INTERN void rcl_mesher_destroy(rcl_heap *h)

@@ -139,7 +139,7 @@ static uint64_t rcl_os_tighter(uint64_t a, uint64_t b) { return a && (!b || a < 
 
 /* vm.max_map_count: the mappings a process may have (Linux's default
 ** 65530 when the file cannot be read). Meshing keeps its own mappings
-** under a quarter of it (rcl_mesh_core.c). */
+** under half of it (rcl_mesh_core.c). */
 RCL_INTERN size_t rcl_os_max_map_count(void)
 {
   uint64_t v = rcl_os_read_limit("/proc/sys/vm/max_map_count");

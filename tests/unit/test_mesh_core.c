@@ -559,6 +559,63 @@ static void test_mesher_full(void)
   rcl_heap_destroy(h);
 }
 
+/* The split pass: three pages of one class with one survivor each, at
+** different offsets of their spans (where the page size leaves a unit
+** several pages) and in disjoint slots: the same-offset walk finds no
+** partner with live blocks, the split pass meshes two onto the third. */
+static void test_mesher_split(void)
+{
+  enum { N = 16 * 65536 / SZ };
+  static void *all[N];
+  static const size_t want_slot[3] = { 0, 1, 5 };
+  rcl_config cfg;
+  rcl_heap *h;
+  rcl_stats st;
+  size_t ps = rcl_page_size(), m = 65536 / ps > 1 ? 65536 / ps : 1, i, k;
+  void *keep[3] = { NULL, NULL, NULL };
+  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
+  if (env && *env) {
+    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
+    return;
+  }
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 0;
+  cfg.mesh = 1;
+  h = rcl_heap_create(&cfg, 17);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < N; i++) all[i] = rcl_malloc(h, SZ);
+  /* Survivor k: slot want_slot[k] of a page at offset (1 + 3k) mod m of
+  ** its unit, on a page no other survivor uses. */
+  for (k = 0; k < 3; k++)
+    for (i = 0; i < N && !keep[k]; i++) {
+      uintptr_t a = (uintptr_t)all[i], page = a & ~(uintptr_t)(ps - 1);
+      size_t j;
+      int taken = 0;
+      if (!all[i] || (a & (ps - 1)) / SZ != want_slot[k] || (a & 65535) / ps != (1 + 3 * k) % m) continue;
+      for (j = 0; j < k; j++) taken |= ((uintptr_t)keep[j] & ~(uintptr_t)(ps - 1)) == page;
+      if (taken) continue;
+      keep[k] = all[i];
+      all[i] = NULL;
+    }
+  CU_ASSERT_FATAL(keep[0] && keep[1] && keep[2]);
+  for (k = 0; k < 3; k++) tu_fill(keep[k], SZ, TAG(k));
+  for (i = 0; i < N; i++)
+    if (all[i]) rcl_free(h, all[i], SZ);
+  rcl_purge(h);
+  st = stats_of(h);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT_EQUAL(st.mesh_pages, 2);
+  CU_ASSERT_EQUAL(st.mesh_mappings, 4);             /* two isolated secondaries */
+  for (k = 0; k < 3; k++) CU_ASSERT(tu_verify(keep[k], SZ, TAG(k)));
+  for (k = 0; k < 3; k++) rcl_free(h, keep[k], SZ);
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT_EQUAL(stats_of(h).mesh_pages, 0);
+  CU_ASSERT_EQUAL(stats_of(h).in_use, 0);
+  CU_ASSERT_EQUAL(aliases_of(h), 0);
+  rcl_heap_destroy(h);
+}
+
 /* A cycle end arms a pass that GC steps advance within their budget. */
 static void test_mesher_steps(void)
 {
@@ -605,7 +662,8 @@ int tu_register_mesh_core(void)
       !CU_add_test(s, "refused alias (fault) changes nothing", test_refused_alias) ||
       !CU_add_test(s, "anonymous backing never meshes", test_anonymous_refused) ||
       !CU_add_test(s, "mesher: purge() meshes scattered survivors; mesh=off does not", test_mesher_full) ||
-      !CU_add_test(s, "mesher: GC steps advance an armed pass within budget", test_mesher_steps))
+      !CU_add_test(s, "mesher: GC steps advance an armed pass within budget", test_mesher_steps) ||
+      !CU_add_test(s, "mesher: the split pass meshes pages at different offsets", test_mesher_split))
     return -1;
   return 0;
 }

@@ -1,8 +1,10 @@
 -- mesh_child.lua: the workload tests/reclaim/mesh.lua runs in a child interpreter (the mesh
 -- option is read from LUAJIT_RECLAIM when the state is created). Scattered survivors of one size
 -- class: OBJECTS tables of three fields, one in 24 kept. After a full collection and
--- reclaim.purge() (which meshes with mesh=on) it checks every survivor, frees them all and
--- collects again (which unmeshes every page). Prints key=value lines for the parent:
+-- reclaim.purge() (which meshes with mesh=on) it checks every survivor, turns meshing off (so
+-- the full passes that follow make no new secondary of the interpreter's other pages: only
+-- unmeshing is left), frees them all and collects again (which unmeshes every page). Prints
+-- key=value lines for the parent:
 --   memfd     1 if the heap maps the memory file (/proc/self/maps), else 0
 --   intact    survivors whose fields are what was written (of kept)
 --   pages, released, passes    mesh figures of reclaim.metrics() after the purge
@@ -69,6 +71,7 @@ end
 local sum = 0
 for i, o in ipairs(keep) do o[2] = i; sum = sum + o[2] end
 print("written=" .. (sum == #keep * (#keep + 1) / 2 and 1 or 0))
+r.config({ mesh = false })
 keep = nil
 collectgarbage("collect")
 collectgarbage("collect")
