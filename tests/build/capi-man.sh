@@ -51,18 +51,19 @@ cc -fpreprocessed -dD -E -P -x c "$header" | tr -s ' \n\t' '   ' | tr ';' '\n' |
 while IFS= read -r sig; do
 	case $flat_page in *"$sig;"*) ;; *) fail "signature missing from the page: $sig" ;; esac
 done <"$tmp/signatures"
-sed -n '/^typedef struct luajit_reclaim_stats {/,/^}/p' "$header" |
-	sed -n 's/^[[:space:]]*\([a-z0-9_]*\)[[:space:]]\+\([a-z_]*\);.*/\1 \2/p' >"$tmp/fields"
-[ "$(wc -l <"$tmp/fields")" -ge 19 ] || fail "found only $(wc -l <"$tmp/fields") stats fields in the header"
-while IFS= read -r field; do
-	grep -qx "\\.B $field" "$page" || fail "stats field missing from STATISTICS: $field"
-done <"$tmp/fields"
-sed -n '/^typedef struct luajit_reclaim_stats_ext {/,/^}/p' "$header" |
-	sed -n 's/^[[:space:]]*\([a-z0-9_]*\)[[:space:]]\+\([a-z_]*\);.*/\1 \2/p' >"$tmp/xfields"
-[ "$(wc -l <"$tmp/xfields")" -ge 6 ] || fail "found only $(wc -l <"$tmp/xfields") luajit_reclaim_stats_ext fields in the header"
-while IFS= read -r field; do
-	grep -qx "\\.B $field" "$page" || fail "luajit_reclaim_stats_ext field missing from STATISTICS: $field"
-done <"$tmp/xfields"
+# Every field of struct NAME in the header ("type name" lines) is a .B line of STATISTICS;
+# the header must declare at least MIN of them.
+check_struct_fields() { # NAME MIN
+	sed -n "/^typedef struct $1 {/,/^}/p" "$header" |
+		sed -n 's/^[[:space:]]*\([a-z0-9_]*\)[[:space:]]\+\([a-z_]*\);.*/\1 \2/p' >"$tmp/fields-$1"
+	[ "$(wc -l <"$tmp/fields-$1")" -ge "$2" ] ||
+		fail "found only $(wc -l <"$tmp/fields-$1") $1 fields in the header"
+	while IFS= read -r field; do
+		grep -qx "\\.B $field" "$page" || fail "$1 field missing from STATISTICS: $field"
+	done <"$tmp/fields-$1"
+}
+check_struct_fields luajit_reclaim_stats 19
+check_struct_fields luajit_reclaim_stats_ext 6
 "$ours/bin/luajit" -e 'for k in pairs(require("reclaim").config()) do print(k) end' >"$tmp/keys"
 [ "$(wc -l <"$tmp/keys")" -ge 8 ] || fail "luaJIT_reclaim_optnames gave $(wc -l <"$tmp/keys") keys"
 while IFS= read -r key; do
@@ -107,4 +108,4 @@ else
 fi
 
 [ "$failed" = 0 ] || exit 1
-echo "capi-man: ok ($(wc -l <"$tmp/signatures") functions, $(wc -l <"$tmp/fields") + $(wc -l <"$tmp/xfields") fields, $(wc -l <"$tmp/keys") options, example built and run)"
+echo "capi-man: ok ($(wc -l <"$tmp/signatures") functions, $(wc -l <"$tmp/fields-luajit_reclaim_stats") + $(wc -l <"$tmp/fields-luajit_reclaim_stats_ext") fields, $(wc -l <"$tmp/keys") options, example built and run)"

@@ -16,6 +16,8 @@
 -- "ready GC_BYTES" and blocks reading stdin until EOF: no allocation, no GC, no
 -- child process while luajit-memstat reads it.
 
+local here = arg[0]:match("(.*/)") or "./"
+package.path = here .. "../lua/lib/?.lua;" .. package.path
 local kind, mb = arg[1], tonumber(arg[2] or "50")
 assert(kind, "usage: alloc.lua fragmented|live|freed|garbage [MB]")
 
@@ -31,22 +33,12 @@ end
 local held, states = nil, {}
 if kind == "fragmented" then
   held = fill(50)
-  local ffi = require("ffi")
-  ffi.cdef[[
-    typedef struct lua_State lua_State;
-    lua_State *luaL_newstate(void);
-    void luaL_openlibs(lua_State *L);
-    int luaL_loadstring(lua_State *L, const char *s);
-    int lua_pcall(lua_State *L, int nargs, int nresults, int errfunc);
-  ]]
+  local capi = require("capi")
   for i = 1, 2 do
-    local L = ffi.C.luaL_newstate()
-    assert(L ~= nil, "luaL_newstate failed")
-    ffi.C.luaL_openlibs(L)
-    assert(ffi.C.luaL_loadstring(L, [[
+    local L = capi.newstate()
+    capi.run_ok(L, [[
       local t = {} for i = 1, 60000 do t[i] = { i, i } end
-      keep = t collectgarbage() ]]) == 0)
-    assert(ffi.C.lua_pcall(L, 0, 0, 0) == 0, "extra state's chunk failed")
+      keep = t collectgarbage() ]])
     states[i] = L
   end
 elseif kind == "live" then

@@ -38,26 +38,11 @@ t.eq(package.loaded.reclaim, r, "package.loaded.reclaim is the module")
 if t.static() then
   t.skip("no_global.lua: embedder state through ffi.C (static build: no symbol lookup)")
 else
-  local ffi = require("ffi")
-  ffi.cdef[[
-typedef struct lua_State lua_State;
-lua_State *luaL_newstate(void);
-void luaL_openlibs(lua_State *L);
-int luaL_loadstring(lua_State *L, const char *s);
-int lua_pcall(lua_State *L, int nargs, int nresults, int errfunc);
-const char *lua_tolstring(lua_State *L, int idx, size_t *len);
-void lua_close(lua_State *L);
-]]
-  local C = ffi.C
-  local L = C.luaL_newstate()
-  t.ok(L ~= nil, "embedder: luaL_newstate")
-  C.luaL_openlibs(L)
+  local capi = require("capi")
+  local L = capi.newstate()
   -- The chunk returns what it would print, so nothing reaches this process's stdout.
-  local rc = C.luaL_loadstring(L, (CHECK:gsub('print%("ok"%)', 'return "ok"')))
-  if rc == 0 then rc = C.lua_pcall(L, 0, 1, 0) end
-  local p = C.lua_tolstring(L, -1, nil)
-  local res = p ~= nil and ffi.string(p) or "(no message)"
-  C.lua_close(L)
+  local rc, res = capi.run(L, (CHECK:gsub('print%("ok"%)', 'return "ok"')))
+  capi.C.lua_close(L)
   t.eq(rc, 0, "embedder: the check runs without error")
   t.eq(res, "ok", "embedder: require works from package.preload and writes no global")
 end

@@ -130,6 +130,18 @@ static size_t aliases_of(rcl_heap *h)
   return bi.aliases;
 }
 
+/* After the test freed every block: a purge unmeshes everything, the heap
+** checks out empty with no alias left, and is destroyed. */
+static void purge_expect_empty_and_destroy(rcl_heap *h)
+{
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT_EQUAL(stats_of(h).mesh_pages, 0);
+  CU_ASSERT_EQUAL(stats_of(h).in_use, 0);
+  CU_ASSERT_EQUAL(aliases_of(h), 0);
+  rcl_heap_destroy(h);
+}
+
 /* Meshing copies B's blocks into A; both addresses show the same bytes. */
 static void test_contents_survive(void)
 {
@@ -551,12 +563,7 @@ static void test_mesher_full(void)
   TU_CHECK_HEAP(h);
   for (i = 1; i < n; i += 2) CU_ASSERT(tu_verify(keep[i], sizes[i], 0x7000 + i));
   for (i = 1; i < n; i += 2) rcl_free(h, keep[i], sizes[i]);
-  rcl_purge(h);
-  TU_CHECK_HEAP(h);
-  CU_ASSERT_EQUAL(stats_of(h).mesh_pages, 0);
-  CU_ASSERT_EQUAL(stats_of(h).in_use, 0);
-  CU_ASSERT_EQUAL(aliases_of(h), 0);
-  rcl_heap_destroy(h);
+  purge_expect_empty_and_destroy(h);
 }
 
 /* The split pass: three pages of one class with one survivor each, at
@@ -608,12 +615,7 @@ static void test_mesher_split(void)
   CU_ASSERT_EQUAL(st.mesh_mappings, 4);             /* two isolated secondaries */
   for (k = 0; k < 3; k++) CU_ASSERT(tu_verify(keep[k], SZ, TAG(k)));
   for (k = 0; k < 3; k++) rcl_free(h, keep[k], SZ);
-  rcl_purge(h);
-  TU_CHECK_HEAP(h);
-  CU_ASSERT_EQUAL(stats_of(h).mesh_pages, 0);
-  CU_ASSERT_EQUAL(stats_of(h).in_use, 0);
-  CU_ASSERT_EQUAL(aliases_of(h), 0);
-  rcl_heap_destroy(h);
+  purge_expect_empty_and_destroy(h);
 }
 
 /* A cycle end arms a pass that GC steps advance within their budget. */

@@ -21,6 +21,8 @@
 -- bytes past its own struct were left as they were).
 -- Usage: luajit mesh_child.lua OBJECTS [CAPI]
 local r = require("reclaim")
+local here = arg[0]:match("(.*/)") or "./"
+package.path = here .. "../../lua/lib/?.lua;" .. package.path
 local OBJECTS = assert(tonumber(arg[1]), "usage: mesh_child.lua OBJECTS [CAPI]")
 local CAPI = arg[2] == "1"
 local MESH_FIELDS = { "mesh_pages", "mesh_mappings", "mesh_released", "mesh_passes",
@@ -80,15 +82,8 @@ print("pages_after=" .. metric("mesh_pages"))
 print(string.format("stats_pages_after=%d", r.stats().mesh_pages))
 
 if CAPI then
-  local ffi = require("ffi")
+  local ffi, capi = require("ffi"), require("capi")
   ffi.cdef[[
-typedef struct lua_State lua_State;
-lua_State *luaL_newstate(void);
-void luaL_openlibs(lua_State *L);
-int luaL_loadstring(lua_State *L, const char *s);
-int lua_pcall(lua_State *L, int nargs, int nresults, int errfunc);
-const char *lua_tolstring(lua_State *L, int idx, size_t *len);
-void lua_close(lua_State *L);
 typedef struct luajit_reclaim_stats_ext {
   size_t size;
   size_t mesh_pages, mesh_mappings;
@@ -120,12 +115,8 @@ for _, f in ipairs({ "mesh_pages", "mesh_mappings", "mesh_released", "mesh_passe
 end
 return table.concat(out, "\n")
 ]=], OBJECTS)
-  local L = C.luaL_newstate()
-  assert(L ~= nil, "luaL_newstate failed")
-  C.luaL_openlibs(L)
-  if C.luaL_loadstring(L, WORK) ~= 0 then error(ffi.string(C.lua_tolstring(L, -1, nil))) end
-  if C.lua_pcall(L, 0, 1, 0) ~= 0 then error(ffi.string(C.lua_tolstring(L, -1, nil))) end
-  print(ffi.string(C.lua_tolstring(L, -1, nil)))
+  local L = capi.newstate()
+  print(capi.run_ok(L, WORK))
   local x = ffi.new("luajit_reclaim_stats_ext")
   x.size = ffi.sizeof(x)
   print("capi_ret=" .. C.luaJIT_reclaim_stats_ext(L, x))
