@@ -426,6 +426,14 @@ struct rcl_heap {
   rcl_segment *mesh_seg;               /* cursor: segment, unit (rcl_segment_unmap keeps it valid) */
   unsigned mesh_unit;
   struct rcl_mesher *mesher;           /* open primaries per class; plain mapping, first pass */
+  /* The mesher's back-off (rcl_mesher.c): GC-step passes are spaced out
+  ** while the secondaries they make unmesh about as fast as they are made. */
+  uint64_t mesh_unmeshed;              /* secondaries dropped, ever (rcl_mesh_core.c) */
+  uint64_t mesh_unmeshed_mark;         /* mesh_unmeshed when the last GC-step pass began */
+  size_t mesh_step_made;               /* secondaries GC-step passes made since then */
+  unsigned mesh_step_passes;           /* GC-step passes begun since then */
+  unsigned mesh_backoff;               /* cycles skipped after each GC-step pass */
+  unsigned mesh_skip;                  /* cycles left to skip */
 };
 
 /* -- Small helpers ---------------------------------------------------------- */

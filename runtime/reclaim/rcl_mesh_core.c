@@ -496,6 +496,7 @@ static void rcl_mesh_drop(rcl_heap *h, rcl_mesh_entry *e, rcl_mesh_geom *gb)
   if (gb->idx0 >> 6 < gb->s->scan) gb->s->scan = (uint8_t)(gb->idx0 >> 6);
   rcl_mesh_count_mappings(h, -delta);
   h->mesh_pages--;
+  h->mesh_unmeshed++;
   ea = rcl_mtab_find(h, primary);
   RCL_ASSERT(ea && !ea->primary && ea->count > 0, "a secondary without its primary");
   if (--ea->count == 0) rcl_mtab_remove(h, ea);

@@ -37,7 +37,9 @@
 **    a budget: RCL_MESHER_STEP_WORK bitmap words examined and compared and
 **    at most RCL_MESHER_STEP_MESHES meshes (each copies at most a page and
 **    makes two system calls). The cursor resumes at the next step;
-**    mesh_max_pause_ns keeps the longest step;
+**    mesh_max_pause_ns keeps the longest step. A cycle end starts no pass
+**    while the back-off skips cycles (rcl_mesher_skip_cycle: the heap
+**    unmeshes about as many pages as the passes mesh);
 **  - the reconciliation (rcl_mesh_core.c) runs in slices too: while one
 **    is under way, a GC step advances it instead of the pass;
 **  - a full GC and purge() finish the reconciliation and run a whole pass
@@ -62,6 +64,9 @@
 #define RCL_MESHER_ROUNDS      1      /* open spans one span's pages may go to */
 #define RCL_MESHER_SPLIT_PROBES 32    /* pages one candidate tries (split pass) */
 #define RCL_MESHER_SPLIT_QUARTERS 3   /* the split pass leaves the last quarter of the budget to runs */
+#define RCL_MESHER_CHURN_MIN   16     /* secondaries a GC-step pass makes before the back-off judges it */
+#define RCL_MESHER_IDLE_PASSES 4      /* GC-step passes judged idle when they made fewer */
+#define RCL_MESHER_BACKOFF_MAX 16     /* most cycles skipped after a GC-step pass */
 
 /* Open primary spans of each class (span starts), 0 = none. */
 struct rcl_mesher {
@@ -220,9 +225,49 @@ static int rcl_mesher_advance(rcl_heap *h, rcl_mesher_budget *bu)
   return 1;
 }
 
+/* Whether the GC-step pass this cycle end would start is skipped (the
+** back-off). A window opens when the last judgement was made: GC-step
+** passes made mesh_step_made secondaries since, and mesh_unmeshed -
+** mesh_unmeshed_mark secondaries were dropped. Once the passes have made
+** RCL_MESHER_CHURN_MIN, or RCL_MESHER_IDLE_PASSES passes have made fewer,
+** the window is judged and a new one opens. The cycles skipped after each
+** pass double, up to RCL_MESHER_BACKOFF_MAX, when the passes were idle
+** (each walked the heap for nearly nothing: a small heap has a cycle end
+** every few thousand allocations) or when as many were dropped as half of
+** those made: the heap is churning (its sparse pages fill and empty again
+** within a cycle or two, so each mesh bought a copy, a mapping and a
+** refault for nothing). Otherwise they halve. A window spans two cycles or more (a pass after skipped
+** cycles, or several passes to reach the minimum), so the drops of its own
+** secondaries, found by the next cycle's reconciliation, are mostly in
+** it. Full passes (full GC, purge()) are never skipped and do not count. */
+static int rcl_mesher_skip_cycle(rcl_heap *h)
+{
+  size_t made = h->mesh_step_made;
+  uint64_t dropped = h->mesh_unmeshed - h->mesh_unmeshed_mark;
+  if (h->mesh_skip) {
+    h->mesh_skip--;
+    return 1;
+  }
+  if (made >= RCL_MESHER_CHURN_MIN || h->mesh_step_passes >= RCL_MESHER_IDLE_PASSES) {
+    if (made < RCL_MESHER_CHURN_MIN || 2 * dropped >= made) {
+      h->mesh_backoff = h->mesh_backoff ? 2 * h->mesh_backoff : 1;
+      if (h->mesh_backoff > RCL_MESHER_BACKOFF_MAX) h->mesh_backoff = RCL_MESHER_BACKOFF_MAX;
+    } else {
+      h->mesh_backoff /= 2;
+    }
+    h->mesh_unmeshed_mark = h->mesh_unmeshed;
+    h->mesh_step_made = 0;
+    h->mesh_step_passes = 0;
+  }
+  h->mesh_skip = h->mesh_backoff;
+  h->mesh_step_passes++;
+  return 0;
+}
+
 /* A GC cycle ended (after the reconciliation's first slice and sorting):
-** start a pass, or keep the one under way (h->mesh_seg is its cursor,
-** NULL when none is). GC steps go on while either has work left. */
+** start a pass unless the back-off skips it, or keep the one under way
+** (h->mesh_seg is its cursor, NULL when none is). GC steps go on while
+** either has work left. */
 RCL_INTERN void rcl_mesher_arm(rcl_heap *h)
 {
   if (!rcl_mesher_ready(h)) {
@@ -230,7 +275,7 @@ RCL_INTERN void rcl_mesher_arm(rcl_heap *h)
     h->mesh_armed = h->mesh_rec_armed;
     return;
   }
-  if (!h->mesh_seg) rcl_mesher_restart(h);
+  if (!h->mesh_seg && !rcl_mesher_skip_cycle(h)) rcl_mesher_restart(h);
   h->mesh_armed = h->mesh_seg != NULL || h->mesh_rec_armed;
 }
 
@@ -240,6 +285,7 @@ RCL_INTERN void rcl_mesher_step(rcl_heap *h)
 {
   rcl_mesher_budget bu;
   uint64_t t0, ns;
+  size_t made;
   if (h->mesh_rec_armed) {
     rcl_mesh_reconcile_step(h);                     /* times itself */
     return;
@@ -253,10 +299,12 @@ RCL_INTERN void rcl_mesher_step(rcl_heap *h)
   bu.max_work = RCL_MESHER_STEP_WORK;
   bu.max_meshes = RCL_MESHER_STEP_MESHES;
   t0 = rcl_os_cpu_ns();
+  made = h->mesh_pages;
   if (rcl_mesher_advance(h, &bu)) {
     h->mesh_seg = NULL;
     h->mesh_armed = 0;
   }
+  if (h->mesh_pages > made) h->mesh_step_made += h->mesh_pages - made;
   ns = rcl_os_cpu_ns() - t0;
   if (ns > h->mesh_max_pause_ns) h->mesh_max_pause_ns = ns;
 }

@@ -11,6 +11,7 @@
 ** proves the mesh table's invariants (disjointness, the union rule).
 */
 #include "unit_util.h"
+#include "rcl_internal.h"     /* mesh_armed: whether a GC-step pass is under way */
 
 #include <errno.h>
 #include <signal.h>
@@ -649,6 +650,83 @@ static void test_mesher_steps(void)
   rcl_heap_destroy(h);
 }
 
+/* The back-off spaces GC-step passes out when they are idle or their
+** secondaries unmesh as fast as they are made (churn), and keeps one pass
+** per cycle while each cycle leaves new scattered survivors for good. A
+** round allocates BATCH blocks, keeps one in 50 and frees the rest, ends a
+** cycle and steps until its pass is done; churn frees the survivors of the
+** round before. */
+enum { BO_BATCH = 6000, BO_ROUNDS = 48 };
+
+static uint64_t backoff_passes(int mode, size_t *secondaries)
+{
+  static void *keep[BO_ROUNDS][BO_BATCH / 25];
+  static size_t nkeep[BO_ROUNDS];
+  static void *batch[BO_BATCH];
+  rcl_config cfg;
+  rcl_heap *h;
+  uint64_t x = 88172645463325252ull, passes0;
+  size_t r, i, k, steps;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 0;
+  cfg.mesh = 1;
+  h = rcl_heap_create(&cfg, 23);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  rcl_purge(h);
+  passes0 = stats_of(h).mesh_passes;
+  for (r = 0; r < BO_ROUNDS; r++) {
+    nkeep[r] = 0;
+    if (mode != 2) {                      /* 2: idle, no allocation at all */
+      for (i = 0; i < BO_BATCH; i++) batch[i] = rcl_malloc(h, SZ);
+      for (i = 0; i < BO_BATCH; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        if (x % 50 == 0 && nkeep[r] < BO_BATCH / 25) {
+          keep[r][nkeep[r]] = batch[i];
+          tu_fill(batch[i], SZ, TAG(r * BO_BATCH + nkeep[r]));
+          nkeep[r]++;
+        } else {
+          rcl_free(h, batch[i], SZ);
+        }
+      }
+    }
+    if (mode == 1 && r > 0)               /* 1: churn, the last round's survivors die */
+      for (k = 0; k < nkeep[r - 1]; k++) rcl_free(h, keep[r - 1][k], SZ);
+    rcl_cycle_end(h);
+    for (steps = 0; h->mesh_armed && steps < 100000; steps++) rcl_step(h);
+    CU_ASSERT(!h->mesh_armed);
+  }
+  TU_CHECK_HEAP(h);
+  for (r = mode == 1 ? BO_ROUNDS - 1 : 0; r < BO_ROUNDS; r++)
+    for (k = 0; k < nkeep[r]; k++) CU_ASSERT(tu_verify(keep[r][k], SZ, TAG(r * BO_BATCH + k)));
+  *secondaries = stats_of(h).mesh_pages;
+  passes0 = stats_of(h).mesh_passes - passes0;
+  for (r = mode == 1 ? BO_ROUNDS - 1 : 0; r < BO_ROUNDS; r++)
+    for (k = 0; k < nkeep[r]; k++) rcl_free(h, keep[r][k], SZ);
+  purge_expect_empty_and_destroy(h);
+  return passes0;
+}
+
+static void test_mesher_backoff(void)
+{
+  size_t sec_grow, sec_churn, sec_idle;
+  uint64_t grow, churn, idle;
+  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
+  if (env && *env) {
+    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
+    return;
+  }
+  grow = backoff_passes(0, &sec_grow);
+  churn = backoff_passes(1, &sec_churn);
+  idle = backoff_passes(2, &sec_idle);
+  printf("\n  mesher back-off over %d cycles: passes %llu growing (%zu secondaries), "
+         "%llu churning, %llu idle ", BO_ROUNDS, (unsigned long long)grow, sec_grow,
+         (unsigned long long)churn, (unsigned long long)idle);
+  CU_ASSERT_EQUAL(grow, BO_ROUNDS);                 /* every cycle's pass meshes new pages */
+  CU_ASSERT(sec_grow >= BO_ROUNDS);
+  CU_ASSERT(churn >= 2 && churn <= BO_ROUNDS / 2);
+  CU_ASSERT(idle >= 2 && idle <= BO_ROUNDS / 2);
+}
+
 int tu_register_mesh_core(void)
 {
   CU_pSuite s = CU_add_suite("mesh core", NULL, NULL);
@@ -665,7 +743,8 @@ int tu_register_mesh_core(void)
       !CU_add_test(s, "anonymous backing never meshes", test_anonymous_refused) ||
       !CU_add_test(s, "mesher: purge() meshes scattered survivors; mesh=off does not", test_mesher_full) ||
       !CU_add_test(s, "mesher: GC steps advance an armed pass within budget", test_mesher_steps) ||
-      !CU_add_test(s, "mesher: the split pass meshes pages at different offsets", test_mesher_split))
+      !CU_add_test(s, "mesher: the split pass meshes pages at different offsets", test_mesher_split) ||
+      !CU_add_test(s, "mesher: GC-step passes back off when idle or churning", test_mesher_backoff))
     return -1;
   return 0;
 }
