@@ -33,10 +33,11 @@
 ** in a plain mapping, like the backing's tables; it is not counted in
 ** `mapped`. Its slots fill whole OS pages (any count, not a power of two)
 ** and at most 3/4 of them are in use, tombstones included; a new table
-** is sized to twice the entries it will hold, so it shrinks too when
-** unmeshing left tombstones. It is replaced incrementally (a few entries
-** move per insertion, see "The table"), and only before an insertion, so
-** a reconciliation walk sees stable arrays. Mapping count: every maximal run of secondaries whose
+** is sized to twice the entries it will hold (at least a quarter of the
+** one it replaces), so it shrinks too when unmeshing left tombstones. It
+** is replaced incrementally (a few entries move per insertion, see "The
+** table"), and only before an insertion, so a reconciliation walk sees
+** stable arrays. Mapping count: every maximal run of secondaries whose
 ** primaries are consecutive too (B+1 on A+1) splits its segment's mapping
 ** into at most two more: h->mesh_mappings is that upper count, and the
 ** process-wide sum is kept against a budget of half of vm.max_map_count
@@ -156,10 +157,11 @@ static void rcl_bit_put(rcl_span *s, uint32_t idx, int free_bit)
 /* Growth is incremental, so no insertion moves more than a few entries:
 ** a table that needs room (more than RCL_MTAB_MAX_LOAD of its slots not
 ** empty) is replaced by a new one (at most half full with every entry of
-** both tables), and each later insertion moves mesh_old_rate slots of the
-** old table into it; a lookup tries the new table, then the old. The old
-** table is gone before the new one needs room again (it is emptied within
-** cap/8 insertions; the new one needs room after cap/4).
+** both tables, at least a quarter as large), and each later insertion
+** moves mesh_old_rate (at most 33) slots of the old table into it; a
+** lookup tries the new table, then the old. The old table is gone before
+** the new one needs room again (it is emptied within cap/8 insertions; the
+** new one needs room after cap/4).
 ** Entries move only in rcl_mtab_room, so an entry pointer stays valid
 ** until the next rcl_mtab_room, and a walk of both tables (rcl_mtab_slot)
 ** sees each entry once. */
@@ -285,8 +287,10 @@ static int rcl_mtab_room(rcl_heap *h, size_t more)
   if (h->mesh_old) rcl_mtab_move(h, h->mesh_old_rate * more);
   if (h->mesh_cap && h->mesh_used + h->mesh_old_live + more <= RCL_MTAB_MAX_LOAD(h->mesh_cap)) return 0;
   if (h->mesh_old) rcl_mtab_move(h, (size_t)-1);      /* not reached: see above */
-  /* Twice the entries, at least 64 slots, in whole pages. */
+  /* Twice the entries, at least 64 slots and a quarter of the table it
+  ** replaces (so mesh_old_rate stays at most 33), in whole pages. */
   cap = (h->mesh_live + more) * 2;
+  if (cap < h->mesh_cap / 4) cap = h->mesh_cap / 4;
   if (cap < 64) cap = 64;
   bytes = rcl_align_up(cap * h->mesh_stride, ps);
   cap = bytes / h->mesh_stride;
