@@ -31,9 +31,13 @@
 **
 ** Memory: the table is an open-addressing hash (linear probing, tombstones)
 ** in a plain mapping, like the backing's tables; it is not counted in
-** `mapped`. It grows incrementally (a few entries move per insertion, see
-** "The table"), and only before an insertion, so a reconciliation walk
-** sees stable arrays. Mapping count: every maximal run of secondaries whose
+** `mapped`. Its slots fill whole OS pages (any count, not a power of two)
+** and at most 3/4 of them are in use, tombstones included; a new table
+** is sized to twice the entries it will hold (at least a quarter of the
+** one it replaces), so it shrinks too when unmeshing left tombstones. It
+** is replaced incrementally (a few entries move per insertion, see "The
+** table"), and only before an insertion, so a reconciliation walk sees
+** stable arrays. Mapping count: every maximal run of secondaries whose
 ** primaries are consecutive too (B+1 on A+1) splits its segment's mapping
 ** into at most two more: h->mesh_mappings is that upper count, and the
 ** process-wide sum is kept against a budget of half of vm.max_map_count
@@ -151,11 +155,13 @@ static void rcl_bit_put(rcl_span *s, uint32_t idx, int free_bit)
 /* -- The table ------------------------------------------------------------------------ */
 
 /* Growth is incremental, so no insertion moves more than a few entries:
-** a table that needs room is replaced by a new one (at least as large, at
-** most a quarter full), and each later insertion moves mesh_old_rate
-** slots of the old table into it; a lookup tries the new table, then the
-** old. The old table is gone before the new one needs room again (it is
-** emptied within cap/8 insertions; the new one needs room after cap/4).
+** a table that needs room (more than RCL_MTAB_MAX_LOAD of its slots not
+** empty) is replaced by a new one (at most half full with every entry of
+** both tables, at least a quarter as large), and each later insertion
+** moves mesh_old_rate (at most 33) slots of the old table into it; a
+** lookup tries the new table, then the old. The old table is gone before
+** the new one needs room again (it is emptied within cap/8 insertions; the
+** new one needs room after cap/4).
 ** Entries move only in rcl_mtab_room, so an entry pointer stays valid
 ** until the next rcl_mtab_room, and a walk of both tables (rcl_mtab_slot)
 ** sees each entry once. */
@@ -186,17 +192,25 @@ static int rcl_mtab_in_old(const rcl_heap *h, const rcl_mesh_entry *e)
   return h->mesh_old && p >= h->mesh_old && p < h->mesh_old + h->mesh_old_cap * h->mesh_stride;
 }
 
+/* At most 3/4 of a table's slots are not empty (tombstones included). */
+#define RCL_MTAB_MAX_LOAD(cap) ((cap) / 4 * 3)
+
+/* page's home slot in a table of cap slots (any count below 2^32): the
+** hash's top 32 bits scaled to cap. */
 static size_t rcl_mtab_hash(uintptr_t page, size_t cap)
 {
-  return (size_t)(((uint64_t)(page >> 12) * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+  uint64_t x = ((uint64_t)(page >> 12) * 0x9e3779b97f4a7c15ull) >> 32;
+  return (size_t)((x * (uint64_t)cap) >> 32);
 }
 
-/* page's entry in one table (cap slots, a power of two), or NULL. */
+static size_t rcl_mtab_next(size_t i, size_t cap) { return i + 1 == cap ? 0 : i + 1; }
+
+/* page's entry in one table (cap slots), or NULL. */
 static rcl_mesh_entry *rcl_mtab_probe(char *tab, size_t cap, size_t stride, uintptr_t page)
 {
   size_t i;
   if (!cap) return NULL;
-  for (i = rcl_mtab_hash(page, cap); ; i = (i + 1) & (cap - 1)) {
+  for (i = rcl_mtab_hash(page, cap); ; i = rcl_mtab_next(i, cap)) {
     rcl_mesh_entry *e = (rcl_mesh_entry *)(void *)(tab + i * stride);
     if (e->page == page) return e;
     if (e->page == RCL_MESH_EMPTY) return NULL;
@@ -215,7 +229,7 @@ static rcl_mesh_entry *rcl_mtab_claim(rcl_heap *h, uintptr_t page)
 {
   size_t i;
   rcl_mesh_entry *e;
-  for (i = rcl_mtab_hash(page, h->mesh_cap); ; i = (i + 1) & (h->mesh_cap - 1)) {
+  for (i = rcl_mtab_hash(page, h->mesh_cap); ; i = rcl_mtab_next(i, h->mesh_cap)) {
     e = (rcl_mesh_entry *)(void *)(h->mesh_tab + i * h->mesh_stride);
     if (e->page == RCL_MESH_EMPTY || e->page == RCL_MESH_TOMB) break;
   }
@@ -260,21 +274,26 @@ static void rcl_mtab_move(rcl_heap *h, size_t n)
 }
 
 /* Room for `more` insertions: the new table's non-empty slots, with the
-** entries still to move and `more`, stay at most half of it. Moves this
-** insertion's share of the old table. 0, or -1 if no memory. */
+** entries still to move and `more`, stay at most RCL_MTAB_MAX_LOAD of it.
+** Moves this insertion's share of the old table. 0, or -1 if no memory. */
 static int rcl_mtab_room(rcl_heap *h, size_t more)
 {
-  size_t cap, bytes;
+  size_t cap, bytes, ps = h->os_page_size;
   char *nt;
   if (!h->mesh_stride) {
     h->mesh_words = (uint32_t)((h->os_page_size / 16 + 63) / 64);
     h->mesh_stride = (uint32_t)(sizeof(rcl_mesh_entry) + h->mesh_words * sizeof(uint64_t));
   }
   if (h->mesh_old) rcl_mtab_move(h, h->mesh_old_rate * more);
-  if (h->mesh_cap && (h->mesh_used + h->mesh_old_live + more) * 2 <= h->mesh_cap) return 0;
+  if (h->mesh_cap && h->mesh_used + h->mesh_old_live + more <= RCL_MTAB_MAX_LOAD(h->mesh_cap)) return 0;
   if (h->mesh_old) rcl_mtab_move(h, (size_t)-1);      /* not reached: see above */
-  for (cap = h->mesh_cap > 64 ? h->mesh_cap : 64; cap < (h->mesh_live + more) * 4; cap *= 2) {}
-  bytes = cap * h->mesh_stride;
+  /* Twice the entries, at least 64 slots and a quarter of the table it
+  ** replaces (so mesh_old_rate stays at most 33), in whole pages. */
+  cap = (h->mesh_live + more) * 2;
+  if (cap < h->mesh_cap / 4) cap = h->mesh_cap / 4;
+  if (cap < 64) cap = 64;
+  bytes = rcl_align_up(cap * h->mesh_stride, ps);
+  cap = bytes / h->mesh_stride;
   nt = (char *)rcl_os_map_plain(bytes);
   if (!nt) { h->mmap_failed++; return -1; }
   h->mesh_old = h->mesh_tab;
@@ -858,6 +877,9 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
                         h->mesh_pages, h->mesh_mappings);
     return 0;
   }
+  if (h->mesh_used + h->mesh_old_live > RCL_MTAB_MAX_LOAD(h->mesh_cap) || h->mesh_live > h->mesh_used + h->mesh_old_live)
+    return rcl_errorf(err, errlen, "mesh table: %zu slots used and %zu entries to move in %zu slots, %zu entries",
+                      h->mesh_used, h->mesh_old_live, h->mesh_cap, h->mesh_live);
   scratch_bytes = rcl_mtab_slots(h) * (words + 1) * sizeof(uint64_t);
   /* Not through rcl_os_map_plain: the checker is no allocation path, so
   ** injected mapping faults must not reach it. */

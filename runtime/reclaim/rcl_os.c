@@ -419,11 +419,18 @@ static int rcl_sys_unmap(void *p, size_t size)
 ** - an alias (meshing, docs/mesh.md) is an OS page of a file segment that
 **   maps the physical page of another one, its target, instead of its own
 **   range. A target maps its own range and is no alias; an alias's own
-**   range is punched (zero) and no alias maps it. So the alias pages of a
-**   segment (one array per file segment, indexed by OS page, made at its
-**   first alias or target: every alias operation is a binary search of the
+**   range is punched (zero) and no alias maps it. So the alias words of a
+**   segment (one array of 32 bits per OS page of it, made at its first
+**   alias or target: every alias operation is a binary search of the
 **   segment table and an index, never a walk of all aliases) say what every
-**   virtual page maps: its own range unless listed. A purge never punches
+**   virtual page maps: its own range unless listed. A page is an alias, a
+**   target or neither, never both, so one word says which: 0 neither; low
+**   RCL_ALIAS_COUNT_BITS bits nonzero: a target, they count its aliases;
+**   else an alias, the rest its target's distance in OS pages (signed). An
+**   alias whose target lies farther away, or a target with the most
+**   aliases the count holds, is refused (a rule broken: nothing changes);
+**   one heap's segments lie close together, and the mesher gives a target
+**   at most RCL_MESH_MAX_SECONDARIES aliases. A purge never punches
 **   through an alias (that would free its target's page), and a segment is
 **   unmapped only when no alias outside it has a target inside it (the
 **   mesher's rule; checked with the segment's count of targeted pages).
@@ -434,19 +441,17 @@ static int rcl_sys_unmap(void *p, size_t size)
 ** before it returns from fork(), so no write of the parent after fork()
 ** reaches the copy.
 */
-/* The alias pages of one file segment: per OS page of it, the target it
-** maps (0: its own range) and how many aliases map it. */
-typedef struct rcl_backing_pages {
-  size_t naliases;                /* its pages that are aliases */
-  size_t ntargeted;               /* aliases (of any segment) whose target is one of its pages */
-  uintptr_t *target;              /* per page: the target's address, 0 = own range */
-  uint32_t *targeted;             /* per page: aliases that map it */
-} rcl_backing_pages;
+/* An alias word (see above): 0, a target's count, or an alias's distance. */
+#define RCL_ALIAS_COUNT_BITS 5
+#define RCL_ALIAS_COUNT_MAX  ((1u << RCL_ALIAS_COUNT_BITS) - 1)
+#define RCL_ALIAS_DIST_MAX   ((int32_t)1 << (31 - RCL_ALIAS_COUNT_BITS))  /* |distance| < this */
 
 typedef struct rcl_backing_seg {
   uintptr_t addr;                 /* segment address */
   uint64_t off;                   /* its range's offset in the file */
-  rcl_backing_pages *pages;       /* NULL until its first alias or target */
+  uint32_t *pages;                /* its alias words; NULL until its first alias or target */
+  uint32_t naliases;              /* its pages that are aliases */
+  uint32_t ntargeted;             /* aliases (of any segment) whose target is one of its pages */
 } rcl_backing_seg;
 
 struct rcl_backing {
@@ -545,20 +550,34 @@ static size_t rcl_backing_npages(void) { return RCL_SEGMENT_SIZE / rcl_os_page_s
 
 static size_t rcl_backing_pages_bytes(void)
 {
-  return sizeof(rcl_backing_pages) + rcl_backing_npages() * (sizeof(uintptr_t) + sizeof(uint32_t));
+  return rcl_backing_npages() * sizeof(uint32_t);
 }
 
-/* e's alias pages, made (zero) if `make`; NULL if none (or no memory). */
-static rcl_backing_pages *rcl_backing_pages_of(rcl_backing_seg *e, int make)
+/* e's alias words, made (zero) if `make`; NULL if none (or no memory). */
+static uint32_t *rcl_backing_pages_of(rcl_backing_seg *e, int make)
 {
-  rcl_backing_pages *pg;
   if (e->pages || !make) return e->pages;
-  pg = (rcl_backing_pages *)rcl_backing_alloc(rcl_backing_pages_bytes());
-  if (!pg) return NULL;
-  pg->target = (uintptr_t *)(void *)(pg + 1);
-  pg->targeted = (uint32_t *)(void *)(pg->target + rcl_backing_npages());
-  e->pages = pg;
-  return pg;
+  e->pages = (uint32_t *)rcl_backing_alloc(rcl_backing_pages_bytes());
+  return e->pages;
+}
+
+/* The target of `page` whose alias word is w, or 0 if it is no alias. */
+static uintptr_t rcl_alias_word_target(uintptr_t page, uint32_t w)
+{
+  if (!w || (w & RCL_ALIAS_COUNT_MAX)) return 0;
+  return page + (uintptr_t)((intptr_t)((int32_t)w / (1 << RCL_ALIAS_COUNT_BITS)) *
+                            (intptr_t)rcl_os_page_size());
+}
+
+/* The aliases that map a page whose alias word is w. */
+static uint32_t rcl_alias_word_count(uint32_t w) { return w & RCL_ALIAS_COUNT_MAX; }
+
+/* The alias word of `page` mapping `target`; 0 if too far (see above). */
+static uint32_t rcl_alias_word_of(uintptr_t page, uintptr_t target)
+{
+  intptr_t d = ((intptr_t)target - (intptr_t)page) / (intptr_t)rcl_os_page_size();
+  if (d == 0 || d >= RCL_ALIAS_DIST_MAX || d < -RCL_ALIAS_DIST_MAX) return 0;
+  return (uint32_t)((int32_t)d * (1 << RCL_ALIAS_COUNT_BITS));
 }
 
 static void rcl_backing_pages_free(rcl_backing_seg *e)
@@ -580,7 +599,7 @@ static uintptr_t rcl_backing_alias_target(const rcl_backing *b, uintptr_t page)
 {
   size_t i;
   const rcl_backing_seg *e = rcl_backing_seg_of(b, page, &i);
-  return e && e->pages ? e->pages->target[i] : 0;
+  return e && e->pages ? rcl_alias_word_target(page, e->pages[i]) : 0;
 }
 
 /* 1 if an alias maps page. */
@@ -588,7 +607,7 @@ static int rcl_backing_targeted(const rcl_backing *b, uintptr_t page)
 {
   size_t i;
   const rcl_backing_seg *e = rcl_backing_seg_of(b, page, &i);
-  return e && e->pages && e->pages->targeted[i] != 0;
+  return e && e->pages && rcl_alias_word_count(e->pages[i]) != 0;
 }
 
 /* 1 if OS page `page` is an alias of `target` (checks, tests). */
@@ -655,22 +674,24 @@ static int rcl_backing_unmap(rcl_heap *h, void *p, int *r)
   if (*r != 0) {
     h->munmap_failed++;
   } else {
-    rcl_backing_pages *pg = e->pages;
-    size_t i, n = rcl_backing_npages();
+    uint32_t *pg = e->pages;
+    size_t i, n = rcl_backing_npages(), ps = rcl_os_page_size();
     /* Its aliases go (their targets count one mapper less), then no alias
     ** elsewhere may map one of its pages. */
-    for (i = 0; pg && pg->naliases && i < n; i++)
-      if (pg->target[i]) {
+    for (i = 0; pg && e->naliases && i < n; i++) {
+      uintptr_t tg = rcl_alias_word_target(e->addr + i * ps, pg[i]);
+      if (tg) {
         size_t j;
-        rcl_backing_seg *t = rcl_backing_seg_of(b, pg->target[i], &j);
-        RCL_ASSERT(t && t->pages && t->pages->targeted[j], "an alias without its target");
-        t->pages->targeted[j]--;
-        t->pages->ntargeted--;
-        pg->target[i] = 0;
-        pg->naliases--;
+        rcl_backing_seg *t = rcl_backing_seg_of(b, tg, &j);
+        RCL_ASSERT(t && t->pages && rcl_alias_word_count(t->pages[j]), "an alias without its target");
+        t->pages[j]--;
+        t->ntargeted--;
+        pg[i] = 0;
+        e->naliases--;
         b->naliases--;
       }
-    RCL_ASSERT(!pg || pg->ntargeted == 0, "unmapping a segment whose pages other pages alias");
+    }
+    RCL_ASSERT(e->ntargeted == 0, "unmapping a segment whose pages other pages alias");
     rcl_backing_pages_free(e);
     off = e->off;
     memmove(&b->segs[pos], &b->segs[pos + 1], (b->nsegs - pos - 1) * sizeof(*e));
@@ -792,12 +813,12 @@ static int rcl_backing_purge_around(rcl_heap *h, char *p, size_t size)
 {
   size_t i, ps = h->os_page_size;
   const rcl_backing_seg *e = rcl_backing_seg_of(h->backing, (uintptr_t)p, &i);
-  const rcl_backing_pages *pg = e ? e->pages : NULL;
+  const uint32_t *pg = e ? e->pages : NULL;
   char *end = p + size, *stop;
   int r = 0;
-  if (!pg || !pg->naliases) return rcl_os_advise(h, p, size, MADV_REMOVE);
+  if (!pg || !e->naliases) return rcl_os_advise(h, p, size, MADV_REMOVE);
   for (; p < end; p = stop + ps) {
-    for (stop = p; stop < end && !pg->target[i]; stop += ps, i++) {}
+    for (stop = p; stop < end && !rcl_alias_word_target((uintptr_t)stop, pg[i]); stop += ps, i++) {}
     if (stop > p && rcl_os_advise(h, p, (size_t)(stop - p), MADV_REMOVE) != 0) r = -1;
     i++;                                            /* past the alias at stop */
   }
@@ -898,6 +919,7 @@ RCL_INTERN void *rcl_os_map_segment(rcl_heap *h)
   b->segs[pos].addr = (uintptr_t)p;
   b->segs[pos].off = off;
   b->segs[pos].pages = NULL;
+  b->segs[pos].naliases = b->segs[pos].ntargeted = 0;
   b->nsegs++;
   pthread_mutex_unlock(&rcl_backing_lock);
   return p;
@@ -992,7 +1014,9 @@ RCL_INTERN void rcl_os_backing_destroy(rcl_heap *h)
 ** segments): page then maps target's physical page, and page's own range
 ** is punched. The caller (the mesher) has copied into target what it keeps
 ** of page. Rules: page != target, neither is an alias, and no alias maps
-** page's own range; a call breaking them returns -1 and changes nothing.
+** page's own range, target lies within RCL_ALIAS_DIST_MAX pages of page and
+** has fewer than RCL_ALIAS_COUNT_MAX aliases; a call breaking them returns
+** -1 and changes nothing.
 ** A failure of the OS calls returns -1 too, with page unchanged (counted
 ** in alias_failed).
 */
@@ -1000,17 +1024,18 @@ RCL_INTERN int rcl_os_page_alias(rcl_heap *h, void *page, const void *target)
 {
   rcl_backing *b = h->backing;
   rcl_backing_seg *pe, *te;
-  rcl_backing_pages *pp, *tp;
+  uint32_t *pp, *tp, word;
   uintptr_t pg = (uintptr_t)page, tg = (uintptr_t)target;
   size_t ps = h->os_page_size, pi, ti;
   uint64_t own;
   int r = -1;
-  if (!b || ((pg | tg) & (ps - 1)) != 0 || pg == tg) return -1;
+  if (!b || ((pg | tg) & (ps - 1)) != 0 || pg == tg || !(word = rcl_alias_word_of(pg, tg))) return -1;
   pthread_mutex_lock(&rcl_backing_lock);
   pe = rcl_backing_seg_of(b, pg, &pi);
   te = rcl_backing_seg_of(b, tg, &ti);
   if (!pe || !te || rcl_backing_alias_target(b, pg) || rcl_backing_alias_target(b, tg) ||
-      rcl_backing_targeted(b, pg))
+      rcl_backing_targeted(b, pg) ||
+      (te->pages && rcl_alias_word_count(te->pages[ti]) == RCL_ALIAS_COUNT_MAX))
     goto out;                                       /* the caller broke a rule */
   own = pe->off + (pg & (RCL_SEGMENT_SIZE - 1));
   pp = rcl_backing_pages_of(pe, 1);
@@ -1031,10 +1056,10 @@ RCL_INTERN int rcl_os_page_alias(rcl_heap *h, void *page, const void *target)
     b->punch_failed++;                              /* stays allocated until unaliased */
     h->madvise_failed++;
   }
-  pp->target[pi] = tg;
-  pp->naliases++;
-  tp->targeted[ti]++;
-  tp->ntargeted++;
+  pp[pi] = word;
+  pe->naliases++;
+  tp[ti]++;
+  te->ntargeted++;
   b->naliases++;
   r = 0;
   goto out;
@@ -1059,10 +1084,10 @@ RCL_INTERN int rcl_os_page_unalias(rcl_heap *h, void *page)
   if (!b) return -1;
   pthread_mutex_lock(&rcl_backing_lock);
   pe = rcl_backing_seg_of(b, (uintptr_t)page, &pi);
-  tg = pe && pe->pages ? pe->pages->target[pi] : 0;
+  tg = pe && pe->pages ? rcl_alias_word_target((uintptr_t)page, pe->pages[pi]) : 0;
   if (!tg) goto out;
   te = rcl_backing_seg_of(b, tg, &ti);
-  RCL_ASSERT(te && te->pages && te->pages->targeted[ti], "an alias without its target");
+  RCL_ASSERT(te && te->pages && rcl_alias_word_count(te->pages[ti]), "an alias without its target");
   own = pe->off + ((uintptr_t)page & (RCL_SEGMENT_SIZE - 1));
   if (!rcl_backing_fd_ok(b) || rcl_os_fault(RCL_FAULT_BACKING)) {
     b->alias_failed++;
@@ -1075,10 +1100,10 @@ RCL_INTERN int rcl_os_page_unalias(rcl_heap *h, void *page)
     b->alias_failed++;
     goto out;
   }
-  pe->pages->target[pi] = 0;
-  pe->pages->naliases--;
-  te->pages->targeted[ti]--;
-  te->pages->ntargeted--;
+  pe->pages[pi] = 0;
+  pe->naliases--;
+  te->pages[ti]--;
+  te->ntargeted--;
   b->naliases--;
   r = 0;
 out:
@@ -1101,7 +1126,7 @@ static int rcl_backing_copy_segment(rcl_backing *b, const rcl_backing_seg *e, in
 {
   char *seg = (char *)e->addr, *t, *src = NULL;
   size_t ps = rcl_os_page_size(), x;
-  const uintptr_t *alias = e->pages && e->pages->naliases ? e->pages->target : NULL;
+  const uint32_t *alias = e->pages && e->naliases ? e->pages : NULL;
   uint64_t pos = e->off, end = e->off + RCL_SEGMENT_SIZE;
   t = (char *)mmap(NULL, RCL_SEGMENT_SIZE, PROT_READ | PROT_WRITE,
                    nfd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS, nfd, nfd >= 0 ? (off_t)e->off : 0);
@@ -1122,11 +1147,11 @@ static int rcl_backing_copy_segment(rcl_backing *b, const rcl_backing_seg *e, in
     munmap(src, RCL_SEGMENT_SIZE);
   } else {
     for (x = 0; x < RCL_SEGMENT_SIZE; x += ps)
-      if (!alias || !alias[x / ps]) memcpy(t + x, seg + x, ps);
+      if (!alias || !rcl_alias_word_target((uintptr_t)seg + x, alias[x / ps])) memcpy(t + x, seg + x, ps);
   }
   if (nfd < 0 && alias)
     for (x = 0; x < RCL_SEGMENT_SIZE; x += ps)
-      if (alias[x / ps]) memcpy(t + x, seg + x, ps);
+      if (rcl_alias_word_target((uintptr_t)seg + x, alias[x / ps])) memcpy(t + x, seg + x, ps);
   if (mremap(t, RCL_SEGMENT_SIZE, RCL_SEGMENT_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, seg) != seg) {
     munmap(t, RCL_SEGMENT_SIZE);
     if (nfd >= 0) fallocate(nfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)e->off,
@@ -1184,24 +1209,26 @@ static void rcl_backing_copy(rcl_backing *b)
   ** made again from the aliases kept. */
   for (i = 0; i < b->nsegs; i++) {
     rcl_backing_seg *e = &b->segs[i];
-    size_t n = rcl_backing_npages();
+    size_t x, n = rcl_backing_npages();
+    e->ntargeted = 0;
     if (!e->pages) continue;
-    memset(e->pages->targeted, 0, n * sizeof(uint32_t));
-    e->pages->ntargeted = 0;
+    for (x = 0; x < n; x++)
+      if (rcl_alias_word_count(e->pages[x])) e->pages[x] = 0;
   }
   b->naliases = 0;
   for (i = 0; i < b->nsegs; i++) {
     rcl_backing_seg *e = &b->segs[i];
-    rcl_backing_pages *pg = e->pages;
+    uint32_t *pg = e->pages;
     size_t x, n = rcl_backing_npages();
+    e->naliases = 0;
     if (!pg) continue;
-    pg->naliases = 0;
     for (x = 0; x < n; x++) {
-      uintptr_t page = e->addr + x * ps, tg = pg->target[x];
+      uintptr_t page = (e->addr & ~(uintptr_t)1) + x * ps, tg = rcl_alias_word_target(page, pg[x]);
+      uint32_t word = pg[x];
       rcl_backing_seg *te;
       void *m;
       if (!tg) continue;
-      pg->target[x] = 0;
+      pg[x] = 0;
       if (e->addr & 1) continue;            /* anonymous: copied with its segment */
       te = rcl_backing_find_any(b, tg);
       RCL_ASSERT(te != NULL, "an alias without a target segment");
@@ -1209,10 +1236,10 @@ static void rcl_backing_copy(rcl_backing *b)
         m = mmap((void *)page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, nfd,
                  (off_t)(te->off + (tg & (RCL_SEGMENT_SIZE - 1))));
         if (m == (void *)page) {
-          pg->target[x] = tg;
-          pg->naliases++;
-          te->pages->targeted[(tg & (RCL_SEGMENT_SIZE - 1)) / ps]++;
-          te->pages->ntargeted++;
+          pg[x] = word;
+          e->naliases++;
+          te->pages[(tg & (RCL_SEGMENT_SIZE - 1)) / ps]++;
+          te->ntargeted++;
           b->naliases++;
           continue;
         }

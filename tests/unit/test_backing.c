@@ -353,6 +353,47 @@ static void test_aliases(void)
   rcl_heap_destroy(a.h);                  /* unmaps a segment with an alias */
 }
 
+/* The aliases one target may have: rcl_os.c's RCL_ALIAS_COUNT_MAX (its
+** alias word keeps the count in 5 bits; the mesher stays far below it). */
+#define ALIAS_COUNT_MAX 31
+
+/* A target takes ALIAS_COUNT_MAX aliases and refuses one more, changing
+** nothing; after an unalias it takes one again. */
+static void test_alias_count_limit(void)
+{
+  size_t ps = rcl_page_size(), i, bytes = (size_t)1 << 20;   /* a medium block */
+  rcl_heap *h = heap_on(RCL_BACKING_FILE, RCL_MODE_DONTNEED);
+  char *block, *pg;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  block = (char *)rcl_malloc(h, bytes);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(block);
+  pg = (char *)(((uintptr_t)block + ps - 1) & ~(uintptr_t)(ps - 1));
+  if ((size_t)(block + bytes - pg) / ps < ALIAS_COUNT_MAX + 2) {   /* 64 KiB pages: too few */
+    rcl_free(h, block, bytes);
+    rcl_heap_destroy(h);
+    return;
+  }
+  tu_fill(pg, ps, 7);
+  for (i = 1; i <= ALIAS_COUNT_MAX; i++)
+    CU_ASSERT_EQUAL_FATAL(rcl_test_page_alias(h, pg + i * ps, pg), 0);
+  tu_fill(pg + (ALIAS_COUNT_MAX + 1) * ps, ps, 8);
+  CU_ASSERT_EQUAL(rcl_test_page_alias(h, pg + (ALIAS_COUNT_MAX + 1) * ps, pg), -1);
+  CU_ASSERT(tu_verify(pg + (ALIAS_COUNT_MAX + 1) * ps, ps, 8));     /* unchanged */
+  CU_ASSERT_EQUAL(info_of(h).aliases, ALIAS_COUNT_MAX);
+  CU_ASSERT_EQUAL(info_of(h).alias_failed, 0);                       /* a rule, no OS failure */
+  CU_ASSERT(tu_verify(pg + ALIAS_COUNT_MAX * ps, ps, 7));
+  CU_ASSERT_EQUAL(rcl_test_page_unalias(h, pg + ps), 0);
+  CU_ASSERT_EQUAL(rcl_test_page_alias(h, pg + (ALIAS_COUNT_MAX + 1) * ps, pg), 0);
+  CU_ASSERT(tu_verify(pg + (ALIAS_COUNT_MAX + 1) * ps, ps, 7));
+  CU_ASSERT_EQUAL(info_of(h).aliases, ALIAS_COUNT_MAX);
+  for (i = 2; i <= ALIAS_COUNT_MAX + 1; i++)
+    CU_ASSERT_EQUAL(rcl_test_page_unalias(h, pg + i * ps), 0);
+  CU_ASSERT_EQUAL(info_of(h).aliases, 0);
+  rcl_free(h, block, bytes);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
 typedef struct alias_fork { alias_pages *a; int anonymous; } alias_fork;
 
 /* In the child: the aliases hold (or, without a file, each page kept what
@@ -552,6 +593,7 @@ int tu_register_backing(void)
       !CU_add_test(s, "fork: parent and child see only their own writes", test_fork_private) ||
       !CU_add_test(s, "fork with the background thread on", test_fork_private_background) ||
       !CU_add_test(s, "aliases: rules, sharing, purges around them, unalias", test_aliases) ||
+      !CU_add_test(s, "aliases: a target's count limit refuses one more", test_alias_count_limit) ||
       !CU_add_test(s, "aliases after fork: kept on the child's file, copies without", test_alias_fork))
     return -1;
   return 0;
