@@ -52,14 +52,17 @@ static int child_idle_purge(void *arg)
   rss_full = tu_rss();
   rcl_stats_get(h, &s0);
   t0 = now_ms();
-  /* Done when resident is down to the pages holding survivors (the floor),
-  ** within 5 intervals (expected: 1-2; slack for a loaded machine):
-  ** 2 blocks of 128 stay in every span, so free_dirty cannot reach 0. */
+  /* Done when resident is down to the pages holding survivors (the floor):
+  ** 2 blocks of 128 stay in every span, so free_dirty cannot reach 0. The
+  ** test asserts that an idle heap is purged at all; how many intervals it
+  ** took is printed, not asserted (1-2 on a quiet machine; a machine loaded
+  ** by other jobs can starve the thread for several), so the bound is 100
+  ** intervals. */
   do {
     tu_sleep_ms(10);
     rcl_stats_get(h, &s1);
     waited = now_ms() - t0;
-  } while (s1.resident > s1.floor + s1.metadata + MIB && waited < 500);
+  } while (s1.resident > s1.floor + s1.metadata + MIB && waited < 10000);
   rss_idle = tu_rss();
   printf("\n  idle heap: resident %zu -> %zu KB (floor %zu KB) after %llu ms = %.1f intervals "
          "(interval 100 ms, decay %u ms); RSS %zu -> %zu KB\n", s0.resident >> 10, s1.resident >> 10,
