@@ -106,6 +106,27 @@
 **             objects share the data lane, so a class with a few blocks of
 **             each kind touches one page, not two (small heaps fit the
 **             caches anyway).
+**   refill cap  a refill of a lane (rcl_take_word) takes at most held_max
+**             blocks of a chunk, the lowest free ones, and leaves the rest
+**             in the bitmap; held_max covers RCL_HELD_BYTES (at least one
+**             block, at most 64). Freed blocks return to the bitmap, not
+**             to the lane, so a lane holding a whole chunk of a large class
+**             (a chunk of 15 blocks of 4 KiB is a whole unit) hands out
+**             every block of it before it reuses one freed meanwhile: a
+**             class with three blocks live at a time would touch all 16
+**             pages of its span. With the cap it touches the pages of
+**             about held_max blocks more than it has live.
+**   unit affinity  a released span's units are remembered by its class
+**             (rcl_cache.unit_hint; medium spans by their unit count,
+**             h->medium_hint): the class's next span takes that run first
+**             while it is still free and has dirty pages, else the lowest
+**             free run. Spans of a churning class become all free and are
+**             released every GC cycle; without affinity the next span of
+**             each class lands on whatever run is lowest, so a unit fully
+**             dirtied by a class of 4 KiB blocks is reused by a class that
+**             touches two of its pages while the first class dirties
+**             another unit: every unit in the churn ends up dirty until
+**             the decay purges it.
 **   coarse start  a class's first blocks come from the span of a larger
 **             class of its group of four (coarse_cls, the group's largest),
 **             up to a page of them (coarse_left); only then does the class
@@ -211,6 +232,7 @@
 #ifndef RCL_PAGEFIT_WASTE
 #define RCL_PAGEFIT_WASTE   5          /* page-fit: page tails waste <= unit/5 */
 #endif
+#define RCL_HELD_BYTES      16384      /* refill cap: bytes of blocks a lane takes at once */
 #define RCL_COARSE_GROUP    4          /* coarse start: classes per group (a power of two) */
 #define RCL_COARSE_MIN_CLASS 4         /* ... for blocks above 64 bytes */
 #define RCL_MAGIC_SHIFT     40         /* see rcl_class_magic() for exactness */
@@ -316,6 +338,9 @@ typedef struct rcl_cache {
   uint64_t magic;         /* class layout: ceil(2^40 / size) */
   uint8_t group_shift, group_bits_log2, ngroups;  /* class layout: groups (see glossary) */
   uint16_t group_blocks;
+  char *unit_hint;        /* unit affinity (glossary): first unit of the class's last
+                             released span; checked before use, cleared with its segment */
+  uint8_t held_max;       /* refill cap (glossary): blocks one refill takes, 1..64 */
   uint8_t coarse_cls;     /* class serving this one's first blocks (glossary "coarse start") */
   uint16_t coarse_left;   /* blocks still to be served by coarse_cls; 0: own spans */
 } rcl_cache;
@@ -356,6 +381,7 @@ struct rcl_heap {
   rcl_span *partial_head[RCL_NCLASSES], *partial_tail[RCL_NCLASSES];
   rcl_segment *seg_first, *seg_last;
   rcl_segment *seg_hint;               /* lowest segment that may have a free unit */
+  char *medium_hint[17];               /* unit affinity of medium spans, by unit count */
   /* Incremental purge pass armed by rcl_cycle_end (owner). */
   int pass_armed;
   rcl_segment *pass_seg;               /* cursor: segment, unit */
@@ -443,6 +469,22 @@ struct rcl_heap {
 
 static inline unsigned rcl_ctz64(uint64_t x) { return (unsigned)__builtin_ctzll(x); }
 static inline unsigned rcl_popcount64(uint64_t x) { return (unsigned)__builtin_popcountll(x); }
+/* The lowest n set bits of w (n >= 1, w has more than n set); loops
+** min(n, popcount(w) - n) times. */
+static inline uint64_t rcl_lowest_bits(uint64_t w, unsigned n)
+{
+  unsigned drop = rcl_popcount64(w) - n;
+  uint64_t keep = 0;
+  if (drop < n) {
+    while (drop--) w &= ~((uint64_t)1 << (63 - __builtin_clzll(w)));
+    return w;
+  }
+  while (n--) {
+    keep |= w & (~w + 1);
+    w &= w - 1;
+  }
+  return keep;
+}
 static inline uintptr_t rcl_align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }
 static inline uintptr_t rcl_align_down(uintptr_t x, uintptr_t a) { return x & ~(a - 1); }
 

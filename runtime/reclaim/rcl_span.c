@@ -144,6 +144,7 @@ RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg)
 {
   rcl_segment *prev = seg->prev, *next = seg->next;
   size_t hdr = (size_t)seg->hdr_pages << h->page_shift;
+  unsigned i;
   RCL_ASSERT(seg->free_units == RCL_ALL_UNITS, "unmapping a segment in use");
   if (rcl_os_unmap(h, seg, RCL_SEGMENT_SIZE) != 0) return -1;
   if (prev) prev->next = next; else h->seg_first = next;
@@ -153,6 +154,10 @@ RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg)
   if (h->bg_seg == seg) h->bg_seg = next;
   if (h->slice_seg == seg) h->slice_seg = next;
   if (h->mesh_seg == seg) h->mesh_seg = next;
+  for (i = 0; i < RCL_NCLASSES; i++)
+    if (rcl_segment_of(h->cache[i].unit_hint) == seg) h->cache[i].unit_hint = NULL;
+  for (i = 0; i <= 16; i++)
+    if (rcl_segment_of(h->medium_hint[i]) == seg) h->medium_hint[i] = NULL;
   h->mapped -= RCL_SEGMENT_SIZE;
   h->metadata -= hdr;
   h->nsegments--;
@@ -167,12 +172,36 @@ static uint64_t rcl_unit_mask(unsigned first, unsigned k)
   return (((uint64_t)1 << k) - 1) << first;
 }
 
-/* Take the lowest run of k free units (k <= 16), mapping a segment if needed. */
-static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k)
+/* The run of k units at *hint (unit affinity, glossary) if it is still free
+** and has a dirty page; clears *hint. Returns its unit, 0 if none. */
+static unsigned rcl_units_hinted(rcl_heap *h, char **hint, unsigned k, rcl_segment **segp)
+{
+  char *p = *hint;
+  rcl_segment *seg;
+  unsigned u;
+  size_t first;
+  *hint = NULL;
+  if (!p) return 0;
+  seg = rcl_segment_of(p);
+  u = (unsigned)(((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1));
+  if ((seg->free_units & rcl_unit_mask(u, k)) != rcl_unit_mask(u, k)) return 0;
+  first = (size_t)u << (RCL_UNIT_SHIFT - h->page_shift);
+  if (rcl_clean_count(seg, first, first + ((size_t)k << (RCL_UNIT_SHIFT - h->page_shift))) ==
+      ((size_t)k << (RCL_UNIT_SHIFT - h->page_shift)))
+    return 0;
+  *segp = seg;
+  return u;
+}
+
+/* Take k free units (k <= 16): the run at *hint if rcl_units_hinted allows,
+** else the lowest run, mapping a segment if needed. */
+static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k, char **hint)
 {
   rcl_segment *seg = h->seg_hint;
-  unsigned u = 0, i;
+  unsigned u = rcl_units_hinted(h, hint, k, &seg), i;
   rcl_span *s;
+  if (u) goto found;
+  seg = h->seg_hint;
   while (seg && seg->free_units == 0) seg = seg->next;
   h->seg_hint = seg;
   for (; seg; seg = seg->next) {
@@ -185,6 +214,7 @@ static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k)
     if (!seg) return NULL;
     u = 1;
   }
+found:
   if (seg->free_units == RCL_ALL_UNITS) h->nfree_segments--;
   seg->free_units &= ~rcl_unit_mask(u, k);
   for (i = 0; i < k; i++) seg->unit_span[u + i] = (uint8_t)u;
@@ -236,6 +266,8 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
   }
   seg->free_units |= rcl_unit_mask(u, k);
   if (seg->free_units == RCL_ALL_UNITS) h->nfree_segments++;
+  if (s->state == RCL_SPAN_MEDIUM) h->medium_hint[k] = start;
+  else h->cache[s->cls].unit_hint = start;
   s->state = RCL_SPAN_NONE;
   s->nblocks = 0;             /* a stale pointer into it now fails the free checks */
   s->group_blocks = 0;
@@ -366,13 +398,16 @@ RCL_INTERN RCL_NOINLINE void rcl_unclean_held(rcl_heap *h, rcl_cache *c, unsigne
   hd->clean = c->span->nclean != 0 && rcl_held_on_clean(h, c, hd);
 }
 
-/* Move the first non-empty chunk of the current span at or after chunk
-** `start` (wrapping around) into the cache's lane. Refills start at the
+/* Move the free blocks of the first non-empty chunk of the current span at
+** or after chunk `start` (wrapping around), at most c->held_max of them, the
+** lowest first (glossary "refill cap"), into the cache's lane; in chunk
+** `start` only blocks from bit `from` on count (the color of a fresh span). Refills start at the
 ** span's scan word, below which only blocks below the color are free: so
 ** freed blocks are reused lowest address first, and a span whose blocks
 ** are freed and allocated again keeps its survivors and its dirty pages
 ** in its lowest pages instead of sweeping through all of them. */
-static void rcl_take_word(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane, unsigned start)
+static void rcl_take_word(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane, unsigned start,
+                          unsigned from)
 {
   unsigned n = rcl_span_nchunks(s), i = start, tries, sh = 0;
   uint64_t w = 0, *wp = NULL, cmask = s->group_bits_log2 < 6 ? rcl_chunk_valid(s, 0) : ~(uint64_t)0;
@@ -381,9 +416,11 @@ static void rcl_take_word(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane,
     wp = &rcl_span_bits(s)[rcl_chunk_word(s, i)];
     sh = rcl_chunk_shift(s, i);
     w = (rcl_load(wp) >> sh) & cmask;
+    if (tries == 0) w &= ~(uint64_t)0 << from;
     if (w) break;
   }
   RCL_ASSERT(w != 0, "span free count without free bits");
+  if (rcl_popcount64(w) > c->held_max) w = rcl_lowest_bits(w, c->held_max);
   rcl_store(wp, rcl_load(wp) & ~(w << sh));
   rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) - rcl_popcount64(w)));
   c->held[lane].word = w;
@@ -462,15 +499,13 @@ static uint32_t rcl_color_index(const rcl_heap *h, const rcl_span *s, size_t col
 
 /* Cache the first chunk of the fresh span s in lane, starting at its
 ** colored block: the chunk holding it goes to the owner without the bits
-** below it, which stay free in the bitmap until the scan wraps around to
-** them. */
+** below it, which stay free in the bitmap for the next refill. */
 static void rcl_take_colored(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane)
 {
   size_t pages = RCL_UNIT_SIZE >> h->page_shift;
   uint32_t idx = pages > 1 ? rcl_color_index(h, s, h->span_color++ & (pages - 1)) : 0;
   unsigned chunk_log2 = rcl_span_chunk_log2(s), pos = idx & ((1u << chunk_log2) - 1);
-  rcl_take_word(h, c, s, lane, idx >> chunk_log2);
-  if (pos) rcl_cache_give_back(c, s, lane, c->held[lane].word & (((uint64_t)1 << pos) - 1));
+  rcl_take_word(h, c, s, lane, idx >> chunk_log2, pos);
 }
 
 static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls, unsigned lane)
@@ -486,9 +521,9 @@ static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls, unsigned
     rcl_partial_remove(h, s);
     s->state = RCL_SPAN_CURRENT;
     c->span = s;
-    rcl_take_word(h, c, s, lane, rcl_scan_chunk(s));
+    rcl_take_word(h, c, s, lane, rcl_scan_chunk(s), 0);
   } else {
-    s = rcl_units_acquire(h, c->units);
+    s = rcl_units_acquire(h, c->units, &c->unit_hint);
     if (!s) { rcl_unlock(h); return NULL; }
     rcl_span_init_small(h, s, cls);
     s->state = RCL_SPAN_CURRENT;
@@ -507,7 +542,7 @@ RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls, unsign
   rcl_cache *c = &h->cache[cls];
   rcl_span *s = c->span;
   if (s && rcl_load(&s->nfree)) {
-    rcl_take_word(h, c, s, lane, rcl_scan_chunk(s));
+    rcl_take_word(h, c, s, lane, rcl_scan_chunk(s), 0);
     return rcl_cache_pop(h, c, lane);
   }
   return rcl_alloc_new_span(h, cls, lane);
@@ -577,7 +612,7 @@ RCL_INTERN void *rcl_alloc_medium(rcl_heap *h, size_t n)
   rcl_span *s;
   rcl_lock_active(h);
   h->clock = rcl_os_now_ms();
-  s = rcl_units_acquire(h, rcl_medium_units(n));
+  s = rcl_units_acquire(h, rcl_medium_units(n), &h->medium_hint[rcl_medium_units(n)]);
   if (!s) { rcl_unlock(h); return NULL; }
   s->block_size = (uint32_t)rcl_align_up(n, 16);
   s->magic = 0;
@@ -679,6 +714,8 @@ RCL_INTERN void rcl_caches_init(rcl_heap *h)
     c->size = (uint32_t)rcl_class_size(cls);
     rcl_class_layout(cls, h->page_size, c);
     c->magic = rcl_class_magic(c->size);
+    c->held_max = (uint8_t)(c->size >= RCL_HELD_BYTES ? 1 :
+                            c->size * 64 <= RCL_HELD_BYTES ? 64 : RCL_HELD_BYTES / c->size);
   }
   /* Coarse start (glossary): the group's largest class serves up to a
   ** page of a smaller class's first blocks. */
