@@ -1,7 +1,9 @@
 /*
 ** test_alloc.c: realloc across every kind (classes, single-block spans,
 ** mappings), in-place resizing, the lua_Alloc contract, in_use accounting,
-** several heaps, and rejection of invalid frees (in child processes).
+** several heaps, placement (colors, lanes, lowest first, the refill cap,
+** unit affinity, coarse start), and rejection of invalid frees (in child
+** processes).
 */
 #include "unit_util.h"
 
@@ -380,6 +382,83 @@ static void test_lowest_first(void)
   rcl_heap_destroy(h);
 }
 
+/* Refill cap: a class of 4352-byte blocks (15 to a unit) with three blocks
+** live at a time, allocated and freed in rounds, reuses a few blocks at its
+** lowest addresses; a lane holding the whole chunk would hand out all 15
+** (and dirty all 16 pages) before reusing one. */
+static void test_refill_cap(void)
+{
+  enum { SIZE = 4352, LIVE = 3, ROUNDS = 40 };
+  rcl_heap *h = rcl_heap_create(NULL, 16);
+  uintptr_t seen[ROUNDS * LIVE];
+  size_t nseen = 0, i, j, round;
+  void *b[LIVE];
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (round = 0; round < ROUNDS; round++) {
+    for (i = 0; i < LIVE; i++) {
+      b[i] = rcl_malloc(h, SIZE);
+      CU_ASSERT_PTR_NOT_NULL_FATAL(b[i]);
+      tu_fill(b[i], SIZE, round);
+      for (j = 0; j < nseen && seen[j] != (uintptr_t)b[i]; j++) {}
+      if (j == nseen) seen[nseen++] = (uintptr_t)b[i];
+    }
+    for (i = 0; i < LIVE; i++) rcl_free(h, b[i], SIZE);
+  }
+  /* The live three plus at most one refill's worth (16 KiB: 3 blocks) of
+  ** the colored first chunk. */
+  CU_ASSERT(nseen <= 2 * LIVE);
+  if (nseen > 2 * LIVE) printf("\n  %zu distinct blocks used for %d live\n", nseen, LIVE);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
+/* Unit affinity: a class's next span takes the units of its last released
+** span while they are free and dirty, not the lowest free run; once purged
+** (clean) they are no better than any run and the lowest is taken. */
+static void test_unit_affinity(void)
+{
+  enum { XS = 6656, XN = 9, AS = 4352, AN = 15, MS = 40000 };
+  rcl_heap *h = rcl_heap_create(NULL, 17);
+  void *x[XN + 1], *a[2 * AN + 1], *m[3], *n;
+  uintptr_t a_unit, unit = ~(uintptr_t)65535;
+  size_t i;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  /* X fills a span and starts a second; then A does the same. */
+  for (i = 0; i <= XN; i++) { x[i] = rcl_malloc(h, XS); CU_ASSERT_PTR_NOT_NULL_FATAL(x[i]); }
+  for (i = 0; i <= AN; i++) { a[i] = rcl_malloc(h, AS); CU_ASSERT_PTR_NOT_NULL_FATAL(a[i]); }
+  a_unit = (uintptr_t)a[0] & unit;
+  CU_ASSERT((uintptr_t)x[0] < a_unit);
+  CU_ASSERT_EQUAL((uintptr_t)a[AN] & unit, a_unit + 65536);
+  /* Both first spans become all free: released, dirty; X's is lower. */
+  for (i = 0; i < XN; i++) rcl_free(h, x[i], XS);
+  for (i = 0; i < AN; i++) rcl_free(h, a[i], AS);
+  /* A's 14 free blocks in its current span, then a new span: its old one. */
+  for (i = 0; i < AN; i++) { a[i] = rcl_malloc(h, AS); CU_ASSERT_PTR_NOT_NULL_FATAL(a[i]); }
+  CU_ASSERT_EQUAL((uintptr_t)a[AN - 1] & unit, a_unit);
+  TU_CHECK_HEAP(h);
+  for (i = 0; i <= AN; i++) rcl_free(h, a[i], AS);
+  rcl_free(h, x[XN], XS);
+  rcl_heap_destroy(h);
+
+  /* Medium spans, by their unit count. */
+  h = rcl_heap_create(NULL, 18);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < 3; i++) { m[i] = rcl_malloc(h, MS); CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]); tu_fill(m[i], MS, i); }
+  CU_ASSERT(m[0] < m[1] && m[1] < m[2]);
+  rcl_free(h, m[0], MS);
+  rcl_free(h, m[1], MS);
+  n = rcl_malloc(h, MS);
+  CU_ASSERT_PTR_EQUAL(n, m[1]);             /* the last released, not the lowest */
+  rcl_free(h, m[2], MS);
+  rcl_purge(h);                             /* every free unit clean */
+  m[1] = rcl_malloc(h, MS);
+  CU_ASSERT_PTR_EQUAL(m[1], m[0]);          /* the lowest free run */
+  TU_CHECK_HEAP(h);
+  rcl_free(h, m[1], MS);
+  rcl_free(h, n, MS);
+  rcl_heap_destroy(h);
+}
+
 /* Coarse start: a fresh heap serves the first blocks of a class from the
 ** span of its group's largest class, up to a page of them, so a heap with a
 ** few blocks of many sizes uses a span per group, not per class; then the
@@ -469,6 +548,8 @@ int tu_register_alloc(void)
       !CU_add_test(s, "span colors: first blocks on different pages, every block used", test_span_colors) ||
       !CU_add_test(s, "lanes: objects side by side once a span is used up, every block used once", test_lanes) ||
       !CU_add_test(s, "freed blocks reused lowest address first", test_lowest_first) ||
+      !CU_add_test(s, "refill cap: a few blocks of a large class reused, not the whole chunk", test_refill_cap) ||
+      !CU_add_test(s, "unit affinity: a class's next span on its last released units while dirty", test_unit_affinity) ||
       !CU_add_test(s, "coarse start: a span per group of classes for the first blocks", test_coarse_start) ||
       !CU_add_test(s, "invalid frees abort", test_invalid_frees_abort))
     return -1;
