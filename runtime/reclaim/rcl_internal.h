@@ -117,7 +117,7 @@
 **             pages of its span. With the cap it touches the pages of
 **             about held_max blocks more than it has live.
 **   unit affinity  a released span's units are remembered by its class
-**             (rcl_cache.unit_hint; medium spans by their unit count,
+**             (h->unit_hint; medium spans by their unit count,
 **             h->medium_hint): the class's next span takes that run first
 **             while it is still free and has dirty pages, else the lowest
 **             free run. Spans of a churning class become all free and are
@@ -338,8 +338,6 @@ typedef struct rcl_cache {
   uint64_t magic;         /* class layout: ceil(2^40 / size) */
   uint8_t group_shift, group_bits_log2, ngroups;  /* class layout: groups (see glossary) */
   uint16_t group_blocks;
-  char *unit_hint;        /* unit affinity (glossary): first unit of the class's last
-                             released span; checked before use, cleared with its segment */
   uint8_t held_max;       /* refill cap (glossary): blocks one refill takes, 1..64 */
   uint8_t coarse_cls;     /* class serving this one's first blocks (glossary "coarse start") */
   uint16_t coarse_left;   /* blocks still to be served by coarse_cls; 0: own spans */
@@ -381,7 +379,11 @@ struct rcl_heap {
   rcl_span *partial_head[RCL_NCLASSES], *partial_tail[RCL_NCLASSES];
   rcl_segment *seg_first, *seg_last;
   rcl_segment *seg_hint;               /* lowest segment that may have a free unit */
-  char *medium_hint[17];               /* unit affinity of medium spans, by unit count */
+  /* Unit affinity (glossary), used on slow paths only: the first unit of
+  ** the last released span of each class, and of medium spans by unit
+  ** count; checked before use, cleared when their segment is unmapped. */
+  char *unit_hint[RCL_NCLASSES];
+  char *medium_hint[17];
   /* Incremental purge pass armed by rcl_cycle_end (owner). */
   int pass_armed;
   rcl_segment *pass_seg;               /* cursor: segment, unit */
@@ -469,21 +471,24 @@ struct rcl_heap {
 
 static inline unsigned rcl_ctz64(uint64_t x) { return (unsigned)__builtin_ctzll(x); }
 static inline unsigned rcl_popcount64(uint64_t x) { return (unsigned)__builtin_popcountll(x); }
-/* The lowest n set bits of w (n >= 1, w has more than n set); loops
-** min(n, popcount(w) - n) times. */
+/* The lowest n set bits of w, which has more than n >= 1 set: per-byte
+** bit counts and their running sums (SWAR; no byte sum exceeds 64, so no
+** carry crosses a byte) find the byte holding the n-th set bit, then at
+** most 8 steps inside it. No popcount instruction is assumed (x86-64
+** baseline). */
 static inline uint64_t rcl_lowest_bits(uint64_t w, unsigned n)
 {
-  unsigned drop = rcl_popcount64(w) - n;
-  uint64_t keep = 0;
-  if (drop < n) {
-    while (drop--) w &= ~((uint64_t)1 << (63 - __builtin_clzll(w)));
-    return w;
+  uint64_t x = w - ((w >> 1) & 0x5555555555555555ull), sums, byte, keep = 0;
+  unsigned k = 0, before = 0;
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;   /* byte i: set bits in byte i */
+  sums = x * 0x0101010101010101ull;             /* byte i: set bits in bytes 0..i */
+  while (((sums >> (8 * k)) & 0xff) < n) before = (unsigned)((sums >> (8 * k++)) & 0xff);
+  for (byte = (w >> (8 * k)) & 0xff, n -= before; n; n--) {
+    keep |= byte & (~byte + 1);
+    byte &= byte - 1;
   }
-  while (n--) {
-    keep |= w & (~w + 1);
-    w &= w - 1;
-  }
-  return keep;
+  return (k ? w & (~(uint64_t)0 >> (64 - 8 * k)) : 0) | (keep << (8 * k));
 }
 static inline uintptr_t rcl_align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }
 static inline uintptr_t rcl_align_down(uintptr_t x, uintptr_t a) { return x & ~(a - 1); }

@@ -155,7 +155,7 @@ RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg)
   if (h->slice_seg == seg) h->slice_seg = next;
   if (h->mesh_seg == seg) h->mesh_seg = next;
   for (i = 0; i < RCL_NCLASSES; i++)
-    if (rcl_segment_of(h->cache[i].unit_hint) == seg) h->cache[i].unit_hint = NULL;
+    if (rcl_segment_of(h->unit_hint[i]) == seg) h->unit_hint[i] = NULL;
   for (i = 0; i <= 16; i++)
     if (rcl_segment_of(h->medium_hint[i]) == seg) h->medium_hint[i] = NULL;
   h->mapped -= RCL_SEGMENT_SIZE;
@@ -267,7 +267,7 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
   seg->free_units |= rcl_unit_mask(u, k);
   if (seg->free_units == RCL_ALL_UNITS) h->nfree_segments++;
   if (s->state == RCL_SPAN_MEDIUM) h->medium_hint[k] = start;
-  else h->cache[s->cls].unit_hint = start;
+  else h->unit_hint[s->cls] = start;
   s->state = RCL_SPAN_NONE;
   s->nblocks = 0;             /* a stale pointer into it now fails the free checks */
   s->group_blocks = 0;
@@ -409,20 +409,25 @@ RCL_INTERN RCL_NOINLINE void rcl_unclean_held(rcl_heap *h, rcl_cache *c, unsigne
 static void rcl_take_word(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane, unsigned start,
                           unsigned from)
 {
-  unsigned n = rcl_span_nchunks(s), i = start, tries, sh = 0;
+  unsigned n = rcl_span_nchunks(s), i = start, tries, sh = 0, count;
   uint64_t w = 0, *wp = NULL, cmask = s->group_bits_log2 < 6 ? rcl_chunk_valid(s, 0) : ~(uint64_t)0;
+  uint64_t first = ~(uint64_t)0 << from;   /* the mask of chunk `start` on the first try */
   for (tries = 0; tries <= n; tries++, i++) {
     if (i >= n) i = 0;
     wp = &rcl_span_bits(s)[rcl_chunk_word(s, i)];
     sh = rcl_chunk_shift(s, i);
-    w = (rcl_load(wp) >> sh) & cmask;
-    if (tries == 0) w &= ~(uint64_t)0 << from;
+    w = (rcl_load(wp) >> sh) & cmask & first;
     if (w) break;
+    first = ~(uint64_t)0;
   }
   RCL_ASSERT(w != 0, "span free count without free bits");
-  if (rcl_popcount64(w) > c->held_max) w = rcl_lowest_bits(w, c->held_max);
+  count = rcl_popcount64(w);
+  if (count > c->held_max) {
+    w = rcl_lowest_bits(w, c->held_max);
+    count = c->held_max;
+  }
   rcl_store(wp, rcl_load(wp) & ~(w << sh));
-  rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) - rcl_popcount64(w)));
+  rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) - count));
   c->held[lane].word = w;
   c->held[lane].base = rcl_chunk_base(s, i);
   c->word_index[lane] = i;
@@ -523,7 +528,7 @@ static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls, unsigned
     c->span = s;
     rcl_take_word(h, c, s, lane, rcl_scan_chunk(s), 0);
   } else {
-    s = rcl_units_acquire(h, c->units, &c->unit_hint);
+    s = rcl_units_acquire(h, c->units, &h->unit_hint[cls]);
     if (!s) { rcl_unlock(h); return NULL; }
     rcl_span_init_small(h, s, cls);
     s->state = RCL_SPAN_CURRENT;

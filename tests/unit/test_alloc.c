@@ -6,6 +6,7 @@
 ** processes).
 */
 #include "unit_util.h"
+#include "rcl_internal.h"     /* rcl_lowest_bits: the refill cap's bit helper */
 
 #include <signal.h>
 #include <stdlib.h>
@@ -412,6 +413,28 @@ static void test_refill_cap(void)
   rcl_heap_destroy(h);
 }
 
+/* rcl_lowest_bits against the obvious loop, for random words (dense,
+** sparse, runs) and every n below their bit count. */
+static void test_lowest_bits(void)
+{
+  uint64_t x = 88172645463325252ull, w, ref, v;
+  unsigned i, n, count;
+  long bad = 0;
+  for (i = 0; i < 20000; i++) {
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    w = i % 3 == 0 ? x & (x >> 5) : i % 3 == 1 ? ~(uint64_t)0 >> (x & 63)
+                                               : (~(uint64_t)0 >> (x & 31)) << ((x >> 8) & 31);
+    if (i % 2) w = x;
+    count = (unsigned)__builtin_popcountll(w);
+    for (n = 1; n < count; n++) {
+      unsigned k = n;
+      for (ref = 0, v = w; k; k--) { ref |= v & (~v + 1); v &= v - 1; }
+      if (rcl_lowest_bits(w, n) != ref) bad++;
+    }
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
 /* Unit affinity: a class's next span takes the units of its last released
 ** span while they are free and dirty, not the lowest free run; once purged
 ** (clean) they are no better than any run and the lowest is taken. */
@@ -548,6 +571,7 @@ int tu_register_alloc(void)
       !CU_add_test(s, "span colors: first blocks on different pages, every block used", test_span_colors) ||
       !CU_add_test(s, "lanes: objects side by side once a span is used up, every block used once", test_lanes) ||
       !CU_add_test(s, "freed blocks reused lowest address first", test_lowest_first) ||
+      !CU_add_test(s, "refill cap: the lowest n set bits of a word", test_lowest_bits) ||
       !CU_add_test(s, "refill cap: a few blocks of a large class reused, not the whole chunk", test_refill_cap) ||
       !CU_add_test(s, "unit affinity: a class's next span on its last released units while dirty", test_unit_affinity) ||
       !CU_add_test(s, "coarse start: a span per group of classes for the first blocks", test_coarse_start) ||
