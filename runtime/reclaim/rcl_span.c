@@ -401,11 +401,12 @@ RCL_INTERN RCL_NOINLINE void rcl_unclean_held(rcl_heap *h, rcl_cache *c, unsigne
 /* Move the free blocks of the first non-empty chunk of the current span at
 ** or after chunk `start` (wrapping around), at most c->held_max of them, the
 ** lowest first (glossary "refill cap"), into the cache's lane; in chunk
-** `start` only blocks from bit `from` on count (the color of a fresh span). Refills start at the
-** span's scan word, below which only blocks below the color are free: so
-** freed blocks are reused lowest address first, and a span whose blocks
-** are freed and allocated again keeps its survivors and its dirty pages
-** in its lowest pages instead of sweeping through all of them. */
+** `start` only blocks from bit `from` on count (the color of a fresh span).
+** Refills start at the span's scan word, below which only blocks below the
+** color are free: so freed blocks are reused lowest address first, and a
+** span whose blocks are freed and allocated again keeps its survivors and
+** its dirty pages in its lowest pages instead of sweeping through all of
+** them. */
 static void rcl_take_word(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane, unsigned start,
                           unsigned from)
 {
