@@ -150,10 +150,12 @@ memstat_json() {
 
 # burst_and_fall NAME [MID_FILE]: wrk on /burst, then FALL_SECONDS with no
 # request while VmRSS is sampled; with MID_FILE, luajit-memstat's JSON of the
-# worker halfway through the burst goes there. Sets rss_start, rss_peak,
-# samples, wrk_requests, wrk_rate.
+# worker goes there: of the samples taken about every 0.5 s in the second
+# half of the burst, the one with the largest in_use (the heap publishes
+# in_use at GC cycle ends, so one sample may fall in a trough of the burst).
+# Sets rss_start, rss_peak, samples, wrk_requests, wrk_rate.
 burst_and_fall() {
-	local name=$1 mid=${2:-} dir=$work/$1 t0 t_end rss wrk_out
+	local name=$1 mid=${2:-} dir=$work/$1 t0 t_end rss wrk_out t_mid= j
 	rss_start=$(rss_kb "$worker")
 	rss_peak=$rss_start
 	timeout $((WRK_SECONDS + 20)) wrk -t 2 -c "$WRK_CONNECTIONS" -d "${WRK_SECONDS}s" --timeout 10s \
@@ -163,8 +165,15 @@ burst_and_fall() {
 	while kill -0 "$wrk_pid" 2>/dev/null; do
 		rss=$(rss_kb "$worker")
 		[ "$rss" -le "$rss_peak" ] || rss_peak=$rss
-		if [ -n "$mid" ] && [ ! -s "$mid" ] && [ "$(ms_since "$t0")" -ge $((WRK_SECONDS * 500)) ]; then
-			memstat_json >"$mid"
+		if [ -n "$mid" ] && [ "$(ms_since "$t0")" -ge $((WRK_SECONDS * 500)) ] &&
+			[ "$(ms_since "$t0")" -lt $((WRK_SECONDS * 950)) ] &&
+			{ [ -z "$t_mid" ] || [ "$(ms_since "$t_mid")" -ge 500 ]; }; then
+			t_mid=$EPOCHREALTIME
+			j=$(memstat_json)
+			if [ ! -s "$mid" ] || [ "$(jq '.processes[0].heaps[0].in_use' <<<"$j")" -gt \
+				"$(jq '.processes[0].heaps[0].in_use' "$mid")" ]; then
+				printf '%s\n' "$j" >"$mid"
+			fi
 		fi
 		sleep "$SAMPLE"
 	done

@@ -12,7 +12,9 @@
 # Each: the worker maps our libluajit (/proc/PID/maps, and luajit-memstat
 # names it) -> VmRSS at the start -> wrk -c 200 for 6 s on /burst (~300 KB
 # held across ngx.sleep(0.05) per request, 2% cached); luajit-memstat reads
-# the worker halfway -> no request at all for 5 s while VmRSS is sampled ->
+# the worker every 0.5 s in the burst's second half (the sample with the
+# largest in_use is checked) -> no request at all for 5 s while VmRSS is
+# sampled ->
 #   idle:    VmRSS fell to start + 8 MiB + 1.2 x live heap (live: /gc, the
 #            worker's collectgarbage("count") after the fall) within 5 s of
 #            the last request and stays there; luajit-memstat's in_use agrees
@@ -45,7 +47,7 @@ burst_checks() {
 	[ "$(jq '.in_use > 16 * 1048576' <<<"$j")" = true ] ||
 		fail "$1: luajit-memstat sees no burst in the heap during it: $j"
 	ok "$1: wrk -c $WRK_CONNECTIONS -d ${WRK_SECONDS}s: $wrk_requests requests ($wrk_rate/s);" \
-		"VmRSS start $(mib "$rss_start") MiB, peak $(mib "$rss_peak") MiB; luajit-memstat halfway:" \
+		"VmRSS start $(mib "$rss_start") MiB, peak $(mib "$rss_peak") MiB; luajit-memstat in the second half (largest in_use):" \
 		"in_use $(jq '.in_use / 1048576 | floor' <<<"$j") MiB, resident $(jq '.resident / 1048576 | floor' <<<"$j") MiB"
 }
 
