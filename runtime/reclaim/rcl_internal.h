@@ -110,12 +110,12 @@
 **             blocks of a chunk, the lowest free ones, and leaves the rest
 **             in the bitmap; held_max covers RCL_HELD_BYTES (at least one
 **             block, at most 64). Freed blocks return to the bitmap, not
-**             to the lane, so a lane holding a whole chunk of a large class
-**             (a chunk of 15 blocks of 4 KiB is a whole unit) hands out
-**             every block of it before it reuses one freed meanwhile: a
-**             class with three blocks live at a time would touch all 16
-**             pages of its span. With the cap it touches the pages of
-**             about held_max blocks more than it has live.
+**             to the lane, so a lane holding a whole chunk of a large
+**             class (4352-byte blocks: 15 to a chunk, the whole unit)
+**             hands out every block of it before it reuses one freed
+**             meanwhile: a class with three blocks live at a time would
+**             touch every page of its span. With the cap it touches the
+**             pages of about held_max blocks more than it has live.
 **   unit affinity  a released span's units are remembered by its class
 **             (h->unit_hint; medium spans by their unit count,
 **             h->medium_hint): the class's next span takes that run first
@@ -123,8 +123,8 @@
 **             free run. Spans of a churning class become all free and are
 **             released every GC cycle; without affinity the next span of
 **             each class lands on whatever run is lowest, so a unit fully
-**             dirtied by a class of 4 KiB blocks is reused by a class that
-**             touches two of its pages while the first class dirties
+**             dirtied by a class of large blocks is reused by a class
+**             that touches two of its pages while the first class dirties
 **             another unit: every unit in the churn ends up dirty until
 **             the decay purges it.
 **   coarse start  a class's first blocks come from the span of a larger
