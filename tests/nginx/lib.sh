@@ -155,7 +155,7 @@ memstat_json() {
 # in_use at GC cycle ends, so one sample may fall in a trough of the burst).
 # Sets rss_start, rss_peak, samples, wrk_requests, wrk_rate.
 burst_and_fall() {
-	local name=$1 mid=${2:-} dir=$work/$1 t0 t_end rss wrk_out t_mid= j
+	local name=$1 mid=${2:-} dir=$work/$1 t0 t_end rss wrk_out t_mid='' j
 	rss_start=$(rss_kb "$worker")
 	rss_peak=$rss_start
 	timeout $((WRK_SECONDS + 20)) wrk -t 2 -c "$WRK_CONNECTIONS" -d "${WRK_SECONDS}s" --timeout 10s \
