@@ -179,16 +179,14 @@ static unsigned rcl_units_hinted(rcl_heap *h, char **hint, unsigned k, rcl_segme
   char *p = *hint;
   rcl_segment *seg;
   unsigned u;
-  size_t first;
+  size_t first, pages = (size_t)k << (RCL_UNIT_SHIFT - h->page_shift);
   *hint = NULL;
   if (!p) return 0;
   seg = rcl_segment_of(p);
   u = (unsigned)(((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1));
   if ((seg->free_units & rcl_unit_mask(u, k)) != rcl_unit_mask(u, k)) return 0;
   first = (size_t)u << (RCL_UNIT_SHIFT - h->page_shift);
-  if (rcl_clean_count(seg, first, first + ((size_t)k << (RCL_UNIT_SHIFT - h->page_shift))) ==
-      ((size_t)k << (RCL_UNIT_SHIFT - h->page_shift)))
-    return 0;
+  if (rcl_clean_count(seg, first, first + pages) == pages) return 0;
   *segp = seg;
   return u;
 }
@@ -197,7 +195,7 @@ static unsigned rcl_units_hinted(rcl_heap *h, char **hint, unsigned k, rcl_segme
 ** else the lowest run, mapping a segment if needed. */
 static rcl_span *rcl_units_acquire(rcl_heap *h, unsigned k, char **hint)
 {
-  rcl_segment *seg = h->seg_hint;
+  rcl_segment *seg = NULL;
   unsigned u = rcl_units_hinted(h, hint, k, &seg), i;
   rcl_span *s;
   if (u) goto found;
