@@ -26,9 +26,12 @@
 ** The split pass ends a full pass: every candidate the walks left tries
 ** the pages of its slot grid (class, slots, phase) whatever their offsets,
 ** the fuller ones first, and several candidates may mesh onto one primary
-** (the Mesh paper's SplitMesher, with its probes bounded). A secondary it
-** makes costs up to two mappings for one page, so it stops once three
-** quarters of the mapping budget are in use. In a full pass no empty page
+** (the Mesh paper's SplitMesher, with its probes bounded). Each mesh it
+** makes extends both ways: the pages beside the secondary mesh onto the
+** pages beside its primary while they fit, across gaps of empty pages
+** (fillers), and so add no mapping. A secondary left alone costs up to two
+** mappings for one page, so the pass stops once three quarters of the
+** mapping budget are in use. In a full pass no empty page
 ** becomes a primary (it would release nothing); GC steps do not check.
 **
 ** When (owner only, heap lock held; the background thread never meshes):
@@ -61,7 +64,7 @@
 #define RCL_MESHER_OPEN        32     /* open primaries per class */
 #define RCL_MESHER_STEP_WORK   2048   /* bitmap words examined per GC step */
 #define RCL_MESHER_STEP_MESHES 8      /* meshes per GC step (a mesh makes 2 system calls) */
-#define RCL_MESHER_ROUNDS      1      /* open spans one span's pages may go to */
+#define RCL_MESHER_ROUNDS      3      /* open spans one span's pages may go to */
 #define RCL_MESHER_SPLIT_PROBES 32    /* pages one candidate tries (split pass) */
 #define RCL_MESHER_SPLIT_QUARTERS 3   /* the split pass leaves the last quarter of the budget to runs */
 #define RCL_MESHER_CHURN_MIN   16     /* secondaries a GC-step pass makes before the back-off judges it */
@@ -323,6 +326,7 @@ typedef struct rcl_mesher_page {
   uint8_t dead;           /* 1: a secondary now, or a target with no room left */
   uint8_t nsec;           /* its secondaries */
   uint8_t unused;
+  uint32_t pos;           /* its index in collection order (address order within a segment) */
 } rcl_mesher_page;
 
 /* Sort order: by key; in a key, targets that stay anyway (primaries, pages
@@ -393,6 +397,7 @@ static size_t rcl_mesher_collect(rcl_heap *h, rcl_mesher_page *v)
           p->nused = bi.nused;
           p->src = (uint8_t)src;
           p->nsec = (uint8_t)bi.secondaries;
+          p->pos = (uint32_t)n;
         }
         n++;
       }
@@ -401,15 +406,107 @@ static size_t rcl_mesher_collect(rcl_heap *h, rcl_mesher_page *v)
   return n;
 }
 
-/* One key's pages v[0..n): each candidate, least used first, tries up to
-** RCL_MESHER_SPLIT_PROBES pages sorted before it (the fuller ones),
-** starting where the previous candidate meshed. Returns 0 when the pass
-** must stop (its share of the mapping budget spent). */
-static int rcl_mesher_split_key(rcl_heap *h, rcl_mesher_page *v, size_t n)
+/* The split pass's pages: v sorted by key, and ord, where ord[p] is the
+** index in v of the page collected p-th. Pages collected one after the
+** other lie in one segment in ascending order, so the page after (before)
+** v[i] in memory, if collected, is v[ord[v[i].pos + 1]] (- 1). */
+typedef struct rcl_mesher_split_set {
+  rcl_mesher_page *v;
+  uint32_t *ord;
+  size_t n;
+} rcl_mesher_split_set;
+
+/* Records that b meshed onto a (the split pass's bookkeeping). */
+static void rcl_mesher_split_took(rcl_mesher_page *b, rcl_mesher_page *a)
+{
+  uint32_t nslots = (uint32_t)(a->key >> 32) & 0xffff;
+  uint64_t full = nslots >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << nslots) - 1;
+  b->dead = 1;
+  a->src = 0;                           /* a primary now */
+  a->fold |= b->fold;
+  a->nused += b->nused;
+  if (++a->nsec >= RCL_MESH_MAX_SECONDARIES || a->nused >= nslots ||
+      (nslots <= 64 && a->fold == full)) a->dead = 1;
+}
+
+/* The collected page next to v[i] in direction dir (+1 or -1) in memory,
+** or NULL. */
+static rcl_mesher_page *rcl_mesher_split_at(const rcl_heap *h, const rcl_mesher_split_set *ss,
+                                            const rcl_mesher_page *p, int dir, size_t k)
+{
+  uintptr_t want = dir > 0 ? p->page + k * h->os_page_size : p->page - k * h->os_page_size;
+  size_t pos = p->pos, step;
+  for (step = 0; step < k; step++) {
+    rcl_mesher_page *q;
+    pos += (size_t)(long)dir;
+    if (pos >= ss->n) return NULL;              /* also wraps below 0 */
+    q = &ss->v[ss->ord[pos]];
+    if (q->page == want)
+      return rcl_segment_of((void *)q->page) == rcl_segment_of((void *)p->page) ? q : NULL;
+    if (dir > 0 ? q->page > want : q->page < want) return NULL;
+  }
+  return NULL;
+}
+
+/* How many pages from b in direction dir lies the next collected page, if
+** the pages between are empty (no live block, no mesh role) and at most
+** RCL_MESH_MAX_GAP; 0 if none. */
+static size_t rcl_mesher_split_step(rcl_heap *h, const rcl_mesher_split_set *ss, const rcl_mesher_page *b, int dir)
+{
+  size_t pos = (size_t)b->pos + (size_t)(long)dir, ps = h->os_page_size, k, i;
+  const rcl_mesher_page *q;
+  if (pos >= ss->n) return 0;
+  q = &ss->v[ss->ord[pos]];
+  if (rcl_segment_of((void *)q->page) != rcl_segment_of((void *)b->page)) return 0;
+  if (dir > 0 ? q->page <= b->page : q->page >= b->page) return 0;
+  k = (dir > 0 ? q->page - b->page : b->page - q->page) / ps;
+  if (k > RCL_MESH_MAX_GAP + 1) return 0;
+  for (i = 1; i < k; i++) {
+    rcl_mesh_page_info bi;
+    char *g = (char *)(dir > 0 ? b->page + i * ps : b->page - i * ps);
+    if (rcl_mesh_page_info_of(h, g, &bi) || bi.role != RCL_MESH_ROLE_NONE || bi.nused) return 0;
+  }
+  return k;
+}
+
+/* After b meshed onto a: the pages beside b in direction dir mesh onto the
+** pages as far beside a, one after another while they fit, across gaps of
+** at most RCL_MESH_MAX_GAP empty pages (meshed as fillers). Each extends
+** the run b on a (B+1 on A+1), so it adds no mapping (rcl_mesh_core.c),
+** where a secondary meshed alone adds two: the budget buys several pages
+** a run. If a gap cannot be filled, the page beyond it stays meshed alone. */
+static void rcl_mesher_split_extend(rcl_heap *h, const rcl_mesher_split_set *ss,
+                                    rcl_mesher_page *b, rcl_mesher_page *a, int dir)
+{
+  size_t ps = h->os_page_size;
+  for (;;) {
+    size_t k = rcl_mesher_split_step(h, ss, b, dir);
+    rcl_mesher_page *nb, *na;
+    if (!k) return;
+    nb = &ss->v[ss->ord[(size_t)b->pos + (size_t)(long)dir]];
+    na = rcl_mesher_split_at(h, ss, a, dir, k);
+    if (!na || !nb->src || nb->dead || na->dead || nb->key != na->key) return;
+    if (((uint32_t)(na->key >> 32) & 0xffff) <= 64 && (na->fold & nb->fold)) return;
+    if (rcl_mesh_page(h, (char *)nb->page, (char *)na->page) != 0) return;
+    rcl_mesher_split_took(nb, na);
+    if (k > 1) {
+      uintptr_t gb = dir > 0 ? b->page + ps : nb->page + ps, ga = dir > 0 ? a->page + ps : na->page + ps;
+      (void)rcl_mesh_fill_gap(h, (char *)gb, (char *)ga, (unsigned)(k - 1));
+    }
+    b = nb;
+    a = na;
+  }
+}
+
+/* One key's pages v[0..n) (a range of ss->v): each candidate, least used
+** first, tries up to RCL_MESHER_SPLIT_PROBES pages sorted before it (the
+** fuller ones), starting where the previous candidate meshed; a mesh then
+** extends into a run both ways (rcl_mesher_split_extend). Returns 0 when
+** the pass must stop (its share of the mapping budget spent). */
+static int rcl_mesher_split_key(rcl_heap *h, const rcl_mesher_split_set *ss, rcl_mesher_page *v, size_t n)
 {
   size_t i, cur = 0;
   uint32_t nslots = (uint32_t)(v[0].key >> 32) & 0xffff;
-  uint64_t full = nslots >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << nslots) - 1;
   for (i = n; i-- > 0; ) {
     rcl_mesher_page *b = &v[i];
     size_t k;
@@ -421,12 +518,9 @@ static int rcl_mesher_split_key(rcl_heap *h, rcl_mesher_page *v, size_t n)
       rcl_mesher_page *a = &v[j];
       if (a->dead || (nslots <= 64 && (a->fold & b->fold))) continue;
       if (rcl_mesh_page(h, (char *)b->page, (char *)a->page) != 0) continue;
-      b->dead = 1;
-      a->src = 0;                           /* a primary now */
-      a->fold |= b->fold;
-      a->nused += b->nused;
-      if (++a->nsec >= RCL_MESH_MAX_SECONDARIES || a->nused >= nslots ||
-          (nslots <= 64 && a->fold == full)) a->dead = 1;
+      rcl_mesher_split_took(b, a);
+      rcl_mesher_split_extend(h, ss, b, a, 1);
+      rcl_mesher_split_extend(h, ss, b, a, -1);
       cur = j;
       break;
     }
@@ -446,19 +540,21 @@ static int rcl_mesher_split_key(rcl_heap *h, rcl_mesher_page *v, size_t n)
 static void rcl_mesher_split(rcl_heap *h)
 {
   size_t n, bytes, i, j;
-  rcl_mesher_page *v;
+  rcl_mesher_split_set ss;
   if (rcl_mesh_budget_quarters() >= RCL_MESHER_SPLIT_QUARTERS) return;
   n = rcl_mesher_collect(h, NULL);
-  if (n < 2) return;
-  bytes = rcl_align_up(n * sizeof(*v), h->os_page_size);
-  if (!(v = (rcl_mesher_page *)rcl_os_map_plain(bytes))) { h->mmap_failed++; return; }
-  n = rcl_mesher_collect(h, v);               /* the same pages: nothing changed between */
-  rcl_mesher_sort(v, n);
+  if (n < 2 || n > UINT32_MAX) return;
+  bytes = rcl_align_up(n * (sizeof(*ss.v) + sizeof(*ss.ord)), h->os_page_size);
+  if (!(ss.v = (rcl_mesher_page *)rcl_os_map_plain(bytes))) { h->mmap_failed++; return; }
+  ss.ord = (uint32_t *)(ss.v + n);
+  ss.n = n = rcl_mesher_collect(h, ss.v);     /* the same pages: nothing changed between */
+  rcl_mesher_sort(ss.v, n);
+  for (i = 0; i < n; i++) ss.ord[ss.v[i].pos] = (uint32_t)i;
   for (i = 0; i < n; i = j) {
-    for (j = i + 1; j < n && v[j].key == v[i].key; j++) {}
-    if (j - i >= 2 && !rcl_mesher_split_key(h, v + i, j - i)) break;
+    for (j = i + 1; j < n && ss.v[j].key == ss.v[i].key; j++) {}
+    if (j - i >= 2 && !rcl_mesher_split_key(h, &ss, ss.v + i, j - i)) break;
   }
-  munmap(v, bytes);
+  munmap(ss.v, bytes);
 }
 
 /* A whole pass now (full GC, purge()), after the whole reconciliation. */

@@ -567,6 +567,28 @@ static void test_mesher_full(void)
   purge_expect_empty_and_destroy(h);
 }
 
+/* A mesh=on heap (decay 0) with n blocks of SZ bytes in all[], for the
+** split-pass tests; NULL (the test passes, saying why) when the backing
+** is forced by LUAJIT_RECLAIM_TEST_BACKING, whose layout they do not know. */
+static rcl_heap *split_heap(void **all, size_t n, uint64_t seed)
+{
+  rcl_config cfg;
+  rcl_heap *h;
+  size_t i;
+  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
+  if (env && *env) {
+    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
+    return NULL;
+  }
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 0;
+  cfg.mesh = 1;
+  h = rcl_heap_create(&cfg, seed);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < n; i++) all[i] = rcl_malloc(h, SZ);
+  return h;
+}
+
 /* The split pass: three pages of one class with one survivor each, at
 ** different offsets of their spans (where the page size leaves a unit
 ** several pages) and in disjoint slots: the same-offset walk finds no
@@ -576,22 +598,11 @@ static void test_mesher_split(void)
   enum { N = 16 * 65536 / SZ };
   static void *all[N];
   static const size_t want_slot[3] = { 0, 1, 5 };
-  rcl_config cfg;
   rcl_heap *h;
   rcl_stats st;
   size_t ps = rcl_page_size(), m = 65536 / ps > 1 ? 65536 / ps : 1, i, k;
   void *keep[3] = { NULL, NULL, NULL };
-  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
-  if (env && *env) {
-    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
-    return;
-  }
-  rcl_config_default(&cfg);
-  cfg.decay_ms = 0;
-  cfg.mesh = 1;
-  h = rcl_heap_create(&cfg, 17);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-  for (i = 0; i < N; i++) all[i] = rcl_malloc(h, SZ);
+  if (!(h = split_heap(all, N, 17))) return;
   /* Survivor k: slot want_slot[k] of a page at offset (1 + 3k) mod m of
   ** its unit, on a page no other survivor uses. */
   for (k = 0; k < 3; k++)
@@ -616,6 +627,72 @@ static void test_mesher_split(void)
   CU_ASSERT_EQUAL(st.mesh_mappings, 4);             /* two isolated secondaries */
   for (k = 0; k < 3; k++) CU_ASSERT(tu_verify(keep[k], SZ, TAG(k)));
   for (k = 0; k < 3; k++) rcl_free(h, keep[k], SZ);
+  purge_expect_empty_and_destroy(h);
+}
+
+/* The split pass extends a mesh into a run: after Q2 meshes onto P2, its
+** neighbour Q1 meshes onto P1 (one run, two mappings) before the order of
+** the candidates would send it to R alone (two more mappings). Layout, one
+** 64-byte class, every other block freed: P1, P2 (pages 1, 2 of a unit)
+** keep slot 0, slot 1; Q1, Q2 (pages 5, 6 of a higher unit) keep slot 1,
+** slot 0; R (page 9 of a third unit) keeps every slot but slot 1. No two
+** candidates share an offset, so the run walks mesh nothing; the split pass
+** takes the highest candidate first (Q2: R and P1 overlap it, P2 fits). */
+static void test_mesher_split_run(void)
+{
+  enum { N = 16 * 65536 / SZ };
+  static void *all[N];
+  rcl_heap *h;
+  rcl_stats st;
+  size_t ps = rcl_page_size(), i, k, nkeep = 0;
+  uintptr_t unit_p = 0, unit_q = 0, unit_r = 0;
+  static void *keep[4 + 4096 / SZ];
+  if (65536 / ps < 16) {
+    printf("\n  split run: needs 16 OS pages a unit (4 KiB pages), this system has %zu-byte pages ", ps);
+    CU_PASS("split run layout needs 4 KiB pages");
+    return;
+  }
+  if (!(h = split_heap(all, N, 18))) return;
+  /* Three units holding blocks, in address order: P's, Q's, R's. */
+  for (i = 0; i < N; i++) {
+    uintptr_t u = (uintptr_t)all[i] & ~(uintptr_t)65535;
+    if (!all[i] || ((uintptr_t)all[i] & 65535) / ps != 9) continue;   /* units with a page 9 */
+    if (!unit_p || u < unit_p) unit_p = u;
+  }
+  for (i = 0; i < N; i++) {
+    uintptr_t u = (uintptr_t)all[i] & ~(uintptr_t)65535;
+    if (((uintptr_t)all[i] & 65535) / ps != 9 || u <= unit_p) continue;
+    if (!unit_q || u < unit_q) unit_q = u;
+  }
+  for (i = 0; i < N; i++) {
+    uintptr_t u = (uintptr_t)all[i] & ~(uintptr_t)65535;
+    if (((uintptr_t)all[i] & 65535) / ps != 9 || u <= unit_q) continue;
+    if (!unit_r || u < unit_r) unit_r = u;
+  }
+  CU_ASSERT_FATAL(unit_p && unit_q && unit_r);
+  for (i = 0; i < N; i++) {
+    uintptr_t a = (uintptr_t)all[i], u = a & ~(uintptr_t)65535;
+    size_t page = (a & 65535) / ps, slot = (a & (ps - 1)) / SZ;
+    int hold = (u == unit_p && ((page == 1 && slot == 0) || (page == 2 && slot == 1))) ||
+               (u == unit_q && ((page == 5 && slot == 1) || (page == 6 && slot == 0))) ||
+               (u == unit_r && page == 9 && slot != 1);
+    if (hold) {
+      CU_ASSERT_FATAL(nkeep < sizeof(keep) / sizeof(keep[0]));
+      keep[nkeep++] = all[i];
+      all[i] = NULL;
+    }
+  }
+  CU_ASSERT_EQUAL_FATAL(nkeep, 4 + ps / SZ - 1);
+  for (k = 0; k < nkeep; k++) tu_fill(keep[k], SZ, TAG(k));
+  for (i = 0; i < N; i++)
+    if (all[i]) rcl_free(h, all[i], SZ);
+  rcl_purge(h);
+  st = stats_of(h);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT_EQUAL(st.mesh_pages, 2);
+  CU_ASSERT_EQUAL(st.mesh_mappings, 2);             /* Q1, Q2 on P1, P2: one run */
+  for (k = 0; k < nkeep; k++) CU_ASSERT(tu_verify(keep[k], SZ, TAG(k)));
+  for (k = 0; k < nkeep; k++) rcl_free(h, keep[k], SZ);
   purge_expect_empty_and_destroy(h);
 }
 
@@ -744,6 +821,7 @@ int tu_register_mesh_core(void)
       !CU_add_test(s, "mesher: purge() meshes scattered survivors; mesh=off does not", test_mesher_full) ||
       !CU_add_test(s, "mesher: GC steps advance an armed pass within budget", test_mesher_steps) ||
       !CU_add_test(s, "mesher: the split pass meshes pages at different offsets", test_mesher_split) ||
+      !CU_add_test(s, "mesher: the split pass extends a mesh into a run", test_mesher_split_run) ||
       !CU_add_test(s, "mesher: GC-step passes back off when idle or churning", test_mesher_backoff))
     return -1;
   return 0;
