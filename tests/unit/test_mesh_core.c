@@ -630,51 +630,49 @@ static void test_mesher_split(void)
   purge_expect_empty_and_destroy(h);
 }
 
+/* The lowest 64 KiB unit above `above` holding one of all[0..n) on its
+** page `page`; 0 if none. */
+static uintptr_t unit_with_page(void *const *all, size_t n, size_t page, uintptr_t above)
+{
+  uintptr_t best = 0;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    uintptr_t u = (uintptr_t)all[i] & ~(uintptr_t)65535;
+    if (!all[i] || ((uintptr_t)all[i] & 65535) / rcl_page_size() != page || u <= above) continue;
+    if (!best || u < best) best = u;
+  }
+  return best;
+}
+
 /* The split pass extends a mesh into a run: after Q2 meshes onto P2, its
 ** neighbour Q1 meshes onto P1 (one run, two mappings) before the order of
-** the candidates would send it to R alone (two more mappings). Layout, one
-** 64-byte class, every other block freed: P1, P2 (pages 1, 2 of a unit)
-** keep slot 0, slot 1; Q1, Q2 (pages 5, 6 of a higher unit) keep slot 1,
-** slot 0; R (page 9 of a third unit) keeps every slot but slot 1. No two
-** candidates share an offset, so the run walks mesh nothing; the split pass
-** takes the highest candidate first (Q2: R and P1 overlap it, P2 fits). */
-static void test_mesher_split_run(void)
+** the candidates would send it to R alone (two more mappings). With a gap
+** of g empty pages, Q1 lies g + 1 pages below Q2 and P1 as far below P2,
+** and the gap's pages become fillers. Layout, one 64-byte class, every
+** other block freed: P1, P2 (pages 1, 2 + g of a unit) keep slot 0,
+** slot 1; Q1, Q2 (pages 5, 6 + g of a higher unit) keep slot 1, slot 0;
+** R (page 9 of a third unit) keeps every slot but slot 1. No two
+** candidates share an offset, so the run walks mesh nothing; the split
+** pass takes the highest candidate first (Q2: R and P1 overlap it, P2 fits). */
+static void split_run_case(size_t g)
 {
   enum { N = 16 * 65536 / SZ };
   static void *all[N];
+  static void *keep[4 + 4096 / SZ];
   rcl_heap *h;
   rcl_stats st;
   size_t ps = rcl_page_size(), i, k, nkeep = 0;
-  uintptr_t unit_p = 0, unit_q = 0, unit_r = 0;
-  static void *keep[4 + 4096 / SZ];
-  if (65536 / ps < 16) {
-    printf("\n  split run: needs 16 OS pages a unit (4 KiB pages), this system has %zu-byte pages ", ps);
-    CU_PASS("split run layout needs 4 KiB pages");
-    return;
-  }
-  if (!(h = split_heap(all, N, 18))) return;
-  /* Three units holding blocks, in address order: P's, Q's, R's. */
-  for (i = 0; i < N; i++) {
-    uintptr_t u = (uintptr_t)all[i] & ~(uintptr_t)65535;
-    if (!all[i] || ((uintptr_t)all[i] & 65535) / ps != 9) continue;   /* units with a page 9 */
-    if (!unit_p || u < unit_p) unit_p = u;
-  }
-  for (i = 0; i < N; i++) {
-    uintptr_t u = (uintptr_t)all[i] & ~(uintptr_t)65535;
-    if (((uintptr_t)all[i] & 65535) / ps != 9 || u <= unit_p) continue;
-    if (!unit_q || u < unit_q) unit_q = u;
-  }
-  for (i = 0; i < N; i++) {
-    uintptr_t u = (uintptr_t)all[i] & ~(uintptr_t)65535;
-    if (((uintptr_t)all[i] & 65535) / ps != 9 || u <= unit_q) continue;
-    if (!unit_r || u < unit_r) unit_r = u;
-  }
+  uintptr_t unit_p, unit_q, unit_r;
+  if (!(h = split_heap(all, N, 18 + g))) return;
+  unit_p = unit_with_page(all, N, 9, 0);
+  unit_q = unit_with_page(all, N, 9, unit_p);
+  unit_r = unit_with_page(all, N, 9, unit_q);
   CU_ASSERT_FATAL(unit_p && unit_q && unit_r);
   for (i = 0; i < N; i++) {
     uintptr_t a = (uintptr_t)all[i], u = a & ~(uintptr_t)65535;
     size_t page = (a & 65535) / ps, slot = (a & (ps - 1)) / SZ;
-    int hold = (u == unit_p && ((page == 1 && slot == 0) || (page == 2 && slot == 1))) ||
-               (u == unit_q && ((page == 5 && slot == 1) || (page == 6 && slot == 0))) ||
+    int hold = (u == unit_p && ((page == 1 && slot == 0) || (page == 2 + g && slot == 1))) ||
+               (u == unit_q && ((page == 5 && slot == 1) || (page == 6 + g && slot == 0))) ||
                (u == unit_r && page == 9 && slot != 1);
     if (hold) {
       CU_ASSERT_FATAL(nkeep < sizeof(keep) / sizeof(keep[0]));
@@ -689,11 +687,24 @@ static void test_mesher_split_run(void)
   rcl_purge(h);
   st = stats_of(h);
   TU_CHECK_HEAP(h);
-  CU_ASSERT_EQUAL(st.mesh_pages, 2);
-  CU_ASSERT_EQUAL(st.mesh_mappings, 2);             /* Q1, Q2 on P1, P2: one run */
+  CU_ASSERT_EQUAL(st.mesh_pages, 2 + g);            /* Q1, Q2 and the gap's fillers */
+  CU_ASSERT_EQUAL(st.mesh_mappings, 2);             /* on P1.., P2: one run */
   for (k = 0; k < nkeep; k++) CU_ASSERT(tu_verify(keep[k], SZ, TAG(k)));
   for (k = 0; k < nkeep; k++) rcl_free(h, keep[k], SZ);
   purge_expect_empty_and_destroy(h);
+}
+
+static void test_mesher_split_run(void)
+{
+  if (65536 / rcl_page_size() < 16) {
+    printf("\n  split run: the layout needs 16 OS pages a unit (4 KiB pages), not %zu-byte pages ",
+           rcl_page_size());
+    CU_PASS("split run layout needs 4 KiB pages");
+    return;
+  }
+  split_run_case(0);
+  split_run_case(1);
+  split_run_case(3);
 }
 
 /* A cycle end arms a pass that GC steps advance within their budget. */
@@ -821,7 +832,7 @@ int tu_register_mesh_core(void)
       !CU_add_test(s, "mesher: purge() meshes scattered survivors; mesh=off does not", test_mesher_full) ||
       !CU_add_test(s, "mesher: GC steps advance an armed pass within budget", test_mesher_steps) ||
       !CU_add_test(s, "mesher: the split pass meshes pages at different offsets", test_mesher_split) ||
-      !CU_add_test(s, "mesher: the split pass extends a mesh into a run", test_mesher_split_run) ||
+      !CU_add_test(s, "mesher: the split pass extends a mesh into a run (gaps of 0, 1, 3 pages)", test_mesher_split_run) ||
       !CU_add_test(s, "mesher: GC-step passes back off when idle or churning", test_mesher_backoff))
     return -1;
   return 0;
