@@ -429,8 +429,8 @@ static void rcl_mesher_split_took(rcl_mesher_page *b, rcl_mesher_page *a)
       (nslots <= 64 && a->fold == full)) a->dead = 1;
 }
 
-/* The collected page next to v[i] in direction dir (+1 or -1) in memory,
-** or NULL. */
+/* The collected page k pages from p in direction dir (+1 or -1), in p's
+** segment, or NULL. */
 static rcl_mesher_page *rcl_mesher_split_at(const rcl_heap *h, const rcl_mesher_split_set *ss,
                                             const rcl_mesher_page *p, int dir, size_t k)
 {
