@@ -40,8 +40,9 @@
 ** stable arrays. Mapping count: every maximal run of secondaries whose
 ** primaries are consecutive too (B+1 on A+1) splits its segment's mapping
 ** into at most two more: h->mesh_mappings is that upper count, and the
-** process-wide sum is kept against a budget of half of vm.max_map_count
-** (RCL_MESH_BUDGET_DIV): the rest of the process keeps the other half.
+** process-wide sum is kept against a budget of three quarters of
+** vm.max_map_count (RCL_MESH_BUDGET_QUARTERS): the rest of the process
+** keeps the last quarter (16382 mappings at Linux's default 65530).
 **
 ** Layer: heap core (after rcl_span.c); calls the OS layer (aliases) and
 ** rcl_span.c's span-state helpers. Owner only, under the heap lock (the
@@ -66,8 +67,8 @@ typedef struct rcl_mesh_entry {
 } rcl_mesh_entry;
 
 /* Process-wide mapping budget (the mappings aliases add, all heaps):
-** vm.max_map_count / RCL_MESH_BUDGET_DIV. */
-#define RCL_MESH_BUDGET_DIV 2
+** RCL_MESH_BUDGET_QUARTERS quarters of vm.max_map_count. */
+#define RCL_MESH_BUDGET_QUARTERS 3
 static size_t rcl_mesh_map_used;            /* atomic */
 static size_t rcl_mesh_map_budget;          /* read once (rcl_mesh_budget) */
 
@@ -75,7 +76,7 @@ static size_t rcl_mesh_budget(void)
 {
   size_t b = rcl_load(&rcl_mesh_map_budget);
   if (!b) {
-    b = rcl_os_max_map_count() / RCL_MESH_BUDGET_DIV;
+    b = rcl_os_max_map_count() / 4 * RCL_MESH_BUDGET_QUARTERS;
     rcl_store(&rcl_mesh_map_budget, b);
   }
   return b;
@@ -856,6 +857,14 @@ RCL_INTERN void rcl_mesh_mask_span(const rcl_heap *h, const rcl_span *s, uint64_
 }
 
 #ifdef RCL_TEST_HOOKS
+RCL_API size_t rcl_test_mesh_budget(size_t budget, size_t *used)
+{
+  size_t b = rcl_mesh_budget();
+  if (budget) rcl_store(&rcl_mesh_map_budget, budget);
+  if (used) *used = rcl_load(&rcl_mesh_map_used);
+  return b;
+}
+
 RCL_API int rcl_test_mesh_page(rcl_heap *h, void *b, void *a)
 {
   int r;

@@ -70,6 +70,10 @@ RCL_API int rcl_test_page_unalias(rcl_heap *h, void *page);
 ** physical page. 0, or -1 with nothing changed. Frees through b are moved
 ** to a by the next purge() or GC cycle end. */
 RCL_API int rcl_test_mesh_page(rcl_heap *h, void *b, void *a);
+/* The process-wide mapping budget of meshing (rcl_mesh_core.c) before this
+** call; a non-zero `budget` replaces it (mappings). *used, if not NULL,
+** receives the mappings meshing holds now (all heaps). */
+RCL_API size_t rcl_test_mesh_budget(size_t budget, size_t *used);
 /* Verify every invariant of h (rcl_check.c); 0 if all hold, else -1 with
 ** the first broken one described in err. Takes the heap lock. */
 RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen);

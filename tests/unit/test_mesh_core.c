@@ -794,6 +794,69 @@ static uint64_t backoff_passes(int mode, size_t *secondaries)
   return passes0;
 }
 
+/* Lines of /proc/self/maps: the process's mappings. */
+static size_t maps_count(void)
+{
+  FILE *f = fopen("/proc/self/maps", "r");
+  size_t n = 0;
+  int ch;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  while ((ch = fgetc(f)) != EOF) n += ch == '\n';
+  fclose(f);
+  return n;
+}
+
+/* The mapping budget: three quarters of vm.max_map_count by default; a
+** pass stops at it (the mappings meshing holds never pass it, and the
+** process gains no more mappings than meshing counts), and a later pass
+** with room meshes on. */
+static void test_mesh_budget(void)
+{
+  enum { N = 16 * 65536 / SZ, LIMIT = 6 };
+  static void *all[N];
+  rcl_heap *h;
+  rcl_stats st;
+  size_t ps = rcl_page_size(), slots = ps / SZ, i, used0, used, budget, maps0, limited_pages;
+  unsigned long long max_map = 65530;
+  FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+  if (f) {
+    CU_ASSERT_EQUAL(fscanf(f, "%llu", &max_map), 1);
+    fclose(f);
+  }
+  if (!(h = split_heap(all, N, 31))) return;
+  budget = rcl_test_mesh_budget(0, &used0);
+  CU_ASSERT_EQUAL(budget, (size_t)max_map / 4 * 3);
+  /* One survivor a page, in a slot that moves with the page: pages whose
+  ** slots differ mesh, at any offset. */
+  for (i = 0; i < N; i++) {
+    uintptr_t a = (uintptr_t)all[i];
+    if (((a & (ps - 1)) / SZ) == (a / ps) % slots) tu_fill(all[i], SZ, TAG(i));
+    else { rcl_free(h, all[i], SZ); all[i] = NULL; }
+  }
+  maps0 = maps_count();
+  rcl_test_mesh_budget(used0 + LIMIT, NULL);
+  rcl_purge(h);
+  st = stats_of(h);
+  rcl_test_mesh_budget(0, &used);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT(st.mesh_pages > 0);
+  CU_ASSERT(st.mesh_mappings > 0 && st.mesh_mappings <= LIMIT);
+  CU_ASSERT(used <= used0 + LIMIT);
+  CU_ASSERT(maps_count() <= maps0 + st.mesh_mappings);
+  limited_pages = st.mesh_pages;
+  rcl_test_mesh_budget(budget, NULL);
+  rcl_purge(h);
+  st = stats_of(h);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT(st.mesh_pages > limited_pages);       /* the budget, not the heap, stopped it */
+  for (i = 0; i < N; i++)
+    if (all[i]) {
+      CU_ASSERT(tu_verify(all[i], SZ, TAG(i)));
+      rcl_free(h, all[i], SZ);
+    }
+  purge_expect_empty_and_destroy(h);
+}
+
 static void test_mesher_backoff(void)
 {
   size_t sec_grow, sec_churn, sec_idle;
@@ -833,7 +896,8 @@ int tu_register_mesh_core(void)
       !CU_add_test(s, "mesher: GC steps advance an armed pass within budget", test_mesher_steps) ||
       !CU_add_test(s, "mesher: the split pass meshes pages at different offsets", test_mesher_split) ||
       !CU_add_test(s, "mesher: the split pass extends a mesh into a run (gaps of 0, 1, 3 pages)", test_mesher_split_run) ||
-      !CU_add_test(s, "mesher: GC-step passes back off when idle or churning", test_mesher_backoff))
+      !CU_add_test(s, "mesher: GC-step passes back off when idle or churning", test_mesher_backoff) ||
+      !CU_add_test(s, "mesher: a pass stops at the mapping budget (3/4 of vm.max_map_count)", test_mesh_budget))
     return -1;
   return 0;
 }
