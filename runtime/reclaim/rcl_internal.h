@@ -673,6 +673,7 @@ RCL_INTERN int rcl_mesh_page_info_of(const rcl_heap *h, char *page, rcl_mesh_pag
 RCL_INTERN int rcl_mesh_budget_left(size_t mappings);
 RCL_INTERN unsigned rcl_mesh_budget_quarters(void);
 RCL_INTERN void rcl_mesh_mask_span(const rcl_heap *h, const rcl_span *s, uint64_t *bits);
+RCL_INTERN uint32_t rcl_mesh_free_crossings(const rcl_heap *h, const rcl_span *s, uint64_t *bits);
 #ifdef RCL_TEST_HOOKS
 RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen);
 #endif

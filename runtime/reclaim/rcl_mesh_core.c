@@ -835,6 +835,38 @@ RCL_INTERN int rcl_mesh_budget_left(size_t mappings)
   return rcl_load(&rcl_mesh_map_used) + mappings <= rcl_mesh_budget();
 }
 
+/* -- Purging ------------------------------------------------------------------------- */
+
+/* Mark free in `bits` (a copy of the bitmap of span s, MESHED) the blocks
+** crossing the edges of s's secondary pages: a secondary holds them used
+** only so that nothing is allocated across its edge (they hold no live
+** block: rcl_mesh_page meshes only when they are free), and their bytes on
+** the neighbouring page would otherwise keep that page from ever being
+** purged. A secondary page keeps at least one whole slot used (a page
+** without one does not mesh), so no free range marked here covers it.
+** Returns the bits it set. */
+RCL_INTERN uint32_t rcl_mesh_free_crossings(const rcl_heap *h, const rcl_span *s, uint64_t *bits)
+{
+  size_t ps = h->os_page_size;
+  uintptr_t p = (uintptr_t)rcl_span_start(s), end = (uintptr_t)rcl_span_end(s);
+  uint32_t set = 0;
+  if (s->state != RCL_SPAN_MESHED || s->ngroups > 1) return 0;   /* page-fit: nothing crosses */
+  for (; p < end; p += ps) {
+    rcl_mesh_entry *e = rcl_mtab_find(h, p);
+    rcl_mesh_geom g;
+    uint32_t c[2], i;
+    if (!e || !e->primary || rcl_mesh_geom_of(h, (char *)p, &g)) continue;
+    c[0] = g.lo_cross;
+    c[1] = g.hi_cross;
+    for (i = 0; i < 2; i++)
+      if (c[i] != RCL_MESH_NONE && !((bits[c[i] >> 6] >> (c[i] & 63)) & 1)) {
+        bits[c[i] >> 6] |= (uint64_t)1 << (c[i] & 63);
+        set++;
+      }
+  }
+  return set;
+}
+
 /* -- Observation ---------------------------------------------------------------------- */
 
 /* Mark free in `bits` (a copy of span s's bitmap) every block that

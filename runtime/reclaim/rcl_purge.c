@@ -7,7 +7,9 @@
 **  - free units of a segment (whole units, runs coalesced);
 **  - in spans: runs of free blocks taken from the bitmap, the span's slack
 **    included, converted to byte ranges rounded INWARD to the OS page, so
-**    only OS pages entirely free are touched;
+**    only OS pages entirely free are touched; in a span with secondary
+**    pages, the blocks across their edges read as free (they hold nothing:
+**    rcl_mesh_free_crossings), never the secondaries' whole slots;
 **  - the tail of a single-block span beyond its block;
 **  - fully free segments beyond RCL_RESERVE_SEGMENTS are unmapped, and so
 **    are kept mappings (glossary in rcl_internal.h).
@@ -121,21 +123,28 @@ static void rcl_purger_add_bytes(rcl_purger *pg, const char *lo, const char *hi)
 static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
 {
   char *end = rcl_span_end(s);
-  size_t size = s->block_size;
+  size_t size = s->block_size, nfree = rcl_load(&s->nfree);
   uint32_t nb = s->group_blocks, g, i, j;
+  const uint64_t *bits = rcl_span_bits(s);
+  uint64_t view[RCL_SPAN_WORDS];
   if (s->cls == RCL_CLASS_MEDIUM) {
-    if (rcl_load(&rcl_span_bits(s)[0]) & 1) rcl_purger_add_bytes(pg, s->base, end);
+    if (rcl_load(&bits[0]) & 1) rcl_purger_add_bytes(pg, s->base, end);
     else rcl_purger_add_bytes(pg, s->base + size, end);
     return;
   }
+  if (s->state == RCL_SPAN_MESHED) {
+    /* The blocks across its secondary pages' edges hold nothing. */
+    uint32_t w, nw = rcl_span_nwords(s);
+    for (w = 0; w < nw; w++) view[w] = rcl_load(&bits[w]);
+    nfree += rcl_mesh_free_crossings(pg->h, s, view);
+    bits = view;
+  }
   /* No run of free blocks (slack included) can cover an OS page: skip. */
-  if (((size_t)rcl_load(&s->nfree) + 1) * size + (s->pool_slot ? s->bits_bytes : 0) <
-      pg->h->page_size) return;
+  if ((nfree + 1) * size + (s->pool_slot ? s->bits_bytes : 0) < pg->h->page_size) return;
   /* Group by group; a group's unused tail (slack) is free. Runs start at
   ** block 0 or later, after an in-span bitmap: rounding inward keeps the
   ** bitmap's page out of every purge range (a pooled bitmap is not there). */
   for (g = 0; g < s->ngroups; g++) {
-    const uint64_t *bits = rcl_span_bits(s);
     uint32_t from = g << s->group_bits_log2;
     char *base = rcl_group_base(s, g);
     char *gend = s->ngroups == 1 ? end : base + ((size_t)1 << s->group_shift);

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -857,6 +858,68 @@ static void test_mesh_budget(void)
   purge_expect_empty_and_destroy(h);
 }
 
+/* A dense class (48-byte blocks cross page boundaries): meshing page B
+** holds the block across B's start used, though it holds nothing, so that
+** nothing is allocated across the edge. The free page X before B holds the
+** first bytes of that block; a purge still gives X back (it did not: the
+** block kept X from ever being purged). */
+static void test_purge_beside_crossing(void)
+{
+  enum { CSZ = 48 };
+  size_t ps = rcl_page_size(), n = 8 * 65536 / CSZ + 4 * ps / CSZ, i;
+  void **all = (void **)calloc(n, sizeof(void *));
+  rcl_heap *h = file_heap();
+  rcl_mesh_page_info pb, pa;
+  char *b = NULL, *a = NULL, *x, *keep_b = NULL, *keep_a = NULL;
+  unsigned char vec = 1;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(all);
+  for (i = 0; i < n; i++) {
+    all[i] = rcl_malloc(h, CSZ);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(all[i]);
+    tu_fill(all[i], CSZ, TAG(i));               /* every page resident */
+  }
+  rcl_purge(h);                                 /* retires the current span */
+  /* B: a page whose first bytes belong to a block starting on the page
+  ** before (X), all three blocks ours; A: another page of the same grid,
+  ** not beside B or X. */
+  for (i = 0; i < n && !b; i++) {
+    char *q = (char *)all[i], *p = (char *)(((uintptr_t)q + CSZ - 1) & ~(uintptr_t)(ps - 1));
+    size_t j;
+    if (p <= q || rcl_mesh_page_info_of(h, p, &pb) || pb.phase == 0 ||
+        rcl_mesh_page_info_of(h, p - ps, &pa)) continue;
+    for (j = 0; j < n && !a; j++) {
+      char *r = (char *)(((uintptr_t)all[j]) & ~(uintptr_t)(ps - 1));
+      if (r + ps < p - ps || r > p + ps) {
+        if (!rcl_mesh_page_info_of(h, r, &pa) && pa.phase == pb.phase && pa.nslots == pb.nslots) a = r;
+      }
+    }
+    if (a) b = p;
+  }
+  CU_ASSERT_FATAL(b != NULL && a != NULL);
+  x = b - ps;
+  /* Keep slot 0 of B and slot 1 of A; free the rest. */
+  for (i = 0; i < n; i++) {
+    char *q = (char *)all[i];
+    if (q == b + pb.phase) keep_b = q;
+    else if (q == a + pb.phase + CSZ) keep_a = q;
+    else rcl_free(h, q, CSZ);
+  }
+  CU_ASSERT_FATAL(keep_b != NULL && keep_a != NULL);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(h, b, a), 0);
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  CU_ASSERT_EQUAL(mincore(x, ps, &vec), 0);
+  CU_ASSERT_EQUAL(vec & 1, 0);                  /* X went back to the OS */
+  CU_ASSERT_EQUAL(stats_of(h).mesh_pages, 1);
+  for (i = 0; i < n; i++)
+    if (all[i] == keep_b || all[i] == keep_a) CU_ASSERT(tu_verify(all[i], CSZ, TAG(i)));
+  rcl_free(h, keep_b, CSZ);
+  rcl_free(h, keep_a, CSZ);
+  free(all);
+  purge_expect_empty_and_destroy(h);
+}
+
 static void test_mesher_backoff(void)
 {
   size_t sec_grow, sec_churn, sec_idle;
@@ -897,7 +960,8 @@ int tu_register_mesh_core(void)
       !CU_add_test(s, "mesher: the split pass meshes pages at different offsets", test_mesher_split) ||
       !CU_add_test(s, "mesher: the split pass extends a mesh into a run (gaps of 0, 1, 3 pages)", test_mesher_split_run) ||
       !CU_add_test(s, "mesher: GC-step passes back off when idle or churning", test_mesher_backoff) ||
-      !CU_add_test(s, "mesher: a pass stops at the mapping budget (3/4 of vm.max_map_count)", test_mesh_budget))
+      !CU_add_test(s, "mesher: a pass stops at the mapping budget (3/4 of vm.max_map_count)", test_mesh_budget) ||
+      !CU_add_test(s, "purge gives back the free page beside a secondary's crossing block", test_purge_beside_crossing))
     return -1;
   return 0;
 }
