@@ -869,7 +869,7 @@ static void test_purge_beside_crossing(void)
   size_t ps = rcl_page_size(), n = 8 * 65536 / CSZ + 4 * ps / CSZ, i;
   void **all = (void **)calloc(n, sizeof(void *));
   rcl_heap *h = file_heap();
-  rcl_mesh_page_info pb, pa;
+  rcl_mesh_page_info pb, pa, px;
   char *b = NULL, *a = NULL, *x, *keep_b = NULL, *keep_a = NULL;
   unsigned char vec = 1;
   CU_ASSERT_PTR_NOT_NULL_FATAL(h);
@@ -887,7 +887,7 @@ static void test_purge_beside_crossing(void)
     char *q = (char *)all[i], *p = (char *)(((uintptr_t)q + CSZ - 1) & ~(uintptr_t)(ps - 1));
     size_t j;
     if (p <= q || rcl_mesh_page_info_of(h, p, &pb) || pb.phase == 0 ||
-        rcl_mesh_page_info_of(h, p - ps, &pa)) continue;
+        rcl_mesh_page_info_of(h, p - ps, &px)) continue;
     for (j = 0; j < n && !a; j++) {
       char *r = (char *)(((uintptr_t)all[j]) & ~(uintptr_t)(ps - 1));
       if (r + ps < p - ps || r > p + ps) {
