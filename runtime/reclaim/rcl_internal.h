@@ -445,7 +445,9 @@ struct rcl_heap {
   size_t mesh_old_live, mesh_old_rate; /* its entries left; slots moved per insertion */
   size_t mesh_rec_pos;                 /* reconciliation under way: the next slot (walk order) */
   int mesh_rec_armed;                  /* 1 while a reconciliation is under way */
-  uint32_t mesh_stride, mesh_words;    /* entry bytes; words of an entry's live bitmap */
+  uint32_t mesh_stride, mesh_words;    /* entry bytes; words of a spilled L(B) bitmap */
+  uint64_t *mesh_spill;                /* spill array of L(B) bitmaps, or NULL */
+  size_t mesh_spill_cap, mesh_spill_live, mesh_spill_free;  /* bitmaps; in use; free list head (index + 1) */
   size_t mesh_pages;                   /* secondaries now */
   size_t mesh_mappings;                /* mappings the aliases add (upper count) */
   uint64_t mesh_released, mesh_passes, mesh_max_pause_ns;
@@ -653,8 +655,6 @@ RCL_INTERN int rcl_mesh_fill_gap(rcl_heap *h, char *b, char *a, unsigned n);
 RCL_INTERN void rcl_mesh_reconcile(rcl_heap *h);
 RCL_INTERN int rcl_mesh_reconcile_step(rcl_heap *h);
 RCL_INTERN void rcl_mesh_reconcile_finish(rcl_heap *h);
-RCL_INTERN int rcl_mesh_secondary_of(const rcl_heap *h, uintptr_t page, const uint64_t **live,
-                                     uintptr_t *primary);
 RCL_INTERN void rcl_mesh_destroy(rcl_heap *h);
 RCL_INTERN int rcl_mesh_span_meshed(const rcl_heap *h, const rcl_span *s);
 /* What the mesher needs to know of one OS page (rcl_mesh_page_info_of). */

@@ -30,8 +30,11 @@
 **    are freed in A, so a purge of A's page never punches a page B maps.
 **
 ** Memory: the table is an open-addressing hash (linear probing, tombstones)
-** in a plain mapping, like the backing's tables; it is not counted in
-** `mapped`. Its slots fill whole OS pages (any count, not a power of two)
+** of 24-byte entries in a plain mapping, like the backing's tables; it is
+** not counted in `mapped`. A secondary keeps L(B) in its entry as up to
+** RCL_MESH_INLINE slot numbers; a larger L(B) is a bitmap in the spill
+** array (see "L(B)"), which is unmapped whenever no entry uses it. The
+** table's slots fill whole OS pages (any count, not a power of two)
 ** and at most 3/4 of them are in use, tombstones included; a new table
 ** is sized to twice the entries it will hold (at least a quarter of the
 ** one it replaces), so it shrinks too when unmeshing left tombstones. It
@@ -56,15 +59,22 @@
 #define RCL_MESH_EMPTY ((uintptr_t)0)
 #define RCL_MESH_TOMB  ((uintptr_t)1)
 
-/* A table entry: a secondary (primary != 0: its primary, count = |L(B)|,
-** live = L(B)) or a primary (primary == 0, count = its secondaries). */
+/* A table entry: a secondary (primary != 0: its primary, count = |L(B)|)
+** or a primary (primary == 0, count = its secondaries). A secondary's
+** L(B): while count <= RCL_MESH_INLINE, slot[0..count) are its slots in
+** ascending order; above, slot[0] | slot[1] << 16 is the index of its
+** bitmap in the spill array. count fits 16 bits: a page has at most
+** RCL_MAX_PAGE / 16 slots. */
+#define RCL_MESH_INLINE 3
 typedef struct rcl_mesh_entry {
   uintptr_t page;         /* RCL_MESH_EMPTY, RCL_MESH_TOMB or an OS page */
   uintptr_t primary;
-  uint32_t count;
-  uint32_t unused;
-  uint64_t live[];        /* mesh_words words */
+  uint16_t count;
+  uint16_t slot[RCL_MESH_INLINE];
 } rcl_mesh_entry;
+
+/* Words of a bitmap of one page's slots (the largest page's). */
+#define RCL_MESH_WORDS (RCL_MAX_PAGE / 16 / 64)
 
 /* Process-wide mapping budget (the mappings aliases add, all heaps):
 ** RCL_MESH_BUDGET_QUARTERS quarters of vm.max_map_count. */
@@ -250,6 +260,7 @@ static rcl_mesh_entry *rcl_mtab_insert(rcl_heap *h, uintptr_t page)
 
 static void rcl_mtab_remove(rcl_heap *h, rcl_mesh_entry *e)
 {
+  RCL_ASSERT(!e->primary || e->count <= RCL_MESH_INLINE, "a secondary left the table holding a spill bitmap");
   if (rcl_mtab_in_old(h, e)) h->mesh_old_live--;
   e->page = RCL_MESH_TOMB;
   h->mesh_live--;
@@ -283,7 +294,7 @@ static int rcl_mtab_room(rcl_heap *h, size_t more)
   char *nt;
   if (!h->mesh_stride) {
     h->mesh_words = (uint32_t)((h->os_page_size / 16 + 63) / 64);
-    h->mesh_stride = (uint32_t)(sizeof(rcl_mesh_entry) + h->mesh_words * sizeof(uint64_t));
+    h->mesh_stride = (uint32_t)sizeof(rcl_mesh_entry);
   }
   if (h->mesh_old) rcl_mtab_move(h, h->mesh_old_rate * more);
   if (h->mesh_cap && h->mesh_used + h->mesh_old_live + more <= RCL_MTAB_MAX_LOAD(h->mesh_cap)) return 0;
@@ -309,14 +320,106 @@ static int rcl_mtab_room(rcl_heap *h, size_t more)
   return 0;
 }
 
-RCL_INTERN int rcl_mesh_secondary_of(const rcl_heap *h, uintptr_t page, const uint64_t **live,
-                                     uintptr_t *primary)
+/* -- L(B) ------------------------------------------------------------------------------ */
+
+/* The spill array holds the L(B) too large for an entry: mesh_spill_cap
+** bitmaps of mesh_words words in one plain mapping (not counted in
+** `mapped`), mesh_spill_live of them in use. A free bitmap's first word
+** is the free list's next link (index + 1; 0 ends it; mesh_spill_free is
+** the head). It grows by doubling (entries hold indices, so it may move)
+** and is unmapped when its last bitmap is freed. */
+
+static uint64_t *rcl_mesh_spill_at(const rcl_heap *h, uint32_t i)
 {
-  rcl_mesh_entry *e = rcl_mtab_find(h, page);
-  if (!e || !e->primary) return 0;
-  if (live) *live = e->live;
-  if (primary) *primary = e->primary;
-  return 1;
+  return h->mesh_spill + (size_t)i * h->mesh_words;
+}
+
+static uint32_t rcl_mesh_spill_index(const rcl_mesh_entry *e)
+{
+  return (uint32_t)e->slot[0] | (uint32_t)e->slot[1] << 16;
+}
+
+static size_t rcl_mesh_spill_bytes(const rcl_heap *h, size_t cap)
+{
+  return rcl_align_up(cap * h->mesh_words * sizeof(uint64_t), h->os_page_size);
+}
+
+/* A free bitmap in the spill array (it grows if none is). 0, or -1 if no
+** memory (counted in mmap_failed; nothing changed). */
+static int rcl_mesh_spill_room(rcl_heap *h)
+{
+  size_t cap, bytes, i, words = h->mesh_words;
+  uint64_t *ns;
+  if (h->mesh_spill_free) return 0;
+  bytes = rcl_mesh_spill_bytes(h, h->mesh_spill_cap ? h->mesh_spill_cap * 2 : 1);
+  cap = bytes / (words * sizeof(uint64_t));
+  if (cap > UINT32_MAX) return -1;
+  ns = (uint64_t *)rcl_os_map_plain(bytes);
+  if (!ns) { h->mmap_failed++; return -1; }
+  if (h->mesh_spill) {
+    memcpy(ns, h->mesh_spill, h->mesh_spill_cap * words * sizeof(uint64_t));
+    munmap(h->mesh_spill, rcl_mesh_spill_bytes(h, h->mesh_spill_cap));
+  }
+  for (i = cap; i-- > h->mesh_spill_cap; ) {       /* the list in ascending order */
+    ns[i * words] = h->mesh_spill_free;
+    h->mesh_spill_free = i + 1;
+  }
+  h->mesh_spill = ns;
+  h->mesh_spill_cap = cap;
+  return 0;
+}
+
+static void rcl_mesh_spill_put(rcl_heap *h, uint32_t i)
+{
+  rcl_mesh_spill_at(h, i)[0] = h->mesh_spill_free;
+  h->mesh_spill_free = (size_t)i + 1;
+  if (--h->mesh_spill_live == 0) {
+    munmap(h->mesh_spill, rcl_mesh_spill_bytes(h, h->mesh_spill_cap));
+    h->mesh_spill = NULL;
+    h->mesh_spill_cap = h->mesh_spill_free = 0;
+  }
+}
+
+/* L(B) of secondary e as a bitmap of RCL_MESH_WORDS words. */
+static void rcl_mesh_live_get(const rcl_heap *h, const rcl_mesh_entry *e, uint64_t *bits)
+{
+  uint32_t i;
+  memset(bits, 0, RCL_MESH_WORDS * sizeof(uint64_t));
+  if (e->count > RCL_MESH_INLINE) {
+    memcpy(bits, rcl_mesh_spill_at(h, rcl_mesh_spill_index(e)), h->mesh_words * sizeof(uint64_t));
+    return;
+  }
+  for (i = 0; i < e->count; i++) bits[e->slot[i] >> 6] |= (uint64_t)1 << (e->slot[i] & 63);
+}
+
+/* Set L(B) of secondary e to `bits`, n slots of a page. Needs a free
+** spill bitmap (rcl_mesh_spill_room) only when n > RCL_MESH_INLINE and e
+** holds none: an L(B) that shrinks never needs one. */
+static void rcl_mesh_live_set(rcl_heap *h, rcl_mesh_entry *e, const uint64_t *bits, uint32_t n)
+{
+  uint32_t i, k, x;
+  if (e->count > RCL_MESH_INLINE) {
+    x = rcl_mesh_spill_index(e);
+    if (n > RCL_MESH_INLINE) {
+      memcpy(rcl_mesh_spill_at(h, x), bits, h->mesh_words * sizeof(uint64_t));
+      e->count = (uint16_t)n;
+      return;
+    }
+    rcl_mesh_spill_put(h, x);
+  }
+  e->count = (uint16_t)n;
+  if (n > RCL_MESH_INLINE) {
+    RCL_ASSERT(h->mesh_spill_free, "no spill bitmap for a large L(B)");
+    x = (uint32_t)(h->mesh_spill_free - 1);
+    h->mesh_spill_free = rcl_mesh_spill_at(h, x)[0];
+    h->mesh_spill_live++;
+    memcpy(rcl_mesh_spill_at(h, x), bits, h->mesh_words * sizeof(uint64_t));
+    e->slot[0] = (uint16_t)x;
+    e->slot[1] = (uint16_t)(x >> 16);
+    return;
+  }
+  for (i = k = 0; i < n && k < h->mesh_words * 64; k++)
+    if ((bits[k >> 6] >> (k & 63)) & 1) e->slot[i++] = (uint16_t)k;
 }
 
 /* Whether secondary b's neighbour at b + dir pages is a secondary of the
@@ -377,7 +480,7 @@ static int rcl_mesh_page_do(rcl_heap *h, char *b_page, char *a_page, int filler,
 {
   rcl_mesh_geom gb, ga;
   rcl_mesh_entry *eb, *ea;
-  uint64_t live[RCL_MAX_PAGE / 16 / 64];
+  uint64_t live[RCL_MESH_WORDS];
   uint32_t k, nlive = 0;
   size_t ps = h->os_page_size, size, pb, pa;
   rcl_segment *segb = rcl_segment_of(b_page), *sega = rcl_segment_of(a_page);
@@ -410,7 +513,7 @@ static int rcl_mesh_page_do(rcl_heap *h, char *b_page, char *a_page, int filler,
   delta = rcl_mesh_map_delta(h, (uintptr_t)b_page, (uintptr_t)a_page);
   if (delta > 0 && rcl_load(&rcl_mesh_map_used) + (size_t)delta > rcl_mesh_budget()) return -1;
   if (dry) return 0;
-  if (rcl_mtab_room(h, 2)) return -1;
+  if (rcl_mtab_room(h, 2) || (nlive > RCL_MESH_INLINE && rcl_mesh_spill_room(h))) return -1;
   /* Copy, then alias at once: no write of B's blocks comes between. */
   size = gb.s->block_size;
   for (k = 0; k < gb.nslots; k++)
@@ -446,8 +549,7 @@ static int rcl_mesh_page_do(rcl_heap *h, char *b_page, char *a_page, int filler,
   rcl_span_park(h, gb.s);
   eb = rcl_mtab_insert(h, (uintptr_t)b_page);
   eb->primary = (uintptr_t)a_page;
-  eb->count = nlive;
-  memcpy(eb->live, live, h->mesh_words * sizeof(uint64_t));
+  rcl_mesh_live_set(h, eb, live, nlive);
   ea = rcl_mtab_find(h, (uintptr_t)a_page);
   if (!ea) ea = rcl_mtab_insert(h, (uintptr_t)a_page);
   ea->count++;
@@ -602,7 +704,7 @@ RCL_INTERN int rcl_mesh_fill_gap(rcl_heap *h, char *b, char *a, unsigned n)
 static int rcl_mesh_reconcile_one(rcl_heap *h, rcl_mesh_entry *e)
 {
   rcl_mesh_geom gb, ga;
-  uint64_t freed[RCL_MAX_PAGE / 16 / 64];
+  uint64_t freed[RCL_MESH_WORDS], lb[RCL_MESH_WORDS];
   uint32_t k, nfreed = 0, stray = RCL_MESH_NONE;
   char *b_page = (char *)e->page, *a_page = (char *)e->primary;
   int unmesh;
@@ -616,9 +718,10 @@ static int rcl_mesh_reconcile_one(rcl_heap *h, rcl_mesh_entry *e)
     return 0;
   }
   memset(freed, 0, sizeof(freed));
+  rcl_mesh_live_get(h, e, lb);
   for (k = 0; k < gb.nslots; k++) {
     if (!rcl_bit_get(gb.s, gb.idx0 + k)) continue;
-    if (!((e->live[k >> 6] >> (k & 63)) & 1)) { stray = k; break; }
+    if (!((lb[k >> 6] >> (k & 63)) & 1)) { stray = k; break; }
     freed[k >> 6] |= (uint64_t)1 << (k & 63);
     nfreed++;
   }
@@ -631,11 +734,11 @@ static int rcl_mesh_reconcile_one(rcl_heap *h, rcl_mesh_entry *e)
   for (k = 0; k < gb.nslots; k++)
     if ((freed[k >> 6] >> (k & 63)) & 1) {
       rcl_bit_put(gb.s, gb.idx0 + k, 0);
-      e->live[k >> 6] &= ~((uint64_t)1 << (k & 63));
+      lb[k >> 6] &= ~((uint64_t)1 << (k & 63));
       rcl_mesh_free_idx(h, ga.s, ga.idx0 + k);
     }
   rcl_store(&gb.s->nfree, (uint16_t)(rcl_load(&gb.s->nfree) - nfreed));
-  e->count -= nfreed;
+  rcl_mesh_live_set(h, e, lb, e->count - nfreed);   /* shrinks: no spill bitmap taken */
   if (!unmesh) {
     rcl_span_settle(h, ga.s);
     return 0;
@@ -760,10 +863,12 @@ RCL_INTERN void rcl_mesh_reconcile_finish(rcl_heap *h)
 static void rcl_mesh_destroy_bits(rcl_heap *h, const rcl_mesh_entry *e)
 {
   rcl_mesh_geom gb, ga;
+  uint64_t lb[RCL_MESH_WORDS];
   uint32_t k;
   if (rcl_mesh_geom_in(h, (char *)e->page, &gb, 1) || rcl_mesh_geom_in(h, (char *)e->primary, &ga, 1)) return;
+  rcl_mesh_live_get(h, e, lb);
   for (k = 0; k < gb.nslots; k++)
-    if ((e->live[k >> 6] >> (k & 63)) & 1) rcl_bit_put(ga.s, ga.idx0 + k, 1);
+    if ((lb[k >> 6] >> (k & 63)) & 1) rcl_bit_put(ga.s, ga.idx0 + k, 1);
     else rcl_bit_put(gb.s, gb.idx0 + k, 1);
   if (gb.lo_cross != RCL_MESH_NONE) rcl_bit_put(gb.s, gb.lo_cross, 1);
   if (gb.hi_cross != RCL_MESH_NONE) rcl_bit_put(gb.s, gb.hi_cross, 1);
@@ -788,6 +893,9 @@ RCL_INTERN void rcl_mesh_destroy(rcl_heap *h)
   h->mesh_pages = 0;
   if (h->mesh_tab) munmap(h->mesh_tab, rcl_align_up(h->mesh_cap * h->mesh_stride, h->os_page_size));
   if (h->mesh_old) munmap(h->mesh_old, rcl_align_up(h->mesh_old_cap * h->mesh_stride, h->os_page_size));
+  if (h->mesh_spill) munmap(h->mesh_spill, rcl_mesh_spill_bytes(h, h->mesh_spill_cap));
+  h->mesh_spill = NULL;
+  h->mesh_spill_cap = h->mesh_spill_free = h->mesh_spill_live = 0;
   h->mesh_tab = h->mesh_old = NULL;
   h->mesh_cap = h->mesh_used = h->mesh_live = 0;
   h->mesh_old_cap = h->mesh_old_pos = h->mesh_old_live = 0;
@@ -909,7 +1017,7 @@ RCL_API int rcl_test_mesh_page(rcl_heap *h, void *b, void *a)
 /* The mesh table's invariants (file header), for rcl_test_check. */
 RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
 {
-  size_t i, secondaries = 0, runs = 0, words = h->mesh_words, scratch_bytes;
+  size_t i, secondaries = 0, runs = 0, spilled = 0, words = h->mesh_words, scratch_bytes;
   uint64_t *scratch;        /* per table slot: [count, union of L(B) words...] */
   int r = 0;
   if (!h->mesh_cap) {
@@ -930,11 +1038,20 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
   for (i = 0; i < rcl_mtab_slots(h) && !r; i++) {
     rcl_mesh_entry *e = rcl_mtab_slot(h, i), *ea;
     rcl_mesh_geom gb, ga;
-    uint64_t *acc;
+    uint64_t *acc, lb[RCL_MESH_WORDS];
     uint32_t k, n = 0;
     rcl_segment *seg;
     if (e->page <= RCL_MESH_TOMB || !e->primary) continue;
     secondaries++;
+    if (e->count > RCL_MESH_INLINE) {
+      if (rcl_mesh_spill_index(e) >= h->mesh_spill_cap) {
+        r = rcl_errorf(err, errlen, "mesh: secondary %#lx: spill bitmap %u of %zu",
+                       (unsigned long)e->page, rcl_mesh_spill_index(e), h->mesh_spill_cap);
+        break;
+      }
+      spilled++;
+    }
+    rcl_mesh_live_get(h, e, lb);
     if (!rcl_mesh_run_neighbour(h, e->page, e->primary, -1)) runs++;
     ea = rcl_mtab_find(h, e->primary);
     if (!ea || ea->primary || rcl_mesh_geom_of(h, (char *)e->page, &gb) ||
@@ -958,7 +1075,7 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
     }
     acc = scratch + rcl_mtab_index(h, ea) * (words + 1);
     for (k = 0; k < gb.nslots; k++) {
-      int in_l = (int)((e->live[k >> 6] >> (k & 63)) & 1);
+      int in_l = (int)((lb[k >> 6] >> (k & 63)) & 1);
       if (!in_l) {
         if (rcl_bit_get(gb.s, gb.idx0 + k)) {
           r = rcl_errorf(err, errlen, "mesh: secondary %#lx slot %u: free in B but not in L(B)",
@@ -981,8 +1098,8 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
       acc[1 + (k >> 6)] |= (uint64_t)1 << (k & 63);
     }
     if (r) break;
-    for (k = gb.nslots; k < words * 64; k++)
-      if ((e->live[k >> 6] >> (k & 63)) & 1) n = 0xffffffffu;
+    for (k = gb.nslots; k < RCL_MESH_WORDS * 64; k++)
+      if ((lb[k >> 6] >> (k & 63)) & 1) n = 0xffffffffu;
     if (n != e->count || (n == 0 && !rcl_mesh_filler_valid(h, e)) ||
         (gb.lo_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.lo_cross)) ||
         (gb.hi_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.hi_cross))) {
@@ -1002,6 +1119,8 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
   munmap(scratch, rcl_align_up(scratch_bytes, h->os_page_size));
   if (r) return r;
   /* Aliases a test makes by hand (rcl_test_page_alias) are not in the table. */
+  if (spilled != h->mesh_spill_live)
+    return rcl_errorf(err, errlen, "mesh: %zu spill bitmaps in use, %zu entries hold one", h->mesh_spill_live, spilled);
   if (secondaries != h->mesh_pages || 2 * runs != h->mesh_mappings || secondaries > rcl_os_alias_count(h))
     return rcl_errorf(err, errlen, "mesh: %zu secondaries (counted %zu), %zu mappings (counted %zu), %zu aliases",
                       secondaries, h->mesh_pages, 2 * runs, h->mesh_mappings, rcl_os_alias_count(h));

@@ -1329,6 +1329,8 @@ RCL_API int rcl_test_backing(rcl_heap *h, rcl_backing_info *info)
   info->fd = -1;
   if (h->mesh_tab) info->table_bytes = rcl_align_up(h->mesh_cap * h->mesh_stride, h->os_page_size);
   if (h->mesh_old) info->table_bytes += rcl_align_up(h->mesh_old_cap * h->mesh_stride, h->os_page_size);
+  if (h->mesh_spill)
+    info->table_bytes += rcl_align_up(h->mesh_spill_cap * h->mesh_words * sizeof(uint64_t), h->os_page_size);
   if (!b) return 0;
   info->table_bytes += rcl_align_up(sizeof(*b), ps);
   if (b->segs) info->table_bytes += rcl_align_up(b->segs_cap * sizeof(*b->segs), ps);

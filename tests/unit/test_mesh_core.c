@@ -22,7 +22,8 @@
 #include <unistd.h>
 
 #define SZ 64            /* a class whose blocks tile every page size */
-#define NPAGES 8         /* pages with one survivor each */
+#define NPAGES 8         /* pages with survivors */
+#define KEEP 6           /* survivors a page may keep (slots k + j * NPAGES, j < KEEP) */
 #define TAG(i) (0x5100u + (uint64_t)(i))
 
 typedef struct mesh_fixture {
@@ -30,7 +31,7 @@ typedef struct mesh_fixture {
   size_t ps;
   char *page[NPAGES];    /* pages, each with survivors */
   char *first[NPAGES];   /* the first block of each page (slot 0) */
-  void *blk[NPAGES][2];  /* survivors of each page (slot i and, if `two`, another) */
+  void *blk[NPAGES][KEEP];  /* survivors of page k: slots k + j * NPAGES, j < keep */
 } mesh_fixture;
 
 static rcl_heap *file_heap(void)
@@ -45,16 +46,17 @@ static rcl_heap *file_heap(void)
   return h;
 }
 
-/* Allocate pages of SZ-byte blocks and keep, on each of NPAGES pages, the
-** block at slot i (page i) and, if `two`, also slot i + NPAGES: the pages'
+/* Allocate pages of SZ-byte blocks and keep, on each page k of NPAGES, the
+** blocks at slots k + j * NPAGES for j < keep (1..KEEP): the pages'
 ** survivors are pairwise disjoint. Everything else is freed, and a purge
 ** retires the current span, so no page is in a current span. */
-static void fixture_make(mesh_fixture *f, int two)
+static void fixture_make(mesh_fixture *f, size_t keep)
 {
   size_t i, n = 0, per = rcl_page_size() / SZ, N = per * (NPAGES + 8) > 8192 ? per * (NPAGES + 8) : 8192;
   (void)per;
   void **all = (void **)calloc(N, sizeof(void *));
   memset(f, 0, sizeof(*f));
+  CU_ASSERT_FATAL(keep >= 1 && keep <= KEEP);
   f->h = file_heap();
   CU_ASSERT_PTR_NOT_NULL_FATAL(f->h);
   CU_ASSERT_PTR_NOT_NULL_FATAL(all);
@@ -86,14 +88,16 @@ static void fixture_make(mesh_fixture *f, int two)
   for (i = 0; i < N; i++) {
     char *p = (char *)all[i];
     size_t k, slot;
-    int keep = 0;
+    int kept = 0;
     for (k = 0; k < NPAGES; k++) {
       if (p < f->page[k] || p >= f->page[k] + f->ps) continue;
       slot = (size_t)(p - f->first[k]) / SZ;
-      if (slot == k) { f->blk[k][0] = p; keep = 1; }
-      if (two && slot == k + NPAGES) { f->blk[k][1] = p; keep = 1; }
+      if (slot >= k && (slot - k) % NPAGES == 0 && (slot - k) / NPAGES < keep) {
+        f->blk[k][(slot - k) / NPAGES] = p;
+        kept = 1;
+      }
     }
-    if (keep) tu_fill(p, SZ, TAG((size_t)(p - (char *)0) / SZ));
+    if (kept) tu_fill(p, SZ, TAG((size_t)(p - (char *)0) / SZ));
     else rcl_free(f->h, p, SZ);
   }
   free(all);
@@ -107,7 +111,7 @@ static int survivors_intact(const mesh_fixture *f)
 {
   size_t k, j, bad = 0;
   for (k = 0; k < NPAGES; k++)
-    for (j = 0; j < 2; j++)
+    for (j = 0; j < KEEP; j++)
       if (f->blk[k][j]) bad += !tu_verify(f->blk[k][j], SZ, tag_of(f->blk[k][j]));
   return bad == 0;
 }
@@ -150,7 +154,7 @@ static void test_contents_survive(void)
   mesh_fixture f;
   rcl_stats before, st;
   char *b;
-  fixture_make(&f, 0);
+  fixture_make(&f, 1);
   before = stats_of(f.h);
   CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
   TU_CHECK_HEAP(f.h);
@@ -193,7 +197,7 @@ static void test_overlap_refused(void)
 {
   mesh_fixture f;
   void *extra;
-  fixture_make(&f, 0);
+  fixture_make(&f, 1);
   /* Page 0 has slot 0 live; give page 1 its slot 0 too: not disjoint. */
   extra = NULL;
   {
@@ -224,7 +228,7 @@ static void test_frees_and_unmesh(void)
 {
   mesh_fixture f;
   size_t i;
-  fixture_make(&f, 1);
+  fixture_make(&f, 2);
   CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
   TU_CHECK_HEAP(f.h);
   rcl_free(f.h, f.blk[1][0], SZ);                 /* through B: one of two */
@@ -255,6 +259,55 @@ static void test_frees_and_unmesh(void)
   rcl_heap_destroy(f.h);
 }
 
+static size_t table_bytes_of(rcl_heap *h)
+{
+  rcl_backing_info bi;
+  CU_ASSERT_EQUAL(rcl_test_backing(h, &bi), 0);
+  return bi.table_bytes;
+}
+
+/* An L(B) of more than three slots (what a table entry holds) lives in
+** the spill array, counted in the backing's table bytes; frees through B
+** shrink it back into the entry, and the array is unmapped when no entry
+** uses it. */
+static void test_large_live(void)
+{
+  mesh_fixture f;
+  size_t j, k, small_tables;
+  fixture_make(&f, KEEP);
+  for (j = 2; j < KEEP; j++) {                    /* page 3 keeps two blocks */
+    rcl_free(f.h, f.blk[3][j], SZ);
+    f.blk[3][j] = NULL;
+  }
+  rcl_purge(f.h);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[3], f.page[2]), 0);
+  TU_CHECK_HEAP(f.h);
+  small_tables = table_bytes_of(f.h);             /* the table, no spill array */
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT(table_bytes_of(f.h) > small_tables);
+  CU_ASSERT(survivors_intact(&f));
+  for (j = 0; j < KEEP; j++)
+    CU_ASSERT(tu_verify(in_primary(&f, f.blk[1][j], f.page[0]), SZ, tag_of(f.blk[1][j])));
+  for (j = 0; j < KEEP; j++) {                    /* through B, one at a time */
+    rcl_free(f.h, f.blk[1][j], SZ);
+    f.blk[1][j] = NULL;
+    rcl_purge(f.h);
+    TU_CHECK_HEAP(f.h);
+    CU_ASSERT(survivors_intact(&f));
+    CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, j + 1 < KEEP ? 2 : 1);
+    if (KEEP - (j + 1) > 3) {
+      CU_ASSERT(table_bytes_of(f.h) > small_tables);
+    } else {
+      CU_ASSERT_EQUAL(table_bytes_of(f.h), small_tables);
+    }
+  }
+  for (k = 0; k < NPAGES; k++)
+    for (j = 0; j < KEEP; j++)
+      if (f.blk[k][j]) rcl_free(f.h, f.blk[k][j], SZ);
+  purge_expect_empty_and_destroy(f.h);
+}
+
 /* Realloc moves a meshed block (the free goes through B); new blocks never
 ** land on a slot that a secondary holds. */
 static void test_realloc_and_reuse(void)
@@ -262,7 +315,7 @@ static void test_realloc_and_reuse(void)
   mesh_fixture f;
   void *q, *fresh[8192];
   size_t i, n = 0;
-  fixture_make(&f, 1);
+  fixture_make(&f, 2);
   CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
   CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[3], f.page[2]), 0);
   q = rcl_realloc(f.h, f.blk[1][0], SZ, 300);
@@ -303,7 +356,7 @@ static void test_purge_after_mesh(void)
 {
   mesh_fixture f;
   rcl_backing_info b0, b1;
-  fixture_make(&f, 0);
+  fixture_make(&f, 1);
   CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
   rcl_free(f.h, f.blk[0][0], SZ);
   f.blk[0][0] = NULL;
@@ -330,7 +383,7 @@ static void test_three_secondaries(void)
 {
   mesh_fixture f;
   size_t k;
-  fixture_make(&f, 1);
+  fixture_make(&f, 2);
   for (k = 1; k <= 4; k++) CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[k], f.page[0]), 0);
   TU_CHECK_HEAP(f.h);
   CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 4);
@@ -370,7 +423,7 @@ static void test_double_free(void)
 {
   mesh_fixture f;
   int st;
-  fixture_make(&f, 1);
+  fixture_make(&f, 2);
   CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
   st = tu_child(double_free_child, &f, 20);
   CU_ASSERT(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
@@ -385,7 +438,7 @@ static void test_fork_after_mesh(void)
   int to_child[2], to_parent[2], status;
   pid_t pid;
   char c = 1;
-  fixture_make(&f, 0);
+  fixture_make(&f, 1);
   CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
   CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[2], f.page[0]), 0);
   CU_ASSERT_FATAL(pipe(to_child) == 0 && pipe(to_parent) == 0);
@@ -432,7 +485,7 @@ static void test_refused_alias(void)
 {
   mesh_fixture f;
   rcl_stats before, st;
-  fixture_make(&f, 0);
+  fixture_make(&f, 1);
   before = stats_of(f.h);
   CU_ASSERT_EQUAL_FATAL(rcl_test_fault(RCL_FAULT_BACKING, 1, 1), 0);
   CU_ASSERT_EQUAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), -1);
@@ -948,6 +1001,7 @@ int tu_register_mesh_core(void)
   if (!CU_add_test(s, "contents survive, seen through both addresses; rules", test_contents_survive) ||
       !CU_add_test(s, "overlapping pages never mesh", test_overlap_refused) ||
       !CU_add_test(s, "frees via B and A; unmesh when B empties", test_frees_and_unmesh) ||
+      !CU_add_test(s, "a large L(B) spills out of its entry and comes back", test_large_live) ||
       !CU_add_test(s, "realloc of meshed blocks; reuse never overlaps L(B)", test_realloc_and_reuse) ||
       !CU_add_test(s, "purge after mesh: A punched only when all empty", test_purge_after_mesh) ||
       !CU_add_test(s, "four secondaries on one primary", test_three_secondaries) ||
