@@ -6,7 +6,8 @@
 ** meshed block; new blocks never land on a slot a secondary holds; a
 ** secondary unmeshes when its last block is freed; purges punch a shared
 ** page only once every mapper is empty; fork() after meshing; three
-** secondaries on one primary; refused meshes (rules, an injected alias
+** secondaries on one primary; an L(B) too large for its entry spills and
+** comes back; refused meshes (rules, an injected alias
 ** failure) change nothing. Every step ends with rcl_test_check, which
 ** proves the mesh table's invariants (disjointness, the union rule).
 */
