@@ -132,9 +132,8 @@ static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
     else rcl_purger_add_bytes(pg, s->base + size, end);
     return;
   }
-  if (s->state == RCL_SPAN_MESHED && s->ngroups == 1) {
-    /* The blocks across its secondary pages' edges hold nothing (in a
-    ** page-fit span, one group per page, no block crosses a page edge). */
+  if (s->state == RCL_SPAN_MESHED) {
+    /* The blocks across its secondary pages' edges hold nothing. */
     uint32_t w, nw = rcl_span_nwords(s);
     for (w = 0; w < nw; w++) view[w] = rcl_load(&bits[w]);
     nfree += rcl_mesh_free_crossings(pg->h, s, view);
