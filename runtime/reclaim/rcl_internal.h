@@ -451,6 +451,7 @@ struct rcl_heap {
   size_t mesh_pages;                   /* secondaries now */
   size_t mesh_mappings;                /* mappings the aliases add (upper count) */
   uint64_t mesh_released, mesh_passes, mesh_max_pause_ns;
+  uint64_t mesh_remeshed;              /* rcl_mesh_primary calls that moved a secondary (tests read it) */
   /* The mesher (rcl_mesher.c): a pass armed at cycle end, advanced by GC steps. */
   int mesh_armed;
   rcl_segment *mesh_seg;               /* cursor: segment, unit (rcl_segment_unmap keeps it valid) */
@@ -600,6 +601,7 @@ RCL_INTERN void rcl_os_backing_init(rcl_heap *h);    /* heap creation, before rc
 RCL_INTERN void rcl_os_backing_destroy(rcl_heap *h); /* after the segments are unmapped */
 RCL_INTERN int rcl_os_page_alias(rcl_heap *h, void *page, const void *target); /* meshing */
 RCL_INTERN int rcl_os_page_unalias(rcl_heap *h, void *page);
+RCL_INTERN int rcl_os_page_realias(rcl_heap *h, void *page, const void *new_target);
 RCL_INTERN int rcl_os_on_file(const rcl_heap *h, const void *p); /* p in a file segment */
 RCL_INTERN size_t rcl_os_alias_count(const rcl_heap *h);
 RCL_INTERN int rcl_os_file_backed(const rcl_heap *h);
@@ -652,6 +654,7 @@ RCL_INTERN void rcl_span_park(rcl_heap *h, rcl_span *s);
 RCL_INTERN int rcl_mesh_page(rcl_heap *h, char *b_page, char *a_page);
 RCL_INTERN int rcl_mesh_page_fits(rcl_heap *h, char *b_page, char *a_page);
 RCL_INTERN int rcl_mesh_fill_gap(rcl_heap *h, char *b, char *a, unsigned n);
+RCL_INTERN int rcl_mesh_primary(rcl_heap *h, char *b_page, char *a_page, const uintptr_t *secs, unsigned nsecs);
 RCL_INTERN void rcl_mesh_reconcile(rcl_heap *h);
 RCL_INTERN int rcl_mesh_reconcile_step(rcl_heap *h);
 RCL_INTERN void rcl_mesh_reconcile_finish(rcl_heap *h);

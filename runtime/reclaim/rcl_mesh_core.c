@@ -1,7 +1,8 @@
 /*
 ** rcl_mesh_core.c: the heap core's side of meshing (docs/mesh.md): the
-** mesh table, meshing one OS page onto another, and the reconciliation
-** that frees through meshed pages and unmeshes them.
+** mesh table, meshing one OS page onto another, remeshing (a primary with
+** its secondaries onto another page), and the reconciliation that frees
+** through meshed pages and unmeshes them.
 **
 ** Words. Meshing OS page B onto OS page A (one size class, one slot grid)
 ** copies B's live blocks to the same offsets of A and makes B's virtual
@@ -475,6 +476,71 @@ static int rcl_mesh_cross_reserved(const rcl_heap *h, const rcl_mesh_geom *g, ui
 ** with nothing changed (a rule broken, the mapping budget spent, no memory
 ** for the table, or the OS refused the alias).
 */
+/* Copy the blocks of B's slots set in `slots` to the same slots of A. */
+static void rcl_mesh_copy_slots(const rcl_mesh_geom *gb, const rcl_mesh_geom *ga, const uint64_t *slots)
+{
+  size_t size = gb->s->block_size;
+  uint32_t k;
+  for (k = 0; k < gb->nslots; k++)
+    if ((slots[k >> 6] >> (k & 63)) & 1) {
+      char *dst = ga->first + (size_t)k * size;
+      RCL_VG_DEFINED(dst, size);
+      /* The whole block: memcheck marks its tail past the size asked for
+      ** inaccessible at B's address, and the copy reads it on purpose. */
+      RCL_VG_QUIET_BEGIN();
+      memcpy(dst, gb->first + (size_t)k * size, size);
+      RCL_VG_QUIET_END();
+      RCL_VG_NOACCESS(dst, size);
+    }
+}
+
+/* Whether the blocks crossing B's edges are free or reserved by a
+** neighbouring secondary (no live block may cross the edge of a page
+** that meshes). */
+static int rcl_mesh_edges_free(const rcl_heap *h, const rcl_mesh_geom *gb)
+{
+  return !((gb->lo_cross != RCL_MESH_NONE && !rcl_bit_get(gb->s, gb->lo_cross) &&
+            !rcl_mesh_cross_reserved(h, gb, gb->lo_cross)) ||
+           (gb->hi_cross != RCL_MESH_NONE && !rcl_bit_get(gb->s, gb->hi_cross) &&
+            !rcl_mesh_cross_reserved(h, gb, gb->hi_cross)));
+}
+
+/* B's page becomes a secondary of A (aliased already): L(B) (`live`, nlive
+** slots) is used in A; every block on B's page is used in B's bitmap; the
+** page is clean (punched); B's span is MESHED; the entry eb (B's, or NULL
+** for a new one) records it. Room for the entries and, for a large L(B),
+** a spill bitmap are ensured. Returns B's entry. */
+static rcl_mesh_entry *rcl_mesh_make_secondary(rcl_heap *h, rcl_mesh_geom *gb, rcl_mesh_geom *ga,
+                                               rcl_mesh_entry *eb, const uint64_t *live, uint32_t nlive)
+{
+  rcl_segment *segb = rcl_segment_of(gb->page);
+  size_t pb = (size_t)(gb->page - (char *)segb) >> h->page_shift;
+  rcl_mesh_entry *ea;
+  uint32_t k, cleared = 0;
+  for (k = 0; k < gb->nslots; k++)
+    if ((live[k >> 6] >> (k & 63)) & 1) rcl_bit_put(ga->s, ga->idx0 + k, 0);
+  rcl_store(&ga->s->nfree, (uint16_t)(rcl_load(&ga->s->nfree) - nlive));
+  rcl_span_settle(h, ga->s);
+  for (k = 0; k < gb->nslots; k++)
+    if (rcl_bit_get(gb->s, gb->idx0 + k)) { rcl_bit_put(gb->s, gb->idx0 + k, 0); cleared++; }
+  if (gb->lo_cross != RCL_MESH_NONE && rcl_bit_get(gb->s, gb->lo_cross)) { rcl_bit_put(gb->s, gb->lo_cross, 0); cleared++; }
+  if (gb->hi_cross != RCL_MESH_NONE && rcl_bit_get(gb->s, gb->hi_cross)) { rcl_bit_put(gb->s, gb->hi_cross, 0); cleared++; }
+  rcl_store(&gb->s->nfree, (uint16_t)(rcl_load(&gb->s->nfree) - cleared));
+  if (rcl_clean_set(segb, pb, pb + 1)) {
+    gb->s->nclean = (uint16_t)(gb->s->nclean + 1);
+    h->mesh_released++;                           /* its physical page was punched */
+  }
+  rcl_span_park(h, gb->s);
+  if (!eb) eb = rcl_mtab_insert(h, (uintptr_t)gb->page);
+  eb->primary = (uintptr_t)ga->page;
+  rcl_mesh_live_set(h, eb, live, nlive);
+  ea = rcl_mtab_find(h, (uintptr_t)ga->page);
+  if (!ea) ea = rcl_mtab_insert(h, (uintptr_t)ga->page);
+  ea->count++;
+  h->mesh_pages++;
+  return eb;
+}
+
 /* filler: B must be empty (rcl_mesh_fill_gap); dry: check only, change nothing. */
 static int rcl_mesh_page_do(rcl_heap *h, char *b_page, char *a_page, int filler, int dry)
 {
@@ -482,7 +548,7 @@ static int rcl_mesh_page_do(rcl_heap *h, char *b_page, char *a_page, int filler,
   rcl_mesh_entry *eb, *ea;
   uint64_t live[RCL_MESH_WORDS];
   uint32_t k, nlive = 0;
-  size_t ps = h->os_page_size, size, pb, pa;
+  size_t ps = h->os_page_size, pb, pa;
   rcl_segment *segb = rcl_segment_of(b_page), *sega = rcl_segment_of(a_page);
   long delta;
   if ((((uintptr_t)b_page | (uintptr_t)a_page) & (ps - 1)) || b_page == a_page) return -1;
@@ -495,12 +561,7 @@ static int rcl_mesh_page_do(rcl_heap *h, char *b_page, char *a_page, int filler,
   pb = (size_t)(b_page - (char *)segb) >> h->page_shift;
   pa = (size_t)(a_page - (char *)sega) >> h->page_shift;
   if (!filler && (rcl_page_is_clean(segb, pb) || rcl_page_is_clean(sega, pa))) return -1;
-  /* Blocks crossing B's edges: free, or reserved by a neighbouring secondary. */
-  if ((gb.lo_cross != RCL_MESH_NONE && !rcl_bit_get(gb.s, gb.lo_cross) &&
-       !rcl_mesh_cross_reserved(h, &gb, gb.lo_cross)) ||
-      (gb.hi_cross != RCL_MESH_NONE && !rcl_bit_get(gb.s, gb.hi_cross) &&
-       !rcl_mesh_cross_reserved(h, &gb, gb.hi_cross)))
-    return -1;
+  if (!rcl_mesh_edges_free(h, &gb)) return -1;
   memset(live, 0, sizeof(live));
   for (k = 0; k < gb.nslots; k++)
     if (!rcl_bit_get(gb.s, gb.idx0 + k)) {
@@ -515,46 +576,10 @@ static int rcl_mesh_page_do(rcl_heap *h, char *b_page, char *a_page, int filler,
   if (dry) return 0;
   if (rcl_mtab_room(h, 2) || (nlive > RCL_MESH_INLINE && rcl_mesh_spill_room(h))) return -1;
   /* Copy, then alias at once: no write of B's blocks comes between. */
-  size = gb.s->block_size;
-  for (k = 0; k < gb.nslots; k++)
-    if ((live[k >> 6] >> (k & 63)) & 1) {
-      char *dst = ga.first + (size_t)k * size;
-      RCL_VG_DEFINED(dst, size);
-      /* The whole block: memcheck marks its tail past the size asked for
-      ** inaccessible at B's address, and the copy reads it on purpose. */
-      RCL_VG_QUIET_BEGIN();
-      memcpy(dst, gb.first + (size_t)k * size, size);
-      RCL_VG_QUIET_END();
-      RCL_VG_NOACCESS(dst, size);
-    }
+  rcl_mesh_copy_slots(&gb, &ga, live);
   if (rcl_os_page_alias(h, b_page, a_page) != 0) return -1;
-  /* A: B's live slots are used (the union rule). */
-  for (k = 0; k < gb.nslots; k++)
-    if ((live[k >> 6] >> (k & 63)) & 1) rcl_bit_put(ga.s, ga.idx0 + k, 0);
-  rcl_store(&ga.s->nfree, (uint16_t)(rcl_load(&ga.s->nfree) - nlive));
-  rcl_span_settle(h, ga.s);
-  /* B: every block on the page is used; the page is clean (punched). */
-  {
-    uint32_t cleared = 0;
-    for (k = 0; k < gb.nslots; k++)
-      if (rcl_bit_get(gb.s, gb.idx0 + k)) { rcl_bit_put(gb.s, gb.idx0 + k, 0); cleared++; }
-    if (gb.lo_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.lo_cross)) { rcl_bit_put(gb.s, gb.lo_cross, 0); cleared++; }
-    if (gb.hi_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.hi_cross)) { rcl_bit_put(gb.s, gb.hi_cross, 0); cleared++; }
-    rcl_store(&gb.s->nfree, (uint16_t)(rcl_load(&gb.s->nfree) - cleared));
-  }
-  if (rcl_clean_set(segb, pb, pb + 1)) {
-    gb.s->nclean = (uint16_t)(gb.s->nclean + 1);
-    h->mesh_released++;                           /* its physical page was punched */
-  }
-  rcl_span_park(h, gb.s);
-  eb = rcl_mtab_insert(h, (uintptr_t)b_page);
-  eb->primary = (uintptr_t)a_page;
-  rcl_mesh_live_set(h, eb, live, nlive);
-  ea = rcl_mtab_find(h, (uintptr_t)a_page);
-  if (!ea) ea = rcl_mtab_insert(h, (uintptr_t)a_page);
-  ea->count++;
+  rcl_mesh_make_secondary(h, &gb, &ga, NULL, live, nlive);
   rcl_mesh_count_mappings(h, delta);
-  h->mesh_pages++;
   return 0;
 }
 
@@ -768,6 +793,130 @@ static unsigned rcl_mesh_drop_stale_fillers(rcl_heap *h, uintptr_t b)
       n++;
     }
   return n;
+}
+
+/* -- Remeshing ---------------------------------------------------------------------- */
+
+#define RCL_MESH_REMESH_MAPS 2    /* mappings moving a primary's secondaries may add */
+
+/* Whether a filler lies within RCL_MESH_MAX_GAP pages of page b. */
+static int rcl_mesh_filler_near(const rcl_heap *h, uintptr_t b)
+{
+  size_t ps = h->os_page_size;
+  unsigned k;
+  for (k = 1; k <= RCL_MESH_MAX_GAP; k++) {
+    rcl_mesh_entry *e;
+    if (rcl_segment_of((void *)(b + k * ps)) == rcl_segment_of((void *)b) &&
+        (e = rcl_mtab_find(h, b + k * ps)) && e->primary && !e->count) return 1;
+    if (rcl_segment_of((void *)(b - k * ps)) == rcl_segment_of((void *)b) &&
+        (e = rcl_mtab_find(h, b - k * ps)) && e->primary && !e->count) return 1;
+  }
+  return 0;
+}
+
+/*
+** Mesh primary B, with its secondaries secs[0..nsecs) (every one, in
+** ascending order, none a filler), onto page A (owner, heap lock held). A
+** is no secondary, of B's class and slot grid, and neither span is
+** current; the slots used on B's page (B's own blocks and its
+** secondaries' L) are free in A; A's secondaries, B's and B itself stay
+** within RCL_MESH_MAX_SECONDARIES; no live block crosses B's edges; no
+** filler lies within RCL_MESH_MAX_GAP pages of a secondary of B (a move
+** would break its run); moving the secondaries adds at most
+** RCL_MESH_REMESH_MAPS mappings (a secondary in a run leaves it), so a
+** remesh costs at most that plus two (B's alias) for the page it releases.
+** Copies B's used slots into A, then points each secondary of B at A (its
+** L moves from B's bitmap to A's: the union rule holds after each), then
+** makes B a secondary of A with L(B) = its own live slots, or, if it has
+** none, leaves it a page without blocks for the purge. A secondary moved
+** is a valid state, so a refusal on the way (the OS, the mapping budget,
+** the alias distance) keeps what was done. Returns 1 when B is
+** no primary any more, 0 when some of its secondaries stay on it, -1 with
+** nothing changed.
+*/
+RCL_INTERN int rcl_mesh_primary(rcl_heap *h, char *b_page, char *a_page, const uintptr_t *secs, unsigned nsecs)
+{
+  rcl_mesh_geom gb, ga;
+  rcl_mesh_entry *eb, *ea;
+  uint64_t used[RCL_MESH_WORDS], own[RCL_MESH_WORDS], lb[RCL_MESH_WORDS];
+  uint32_t k, nown = 0;
+  unsigned i, moved = 0;
+  long dsum = 0;
+  size_t ps = h->os_page_size, w;
+  rcl_segment *segb = rcl_segment_of(b_page), *sega = rcl_segment_of(a_page);
+  if ((((uintptr_t)b_page | (uintptr_t)a_page) & (ps - 1)) || b_page == a_page || nsecs == 0) return -1;
+  if (rcl_mesh_geom_of(h, b_page, &gb) || rcl_mesh_geom_of(h, a_page, &ga)) return -1;
+  if (gb.s->cls != ga.s->cls || gb.first - gb.page != ga.first - ga.page || gb.nslots != ga.nslots)
+    return -1;
+  if (rcl_page_is_clean(segb, (size_t)(b_page - (char *)segb) >> h->page_shift) ||
+      rcl_page_is_clean(sega, (size_t)(a_page - (char *)sega) >> h->page_shift) ||
+      !rcl_mesh_edges_free(h, &gb) || !rcl_os_on_file(h, b_page) || !rcl_os_on_file(h, a_page))
+    return -1;
+  eb = rcl_mtab_find(h, (uintptr_t)b_page);
+  ea = rcl_mtab_find(h, (uintptr_t)a_page);
+  if (!eb || eb->primary || eb->count != nsecs || (ea && ea->primary) ||
+      (ea ? ea->count : 0) + nsecs + 1 > RCL_MESH_MAX_SECONDARIES)
+    return -1;
+  memset(used, 0, sizeof(used));
+  for (k = 0; k < gb.nslots; k++)
+    if (!rcl_bit_get(gb.s, gb.idx0 + k)) {
+      if (!rcl_bit_get(ga.s, ga.idx0 + k)) return -1;    /* used in both */
+      used[k >> 6] |= (uint64_t)1 << (k & 63);
+    }
+  memcpy(own, used, sizeof(own));
+  for (i = 0; i < nsecs; i++) {
+    rcl_mesh_entry *e = rcl_mtab_find(h, secs[i]);
+    if (!e || e->primary != (uintptr_t)b_page || e->count == 0 || (i && secs[i] <= secs[i - 1])) return -1;
+    rcl_mesh_live_get(h, e, lb);
+    for (w = 0; w < RCL_MESH_WORDS; w++) own[w] &= ~lb[w];
+    if (rcl_mesh_filler_near(h, secs[i])) return -1;
+    dsum += rcl_mesh_map_delta(h, secs[i], (uintptr_t)a_page) - rcl_mesh_map_delta(h, secs[i], (uintptr_t)b_page);
+  }
+  if (dsum > RCL_MESH_REMESH_MAPS) return -1;
+  for (w = 0; w < RCL_MESH_WORDS; w++) nown += (uint32_t)rcl_popcount64(own[w]);
+  if (rcl_mtab_room(h, 2) || (nown > RCL_MESH_INLINE && rcl_mesh_spill_room(h))) return -1;
+  eb = rcl_mtab_find(h, (uintptr_t)b_page);           /* room may have moved entries */
+  rcl_mesh_copy_slots(&gb, &ga, used);
+  for (i = 0; i < nsecs; i++) {
+    rcl_mesh_entry *e = rcl_mtab_find(h, secs[i]);
+    long d = rcl_mesh_map_delta(h, secs[i], (uintptr_t)a_page) - rcl_mesh_map_delta(h, secs[i], (uintptr_t)b_page);
+    uint32_t n = 0;
+    if (d > 0 && rcl_load(&rcl_mesh_map_used) + (size_t)d > rcl_mesh_budget()) break;
+    if (rcl_os_page_realias(h, (void *)secs[i], a_page) != 0) break;
+    rcl_mesh_live_get(h, e, lb);
+    for (k = 0; k < gb.nslots; k++)
+      if ((lb[k >> 6] >> (k & 63)) & 1) {
+        rcl_bit_put(ga.s, ga.idx0 + k, 0);
+        rcl_mesh_free_idx(h, gb.s, gb.idx0 + k);
+        n++;
+      }
+    rcl_store(&ga.s->nfree, (uint16_t)(rcl_load(&ga.s->nfree) - n));
+    e->primary = (uintptr_t)a_page;
+    ea = rcl_mtab_find(h, (uintptr_t)a_page);
+    if (!ea) ea = rcl_mtab_insert(h, (uintptr_t)a_page);
+    ea->count++;
+    eb->count--;
+    rcl_mesh_count_mappings(h, d);
+    moved++;
+  }
+  if (moved == 0) return -1;                          /* copies into A's free slots: no change */
+  h->mesh_remeshed++;
+  if (eb->count == 0) {
+    long d = rcl_mesh_map_delta(h, (uintptr_t)b_page, (uintptr_t)a_page);
+    rcl_mtab_remove(h, eb);
+    eb = NULL;
+    if (nown && (d <= 0 || rcl_load(&rcl_mesh_map_used) + (size_t)d <= rcl_mesh_budget()) &&
+        rcl_os_page_alias(h, b_page, a_page) == 0) {
+      rcl_mesh_make_secondary(h, &gb, &ga, NULL, own, nown);
+      rcl_mesh_count_mappings(h, d);
+    } else {
+      rcl_span_settle(h, gb.s);
+    }
+  } else {
+    rcl_span_settle(h, gb.s);
+  }
+  rcl_span_settle(h, ga.s);
+  return eb ? 0 : 1;
 }
 
 /*
@@ -1012,6 +1161,34 @@ RCL_API int rcl_test_mesh_page(rcl_heap *h, void *b, void *a)
   r = rcl_mesh_page(h, (char *)b, (char *)a);
   rcl_unlock(h);
   return r;
+}
+
+/* rcl_mesh_primary with every secondary of b (found by a walk of the table). */
+RCL_API int rcl_test_mesh_primary(rcl_heap *h, void *b, void *a)
+{
+  uintptr_t secs[RCL_MESH_MAX_SECONDARIES + 1];
+  unsigned n = 0, i, j;
+  size_t k;
+  int r;
+  rcl_lock(h);
+  for (k = 0; k < rcl_mtab_slots(h) && n <= RCL_MESH_MAX_SECONDARIES; k++) {
+    rcl_mesh_entry *e = rcl_mtab_slot(h, k);
+    if (e->page > RCL_MESH_TOMB && e->primary == (uintptr_t)b) secs[n++] = e->page;
+  }
+  for (i = 1; i < n; i++)                           /* ascending */
+    for (j = i; j > 0 && secs[j - 1] > secs[j]; j--) { uintptr_t t = secs[j]; secs[j] = secs[j - 1]; secs[j - 1] = t; }
+  r = n <= RCL_MESH_MAX_SECONDARIES ? rcl_mesh_primary(h, (char *)b, (char *)a, secs, n) : -1;
+  rcl_unlock(h);
+  return r;
+}
+
+RCL_API uint64_t rcl_test_mesh_remeshed(rcl_heap *h)
+{
+  uint64_t n;
+  rcl_lock(h);
+  n = h->mesh_remeshed;
+  rcl_unlock(h);
+  return n;
 }
 
 /* The mesh table's invariants (file header), for rcl_test_check. */

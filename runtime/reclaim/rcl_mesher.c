@@ -26,7 +26,10 @@
 ** The split pass ends a full pass: every candidate the walks left tries
 ** the pages of its slot grid (class, slots, phase) whatever their offsets,
 ** the fuller ones first, and several candidates may mesh onto one primary
-** (the Mesh paper's SplitMesher, with its probes bounded). Each mesh it
+** (the Mesh paper's SplitMesher, with its probes bounded). Remeshing ends
+** it: a primary, least used first, with its secondaries meshes onto a
+** fuller primary of its grid whose used slots are disjoint from its own
+** (rcl_mesh_primary), so sparse primaries release pages too. Each mesh it
 ** makes extends both ways: the pages beside the secondary mesh onto the
 ** pages beside its primary while they fit, across gaps of empty pages
 ** (fillers), and so add no mapping. A secondary left alone costs up to two
@@ -557,6 +560,140 @@ static void rcl_mesher_split(rcl_heap *h)
   munmap(ss.v, bytes);
 }
 
+/* -- Remeshing (full passes only) ---------------------------------------------------- */
+
+/* Fills v (if not NULL) with the primaries of non-current small spans
+** (key, fold and nused as in rcl_mesher_collect, src = 1) and sec (if not
+** NULL) with every secondary (key = its primary, page = it, unused = 1
+** for a filler). Returns the primaries' count; *nsec the secondaries'. */
+static size_t rcl_mesher_collect_primaries(rcl_heap *h, rcl_mesher_page *v, rcl_mesher_page *sec, size_t *nsec)
+{
+  size_t n = 0, ns = 0, ps = h->os_page_size;
+  rcl_segment *seg;
+  for (seg = h->seg_first; seg; seg = seg->next) {
+    unsigned u, head;
+    for (u = 1; u < RCL_SEGMENT_UNITS; u += head == u ? seg->spans[head].units : 1) {
+      rcl_span *s = &seg->spans[head = seg->unit_span[u]];
+      size_t off, size;
+      char *start;
+      if (!head || head != u) { head = 0; continue; }
+      if (s->cls >= RCL_NCLASSES || s->state == RCL_SPAN_CURRENT) continue;
+      start = rcl_span_start(s);
+      size = (size_t)s->units << RCL_UNIT_SHIFT;
+      for (off = 0; off < size; off += ps) {
+        rcl_mesh_page_info bi;
+        rcl_mesher_page *p;
+        if (rcl_mesh_page_info_of(h, start + off, &bi) || bi.role == RCL_MESH_ROLE_NONE) continue;
+        if (bi.role == RCL_MESH_ROLE_SECONDARY) {
+          if (sec) {
+            p = &sec[ns];
+            memset(p, 0, sizeof(*p));
+            p->key = bi.primary;
+            p->page = (uintptr_t)(start + off);
+            p->unused = bi.live == 0;
+          }
+          ns++;
+          continue;
+        }
+        if (v) {
+          p = &v[n];
+          memset(p, 0, sizeof(*p));
+          p->page = (uintptr_t)(start + off);
+          p->key = (uint64_t)bi.cls << 48 | (uint64_t)bi.nslots << 32 | bi.phase;
+          p->fold = bi.used_fold;
+          p->nused = bi.nused;
+          p->src = 1;
+          p->nsec = (uint8_t)bi.secondaries;
+          p->pos = (uint32_t)n;
+        }
+        n++;
+      }
+    }
+  }
+  *nsec = ns;
+  return n;
+}
+
+/* The secondaries of primary `page` in sec (sorted by key, then page):
+** *first is the index of the first; returns their count. */
+static size_t rcl_mesher_secondaries_of(const rcl_mesher_page *sec, size_t nsec, uintptr_t page, size_t *first)
+{
+  size_t lo = 0, hi = nsec, n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (sec[mid].key < page) lo = mid + 1;
+    else hi = mid;
+  }
+  for (n = 0; lo + n < nsec && sec[lo + n].key == page; n++) {}
+  *first = lo;
+  return n;
+}
+
+#define RCL_MESHER_REMESH_PROBES 32   /* primaries one primary tries (remeshing) */
+
+/*
+** Remeshing (after the split pass of a full pass): the primaries of one
+** slot grid, least used first, each try up to RCL_MESHER_REMESH_PROBES
+** fuller primaries whose used slots are disjoint from theirs and whose
+** secondaries leave room; the heap core then moves the primary with all
+** its secondaries onto the other (rcl_mesh_primary), releasing its
+** physical page. A primary with a filler among its secondaries (it is in
+** a run) stays. The pass stops, as the split pass does, once
+** RCL_MESHER_SPLIT_QUARTERS quarters of the mapping budget are in use.
+*/
+static void rcl_mesher_remesh(rcl_heap *h)
+{
+  size_t n, ns, ns2, bytes, i, j;
+  rcl_mesher_page *v, *sec;
+  uintptr_t ids[RCL_MESH_MAX_SECONDARIES];
+  if (rcl_mesh_budget_quarters() >= RCL_MESHER_SPLIT_QUARTERS) return;
+  n = rcl_mesher_collect_primaries(h, NULL, NULL, &ns);
+  if (n < 2 || n + ns > UINT32_MAX) return;
+  bytes = rcl_align_up((n + ns) * sizeof(*v), h->os_page_size);
+  if (!(v = (rcl_mesher_page *)rcl_os_map_plain(bytes))) { h->mmap_failed++; return; }
+  sec = v + n;
+  n = rcl_mesher_collect_primaries(h, v, sec, &ns2);   /* the same pages: nothing changed between */
+  (void)ns2;
+  rcl_mesher_sort(v, n);
+  rcl_mesher_sort(sec, ns);                            /* by primary, then page */
+  for (i = 0; i < n; i = j) {
+    size_t e, cur = i;
+    uint32_t nslots = (uint32_t)(v[i].key >> 32) & 0xffff;
+    for (j = i + 1; j < n && v[j].key == v[i].key; j++) {}
+    for (e = j; e-- > i + 1; ) {
+      rcl_mesher_page *b = &v[e];
+      size_t k, first, nb;
+      if (b->dead) continue;
+      if (rcl_mesh_budget_quarters() >= RCL_MESHER_SPLIT_QUARTERS || !rcl_mesh_budget_left(2)) goto out;
+      nb = rcl_mesher_secondaries_of(sec, ns, b->page, &first);
+      if (nb == 0 || nb != b->nsec || nb > RCL_MESH_MAX_SECONDARIES) continue;
+      for (k = 0; k < nb && !sec[first + k].unused; k++) ids[k] = sec[first + k].page;
+      if (k < nb) continue;                            /* a filler: b is in a run */
+      if (cur >= e) cur = i;
+      for (k = 0; k < RCL_MESHER_REMESH_PROBES && k < e - i; k++) {
+        size_t t = i + (cur - i + k) % (e - i);
+        rcl_mesher_page *a = &v[t];
+        int r;
+        if (a->dead || (size_t)a->nsec + nb + 1 > RCL_MESH_MAX_SECONDARIES || a->nused + b->nused > nslots ||
+            (nslots <= 64 && (a->fold & b->fold)))
+          continue;
+        r = rcl_mesh_primary(h, (char *)b->page, (char *)a->page, ids, (unsigned)nb);
+        if (r < 0) continue;
+        b->dead = 1;
+        if (r == 0) { a->dead = 1; break; }           /* partly moved: both stay as they are */
+        a->fold |= b->fold;
+        a->nused += b->nused;
+        a->nsec = (uint8_t)(a->nsec + nb + 1);
+        if (a->nsec >= RCL_MESH_MAX_SECONDARIES || a->nused >= nslots) a->dead = 1;
+        cur = t;
+        break;
+      }
+    }
+  }
+out:
+  munmap(v, bytes);
+}
+
 /* A whole pass now (full GC, purge()), after the whole reconciliation. */
 RCL_INTERN void rcl_mesher_full(rcl_heap *h)
 {
@@ -579,6 +716,7 @@ RCL_INTERN void rcl_mesher_full(rcl_heap *h)
     h->mesh_seg = NULL;
   }
   rcl_mesher_split(h);
+  rcl_mesher_remesh(h);
 }
 
 RCL_INTERN void rcl_mesher_destroy(rcl_heap *h)

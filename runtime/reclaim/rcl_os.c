@@ -1070,6 +1070,56 @@ out:
   return r;
 }
 
+/*
+** Point the alias `page` at another target: page then maps new_target's
+** physical page (its own range stays punched). The caller has copied into
+** new_target what page keeps. Rules: page is an alias of another target,
+** new_target is no alias, lies within RCL_ALIAS_DIST_MAX pages of page and
+** has fewer than RCL_ALIAS_COUNT_MAX aliases; a call breaking them returns
+** -1 and changes nothing. A failure of the OS calls returns -1 too, with
+** page still mapping its old target (counted in alias_failed).
+*/
+RCL_INTERN int rcl_os_page_realias(rcl_heap *h, void *page, const void *new_target)
+{
+  rcl_backing *b = h->backing;
+  rcl_backing_seg *pe, *oe, *te;
+  uintptr_t pg = (uintptr_t)page, tg = (uintptr_t)new_target, old;
+  size_t ps = h->os_page_size, pi, oi, ti;
+  uint32_t word;
+  int r = -1;
+  if (!b || ((pg | tg) & (ps - 1)) != 0 || pg == tg || !(word = rcl_alias_word_of(pg, tg))) return -1;
+  pthread_mutex_lock(&rcl_backing_lock);
+  pe = rcl_backing_seg_of(b, pg, &pi);
+  te = rcl_backing_seg_of(b, tg, &ti);
+  old = pe && pe->pages ? rcl_alias_word_target(pg, pe->pages[pi]) : 0;
+  if (!pe || !te || !old || old == tg || rcl_backing_alias_target(b, tg) ||
+      (te->pages && rcl_alias_word_count(te->pages[ti]) == RCL_ALIAS_COUNT_MAX))
+    goto out;                                       /* the caller broke a rule */
+  oe = rcl_backing_seg_of(b, old, &oi);
+  RCL_ASSERT(oe && oe->pages && rcl_alias_word_count(oe->pages[oi]), "an alias without its target");
+  if (!rcl_backing_pages_of(te, 1) || !rcl_backing_fd_ok(b) || rcl_os_fault(RCL_FAULT_BACKING))
+    goto failed;
+  if (mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd,
+           (off_t)(te->off + (tg & (RCL_SEGMENT_SIZE - 1)))) != page) {
+    RCL_ASSERT(mmap(page, ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, b->fd,
+                    (off_t)(oe->off + (old & (RCL_SEGMENT_SIZE - 1)))) == page,
+               "cannot restore an alias after a failed realias");
+    goto failed;
+  }
+  pe->pages[pi] = word;
+  oe->pages[oi]--;
+  oe->ntargeted--;
+  te->pages[ti]++;
+  te->ntargeted++;
+  r = 0;
+  goto out;
+failed:
+  b->alias_failed++;
+out:
+  pthread_mutex_unlock(&rcl_backing_lock);
+  return r;
+}
+
 /* Map the alias `page` back onto its own range, which reads as zeros.
 ** -1 if page is no alias; -1 with page still an alias if the mapping fails
 ** (counted in alias_failed). */

@@ -70,6 +70,13 @@ RCL_API int rcl_test_page_unalias(rcl_heap *h, void *page);
 ** physical page. 0, or -1 with nothing changed. Frees through b are moved
 ** to a by the next purge() or GC cycle end. */
 RCL_API int rcl_test_mesh_page(rcl_heap *h, void *b, void *a);
+/* Mesh primary b with all its secondaries onto a (rcl_mesh_primary): 1 when
+** b is no primary any more, 0 when some secondaries stay on it, -1 with
+** nothing changed. */
+RCL_API int rcl_test_mesh_primary(rcl_heap *h, void *b, void *a);
+/* Primaries remeshed on h so far (rcl_mesh_primary calls that moved at
+** least one secondary: by rcl_test_mesh_primary and by the mesher). */
+RCL_API uint64_t rcl_test_mesh_remeshed(rcl_heap *h);
 /* The process-wide mapping budget of meshing (rcl_mesh_core.c) before this
 ** call; a non-zero `budget` replaces it (mappings). *used, if not NULL,
 ** receives the mappings meshing holds now (all heaps). */

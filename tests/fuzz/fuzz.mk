@@ -107,8 +107,9 @@ define fuzz_run
 endef
 
 # The heap target's seed corpus alone, once (a few seconds): fails if a seed
-# fails or if the seeds meshed no page through the MESH op or the mesher
-# (the meshing seeds lost their effect); prints the harness's meshing line.
+# fails, if the seeds meshed no page through the MESH op or the mesher, or
+# if they remeshed no primary (the meshing seeds lost their effect); prints
+# the harness's meshing line.
 define fuzz_seed_meshes
 	@set -u; out=$(FUZZ_OUT); log=$$out/heap-seeds.log; \
 	rc=0; ASAN_OPTIONS="quarantine_size_mb=64$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
@@ -122,6 +123,10 @@ define fuzz_seed_meshes
 	set -- $$line; \
 	if [ "$$3" = 0 ] || [ "$${10}" = 0 ]; then \
 	  echo "fuzz_heap: the seed corpus meshed no page through the MESH op or the mesher"; exit 1; \
+	fi; \
+	remeshed=$$(echo "$$line" | sed -n 's/.* \([0-9][0-9]*\) primaries remeshed.*/\1/p'); \
+	if [ -z "$$remeshed" ] || [ "$$remeshed" = 0 ]; then \
+	  echo "fuzz_heap: the seed corpus remeshed no primary (rcl_mesh_primary)"; exit 1; \
 	fi
 endef
 

@@ -129,6 +129,8 @@ static int fz_trace;
 /* Meshing done by every input so far (printed at exit): by the MESH op,
 ** refused by it, and by the mesher (purge, full GC, cycle end). */
 static uint64_t fz_total_op_meshes, fz_total_op_refused, fz_total_mesher_meshes, fz_total_inputs_meshed;
+static uint64_t fz_total_op_remeshes;              /* MESH ops (variant 3) that remeshed a primary */
+static uint64_t fz_total_remeshes;                 /* primaries remeshed: the MESH op and the mesher */
 
 #define FZ_TRACE(...) do { if (fz_trace) fprintf(stderr, __VA_ARGS__); } while (0)
 
@@ -504,7 +506,10 @@ static unsigned char *fz_page_of(const fz_state *s, const void *p)
 ** holding the start of the first block of the same usable size on another
 ** page, from slot sel_a on (A; variant 1 the page after it, 2 the page
 ** before). A refusal changes nothing (fz_verify_all and rcl_test_check
-** follow); a mesh makes B map A's file page. */
+** follow); a mesh makes B map A's file page. Variant 3, when B is a
+** primary, remeshes it with its secondaries onto A (rcl_test_mesh_primary):
+** a success keeps every block's contents (fz_verify_all), and a B that
+** became a secondary maps A's file page. */
 static void fz_mesh_op(fz_state *s, int api, uint32_t sel_b, uint32_t sel_a)
 {
   size_t x, y = 0, k, i0;
@@ -529,6 +534,27 @@ static void fz_mesh_op(fz_state *s, int api, uint32_t sel_b, uint32_t sel_a)
   if (a == b || !fuzz_os_page_file(a, NULL, NULL) || !fuzz_os_page_file(b, NULL, NULL)) return;
   rcl_stats_get(s->h, &st);
   before = st.mesh_pages;
+  if (api == 3) {
+    rcl_mesh_page_info pb;
+    if (rcl_mesh_page_info_of(s->h, (char *)b, &pb) == 0 && pb.role == RCL_MESH_ROLE_PRIMARY) {
+      s->work += FZ_WORK_CALL + 2 * s->page * (1 + pb.secondaries);
+      r = rcl_test_mesh_primary(s->h, b, a);
+      FZ_TRACE("  remesh %p (block %zu) onto %p (block %zu): %d\n", (void *)b, x, (void *)a, y, r);
+      if (r < 0) {
+        fz_total_op_refused++;
+        return;
+      }
+      fz_total_op_remeshes++;
+      rcl_stats_get(s->h, &st);
+      if (rcl_mesh_page_info_of(s->h, (char *)b, &pb) == 0 && pb.role == RCL_MESH_ROLE_SECONDARY &&
+          (!fuzz_os_page_file(b, &ino_b, &off_b) || !fuzz_os_page_file(a, &ino_a, &off_a) ||
+           ino_a != ino_b || off_a != off_b || st.mesh_pages != before + 1))
+        fuzz_fail("rcl_test_mesh_primary(%p, %p) made B a secondary at op %" PRIu64 " but it does not map "
+                  "its primary's file page, or mesh_pages %zu -> %zu", (void *)b, (void *)a, s->op,
+                  before, st.mesh_pages);
+      return;
+    }
+  }
   s->work += FZ_WORK_CALL + 2 * s->page;
   r = rcl_test_mesh_page(s->h, b, a);
   FZ_TRACE("  mesh %p (block %zu) onto %p (block %zu, variant %d): %d\n", (void *)b, x, (void *)a, y,
@@ -989,6 +1015,7 @@ static void fz_finish(fz_state *s)
               st.mesh_released, s->op_meshes);
   fz_total_mesher_meshes += st.mesh_released - s->op_meshes;
   fz_total_inputs_meshed += st.mesh_released != 0;
+  fz_total_remeshes += rcl_test_mesh_remeshed(s->h);
   if (st.mesh_pages) fuzz_fail("%zu meshed pages left after freeing everything and purging", st.mesh_pages);
   rcl_heap_destroy(s->h);
   s->h = NULL;
@@ -1015,8 +1042,9 @@ static void fz_print_totals(void)
   fuzz_os_get(&c);
   fprintf(stderr, "fuzz_heap: meshing: %" PRIu64 " pages meshed by the MESH op, %" PRIu64
           " released by the mesher (%" PRIu64 " MESH ops refused, %" PRIu64 " inputs meshed, %"
-          PRIu64 " remaps over live pages)\n", fz_total_op_meshes, fz_total_mesher_meshes,
-          fz_total_op_refused, fz_total_inputs_meshed, c.mesh_remaps);
+          PRIu64 " remaps over live pages, %" PRIu64 " primaries remeshed, %" PRIu64 " of them by the MESH op)\n",
+          fz_total_op_meshes, fz_total_mesher_meshes, fz_total_op_refused, fz_total_inputs_meshed,
+          c.mesh_remaps, fz_total_remeshes, fz_total_op_remeshes);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -420,6 +420,27 @@ static void file_mesh_ops(seed *s)
   plain(s, FZ_OP_PURGE);
 }
 
+/* Remeshing by the MESH op (variant 3): primaries made by MESH ops, then
+** each of them with its secondaries onto another page, frees and reallocs
+** through the moved secondaries, a purge (reconciliation, the mesher's own
+** remeshing in its full pass), everything freed. */
+static void file_remesh(seed *s)
+{
+  unsigned k;
+  mesh_scatter(s);
+  for (k = 0; k < 6; k++) mesh(s, 0, 20, 10 * k, 30 + 7 * k);
+  for (k = 0; k < 6; k++) mesh(s, 3, 20, 30 + 7 * k, 90 + 11 * k);
+  mesh(s, 3, 40, 0, 200);
+  freeb(s, 0, 20, 5);                                /* frees through moved secondaries (lazy) */
+  resize(s, 0, 10, 140, 8);
+  plain(s, FZ_OP_PURGE);
+  for (k = 0; k < 3; k++) mesh(s, 3, 30, 3 * k, 60 + k);
+  cycle(s, 40);
+  plain(s, FZ_OP_FULL_GC);
+  op(s, FZ_OP_FREE_ALL, 0, 1, 1);
+  plain(s, FZ_OP_PURGE);
+}
+
 /* The mesher alone (no MESH op; on the anonymous backing nothing meshes):
 ** purge after scattering, every 32nd survivor freed, cycle, purge,
 ** reallocs, purge, mesh=off (defaults) with meshed pages left, all freed. */
@@ -603,6 +624,7 @@ int main(int argc, char **argv)
   emit_one(argv[1], "file-no-memfd", FZ_HDR_FILE | FZ_HDR_NO_MEMFD, file_aliases);
   emit_one(argv[1], "file-mesh-ops", FZ_HDR_FILE | FZ_HDR_MESH, file_mesh_ops);
   emit(argv[1], "mesh-purge", mesh_purge);
+  emit_one(argv[1], "file-remesh", FZ_HDR_FILE | FZ_HDR_MESH, file_remesh);
   emit_one(argv[1], "file-mesh-faults", FZ_HDR_FILE | FZ_HDR_MESH, file_mesh_faults);
   for (r = 0; r < 4; r++) {
     thin_seed = 3 + 17 * r;                          /* keep 1 in 16, 2, 4, 8 */

@@ -408,6 +408,65 @@ static void test_three_secondaries(void)
   rcl_heap_destroy(f.h);
 }
 
+/* Remeshing: primary 2 (with secondary 3) meshes onto primary 0 (with
+** secondary 1): every block reads the same through its own address and
+** in page 0; page 2 becomes a secondary holding its own block; frees
+** through every page unmesh to empty. Primary 4, whose own block was
+** freed, moves its secondary 5 and is left without blocks. Refused: a
+** secondary as B or as A, a page that is no primary as B. */
+static void test_remesh_primaries(void)
+{
+  mesh_fixture f;
+  rcl_stats st0, st;
+  size_t k, j;
+  fixture_make(&f, 1);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[3], f.page[2]), 0);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[5], f.page[4]), 0);
+  TU_CHECK_HEAP(f.h);
+  st0 = stats_of(f.h);
+  CU_ASSERT_EQUAL(rcl_test_mesh_primary(f.h, f.page[3], f.page[0]), -1);   /* B a secondary */
+  CU_ASSERT_EQUAL(rcl_test_mesh_primary(f.h, f.page[2], f.page[1]), -1);   /* A a secondary */
+  CU_ASSERT_EQUAL(rcl_test_mesh_primary(f.h, f.page[6], f.page[0]), -1);   /* B no primary */
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 3);
+  CU_ASSERT_EQUAL(rcl_test_mesh_remeshed(f.h), 0);     /* refusals count nothing */
+  CU_ASSERT_EQUAL(rcl_test_mesh_primary(f.h, f.page[2], f.page[0]), 1);
+  CU_ASSERT_EQUAL(rcl_test_mesh_remeshed(f.h), 1);
+  TU_CHECK_HEAP(f.h);
+  st = stats_of(f.h);
+  CU_ASSERT_EQUAL(st.mesh_pages, 4);                /* 1, 2, 3 on 0; 5 on 4 */
+  CU_ASSERT_EQUAL(st.mesh_released, st0.mesh_released + 1);
+  CU_ASSERT_EQUAL(aliases_of(f.h), 4);
+  CU_ASSERT(survivors_intact(&f));
+  for (k = 1; k <= 3; k++)
+    CU_ASSERT(tu_verify(in_primary(&f, f.blk[k][0], f.page[0]), SZ, tag_of(f.blk[k][0])));
+  /* Primary 4 without its own block: 5 moves, 4 is left without blocks. */
+  rcl_free(f.h, f.blk[4][0], SZ);
+  f.blk[4][0] = NULL;
+  CU_ASSERT_EQUAL(rcl_test_mesh_primary(f.h, f.page[4], f.page[0]), 1);
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT_EQUAL(rcl_test_mesh_remeshed(f.h), 2);
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 4);     /* 1, 2, 3, 5 on 0 */
+  CU_ASSERT_EQUAL(aliases_of(f.h), 4);
+  CU_ASSERT(survivors_intact(&f));
+  CU_ASSERT(tu_verify(in_primary(&f, f.blk[5][0], f.page[0]), SZ, tag_of(f.blk[5][0])));
+  /* Writes through a secondary land in the shared page. */
+  tu_fill(f.blk[2][0], SZ, 0x7777);
+  CU_ASSERT(tu_verify(in_primary(&f, f.blk[2][0], f.page[0]), SZ, 0x7777));
+  tu_fill(f.blk[2][0], SZ, tag_of(f.blk[2][0]));
+  for (k = 0; k < NPAGES; k++)
+    for (j = 0; j < KEEP; j++)
+      if (f.blk[k][j]) {
+        rcl_free(f.h, f.blk[k][j], SZ);
+        f.blk[k][j] = NULL;
+        rcl_purge(f.h);
+        TU_CHECK_HEAP(f.h);
+        CU_ASSERT(survivors_intact(&f));
+      }
+  purge_expect_empty_and_destroy(f.h);
+}
+
 /* Double free through a secondary is caught at once (the fast path) or at
 ** reconciliation. */
 static int double_free_child(void *arg)
@@ -1006,6 +1065,7 @@ int tu_register_mesh_core(void)
       !CU_add_test(s, "realloc of meshed blocks; reuse never overlaps L(B)", test_realloc_and_reuse) ||
       !CU_add_test(s, "purge after mesh: A punched only when all empty", test_purge_after_mesh) ||
       !CU_add_test(s, "four secondaries on one primary", test_three_secondaries) ||
+      !CU_add_test(s, "remeshing: a primary with its secondaries meshes onto another", test_remesh_primaries) ||
       !CU_add_test(s, "double free through a secondary aborts", test_double_free) ||
       !CU_add_test(s, "fork after mesh: each sees its own writes", test_fork_after_mesh) ||
       !CU_add_test(s, "refused alias (fault) changes nothing", test_refused_alias) ||
