@@ -24,9 +24,13 @@
 ** straddles two OS pages, so a survivor pins one page instead of two (in a
 ** dense span a b-byte block straddles a page boundary with probability
 ** about b/P). The layout is used when the page tails waste at most 1/5 of
-** the unit (RCL_PAGEFIT_WASTE): the bound trades the RSS of scattered
-** survivors against peak memory; the measurements behind it are in
-** README.md ("Design notes: size classes").
+** the unit (RCL_PAGEFIT_WASTE), 1/6 in a heap created with mesh=on
+** (RCL_PAGEFIT_WASTE_MESH): the bound trades the RSS of scattered
+** survivors against peak memory, and meshing gives back most pages that
+** survivors pin in either layout, so with it the tails weigh more. The
+** measurements behind both are in README.md ("Design notes:
+** measurements behind the layout") and docs/mesh.md ("The eleventh
+** pass").
 ** At P = 64 KiB a page is a unit and the two layouts coincide.
 */
 #include "rcl_internal.h"
@@ -53,7 +57,7 @@ static unsigned rcl_ceil_log2(size_t x)
   return b;
 }
 
-RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c)
+RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, unsigned pagefit_waste, rcl_cache *c)
 {
   size_t size = rcl_class_size(cls), best_k = 1, best_waste = (size_t)-1, k, nb, bb;
   for (k = 1; k <= 4; k++) {
@@ -77,7 +81,7 @@ RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c)
   c->group_blocks = (uint16_t)nb;
   c->group_bits_log2 = (uint8_t)(6 + rcl_ceil_log2((nb + 63) / 64));
   /* Page-fit: one unit of OS-page groups, if the bitmap fits one pool slot
-  ** and the page tails waste at most 1/RCL_PAGEFIT_WASTE of the unit. A
+  ** and the page tails waste at most 1/pagefit_waste of the unit. A
   ** group has the smallest power of two bits that holds its blocks (a part
   ** of a word for 32 blocks or fewer): 16 groups of up to 4 blocks, the
   ** classes of 1 KiB and more at 4 KiB pages, fit the descriptor. */
@@ -86,7 +90,7 @@ RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c)
     unsigned group_bits_log2 = rcl_ceil_log2(per_page);
     size_t waste = RCL_UNIT_SIZE - groups * per_page * size;
     if ((groups << group_bits_log2) <= (size_t)RCL_PAGEFIT_WORDS * 64 &&
-        waste * RCL_PAGEFIT_WASTE <= RCL_UNIT_SIZE) {
+        waste * pagefit_waste <= RCL_UNIT_SIZE) {
       c->units = 1;
       c->nblocks = (uint32_t)(groups * per_page);
       c->bits_bytes = 0;

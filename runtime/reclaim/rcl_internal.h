@@ -232,6 +232,9 @@
 #ifndef RCL_PAGEFIT_WASTE
 #define RCL_PAGEFIT_WASTE   5          /* page-fit: page tails waste <= unit/5 */
 #endif
+#ifndef RCL_PAGEFIT_WASTE_MESH
+#define RCL_PAGEFIT_WASTE_MESH 6       /* ... <= unit/6 in a heap created with mesh=on */
+#endif
 #define RCL_HELD_BYTES      16384      /* refill cap: bytes of blocks a lane takes at once */
 #define RCL_COARSE_GROUP    4          /* coarse start: classes per group (a power of two) */
 #define RCL_COARSE_MIN_CLASS 4         /* ... for blocks above 64 bytes */
@@ -622,7 +625,7 @@ RCL_INTERN int rcl_errorf(char *err, size_t errlen, const char *fmt, ...)
 
 /* -- Size classes (rcl_class.c) ------------------------------------------------- */
 RCL_INTERN size_t rcl_class_size(unsigned cls);
-RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, rcl_cache *c);
+RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, unsigned pagefit_waste, rcl_cache *c);
 RCL_INTERN uint64_t rcl_class_magic(uint32_t size);
 
 /* -- Large blocks and kept mappings (rcl_large.c) ------------------------------ */

@@ -121,9 +121,12 @@ static int rcl_mesher_fits(rcl_heap *h, char *b, char *a, int full)
 ** same offsets of one open span: the one that takes the most of them (a
 ** dry run counts), then, for the candidates left, the next best, for at
 ** most RCL_MESHER_ROUNDS open spans. Gaps of empty pages between two pages
-** meshed onto one span become fillers. A span with a candidate left over
-** opens (replacing the oldest open span): its pages that did not move are
-** primaries for the spans after it. Returns 0 if the budget ran out inside
+** meshed onto one span become fillers. A span none of whose candidates
+** meshed opens (replacing the oldest open span): its pages are primaries
+** for the spans after it. A span that gave some pages away does not open:
+** it is MESHED (on no list, its free blocks not handed out), so its
+** leftovers stay candidates (for open spans and the split pass) instead
+** of becoming primaries in it. Returns 0 if the budget ran out inside
 ** the span (the next step examines it again: its meshed pages are skipped
 ** at once), else 1.
 */
@@ -198,7 +201,7 @@ static int rcl_mesher_span(rcl_heap *h, rcl_span *s, rcl_mesher_budget *bu)
       }
     }
   }
-  if (left) {
+  if (left && left == nc) {
     for (j = 0; j < RCL_MESHER_OPEN && m->open[cls][j] != (uintptr_t)start; j++) {}
     if (j == RCL_MESHER_OPEN) m->open[cls][m->next[cls]++ % RCL_MESHER_OPEN] = (uintptr_t)start;
   }

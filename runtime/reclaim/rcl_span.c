@@ -709,14 +709,16 @@ RCL_INTERN void rcl_segments_destroy(rcl_heap *h)
   h->seg_first = h->seg_last = h->seg_hint = NULL;
 }
 
-/* Class caches of a new heap: each class's layout at the purge granule. */
+/* Class caches of a new heap: each class's layout at the purge granule,
+** with the page-fit bound of the heap's mesh setting at creation (a later
+** reclaim.config{mesh=...} keeps the layout). */
 RCL_INTERN void rcl_caches_init(rcl_heap *h)
 {
   unsigned cls;
   for (cls = 0; cls < RCL_NCLASSES; cls++) {
     rcl_cache *c = &h->cache[cls];
     c->size = (uint32_t)rcl_class_size(cls);
-    rcl_class_layout(cls, h->page_size, c);
+    rcl_class_layout(cls, h->page_size, h->cfg.mesh ? RCL_PAGEFIT_WASTE_MESH : RCL_PAGEFIT_WASTE, c);
     c->magic = rcl_class_magic(c->size);
     c->held_max = (uint8_t)(c->size >= RCL_HELD_BYTES ? 1 :
                             c->size * 64 <= RCL_HELD_BYTES ? 64 : RCL_HELD_BYTES / c->size);
