@@ -15,7 +15,14 @@ MESH_SO      := $(MESH_OUT)/meshest.so
 MESH_LUAJIT  := $(BUILD)/x86_64/bin/luajit
 MESH_CFLAGS  := -std=gnu99 -O2 -Wall -Wextra -Werror -fPIC -shared
 
-.PHONY: bench-mesh
+.PHONY: bench-mesh bench-mesh-ab
+
+# bench-mesh-ab: two builds side by side with meshing on, (d) and (e), interleaved runs,
+# medians and ranges (ab.sh). MESH_AB_A and MESH_AB_B name the two luajit binaries (copy
+# a build away before rebuilding the other); MESH_AB_RUNS (default 5).
+bench-mesh-ab:
+	@MESH_AB_A='$(MESH_AB_A)' MESH_AB_B='$(MESH_AB_B)' MESH_AB_RUNS='$(or $(MESH_AB_RUNS),5)' \
+	  MESH_AB_OUT='$(BUILD)/bench/mesh-ab' $(MESH_DIR)/ab.sh
 
 $(MESH_SO): $(MESH_DIR)/meshest.c $(RCL_SOURCES) $(RCL_DIR)/rcl_mesh.c $(RCL_HEADERS) $(BUILD)/x86_64/.stamp
 	@mkdir -p $(@D)
