@@ -370,12 +370,14 @@ static void rcl_mesher_sort(rcl_mesher_page *v, size_t n)
   }
 }
 
-/* Fills v (if not NULL) with the pages of non-current small spans that may
-** take part: candidates (used, at most half of the slots) and targets
-** (primaries with room, pages with a free slot). Returns their count. */
-static size_t rcl_mesher_collect(rcl_heap *h, rcl_mesher_page *v)
+/* Calls visit(ctx, page, &info) for every OS page of every small span that
+** is not current, in collection order (segment by segment, in address
+** order within one), skipping pages whose mesh info cannot be read. */
+typedef void (*rcl_mesher_visit)(void *ctx, char *page, const rcl_mesh_page_info *bi);
+
+static void rcl_mesher_walk_pages(rcl_heap *h, rcl_mesher_visit visit, void *ctx)
 {
-  size_t n = 0, ps = h->os_page_size;
+  size_t ps = h->os_page_size;
   rcl_segment *seg;
   for (seg = h->seg_first; seg; seg = seg->next) {
     unsigned u, head;
@@ -389,27 +391,58 @@ static size_t rcl_mesher_collect(rcl_heap *h, rcl_mesher_page *v)
       size = (size_t)s->units << RCL_UNIT_SHIFT;
       for (off = 0; off < size; off += ps) {
         rcl_mesh_page_info bi;
-        int src;
-        if (rcl_mesh_page_info_of(h, start + off, &bi) || bi.role == RCL_MESH_ROLE_SECONDARY ||
-            bi.nused == 0 || bi.nused >= bi.nslots || bi.secondaries >= RCL_MESH_MAX_SECONDARIES)
-          continue;
-        src = bi.role == RCL_MESH_ROLE_NONE && bi.nused * 2 <= bi.nslots;
-        if (v) {
-          rcl_mesher_page *p = &v[n];
-          memset(p, 0, sizeof(*p));
-          p->page = (uintptr_t)(start + off);
-          p->key = (uint64_t)bi.cls << 48 | (uint64_t)bi.nslots << 32 | bi.phase;
-          p->fold = bi.used_fold;
-          p->nused = bi.nused;
-          p->src = (uint8_t)src;
-          p->nsec = (uint8_t)bi.secondaries;
-          p->pos = (uint32_t)n;
-        }
-        n++;
+        if (!rcl_mesh_page_info_of(h, start + off, &bi)) visit(ctx, start + off, &bi);
       }
     }
   }
-  return n;
+}
+
+/* Fills *p for page with mesh info bi: key (class, slots, phase), fold,
+** nused and secondaries from bi; pos = the page's index in its list. */
+static void rcl_mesher_page_fill(rcl_mesher_page *p, char *page, const rcl_mesh_page_info *bi,
+                                 int src, size_t pos)
+{
+  memset(p, 0, sizeof(*p));
+  p->page = (uintptr_t)page;
+  p->key = (uint64_t)bi->cls << 48 | (uint64_t)bi->nslots << 32 | bi->phase;
+  p->fold = bi->used_fold;
+  p->nused = bi->nused;
+  p->src = (uint8_t)src;
+  p->nsec = (uint8_t)bi->secondaries;
+  p->pos = (uint32_t)pos;
+}
+
+/* What a walk collects: pages into v (primaries, or candidates and
+** targets) and secondaries into sec; either may be NULL (count only). */
+typedef struct rcl_mesher_collection {
+  rcl_mesher_page *v, *sec;
+  size_t n, nsec;
+} rcl_mesher_collection;
+
+/* A candidate (used, at most half of the slots, neither primary nor
+** secondary) or a target (a primary with room, a page with a free slot). */
+static void rcl_mesher_visit_mesh(void *ctx, char *page, const rcl_mesh_page_info *bi)
+{
+  rcl_mesher_collection *c = (rcl_mesher_collection *)ctx;
+  if (bi->role == RCL_MESH_ROLE_SECONDARY || bi->nused == 0 || bi->nused >= bi->nslots ||
+      bi->secondaries >= RCL_MESH_MAX_SECONDARIES)
+    return;
+  if (c->v)
+    rcl_mesher_page_fill(&c->v[c->n], page, bi,
+                         bi->role == RCL_MESH_ROLE_NONE && bi->nused * 2 <= bi->nslots, c->n);
+  c->n++;
+}
+
+/* Fills v (if not NULL) with the pages of non-current small spans that may
+** take part: candidates (used, at most half of the slots) and targets
+** (primaries with room, pages with a free slot). Returns their count. */
+static size_t rcl_mesher_collect(rcl_heap *h, rcl_mesher_page *v)
+{
+  rcl_mesher_collection c;
+  memset(&c, 0, sizeof(c));
+  c.v = v;
+  rcl_mesher_walk_pages(h, rcl_mesher_visit_mesh, &c);
+  return c.n;
 }
 
 /* The split pass's pages: v sorted by key, and ord, where ord[p] is the
@@ -565,56 +598,40 @@ static void rcl_mesher_split(rcl_heap *h)
 
 /* -- Remeshing (full passes only) ---------------------------------------------------- */
 
+/* A primary goes to v (src = 1); a secondary to sec (key = its primary,
+** page = it, unused = 1 for a filler). */
+static void rcl_mesher_visit_remesh(void *ctx, char *page, const rcl_mesh_page_info *bi)
+{
+  rcl_mesher_collection *c = (rcl_mesher_collection *)ctx;
+  if (bi->role == RCL_MESH_ROLE_NONE) return;
+  if (bi->role == RCL_MESH_ROLE_SECONDARY) {
+    if (c->sec) {
+      rcl_mesher_page *p = &c->sec[c->nsec];
+      memset(p, 0, sizeof(*p));
+      p->key = bi->primary;
+      p->page = (uintptr_t)page;
+      p->unused = bi->live == 0;
+    }
+    c->nsec++;
+    return;
+  }
+  if (c->v) rcl_mesher_page_fill(&c->v[c->n], page, bi, 1, c->n);
+  c->n++;
+}
+
 /* Fills v (if not NULL) with the primaries of non-current small spans
 ** (key, fold and nused as in rcl_mesher_collect, src = 1) and sec (if not
 ** NULL) with every secondary (key = its primary, page = it, unused = 1
 ** for a filler). Returns the primaries' count; *nsec the secondaries'. */
 static size_t rcl_mesher_collect_primaries(rcl_heap *h, rcl_mesher_page *v, rcl_mesher_page *sec, size_t *nsec)
 {
-  size_t n = 0, ns = 0, ps = h->os_page_size;
-  rcl_segment *seg;
-  for (seg = h->seg_first; seg; seg = seg->next) {
-    unsigned u, head;
-    for (u = 1; u < RCL_SEGMENT_UNITS; u += head == u ? seg->spans[head].units : 1) {
-      rcl_span *s = &seg->spans[head = seg->unit_span[u]];
-      size_t off, size;
-      char *start;
-      if (!head || head != u) { head = 0; continue; }
-      if (s->cls >= RCL_NCLASSES || s->state == RCL_SPAN_CURRENT) continue;
-      start = rcl_span_start(s);
-      size = (size_t)s->units << RCL_UNIT_SHIFT;
-      for (off = 0; off < size; off += ps) {
-        rcl_mesh_page_info bi;
-        rcl_mesher_page *p;
-        if (rcl_mesh_page_info_of(h, start + off, &bi) || bi.role == RCL_MESH_ROLE_NONE) continue;
-        if (bi.role == RCL_MESH_ROLE_SECONDARY) {
-          if (sec) {
-            p = &sec[ns];
-            memset(p, 0, sizeof(*p));
-            p->key = bi.primary;
-            p->page = (uintptr_t)(start + off);
-            p->unused = bi.live == 0;
-          }
-          ns++;
-          continue;
-        }
-        if (v) {
-          p = &v[n];
-          memset(p, 0, sizeof(*p));
-          p->page = (uintptr_t)(start + off);
-          p->key = (uint64_t)bi.cls << 48 | (uint64_t)bi.nslots << 32 | bi.phase;
-          p->fold = bi.used_fold;
-          p->nused = bi.nused;
-          p->src = 1;
-          p->nsec = (uint8_t)bi.secondaries;
-          p->pos = (uint32_t)n;
-        }
-        n++;
-      }
-    }
-  }
-  *nsec = ns;
-  return n;
+  rcl_mesher_collection c;
+  memset(&c, 0, sizeof(c));
+  c.v = v;
+  c.sec = sec;
+  rcl_mesher_walk_pages(h, rcl_mesher_visit_remesh, &c);
+  *nsec = c.nsec;
+  return c.n;
 }
 
 /* The secondaries of primary `page` in sec (sorted by key, then page):
