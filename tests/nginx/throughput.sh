@@ -17,9 +17,10 @@
 #   hold  GET /burst, 400 connections: ~300 KB of tables and strings per
 #         request held across ngx.sleep(0.05)
 #   json  GET /json,  50 connections: encode, decode, re-encode a ~12 KB document
-# Each run: start -> 1 s -> VmRSS "start" -> one request, whose answer must be
+# Each run (wrk with one thread; with two CPUs or more, wrk on CPU 0 and the
+# worker on CPU 1): start -> 1 s -> VmRSS "start" -> one request, whose answer must be
 # the same on every build -> light traffic (wrk -c 2 for 2 s) -> VmRSS "light"
-# -> the load (wrk -t 2 --latency for NGINX_BENCH_SECONDS; VmRSS sampled for
+# -> the load (wrk --latency for NGINX_BENCH_SECONDS; VmRSS sampled for
 # the peak) -> VmRSS "load" -> 10 s without a request -> VmRSS "idle". VmRSS is
 # the one worker's (/proc/PID/status). Per shape the builds run in
 # NGINX_BENCH_PAIRS interleaved rounds, each round's order rotated by one
@@ -90,6 +91,11 @@ else
 	! port_open || fail "no free port in 18300-18329 (set NGINX_BENCH_PORT)"
 fi
 
+# With two CPUs or more the worker runs on CPU 1 and wrk (one thread) on CPU
+# 0, so the client never takes the server's CPU; with one, nothing is pinned.
+server_cpu='' client_pin=()
+if [ "$(nproc)" -ge 2 ]; then server_cpu=1 client_pin=(taskset -c 0); fi
+
 # lib_of BUILD, init_of BUILD: the library directory and the init_worker Lua.
 lib_of() { if [ "$1" = stock ]; then echo "$stock_lib"; else echo "$lib"; fi; }
 init_of() {
@@ -132,7 +138,7 @@ run_wrk() {
 	local name=$1 log=$2 rss secs=$seconds
 	shift 2
 	rss_peak=$(rss_kb "$worker")
-	timeout $((secs + 30)) wrk "$@" >"$log" 2>&1 &
+	timeout $((secs + 30)) "${client_pin[@]}" wrk -t 1 "$@" >"$log" 2>&1 &
 	wrk_pid=$!
 	while kill -0 "$wrk_pid" 2>/dev/null; do
 		rss=$(rss_kb "$worker") || fail "$name: the worker $worker is gone (see $(dirname "$log")/error.log)"
@@ -154,6 +160,8 @@ run_one() {
 	url=http://127.0.0.1:$port${path[$shape]}
 	echo "$name" >"$work/bench-start.log"
 	start_nginx bench "$(init_of "$b")" "$(lib_of "$b")" >>"$work/bench-start.log"  # (fail: stderr)
+	[ -z "$server_cpu" ] || taskset -pc "$server_cpu" "$worker" >>"$work/bench-start.log" ||
+		fail "$name: taskset -pc $server_cpu $worker failed"
 	sleep 1
 	start=$(rss_kb "$worker")
 	body=$(http_get "${path[$shape]}")
@@ -162,9 +170,9 @@ run_one() {
 	elif [ "$body" != "${answer[$shape]}" ]; then
 		fail "$name: GET ${path[$shape]} answered '$body', the first run '${answer[$shape]}'"
 	fi
-	run_wrk "$name (light traffic)" "$dir/wrk-light.log" -t 1 -c 2 -d "${LIGHT_SECONDS}s" --timeout 10s "$url"
+	run_wrk "$name (light traffic)" "$dir/wrk-light.log" -c 2 -d "${LIGHT_SECONDS}s" --timeout 10s "$url"
 	light=$(rss_kb "$worker")
-	run_wrk "$name" "$dir/wrk.log" -t 2 -c "${conns[$shape]}" -d "${seconds}s" --timeout 10s --latency "$url"
+	run_wrk "$name" "$dir/wrk.log" -c "${conns[$shape]}" -d "${seconds}s" --timeout 10s --latency "$url"
 	load=$(rss_kb "$worker")
 	peak=$rss_peak
 	sleep "$IDLE_SECONDS"
