@@ -567,8 +567,10 @@ local function run_cell(key, fn)
 end
 
 -- Meshing off (ours) and on (ours-mesh) side by side, in Pss. Issue 17's targets, all
--- on Pss: (d) Pss after collect <= 2.5 x live heap + start Pss; (e) worst trough Pss
--- <= 25 MiB; peak Pss <= 1.05 x stock's.
+-- on Pss: (d) Pss after collect <= 2.5 x live heap + start Pss at the host's page size,
+-- and at an emulated larger page at most half of ours with meshing off in the same run
+-- (the floor grows with the page, so the target there is the gain, not the bound);
+-- (e) worst trough Pss <= 25 MiB; peak Pss <= 1.05 x stock's.
 local function mesh_table(workload)
   local sawtooth = workload == "e"
   local function key(build) return build .. "/" .. workload .. "/trickle" end
@@ -600,7 +602,15 @@ local function mesh_table(workload)
   emit("")
   local mk = key("ours-mesh")
   local pss = run_median(mk, collect_fn)
-  if workload == "d" then
+  if workload == "d" and title:match("^emulated") then
+    local off = run_median(key("ours"), collect_fn)
+    if pss and off then
+      verdict(pss <= 0.5 * off, string.format("Pss after collect %s MiB <= half of ours with meshing off %s MiB = %s MiB",
+        mib(pss), mib(off), mib(0.5 * off)))
+    else
+      verdict(nil, "Pss after collect: needs ours and ours-mesh")
+    end
+  elseif workload == "d" then
     local start, heap = run_median(mk, phase_value("start", "pss_kb")), run_median(mk, phase_value("collect", "heap_kb"))
     if pss and start and heap then
       local bound = 2.5 * heap + start

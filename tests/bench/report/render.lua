@@ -415,6 +415,80 @@ function FIELDS.mem_targets_pagesim()
   return table.concat(o, "\n")
 end
 
+---------------------------------------------------------------- meshing
+
+-- mesh_sets(): the sets with an ours-mesh build, native first, as { set, page label }.
+local function mesh_sets()
+  local list = {}
+  local function add(set, label)
+    for _, w in ipairs(WORKLOADS) do
+      if mem[set] and mem[set][w.id] and mem[set][w.id]["ours-mesh"] then
+        list[#list + 1] = { set = set, page = label }
+        return
+      end
+    end
+  end
+  add("native", string.format("%dK", tonumber(meta_value("machine_pagesize")) / 1024))
+  for _, size in ipairs(words(meta_value("pagesim"))) do
+    add("emulated-page-" .. size, string.format("%dK emulated", size / 1024))
+  end
+  return list
+end
+
+-- mesh_table: Pss of stock, ours with meshing off and with meshing on, per workload
+-- and page size, and the targets issue 17 sets for meshing.
+function FIELDS.mesh_table()
+  local sets = mesh_sets()
+  if #sets == 0 then
+    return "*Not measured in this run (no ours-mesh build: the `mem` part did not run).*"
+  end
+  local o = {
+    "| workload (Pss, MiB) | page | stock peak | ours peak | ours-mesh peak | stock after collect | ours after collect | ours-mesh after collect | ours-mesh floor |",
+    "|---|---|---|---|---|---|---|---|---|",
+  }
+  for _, s in ipairs(sets) do
+    for _, w in ipairs(WORKLOADS) do
+      if mem[s.set][w.id] and mem[s.set][w.id]["ours-mesh"] then
+        local function c(build, metric) return mem_cell(s.set, w.id, build, metric) end
+        o[#o + 1] = table.concat({ "| " .. w.label, s.page, c("stock", "pss_peak"), c("ours", "pss_peak"),
+          c("ours-mesh", "pss_peak"), c("stock", "pss_collect"), c("ours", "pss_collect"),
+          c("ours-mesh", "pss_collect"), c("ours-mesh", "floor") }, " | ") .. " |"
+      end
+    end
+  end
+  o[#o + 1] = ""
+  local pass, bad = 0, {}
+  for _, t in ipairs(mem_targets) do
+    if t.text:match("^Pss after collect") or t.text:match("^worst trough Pss") or t.text:match("^peak Pss") then
+      if t.verdict == "PASS" then pass = pass + 1 else bad[#bad + 1] = t end
+    end
+  end
+  if #bad == 0 then
+    o[#o + 1] = string.format("All %d targets of meshing checked were met in this run:", pass)
+  else
+    o[#o + 1] = string.format("%d of %d targets of meshing checked were met in this run:", pass, pass + #bad)
+  end
+  o[#o + 1] = ""
+  for _, t in ipairs(mem_targets) do
+    if t.text:match("^Pss after collect") or t.text:match("^worst trough Pss") or t.text:match("^peak Pss") then
+      o[#o + 1] = string.format("- %s %s (%s) %s", t.verdict, t.set, t.workload, t.text)
+    end
+  end
+  return table.concat(o, "\n")
+end
+
+-- mesh_summary: one line for README.md: (d) and (e) with meshing off and on.
+function FIELDS.mesh_summary()
+  local function f(w, build, metric) return FIELDS.mem("native", w, build, metric) end
+  if not mem_figure("native", "d", "ours-mesh", "pss_collect") then return "not measured in this run" end
+  return string.format("2M mixed objects, 2%% survive: %s MiB after collect against %s with meshing off " ..
+    "(stock %s); ten bursts, worst trough: %s MiB against %s (stock %s), peak %s x stock's",
+    f("d", "ours-mesh", "pss_collect"), f("d", "ours", "pss_collect"), f("d", "stock", "pss_collect"),
+    f("e", "ours-mesh", "pss_collect"), f("e", "ours", "pss_collect"), f("e", "stock", "pss_collect"),
+    ratio(mem_figure("native", "e", "ours-mesh", "pss_peak").median /
+      mem_figure("native", "e", "stock", "pss_peak").median))
+end
+
 ---------------------------------------------------------------- CPU
 
 function FIELDS.cpu_table()
