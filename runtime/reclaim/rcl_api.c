@@ -90,9 +90,27 @@ static void *rcl_realloc_large_retry(rcl_heap *h, void *p, size_t oldn, size_t n
   return q;
 }
 
+/* Resize a shrunk large block (glossary): it stays where it is when it
+** shrinks again, and moves to a block of its new size otherwise. */
+static RCL_NOINLINE void *rcl_realloc_shrunk(rcl_heap *h, void *p, size_t oldn, size_t newn)
+{
+  void *q;
+  if (newn <= oldn) {
+    RCL_VG_RESIZE(p, oldn, newn);
+    return p;
+  }
+  q = rcl_malloc(h, newn);
+  if (!q) return NULL;
+  memcpy(q, p, oldn);
+  rcl_large_free_shrunk(h, p);
+  return q;
+}
+
 static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, size_t newn)
 {
   void *q;
+  if (RCL_UNLIKELY(oldn <= RCL_LARGE_MIN && rcl_maybe_shrunk(h, p)) && rcl_large_is_shrunk(h, p))
+    return rcl_realloc_shrunk(h, p, oldn, newn);
   if (oldn <= RCL_SMALL_MAX && newn <= RCL_SMALL_MAX) {
     if (rcl_class_of(oldn) == rcl_class_of(newn)) {
       RCL_VG_RESIZE(p, oldn, newn);
@@ -107,9 +125,10 @@ static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, s
   q = rcl_malloc(h, newn);
   if (!q) {
     /* Shrinking must not fail: a span block stays where it is (frees accept
-    ** any size up to the block size). A large block shrinking below
-    ** RCL_LARGE_MIN cannot: its frees would look for a span. */
-    if (newn < oldn && oldn <= RCL_LARGE_MIN) {
+    ** any size up to the block size), and so does a large block, as a
+    ** shrunk large block (glossary) that frees recognize. */
+    if (newn < oldn) {
+      if (oldn > RCL_LARGE_MIN) return rcl_large_keep_shrunk(h, p, oldn, newn);
       RCL_VG_RESIZE(p, oldn, newn);
       return p;
     }
@@ -186,6 +205,10 @@ RCL_API void rcl_free(rcl_heap *h, void *p, size_t n)
 {
   if (RCL_LIKELY(n <= RCL_LARGE_MIN)) {
     if (RCL_UNLIKELY(!p)) return;
+    if (RCL_UNLIKELY(rcl_maybe_shrunk(h, p)) && rcl_large_is_shrunk(h, p)) {
+      rcl_large_free_shrunk(h, p);
+      return;
+    }
     RCL_VG_FREE(p);
     rcl_free_span_block(h, p, n);
     return;

@@ -58,6 +58,13 @@
 **             groups, so the hot path stays base + ctz * size.
 **   large block  a block above RCL_LARGE_MIN bytes with its own mapping,
 **             page-rounded, recorded in the heap's large-block table.
+**   shrunk large block  a large block that a realloc shrank to RCL_LARGE_MIN
+**             bytes or fewer when no span block could be had (the OS refused
+**             a mapping): a shrink must not fail, so it stays in its own
+**             mapping (tail pages unmapped when the OS allows) and in the
+**             large-block table, and the heap's shrunk window covers it. Its
+**             later free or realloc comes with a size <= RCL_LARGE_MIN, so
+**             those paths check the window before looking for a span.
 **   kept mapping  the mapping of a freed large block, left mapped (and
 **             dirty) so that a large block of about its size allocated soon
 **             after reuses its pages instead of faulting in fresh zeroed
@@ -368,6 +375,11 @@ typedef struct rcl_decay {
 struct rcl_heap {
   rcl_cache cache[RCL_NCLASSES];       /* hot: first */
   uint64_t clock;                      /* heap clock (ms) */
+  /* Shrunk large blocks (glossary): all lie in [shrunk_lo, shrunk_lo +
+  ** shrunk_len); the window is empty (length 0) while nshrunk is 0, so
+  ** the free path's check costs one compare. Owner only. */
+  uintptr_t shrunk_lo;
+  size_t shrunk_len, nshrunk;
   uint64_t activity;                   /* bumped by the owner's allocator slow paths and
                                           cycle ends; the background thread reads it
                                           (relaxed) to tell an idle heap */
@@ -504,6 +516,12 @@ static inline rcl_segment *rcl_segment_of(const void *p)
   return (rcl_segment *)((uintptr_t)p & ~(uintptr_t)(RCL_SEGMENT_SIZE - 1));
 }
 
+/* Whether p may be a shrunk large block (glossary): inside the window. */
+static inline int rcl_maybe_shrunk(const rcl_heap *h, const void *p)
+{
+  return (uintptr_t)p - h->shrunk_lo < h->shrunk_len;
+}
+
 static inline char *rcl_span_start(const rcl_span *s) { return s->base - s->bits_bytes; }
 /* Span s's free bitmap; seg is s's segment (the free path has it at hand). */
 static inline uint64_t *rcl_seg_span_bits(rcl_segment *seg, const rcl_span *s)
@@ -632,6 +650,9 @@ RCL_INTERN uint64_t rcl_class_magic(uint32_t size);
 RCL_INTERN void *rcl_alloc_large(rcl_heap *h, size_t n);
 RCL_INTERN void rcl_free_large(rcl_heap *h, void *p, size_t n);
 RCL_INTERN void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t newn);
+RCL_INTERN void *rcl_large_keep_shrunk(rcl_heap *h, void *p, size_t oldn, size_t newn);
+RCL_INTERN int rcl_large_is_shrunk(rcl_heap *h, const void *p);
+RCL_INTERN void rcl_large_free_shrunk(rcl_heap *h, void *p);
 RCL_INTERN size_t rcl_kept_release(rcl_heap *h, rcl_decay d, size_t want);
 RCL_INTERN int rcl_large_check_slot(rcl_heap *h, size_t i);
 RCL_INTERN void rcl_large_destroy(rcl_heap *h);

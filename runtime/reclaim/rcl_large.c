@@ -7,7 +7,8 @@
 ** within decay for a large block of about their size to reuse.
 **
 ** Invariants: every live large block has exactly one table entry whose size
-** is its page-rounded mapping size; a kept mapping is in no table entry;
+** is its page-rounded mapping size, at least the block's size (more after a
+** shrink the OS refused, or for a shrunk large block: glossary); a kept mapping is in no table entry;
 ** kept mappings are ordered oldest first, at most RCL_KEPT_SLOTS of them
 ** and RCL_KEPT_MAX_BYTES in all, and none exist while decay is 0. mapped
 ** and large_bytes count both exactly.
@@ -231,10 +232,12 @@ RCL_INTERN void *rcl_alloc_large(rcl_heap *h, size_t n)
   return p;
 }
 
+/* The entry of live large block p of n bytes. Its mapping may be larger
+** than n rounded up: a shrink the OS refused keeps the block's mapping. */
 static rcl_large *rcl_large_lookup(rcl_heap *h, void *p, size_t n)
 {
   rcl_large *e = rcl_large_find(h, (uintptr_t)p);
-  if (!e || e->size != rcl_align_up(n, h->os_page_size)) {
+  if (!e || e->size < rcl_align_up(n, h->os_page_size)) {
     rcl_unlock(h);
     rcl_bad_free(p, n, "not a live large block of this size");
   }
@@ -262,8 +265,8 @@ RCL_INTERN void rcl_free_large(rcl_heap *h, void *p, size_t n)
   rcl_unlock(h);
 }
 
-/* Resize a large block (both sizes above RCL_LARGE_MIN); NULL leaves it
-** as it was, with h->room_request or h->map_failed set as for
+/* Resize a large block (both sizes above RCL_LARGE_MIN); a shrink never
+** fails. NULL leaves it as it was, with h->room_request or h->map_failed set as for
 ** rcl_alloc_large. */
 RCL_INTERN void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t newn)
 {
@@ -287,6 +290,12 @@ RCL_INTERN void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t new
     return NULL;
   }
   q = (char *)rcl_os_remap(h, p, olds, news);
+  if (!q && news < olds) {
+    /* A shrink must not fail: the block keeps its whole mapping. */
+    rcl_unlock(h);
+    RCL_VG_RESIZE(p, oldn, newn);
+    return p;
+  }
   if (!q) {
     h->map_failed = 1;
     rcl_unlock(h);
@@ -309,6 +318,60 @@ RCL_INTERN void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t new
     RCL_VG_MALLOC(q, newn, 1);
   }
   return q;
+}
+
+/* -- Shrunk large blocks (glossary) ------------------------------------------------- */
+
+/* Keep large block p (oldn bytes) for a caller that shrinks it to newn <=
+** RCL_LARGE_MIN bytes and got no span block: never fails. The pages past
+** newn are unmapped if the OS allows (else they stay, still counted). */
+RCL_INTERN void *rcl_large_keep_shrunk(rcl_heap *h, void *p, size_t oldn, size_t newn)
+{
+  rcl_large *e;
+  size_t news = rcl_align_up(newn, h->os_page_size);
+  uintptr_t lo, hi;
+  rcl_lock_active(h);
+  e = rcl_large_lookup(h, p, oldn);
+  if (news < e->size && rcl_os_unmap(h, (char *)p + news, e->size - news) == 0) {
+    h->mapped -= e->size - news;
+    h->large_bytes -= e->size - news;
+    h->purged_total += e->size - news;
+    e->size = news;
+  }
+  lo = h->nshrunk ? h->shrunk_lo : (uintptr_t)p;
+  hi = h->nshrunk ? h->shrunk_lo + h->shrunk_len : (uintptr_t)p + e->size;
+  if ((uintptr_t)p < lo) lo = (uintptr_t)p;
+  if ((uintptr_t)p + e->size > hi) hi = (uintptr_t)p + e->size;
+  h->shrunk_lo = lo;
+  h->shrunk_len = hi - lo;
+  h->nshrunk++;
+  rcl_unlock(h);
+  RCL_VG_RESIZE(p, oldn, newn);
+  return p;
+}
+
+/* 1 if p (in the shrunk window) is a shrunk large block: a live large block
+** reached with a size <= RCL_LARGE_MIN is one on any valid call sequence. */
+RCL_INTERN int rcl_large_is_shrunk(rcl_heap *h, const void *p)
+{
+  int found;
+  rcl_lock_active(h);
+  found = rcl_large_find(h, (uintptr_t)p) != NULL;
+  rcl_unlock(h);
+  return found;
+}
+
+/* Free shrunk large block p; the window empties with the last one. */
+RCL_INTERN void rcl_large_free_shrunk(rcl_heap *h, void *p)
+{
+  size_t size;
+  rcl_lock_active(h);
+  size = rcl_large_find(h, (uintptr_t)p)->size;
+  h->nshrunk--;
+  if (!h->nshrunk) h->shrunk_lo = h->shrunk_len = 0;
+  rcl_unlock(h);
+  RCL_VG_FREE(p);
+  rcl_free_large(h, p, size);
 }
 
 /* Unmap every large block and kept mapping and the table (heap destroy). */

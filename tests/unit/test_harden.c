@@ -8,7 +8,11 @@
 **    period are young to decay;
 **  - a moving large realloc never vacates the block's range before the
 **    new one is reserved (another thread's mapping could land there);
-**  - the background thread exits when the last heap it serves is gone.
+**  - the background thread exits when the last heap it serves is gone;
+**  - a large block shrunk to a span block's size while the OS refuses every
+**    mapping stays where it is (realloc returned NULL: a failed shrink,
+**    which lua_Alloc's contract forbids), and its later frees and reallocs
+**    with the small size find it.
 */
 #define _GNU_SOURCE
 #include "unit_util.h"
@@ -330,6 +334,77 @@ static void test_bg_retired(void)
     fprintf(stderr, "\n  child exit %d\n", WEXITSTATUS(st));
 }
 
+/* Fill the heap's segments with medium blocks while every mapping fails, so
+** that no span block of any size can be had. Returns how many it took. */
+static int fill_without_mappings(rcl_heap *h, void **fill, int max)
+{
+  int n = 0;
+  while (n < max && (fill[n] = rcl_malloc(h, 256 * 1024)) != NULL) n++;
+  return n;
+}
+
+static int content_ok(const unsigned char *p, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++) if (p[i] != (unsigned char)(i * 7 + 3)) return 0;
+  return 1;
+}
+
+static void test_shrink_large_without_mappings(void)
+{
+  static const size_t targets[] = { MIB, 64 * 1024, 100 };
+  size_t t, oldn = 3 * MIB, i;
+  for (t = 0; t < sizeof(targets) / sizeof(targets[0]); t++) {
+    enum { FILL = 64 };
+    void *fill[FILL];
+    rcl_heap *h = rcl_heap_create(NULL, 97);
+    unsigned char *p, *q, *other, *r;
+    size_t newn = targets[t];
+    rcl_stats st;
+    int nfill, k;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    p = (unsigned char *)rcl_malloc(h, oldn);
+    other = (unsigned char *)rcl_malloc(h, oldn);
+    CU_ASSERT_FATAL(p && other);
+    for (i = 0; i < oldn; i++) p[i] = other[i] = (unsigned char)(i * 7 + 3);
+    CU_ASSERT_EQUAL_FATAL(rcl_test_fault(RCL_FAULT_MMAP, 1, 1u << 30), 0);
+    nfill = fill_without_mappings(h, fill, FILL);
+    CU_ASSERT(nfill < FILL);
+    CU_ASSERT_PTR_NULL(rcl_malloc(h, newn));          /* really no span block */
+    /* The shrinks: through realloc and through lua_Alloc's entry. */
+    q = (unsigned char *)rcl_realloc(h, p, oldn, newn);
+    CU_ASSERT_PTR_EQUAL_FATAL(q, p);
+    CU_ASSERT(content_ok(q, newn));
+    r = (unsigned char *)rcl_alloc_f(h, other, oldn, newn);
+    CU_ASSERT_PTR_EQUAL_FATAL(r, other);
+    CU_ASSERT(content_ok(r, newn));
+    check_or_report(h, "after the shrinks");
+    rcl_stats_get(h, &st);
+    CU_ASSERT(st.mmap_failed > 0);
+    /* Shrinking a shrunk block again keeps it, growing it without memory fails
+    ** and leaves it as it was. */
+    q = (unsigned char *)rcl_realloc(h, p, newn, newn / 2);
+    CU_ASSERT_PTR_EQUAL_FATAL(q, p);
+    CU_ASSERT_PTR_NULL(rcl_realloc(h, q, newn / 2, 2 * MIB));
+    CU_ASSERT(content_ok(q, newn / 2));
+    rcl_test_fault(RCL_FAULT_MMAP, 0, 0);
+    /* With memory again: one grows away from its mapping, one is freed with
+    ** its small size. */
+    q = (unsigned char *)rcl_realloc(h, q, newn / 2, 2 * MIB);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    CU_ASSERT(content_ok(q, newn / 2));
+    rcl_free(h, r, newn);
+    check_or_report(h, "after growing and freeing");
+    /* Span frees go on working once the window is empty. */
+    for (k = 0; k < nfill; k++) rcl_free(h, fill[k], 256 * 1024);
+    rcl_free(h, q, 2 * MIB);
+    check_or_report(h, "after all frees");
+    rcl_stats_get(h, &st);
+    CU_ASSERT_EQUAL(st.large_blocks, 0);
+    rcl_heap_destroy(h);
+  }
+}
+
 int tu_register_harden(void)
 {
   CU_pSuite s = CU_add_suite("hardening", NULL, NULL);
@@ -339,7 +414,8 @@ int tu_register_harden(void)
       !CU_add_test(s, "soft limit re-arms after the heap drained", test_soft_limit_rearms) ||
       !CU_add_test(s, "a GC step refreshes the clock for free stamps", test_fresh_free_stamps) ||
       !CU_add_test(s, "large realloc reserves its target before moving", test_remap_reserves_first) ||
-      !CU_add_test(s, "background thread joined when its last heap is gone (child)", test_bg_retired))
+      !CU_add_test(s, "background thread joined when its last heap is gone (child)", test_bg_retired) ||
+      !CU_add_test(s, "a large block shrinks to a span size without mappings", test_shrink_large_without_mappings))
     return -1;
   return 0;
 }
