@@ -176,11 +176,16 @@ static inline __attribute__((always_inline)) void *rcl_malloc_fast(rcl_heap *h, 
     if (RCL_LIKELY(w != 0 && !hd->clean)) {
       char *p = hd->base + (size_t)rcl_ctz64(w) * c->size;
       hd->word = w & (w - 1);
-      /* The caller writes its block first (a GC header), and the block
-      ** after it is most often the lane's next one; with several classes
-      ** allocated in turn no hardware prefetcher follows each class's
-      ** run, so ask for that line now. A hint: a prefetch never faults. */
+      /* The caller writes its block first (a GC header, then a zero fill
+      ** or copy to its end), and the block after it is most often the
+      ** lane's next one; with several classes allocated in turn no
+      ** hardware prefetcher follows each class's run, so ask for that
+      ** block's first three lines and its last one now. Hints: a prefetch
+      ** never faults, even past the span's end. */
       __builtin_prefetch(p + c->size, 1, 3);
+      __builtin_prefetch(p + c->size + 64, 1, 3);
+      __builtin_prefetch(p + c->size + 128, 1, 3);
+      __builtin_prefetch(p + 2 * c->size - 1, 1, 3);
       RCL_VG_MALLOC(p, n, 0);
       return p;
     }
