@@ -106,7 +106,9 @@ RCL_API void rcl_heap_destroy(rcl_heap *h);     /* unmaps everything, live block
 RCL_API void rcl_heap_configure(rcl_heap *h, const rcl_config *c);
 RCL_API void rcl_heap_get_config(rcl_heap *h, rcl_config *c);
 
-/* Blocks. rcl_alloc_f is lua_Alloc-compatible: (heap, ptr, osize, nsize). */
+/* Blocks. rcl_alloc_f is lua_Alloc-compatible: (heap, ptr, osize, nsize).
+** A realloc to a smaller size never returns NULL; frees and reallocs pass
+** the size of the last request. */
 RCL_API void *rcl_alloc_f(void *heap, void *ptr, size_t osize, size_t nsize);
 RCL_API void *rcl_malloc(rcl_heap *h, size_t n);
 /* As rcl_malloc, for a block that a walk visits in allocation order (a GC's

@@ -224,7 +224,7 @@ rm -rf "$work/bench-logs"
 mkdir -p "$work/bench-logs"
 
 for shape in "${shapes[@]}"; do
-	echo "--- $shape: GET ${path[$shape]}, ${about[$shape]}; wrk -t 2 -c ${conns[$shape]} -d ${seconds}s --latency"
+	echo "--- $shape: GET ${path[$shape]}, ${about[$shape]}; ${client_pin[*]}${client_pin[*]:+ }wrk -t 1 -c ${conns[$shape]} -d ${seconds}s --latency${server_cpu:+ (worker on CPU $server_cpu)}"
 	for ((round = 0; round < pairs; round++)); do
 		for ((i = 0; i < ${#builds[@]}; i++)); do
 			run_one "$shape" "${builds[(i + round) % ${#builds[@]}]}" $((round + 1))
