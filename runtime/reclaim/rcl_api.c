@@ -109,7 +109,7 @@ static RCL_NOINLINE void *rcl_realloc_shrunk(rcl_heap *h, void *p, size_t oldn, 
 static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, size_t newn)
 {
   void *q;
-  if (RCL_UNLIKELY(oldn <= RCL_LARGE_MIN && rcl_maybe_shrunk(h, p)) && rcl_large_is_shrunk(h, p))
+  if (oldn <= RCL_LARGE_MIN && rcl_is_shrunk(h, p))
     return rcl_realloc_shrunk(h, p, oldn, newn);
   if (oldn <= RCL_SMALL_MAX && newn <= RCL_SMALL_MAX) {
     if (rcl_class_of(oldn) == rcl_class_of(newn)) {
@@ -210,7 +210,7 @@ RCL_API void rcl_free(rcl_heap *h, void *p, size_t n)
 {
   if (RCL_LIKELY(n <= RCL_LARGE_MIN)) {
     if (RCL_UNLIKELY(!p)) return;
-    if (RCL_UNLIKELY(rcl_maybe_shrunk(h, p)) && rcl_large_is_shrunk(h, p)) {
+    if (rcl_is_shrunk(h, p)) {
       rcl_large_free_shrunk(h, p);
       return;
     }

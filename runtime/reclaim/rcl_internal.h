@@ -488,18 +488,33 @@ struct rcl_heap {
 #define rcl_store(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
 static inline unsigned rcl_ctz64(uint64_t x) { return (unsigned)__builtin_ctzll(x); }
-static inline unsigned rcl_popcount64(uint64_t x) { return (unsigned)__builtin_popcountll(x); }
+/* Byte i of the result: the number of set bits in byte i of w (SWAR). */
+static inline uint64_t rcl_byte_counts(uint64_t w)
+{
+  uint64_t x = w - ((w >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  return (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+}
+/* Set bits of x. The x86-64 baseline has no popcount instruction, and GCC
+** would call libgcc's table-driven __popcountdi2 on the refill path: there
+** the byte counts are summed by one multiply (no byte sum exceeds 64, so no
+** carry crosses a byte). Elsewhere the builtin is one instruction or an
+** inline sequence. */
+static inline unsigned rcl_popcount64(uint64_t x)
+{
+#if defined(__x86_64__) && !defined(__POPCNT__)
+  return (unsigned)((rcl_byte_counts(x) * 0x0101010101010101ull) >> 56);
+#else
+  return (unsigned)__builtin_popcountll(x);
+#endif
+}
 /* The lowest n set bits of w, which has more than n >= 1 set: per-byte
-** bit counts and their running sums (SWAR; no byte sum exceeds 64, so no
-** carry crosses a byte) find the byte holding the n-th set bit, then at
-** most 8 steps inside it. No popcount instruction is assumed (x86-64
-** baseline). */
+** bit counts and their running sums (see rcl_popcount64) find the byte
+** holding the n-th set bit, then at most 8 steps inside it. */
 static inline uint64_t rcl_lowest_bits(uint64_t w, unsigned n)
 {
-  uint64_t x = w - ((w >> 1) & 0x5555555555555555ull), sums, byte, keep = 0;
+  uint64_t x = rcl_byte_counts(w), sums, byte, keep = 0;
   unsigned k = 0, before = 0;
-  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;   /* byte i: set bits in byte i */
   sums = x * 0x0101010101010101ull;             /* byte i: set bits in bytes 0..i */
   while (((sums >> (8 * k)) & 0xff) < n) before = (unsigned)((sums >> (8 * k++)) & 0xff);
   for (byte = (w >> (8 * k)) & 0xff, n -= before; n; n--) {
@@ -516,11 +531,6 @@ static inline rcl_segment *rcl_segment_of(const void *p)
   return (rcl_segment *)((uintptr_t)p & ~(uintptr_t)(RCL_SEGMENT_SIZE - 1));
 }
 
-/* Whether p may be a shrunk large block (glossary): inside the window. */
-static inline int rcl_maybe_shrunk(const rcl_heap *h, const void *p)
-{
-  return (uintptr_t)p - h->shrunk_lo < h->shrunk_len;
-}
 
 static inline char *rcl_span_start(const rcl_span *s) { return s->base - s->bits_bytes; }
 /* Span s's free bitmap; seg is s's segment (the free path has it at hand). */
@@ -653,6 +663,13 @@ RCL_INTERN void *rcl_realloc_large(rcl_heap *h, void *p, size_t oldn, size_t new
 RCL_INTERN void *rcl_large_keep_shrunk(rcl_heap *h, void *p, size_t oldn, size_t newn);
 RCL_INTERN int rcl_large_is_shrunk(rcl_heap *h, const void *p);
 RCL_INTERN void rcl_large_free_shrunk(rcl_heap *h, void *p);
+/* Whether p is a shrunk large block (glossary). The window's compare is
+** inline (the window is empty unless a shrink found no span block); only a
+** pointer inside it is looked up in the large-block table. */
+static inline int rcl_is_shrunk(rcl_heap *h, const void *p)
+{
+  return RCL_UNLIKELY((uintptr_t)p - h->shrunk_lo < h->shrunk_len) && rcl_large_is_shrunk(h, p);
+}
 RCL_INTERN size_t rcl_kept_release(rcl_heap *h, rcl_decay d, size_t want);
 RCL_INTERN int rcl_large_check_slot(rcl_heap *h, size_t i);
 RCL_INTERN void rcl_large_destroy(rcl_heap *h);

@@ -6,7 +6,7 @@
 ** processes).
 */
 #include "unit_util.h"
-#include "rcl_internal.h"     /* rcl_lowest_bits: the refill cap's bit helper */
+#include "rcl_internal.h"     /* rcl_lowest_bits, rcl_popcount64: the refill's bit helpers */
 
 #include <signal.h>
 #include <stdlib.h>
@@ -413,19 +413,22 @@ static void test_refill_cap(void)
   rcl_heap_destroy(h);
 }
 
-/* rcl_lowest_bits against the obvious loop, for random words (dense,
-** sparse, runs) and every n below their bit count. */
+/* rcl_lowest_bits and rcl_popcount64 against the obvious loops, for random
+** words (dense, sparse, runs; the empty and the full word first) and every
+** n below their bit count. */
 static void test_lowest_bits(void)
 {
   uint64_t x = 88172645463325252ull, w, ref, v;
   unsigned i, n, count;
-  long bad = 0;
+  long bad = 0, badcount = 0;
   for (i = 0; i < 20000; i++) {
     x ^= x << 13; x ^= x >> 7; x ^= x << 17;
     w = i % 3 == 0 ? x & (x >> 5) : i % 3 == 1 ? ~(uint64_t)0 >> (x & 63)
                                                : (~(uint64_t)0 >> (x & 31)) << ((x >> 8) & 31);
     if (i % 2) w = x;
-    count = (unsigned)__builtin_popcountll(w);
+    if (i < 2) w = i ? ~(uint64_t)0 : 0;
+    for (count = 0, v = w; v; v &= v - 1) count++;
+    if (rcl_popcount64(w) != count) badcount++;
     for (n = 1; n < count; n++) {
       unsigned k = n;
       for (ref = 0, v = w; k; k--) { ref |= v & (~v + 1); v &= v - 1; }
@@ -433,6 +436,7 @@ static void test_lowest_bits(void)
     }
   }
   CU_ASSERT_EQUAL(bad, 0);
+  CU_ASSERT_EQUAL(badcount, 0);
 }
 
 /* Unit affinity: a class's next span takes the units of its last released
@@ -571,7 +575,7 @@ int tu_register_alloc(void)
       !CU_add_test(s, "span colors: first blocks on different pages, every block used", test_span_colors) ||
       !CU_add_test(s, "lanes: objects side by side once a span is used up, every block used once", test_lanes) ||
       !CU_add_test(s, "freed blocks reused lowest address first", test_lowest_first) ||
-      !CU_add_test(s, "refill cap: the lowest n set bits of a word", test_lowest_bits) ||
+      !CU_add_test(s, "refill cap: the lowest n set bits of a word, bit counts", test_lowest_bits) ||
       !CU_add_test(s, "refill cap: a few blocks of a large class reused, not the whole chunk", test_refill_cap) ||
       !CU_add_test(s, "unit affinity: a class's next span on its last released units while dirty", test_unit_affinity) ||
       !CU_add_test(s, "coarse start: a span per group of classes for the first blocks", test_coarse_start) ||
