@@ -531,7 +531,6 @@ static inline rcl_segment *rcl_segment_of(const void *p)
   return (rcl_segment *)((uintptr_t)p & ~(uintptr_t)(RCL_SEGMENT_SIZE - 1));
 }
 
-
 static inline char *rcl_span_start(const rcl_span *s) { return s->base - s->bits_bytes; }
 /* Span s's free bitmap; seg is s's segment (the free path has it at hand). */
 static inline uint64_t *rcl_seg_span_bits(rcl_segment *seg, const rcl_span *s)
