@@ -115,6 +115,12 @@ RCL_API void *rcl_malloc(rcl_heap *h, size_t n);
 ** object list): such blocks of one size class are placed side by side,
 ** apart from other blocks. Freed and resized like any other block. */
 RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n);
+/* As rcl_malloc_object, for blocks of many sizes that a walk visits in
+** allocation order (LuaJIT's cdata): blocks of 17..1024 bytes are placed
+** one after the other in a run of 16-byte cells, whatever their sizes.
+** Freed and resized like any other block; rcl_usable_size does not apply
+** (a block has its request rounded up to 16 bytes). */
+RCL_API void *rcl_malloc_mixed(rcl_heap *h, size_t n);
 RCL_API void rcl_free(rcl_heap *h, void *p, size_t n);
 RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn);
 RCL_API size_t rcl_usable_size(size_t n);       /* bytes usable in the block of a request of n

@@ -106,11 +106,32 @@ static RCL_NOINLINE void *rcl_realloc_shrunk(rcl_heap *h, void *p, size_t oldn, 
   return q;
 }
 
+/* Resize a block of a mixed run: it keeps its first cells when it
+** shrinks (the rest are freed) and moves when it grows. */
+static RCL_NOINLINE void *rcl_realloc_mixed(rcl_heap *h, rcl_span *s, void *p, size_t oldn, size_t newn)
+{
+  size_t ko = (oldn + 15) >> 4, kn = (newn + 15) >> 4;
+  void *q;
+  if (kn <= ko) {
+    if (kn < ko) rcl_free_cells(h, s, (char *)p + (kn << 4), ko - kn);
+    RCL_VG_RESIZE(p, oldn, newn);
+    return p;
+  }
+  q = rcl_malloc(h, newn);
+  if (!q) return NULL;
+  memcpy(q, p, oldn);
+  rcl_free(h, p, oldn);
+  return q;
+}
+
 static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, size_t newn)
 {
   void *q;
+  rcl_span *s;
   if (oldn <= RCL_LARGE_MIN && rcl_is_shrunk(h, p))
     return rcl_realloc_shrunk(h, p, oldn, newn);
+  if (oldn > 16 && oldn <= RCL_MIX_MAX && (s = rcl_mixed_span_of(p, oldn)) != NULL)
+    return rcl_realloc_mixed(h, s, p, oldn, newn);
   if (oldn <= RCL_SMALL_MAX && newn <= RCL_SMALL_MAX) {
     if (rcl_class_of(oldn) == rcl_class_of(newn)) {
       RCL_VG_RESIZE(p, oldn, newn);
@@ -199,10 +220,42 @@ RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
   return rcl_malloc_fast(h, n, 0);
 }
 
+/* The mixed run cannot serve an object of n bytes (RCL_MIX_MIN..MAX). */
+static RCL_NOINLINE void *rcl_malloc_mixed_miss(rcl_heap *h, size_t n)
+{
+  void *p = rcl_alloc_mixed(h, n);
+  if (RCL_LIKELY(p != NULL)) {
+    RCL_VG_MALLOC(p, n, 0);
+    return p;
+  }
+  return rcl_malloc_slow(h, n, 0);
+}
+
 /* The object lane (rcl_internal.h, "lane"); a retry after the policy ran
 ** takes the data lane, which is as good a place for the block. */
 RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n)
 {
+  return rcl_malloc_fast(h, n, 1);
+}
+
+/* The mixed run (rcl_internal.h, "mixed run") for RCL_MIX_MIN..RCL_MIX_MAX
+** bytes; other sizes take the object lane. */
+RCL_API void *rcl_malloc_mixed(rcl_heap *h, size_t n)
+{
+  if (n - RCL_MIX_MIN <= (size_t)(RCL_MIX_MAX - RCL_MIX_MIN)) {
+    size_t b = rcl_align_up(n, 16);
+    char *p = h->mix_cur;
+    if (RCL_LIKELY((size_t)(h->mix_end - p) >= b)) {
+      h->mix_cur = p + b;
+      /* The caller writes the block to its end (a zero fill or a copy) and
+      ** the next one follows it: load the next two lines now. */
+      __builtin_prefetch(p + b, 1, 3);
+      __builtin_prefetch(p + b + 64, 1, 3);
+      RCL_VG_MALLOC(p, n, 0);
+      return p;
+    }
+    return rcl_malloc_mixed_miss(h, n);
+  }
   return rcl_malloc_fast(h, n, 1);
 }
 

@@ -119,6 +119,20 @@ static inline uint32_t rcl_bits_next(const uint64_t *bits, uint32_t from, uint32
   return nb;
 }
 
+/* Set (free) or clear (take) bits [i, i + k) of a bitmap that only the
+** owner changes (others read it with relaxed loads). */
+static inline void rcl_bits_range(uint64_t *bits, uint32_t i, uint32_t k, int set)
+{
+  while (k) {
+    uint32_t sh = i & 63, m = 64 - sh < k ? 64 - sh : k;
+    uint64_t mask = (m == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m) - 1)) << sh;
+    uint64_t v = rcl_load(&bits[i >> 6]);
+    rcl_store(&bits[i >> 6], set ? v | mask : v & ~mask);
+    i += m;
+    k -= m;
+  }
+}
+
 /* -- Clean-page bitmap ---------------------------------------------------------- */
 
 static inline int rcl_page_is_clean(const rcl_segment *seg, size_t page)

@@ -143,6 +143,25 @@
 **             block is freed the same way wherever it lies (a span block
 **             accepts any size up to its block size). Classes of 64 bytes
 **             and less, and blocks above half a page, have none.
+**   mixed run  a run of free 16-byte blocks ("cells") of class 0's
+**             current span, taken from its bitmap at once (h->mix_cur ..
+**             h->mix_end) and handed out by rcl_malloc_mixed one block
+**             after the other whatever their sizes (17..RCL_MIX_MAX
+**             bytes, rounded up to 16): a block of k cells is k
+**             consecutive class 0 blocks, so every rule of the bitmap,
+**             clean pages, purging and meshing holds for it cell by
+**             cell. LuaJIT's cdata of many sizes come out in
+**             allocation order, as its sweep and FIFO programs read them
+**             (with a size class each they lay in dozens of runs read in
+**             turn). Class 0 is one group of 16-byte blocks at every
+**             page size, so cell i is bit i. A free with n > 16 in a
+**             class 0 span frees ceil(n/16) cells (rcl_free_wide): the
+**             size passed must be the block's, as lua_Alloc guarantees;
+**             a free of a cell already free aborts. A run takes the
+**             lowest free run of the span at or above its scan word of at
+**             least the request, at most RCL_MIX_RUN_BYTES; what is left
+**             goes back to the bitmap when the span is retired or a
+**             request does not fit.
 **   heap clock    milliseconds (CLOCK_MONOTONIC_COARSE) cached in the heap,
 **             refreshed on slow paths only.
 **   free stamp    the low 32 bits of the heap clock when memory was freed
@@ -243,6 +262,13 @@
 #define RCL_PAGEFIT_WASTE_MESH 6       /* ... <= unit/6 in a heap created with mesh=on */
 #endif
 #define RCL_HELD_BYTES      16384      /* refill cap: bytes of blocks a lane takes at once */
+#ifndef RCL_MIX_MIN
+#define RCL_MIX_MIN         17         /* mixed runs: objects of RCL_MIX_MIN.. */
+#endif
+#ifndef RCL_MIX_MAX
+#define RCL_MIX_MAX         1024       /* ... RCL_MIX_MAX bytes (glossary "mixed run") */
+#endif
+#define RCL_MIX_RUN_BYTES   16384      /* most bytes one mixed run takes at once */
 #define RCL_COARSE_GROUP    4          /* coarse start: classes per group (a power of two) */
 #define RCL_COARSE_MIN_CLASS 4         /* ... for blocks above 64 bytes */
 #define RCL_MAGIC_SHIFT     40         /* see rcl_class_magic() for exactness */
@@ -374,6 +400,8 @@ typedef struct rcl_decay {
 
 struct rcl_heap {
   rcl_cache cache[RCL_NCLASSES];       /* hot: first */
+  char *mix_cur, *mix_end;             /* the mixed run (glossary): cells of class 0's
+                                          current span taken from its bitmap; owner only */
   uint64_t clock;                      /* heap clock (ms) */
   /* Shrunk large blocks (glossary): all lie in [shrunk_lo, shrunk_lo +
   ** shrunk_len); the window is empty (length 0) while nshrunk is 0, so
@@ -678,6 +706,11 @@ RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls, unsign
 RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size);
 RCL_INTERN RCL_NOINLINE void rcl_unclean_held(rcl_heap *h, rcl_cache *c, unsigned lane, const char *p);
 RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree);
+RCL_INTERN RCL_NOINLINE void *rcl_alloc_mixed(rcl_heap *h, size_t n);
+RCL_INTERN RCL_NOINLINE void rcl_free_wide(rcl_heap *h, rcl_span *s, void *p, size_t n);
+RCL_INTERN rcl_span *rcl_mixed_span_of(const void *p, size_t n);
+RCL_INTERN int rcl_mixed_block(const rcl_span *s, const void *p, size_t n);
+RCL_INTERN void rcl_free_cells(rcl_heap *h, rcl_span *s, char *p, size_t k);
 RCL_INTERN void *rcl_alloc_medium(rcl_heap *h, size_t n);
 RCL_INTERN void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn);
 RCL_INTERN void rcl_flush_caches(rcl_heap *h);
@@ -794,8 +827,11 @@ static inline __attribute__((always_inline)) void rcl_free_span_block(rcl_heap *
   ** on a descriptor with nbits == 0 (poison or released span). idx < nbits
   ** bounds the group (slot < group_blocks <= 2^group_bits_log2); off >> group_shift << group_bits_log2
   ** cannot wrap since group_bits_log2 <= group_shift. */
-  if (RCL_UNLIKELY(idx >= s->nbits || slot >= s->group_blocks || slot * s->block_size != r ||
-                   n > s->block_size))
+  if (RCL_UNLIKELY(n > s->block_size)) {
+    rcl_free_wide(h, s, p, n);   /* a block of a mixed run, or a bad free */
+    return;
+  }
+  if (RCL_UNLIKELY(idx >= s->nbits || slot >= s->group_blocks || slot * s->block_size != r))
     rcl_bad_free(p, n, "not a live block of this size");
   wp = rcl_seg_span_bits(seg, s) + word;
   w = rcl_load(wp);

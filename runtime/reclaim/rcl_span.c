@@ -4,7 +4,8 @@
 **
 ** Owns: the segment list (ascending addresses), each segment's unit map,
 ** header pool and clean-page bitmap, the span descriptors and their
-** bitmaps, the partial lists and the owner's class caches.
+** bitmaps, the partial lists, the owner's class caches and the mixed run
+** (rcl_internal.h glossary: cells of class 0's current span).
 **
 ** Placement for density: a new span takes the lowest run of free units of
 ** the lowest-address segment that has one; a class that needs a new current
@@ -462,6 +463,48 @@ static void rcl_cache_give_back(rcl_cache *c, rcl_span *s, unsigned lane, uint64
   c->held[lane].word &= ~bits;
 }
 
+/* -- Mixed runs (glossary): objects of many sizes side by side -------------------- */
+
+/* Give the rest of the mixed run back to the bitmap of class 0's current
+** span s: those cells are free again. */
+static void rcl_mix_give_back(rcl_heap *h, rcl_span *s)
+{
+  if (h->mix_cur != h->mix_end) {
+    uint32_t i = (uint32_t)((size_t)(h->mix_cur - s->base) >> 4);
+    uint32_t k = (uint32_t)((size_t)(h->mix_end - h->mix_cur) >> 4);
+    rcl_bits_range(rcl_span_bits(s), i, k, 1);
+    if ((i >> 6) < s->scan) s->scan = (uint8_t)(i >> 6);
+    rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) + k));
+  }
+  h->mix_cur = h->mix_end = NULL;
+}
+
+/* Take the lowest run of at least `need` free cells of class 0's span
+** s, at or after its scan word (then from its start), at most
+** RCL_MIX_RUN_BYTES of it, as the mixed run. Returns 0 if s has none. */
+static int rcl_mix_take(rcl_heap *h, rcl_span *s, uint32_t need)
+{
+  uint64_t *bits = rcl_span_bits(s);
+  uint32_t nb = s->nblocks, i = (uint32_t)s->scan << 6, j, pass;
+  for (pass = 0; pass < 2; pass++, i = 0) {
+    while ((i = rcl_bits_next(bits, 0, i, nb, 0)) < nb) {
+      j = rcl_bits_next(bits, 0, i, nb, 1);
+      if (j - i >= need) {
+        uint32_t k = j - i < RCL_MIX_RUN_BYTES / 16 ? j - i : RCL_MIX_RUN_BYTES / 16;
+        if (k < need) k = need;
+        rcl_bits_range(bits, i, k, 0);
+        rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) - k));
+        h->mix_cur = s->base + ((size_t)i << 4);
+        h->mix_end = h->mix_cur + ((size_t)k << 4);
+        if (s->nclean) rcl_unclean_block(h, s, h->mix_cur, (size_t)k << 4);
+        return 1;
+      }
+      i = j;
+    }
+  }
+  return 0;
+}
+
 /* Retire the current span of a class; returns it to the right place. */
 static void rcl_cache_retire(rcl_heap *h, rcl_cache *c)
 {
@@ -469,6 +512,7 @@ static void rcl_cache_retire(rcl_heap *h, rcl_cache *c)
   uint32_t nf;
   unsigned lane;
   if (!s) return;
+  if (c == &h->cache[0]) rcl_mix_give_back(h, s);
   for (lane = 0; lane < RCL_LANES; lane++) {
     if (c->held[lane].word) rcl_cache_give_back(c, s, lane, c->held[lane].word);
     c->held[lane].clean = 0;
@@ -512,30 +556,121 @@ static void rcl_take_colored(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned la
   rcl_take_word(h, c, s, lane, idx >> chunk_log2, pos);
 }
 
+/* Retire class cls's current span and make another one current: the head
+** of its partial list (unless fresh_only), else a fresh span of free units
+** (*fresh set). NULL if no units could be had (h->room_request or
+** h->map_failed says why). Caller holds the lock. */
+static rcl_span *rcl_class_next_span(rcl_heap *h, unsigned cls, int fresh_only, int *fresh)
+{
+  rcl_cache *c = &h->cache[cls];
+  rcl_span *s;
+  h->clock = rcl_os_now_ms();
+  if (c->span) c->object_lane = RCL_LANE_OBJECT;    /* the class used up a span */
+  rcl_cache_retire(h, c);
+  s = fresh_only ? NULL : h->partial_head[cls];
+  *fresh = s == NULL;
+  if (s) {
+    rcl_partial_remove(h, s);
+  } else {
+    s = rcl_units_acquire(h, c->units, &h->unit_hint[cls]);
+    if (!s) return NULL;
+    rcl_span_init_small(h, s, cls);
+  }
+  s->state = RCL_SPAN_CURRENT;
+  c->span = s;
+  return s;
+}
+
 static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls, unsigned lane)
 {
   rcl_cache *c = &h->cache[cls];
   rcl_span *s;
+  int fresh;
   rcl_lock_active(h);
-  h->clock = rcl_os_now_ms();
-  if (c->span) c->object_lane = RCL_LANE_OBJECT;    /* the class used up a span */
-  rcl_cache_retire(h, c);
-  s = h->partial_head[cls];
-  if (s) {
-    rcl_partial_remove(h, s);
-    s->state = RCL_SPAN_CURRENT;
-    c->span = s;
-    rcl_take_word(h, c, s, lane, rcl_scan_chunk(s), 0);
-  } else {
-    s = rcl_units_acquire(h, c->units, &h->unit_hint[cls]);
-    if (!s) { rcl_unlock(h); return NULL; }
-    rcl_span_init_small(h, s, cls);
-    s->state = RCL_SPAN_CURRENT;
-    c->span = s;
-    rcl_take_colored(h, c, s, lane);
-  }
+  s = rcl_class_next_span(h, cls, 0, &fresh);
+  if (s && fresh) rcl_take_colored(h, c, s, lane);
+  else if (s) rcl_take_word(h, c, s, lane, rcl_scan_chunk(s), 0);
   rcl_unlock(h);
-  return rcl_cache_pop(h, c, lane);
+  return s ? rcl_cache_pop(h, c, lane) : NULL;
+}
+
+/* The mixed run cannot serve n bytes: give its rest back and take a run of
+** class 0's current span, else of the head of its partial list, else of a
+** fresh span (which always has one). NULL if no units could be had. */
+RCL_INTERN RCL_NOINLINE void *rcl_alloc_mixed(rcl_heap *h, size_t n)
+{
+  rcl_cache *c = &h->cache[0];
+  rcl_span *s = c->span;
+  uint32_t need = (uint32_t)((n + 15) >> 4);
+  char *p;
+  if (s) rcl_mix_give_back(h, s);
+  if (!s || rcl_load(&s->nfree) < need || !rcl_mix_take(h, s, need)) {
+    int fresh_only, fresh, ok = 0;
+    for (fresh_only = 0; !ok && fresh_only < 2; fresh_only++) {
+      rcl_lock_active(h);
+      s = rcl_class_next_span(h, 0, fresh_only, &fresh);
+      ok = s && rcl_mix_take(h, s, need);
+      rcl_unlock(h);
+      if (!s) return NULL;
+      RCL_ASSERT(ok || !fresh, "a fresh span without a mixed run");
+    }
+  }
+  p = h->mix_cur;
+  h->mix_cur = p + ((size_t)need << 4);
+  return p;
+}
+
+/* Whether p, n (n > 16) is a block of a mixed run in span s: s is a live
+** class 0 span and the block's cells lie inside it. */
+RCL_INTERN int rcl_mixed_block(const rcl_span *s, const void *p, size_t n)
+{
+  size_t off = (size_t)((const char *)p - s->base);
+  return s->nbits != 0 && s->cls == 0 && n <= RCL_MIX_MAX && (off & 15) == 0 &&
+         off < ((size_t)s->nblocks << 4) && (off >> 4) + ((n + 15) >> 4) <= s->nblocks;
+}
+
+/* The class 0 span holding a block of a mixed run at p of n > 16 bytes,
+** or NULL if there is none such. */
+RCL_INTERN rcl_span *rcl_mixed_span_of(const void *p, size_t n)
+{
+  rcl_segment *seg = rcl_segment_of(p);
+  rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
+  return rcl_mixed_block(s, p, n) ? s : NULL;
+}
+
+/* Free the k <= 64 cells of class 0's span s from p on: what the free
+** path does for k blocks of 16 bytes (its checks, its transitions; frees
+** on meshed pages only set bits, as there), on one or two bitmap words. */
+static inline void rcl_free_cells_inline(rcl_heap *h, rcl_span *s, char *p, uint32_t k)
+{
+  uint64_t *wp = rcl_span_bits(s);
+  uint32_t i = (uint32_t)((size_t)(p - s->base) >> 4), sh = i & 63, nf;
+  uint64_t lo = k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1;
+  uint64_t m0 = lo << sh, m1 = sh ? lo >> (64 - sh) : 0, w0, w1 = 0;
+  wp += i >> 6;
+  w0 = rcl_load(wp);
+  if (m1) w1 = rcl_load(wp + 1);
+  if (RCL_UNLIKELY((w0 & m0) | (w1 & m1))) rcl_bad_free(p, (size_t)k << 4, "double free");
+  rcl_store(wp, w0 | m0);
+  if (m1) rcl_store(wp + 1, w1 | m1);
+  if ((i >> 6) < s->scan) s->scan = (uint8_t)(i >> 6);
+  nf = rcl_load(&s->nfree) + k;
+  rcl_store(&s->nfree, (uint16_t)nf);
+  rcl_store(&s->freed_at, (uint32_t)h->clock);
+  if (RCL_UNLIKELY(nf == k || nf == s->nblocks)) rcl_free_transition(h, s, nf);
+}
+
+RCL_INTERN void rcl_free_cells(rcl_heap *h, rcl_span *s, char *p, size_t k)
+{
+  rcl_free_cells_inline(h, s, p, (uint32_t)k);
+}
+
+/* The free path found n above span s's block size: a block of a mixed run
+** (n > 16 in a class 0 span), or a bad free. */
+RCL_INTERN RCL_NOINLINE void rcl_free_wide(rcl_heap *h, rcl_span *s, void *p, size_t n)
+{
+  if (!rcl_mixed_block(s, p, n)) rcl_bad_free(p, n, "not a live block of this size");
+  rcl_free_cells_inline(h, s, (char *)p, (uint32_t)((n + 15) >> 4));
 }
 
 /* The lane's cached chunk is empty: take the next chunk of the current span
@@ -723,6 +858,8 @@ RCL_INTERN void rcl_caches_init(rcl_heap *h)
     c->held_max = (uint8_t)(c->size >= RCL_HELD_BYTES ? 1 :
                             c->size * 64 <= RCL_HELD_BYTES ? 64 : RCL_HELD_BYTES / c->size);
   }
+  /* Mixed runs (glossary) index class 0's bitmap by cell. */
+  RCL_ASSERT(h->cache[0].size == 16 && h->cache[0].ngroups == 1, "class 0 is not one group of 16-byte blocks");
   /* Coarse start (glossary): the group's largest class serves up to a
   ** page of a smaller class's first blocks. */
   for (cls = RCL_COARSE_MIN_CLASS; cls < RCL_NCLASSES; cls++) {

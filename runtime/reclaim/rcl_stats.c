@@ -34,6 +34,9 @@ static void rcl_span_free_view(rcl_heap *h, rcl_span *s, uint64_t *bits, int out
       uint32_t ci = c->word_index[lane];
       if (c->held[lane].word) bits[rcl_chunk_word(s, ci)] |= c->held[lane].word << rcl_chunk_shift(s, ci);
     }
+    if (s->cls == 0 && h->mix_cur != h->mix_end)   /* the mixed run is free too */
+      rcl_bits_range(bits, (uint32_t)((size_t)(h->mix_cur - s->base) >> 4),
+                     (uint32_t)((size_t)(h->mix_end - h->mix_cur) >> 4), 1);
   }
 }
 

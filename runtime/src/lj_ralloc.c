@@ -154,6 +154,12 @@ void *lj_alloc_newgco(void *msp, size_t size)
   return rcl_malloc_object((rcl_heap *)msp, size);
 }
 
+/* lj_alloc_mixed's allocation (patch 0011): cdata of every size in one run. */
+void *lj_alloc_newmixed(void *msp, size_t size)
+{
+  return rcl_malloc_mixed((rcl_heap *)msp, size);
+}
+
 /* Bytes usable in the block of a request of size bytes (patch 0009). */
 size_t lj_alloc_usable(size_t size)
 {

@@ -3,7 +3,7 @@
 **
 ** Usage: stress [-n OPS] [-s SEED] [-q]
 ** A table of live blocks is churned with alloc/free/realloc (via rcl_malloc,
-** rcl_malloc_object, rcl_realloc and the lua_Alloc entry point) over all
+** rcl_malloc_object, rcl_malloc_mixed, rcl_realloc and the lua_Alloc entry point) over all
 ** size ranges: classes,
 ** single-block spans and large mappings. Every block carries a content
 ** pattern derived from its tag; it is verified on every free and realloc and
@@ -171,8 +171,10 @@ int main(int argc, char **argv)
       if (s->n > (1u << 20) && live_bytes > (256u << 20)) s->n = 100;
       s->tag = rng();
       /* lua_Alloc with nsize 0 means free: use rcl_malloc for 0 bytes. A
-      ** quarter of the blocks take the object lane. */
+      ** quarter of the blocks take the object lane, an eighth the mixed
+      ** run (17..1024 bytes; other sizes the object lane). */
       if ((r & 6) == 6) s->p = (unsigned char *)rcl_malloc_object(h, s->n);
+      else if ((r & 14) == 4) s->p = (unsigned char *)rcl_malloc_mixed(h, s->n);
       else s->p = (unsigned char *)((r & 1) || !s->n ? rcl_malloc(h, s->n) : rcl_alloc_f(h, NULL, 0, s->n));
       if (!s->p) {
         rcl_stats_get(h, &st);

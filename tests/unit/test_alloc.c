@@ -238,6 +238,107 @@ static int child_large_unknown(void *arg)
   return 0;
 }
 
+static int child_mixed_double_free(void *arg)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 21);
+  void *p = rcl_malloc_mixed(h, 100), *keep = rcl_malloc_mixed(h, 300);
+  (void)arg; (void)keep;
+  rcl_free(h, p, 100);
+  rcl_free(h, p, 100);
+  return 0;
+}
+
+/* Mixed runs: blocks of 17..1024 bytes from rcl_malloc_mixed follow each
+** other in allocation order whatever their sizes (16-byte cells), keep
+** their contents, are counted exactly in in_use, are freed and resized
+** like other blocks (a shrink stays in place, a growth moves), and their
+** freed cells are reused before the heap grows. */
+static void test_mixed_runs(void)
+{
+  enum { N = 4000 };
+  rcl_heap *h = rcl_heap_create(NULL, 23);
+  char **p = malloc(N * sizeof(char *));
+  size_t *n = malloc(N * sizeof(size_t)), i, adjacent = 0, sum = 0, mapped;
+  uint64_t x = 12345;
+  rcl_stats st;
+  char *q;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+  for (i = 0; i < N; i++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    n[i] = 17 + (size_t)(x >> 33) % 1008;
+    p[i] = (char *)rcl_malloc_mixed(h, n[i]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
+    CU_ASSERT_EQUAL((uintptr_t)p[i] & 15, 0);
+    tu_fill(p[i], n[i], i);
+    sum += (n[i] + 15) & ~(size_t)15;
+    if (i && p[i] == p[i - 1] + ((n[i - 1] + 15) & ~(size_t)15)) adjacent++;
+  }
+  /* Runs end at most every 16 KiB and at span ends. */
+  CU_ASSERT(adjacent * 10 >= (size_t)(N - 1) * 9);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, sum);
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < N; i += 2) {
+    rcl_free(h, p[i], n[i]);
+    sum -= (n[i] + 15) & ~(size_t)15;
+  }
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, sum);
+  mapped = st.mapped;
+  TU_CHECK_HEAP(h);
+  for (i = 1; i < N; i += 2) CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
+  /* Freed cells are reused: blocks of at most the freed sizes fit the
+  ** holes (runs are taken at or above a span's lowest free word). */
+  for (i = 0; i < N; i += 2) {
+    n[i] = 17 + (n[i] - 17) / 2;
+    p[i] = (char *)rcl_malloc_mixed(h, n[i]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
+    tu_fill(p[i], n[i], i);
+  }
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.mapped, mapped);
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < N; i++) CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
+  /* Resizes: shrink in place (to a cell, too), grow by moving. */
+  q = (char *)rcl_realloc(h, p[1], n[1], 20);
+  CU_ASSERT_PTR_EQUAL(q, p[1]);
+  CU_ASSERT(tu_verify(q, 20, 1) || n[1] < 20);
+  n[1] = 20;
+  tu_fill(q, 20, 1);
+  q = (char *)rcl_realloc(h, p[3], n[3], 10);
+  CU_ASSERT_PTR_EQUAL(q, p[3]);
+  n[3] = 10;
+  tu_fill(q, 10, 3);
+  q = (char *)rcl_realloc(h, p[5], n[5], 2000);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  CU_ASSERT(tu_verify(q, n[5], 5));
+  p[5] = q;
+  n[5] = 2000;
+  tu_fill(q, 2000, 5);
+  TU_CHECK_HEAP(h);
+  /* Sizes outside 17..1024 take the object lane. */
+  q = (char *)rcl_malloc_mixed(h, 8);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  rcl_free(h, q, 8);
+  q = (char *)rcl_malloc_mixed(h, 5000);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  rcl_free(h, q, 5000);
+  for (i = 0; i < N; i++) {
+    CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
+    rcl_free(h, p[i], n[i]);
+  }
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, 0);
+  TU_CHECK_HEAP(h);
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  free(p);
+  free(n);
+  rcl_heap_destroy(h);
+}
+
 /* Span colors: the first blocks of fresh spans sit on different pages of
 ** their units (one TLB set each), and a colored span still hands out every
 ** block, those below the color last. */
@@ -555,8 +656,9 @@ static void expect_abort(int (*fn)(void *))
 
 static void test_invalid_frees_abort(void)
 {
-  fprintf(stderr, "\n  (four 'invalid free' messages from children are expected)\n");
+  fprintf(stderr, "\n  (five 'invalid free' messages from children are expected)\n");
   expect_abort(child_double_free);
+  expect_abort(child_mixed_double_free);
   expect_abort(child_interior_free);
   expect_abort(child_wrong_size_free);
   expect_abort(child_large_unknown);
@@ -575,6 +677,7 @@ int tu_register_alloc(void)
       !CU_add_test(s, "span colors: first blocks on different pages, every block used", test_span_colors) ||
       !CU_add_test(s, "lanes: objects side by side once a span is used up, every block used once", test_lanes) ||
       !CU_add_test(s, "freed blocks reused lowest address first", test_lowest_first) ||
+      !CU_add_test(s, "mixed runs: blocks of many sizes side by side, freed and resized", test_mixed_runs) ||
       !CU_add_test(s, "refill cap: the lowest n set bits of a word, bit counts", test_lowest_bits) ||
       !CU_add_test(s, "refill cap: a few blocks of a large class reused, not the whole chunk", test_refill_cap) ||
       !CU_add_test(s, "unit affinity: a class's next span on its last released units while dirty", test_unit_affinity) ||
