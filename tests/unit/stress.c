@@ -108,9 +108,67 @@ static void check_heap(rcl_heap *h, uint64_t op)
 ** made are counted, and every block is verified afterwards. Right after a
 ** purge or cycle end no span is current. */
 static uint64_t meshed, mesh_tries;
+
+/* A pair of sparse pages made on purpose and meshed (the random pairs of
+** this dense heap almost never mesh at 64 KiB pages): blocks of one size
+** fill whole pages (after the holes of the class's partial spans), all but
+** one block of two full pages outside the current span are freed (at
+** different slots), and the second page is meshed onto the first. The two
+** kept blocks join the slots, so they are verified, resized and freed
+** through the meshed pages like any other block. */
+#define PAIR_SIZE 1024
+#define PAIR_BLOCKS 2048
+static int cmp_ptr(const void *a, const void *b)
+{
+  uintptr_t x = (uintptr_t)*(unsigned char *const *)a, y = (uintptr_t)*(unsigned char *const *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void mesh_made_pair(rcl_heap *h, size_t ps)
+{
+  static unsigned char *b[PAIR_BLOCKS];
+  unsigned char *keep[2] = { NULL, NULL };
+  uintptr_t page[2] = { 0, 0 }, last_unit;
+  size_t i, j, k, per_page = ps / PAIR_SIZE, npages = 0, empty[2], nempty = 0;
+  for (i = 0; i < PAIR_BLOCKS; i++) {
+    b[i] = (unsigned char *)rcl_malloc(h, PAIR_SIZE);
+    if (!b[i]) { fprintf(stderr, "stress: mesh pair: allocation failed\n"); exit(1); }
+  }
+  last_unit = (uintptr_t)b[PAIR_BLOCKS - 1] >> 16;
+  qsort(b, PAIR_BLOCKS, sizeof(b[0]), cmp_ptr);
+  for (i = 0; i + per_page <= PAIR_BLOCKS && npages < 2; i = j) {
+    uintptr_t pg = (uintptr_t)b[i] & ~(uintptr_t)(ps - 1);
+    for (j = i + 1; j < PAIR_BLOCKS && ((uintptr_t)b[j] & ~(uintptr_t)(ps - 1)) == pg; j++) {}
+    if (j - i == per_page && ((uintptr_t)b[i] >> 16) != last_unit &&
+        rcl_test_block_size(b[i], PAIR_SIZE) == PAIR_SIZE) {
+      /* Keep block k of page k: the slots differ. */
+      keep[npages] = b[i + npages];
+      b[i + npages] = NULL;
+      page[npages++] = pg;
+    }
+  }
+  for (i = 0; i < NSLOTS && nempty < 2; i++) if (!slots[i].p) empty[nempty++] = i;
+  for (k = 0; k < 2; k++) {
+    if (!keep[k] || npages < 2 || nempty < 2) continue;
+    slots[empty[k]].p = keep[k];
+    slots[empty[k]].n = PAIR_SIZE;
+    slots[empty[k]].tag = 0x5eed0000u + mesh_tries + k;
+    fill(&slots[empty[k]]);
+    live_bytes += PAIR_SIZE;
+    keep[k] = NULL;
+  }
+  for (k = 0; k < 2; k++) if (keep[k]) rcl_free(h, keep[k], PAIR_SIZE);
+  for (i = 0; i < PAIR_BLOCKS; i++) if (b[i]) rcl_free(h, b[i], PAIR_SIZE);
+  if (npages == 2 && nempty == 2) {
+    mesh_tries++;
+    if (rcl_test_mesh_page(h, (void *)page[1], (void *)page[0]) == 0) meshed++;
+  }
+}
+
 static void mesh_at_random(rcl_heap *h)
 {
   size_t ps = rcl_page_size(), t;
+  mesh_made_pair(h, ps);
   for (t = 0; t < 200; t++) {
     slot *x = &slots[rng() % NSLOTS], *y;
     size_t bx, k;
