@@ -16,7 +16,9 @@
 ** size), so the slack is below one block. Classes with more blocks per
 ** span than the descriptor's RCL_INLINE_WORDS words hold reserve the span's
 ** first bits_bytes (16-byte rounded) for the bitmap, used when the header
-** pool has no room (rcl_internal.h, "pool").
+** pool has no room (rcl_internal.h, "pool"). Dense classes of
+** RCL_LONG_SPAN_MIN bytes and more take at least RCL_LONG_SPAN_UNITS units
+** (glossary "long span"), by the same slack rule from there.
 **
 ** "Page-fit" layout, chosen at heap creation for the run-time page size P
 ** when it wastes little: one unit of P-sized groups, floor(P / size) blocks
@@ -31,6 +33,12 @@
 ** measurements behind both are in README.md ("Design notes:
 ** measurements behind the layout") and docs/mesh.md ("The eleventh
 ** pass").
+** A class needs at least two blocks a page to be page-fit. With one, every
+** page would hold a block and a gap (up to a fifth of the page): programs
+** write such blocks whole and one after the other (a fresh table's array
+** part, a zero-filled cdata array), and writes that skip a gap in every
+** page run at about half the speed of writes over blocks laid end to end
+** (README.md, "Design notes: measurements behind the layout").
 ** At P = 64 KiB a page is a unit and the two layouts coincide.
 */
 #include "rcl_internal.h"
@@ -60,7 +68,7 @@ static unsigned rcl_ceil_log2(size_t x)
 RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, unsigned pagefit_waste, rcl_cache *c)
 {
   size_t size = rcl_class_size(cls), best_k = 1, best_waste = (size_t)-1, k, nb, bb;
-  for (k = 1; k <= 4; k++) {
+  for (k = size >= RCL_LONG_SPAN_MIN ? RCL_LONG_SPAN_UNITS : 1; k <= 4; k++) {
     size_t bytes = k * RCL_UNIT_SIZE, waste;
     nb = bytes / size;
     if (nb > RCL_SPAN_MAX_BLOCKS) break;
@@ -80,8 +88,9 @@ RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, unsigned pagefi
   c->ngroups = 1;
   c->group_blocks = (uint16_t)nb;
   c->group_bits_log2 = (uint8_t)(6 + rcl_ceil_log2((nb + 63) / 64));
-  /* Page-fit: one unit of OS-page groups, if the bitmap fits one pool slot
-  ** and the page tails waste at most 1/pagefit_waste of the unit. A
+  /* Page-fit: one unit of OS-page groups, if a page holds two blocks or
+  ** more, the bitmap fits one pool slot and the page tails waste at most
+  ** 1/pagefit_waste of the unit. A
   ** group has the smallest power of two bits that holds its blocks (a part
   ** of a word for 32 blocks or fewer): 16 groups of up to 4 blocks, the
   ** classes of 1 KiB and more at 4 KiB pages, fit the descriptor. */
@@ -89,7 +98,7 @@ RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, unsigned pagefi
     size_t per_page = page_size / size, groups = RCL_UNIT_SIZE / page_size;
     unsigned group_bits_log2 = rcl_ceil_log2(per_page);
     size_t waste = RCL_UNIT_SIZE - groups * per_page * size;
-    if ((groups << group_bits_log2) <= (size_t)RCL_PAGEFIT_WORDS * 64 &&
+    if (per_page >= 2 && (groups << group_bits_log2) <= (size_t)RCL_PAGEFIT_WORDS * 64 &&
         waste * pagefit_waste <= RCL_UNIT_SIZE) {
       c->units = 1;
       c->nblocks = (uint32_t)(groups * per_page);

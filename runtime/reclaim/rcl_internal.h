@@ -162,6 +162,17 @@
 **             least the request, at most RCL_MIX_RUN_BYTES; what is left
 **             goes back to the bitmap when the span is retired or a
 **             request does not fit.
+**   long span a span of RCL_LONG_SPAN_UNITS units of a dense class of
+**             RCL_LONG_SPAN_MIN bytes or more. Programs write such blocks
+**             whole (a fresh table's array part, a zero-filled cdata
+**             array) and in allocation order, and blocks that lie end to
+**             end are written and read as one stream that the hardware
+**             prefetchers follow: the longer the span, the rarer the
+**             jumps to another one. A long span hands out its blocks from
+**             its first one (no color). Longer spans keep more free memory
+**             apart for their class in a heap of many such classes, hence
+**             two units, not four (README.md, "Design notes: measurements
+**             behind the layout").
 **   heap clock    milliseconds (CLOCK_MONOTONIC_COARSE) cached in the heap,
 **             refreshed on slow paths only.
 **   free stamp    the low 32 bits of the heap clock when memory was freed
@@ -262,6 +273,8 @@
 #define RCL_PAGEFIT_WASTE_MESH 6       /* ... <= unit/6 in a heap created with mesh=on */
 #endif
 #define RCL_HELD_BYTES      16384      /* refill cap: bytes of blocks a lane takes at once */
+#define RCL_LONG_SPAN_MIN   2048       /* dense classes of this size and up take ... */
+#define RCL_LONG_SPAN_UNITS 2          /* ... spans of this many units (glossary "long span") */
 #ifndef RCL_MIX_MIN
 #define RCL_MIX_MIN         17         /* mixed runs: objects of RCL_MIX_MIN.. */
 #endif

@@ -547,11 +547,13 @@ static uint32_t rcl_color_index(const rcl_heap *h, const rcl_span *s, size_t col
 
 /* Cache the first chunk of the fresh span s in lane, starting at its
 ** colored block: the chunk holding it goes to the owner without the bits
-** below it, which stay free in the bitmap for the next refill. */
+** below it, which stay free in the bitmap for the next refill. A long span
+** (glossary) starts at its first block. */
 static void rcl_take_colored(rcl_heap *h, rcl_cache *c, rcl_span *s, unsigned lane)
 {
   size_t pages = RCL_UNIT_SIZE >> h->page_shift;
-  uint32_t idx = pages > 1 ? rcl_color_index(h, s, h->span_color++ & (pages - 1)) : 0;
+  int colored = pages > 1 && (s->ngroups > 1 || c->size < RCL_LONG_SPAN_MIN);
+  uint32_t idx = colored ? rcl_color_index(h, s, h->span_color++ & (pages - 1)) : 0;
   unsigned chunk_log2 = rcl_span_chunk_log2(s), pos = idx & ((1u << chunk_log2) - 1);
   rcl_take_word(h, c, s, lane, idx >> chunk_log2, pos);
 }

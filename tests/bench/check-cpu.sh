@@ -39,9 +39,10 @@ done
 declare -A CHECK_SIZE=(
 	[bigalloc]=5 [bintrees]=12 [bintrees_records]=1 [closures]=30000
 	[coroutine_churn]=60000 [coroutine_ring]=1500000 [fannkuch]=8 [fasta_revcomp]=1
-	[ffi_cdata]=300000 [finalizers]=40000 [format_concat]=120000 [gsub_text]=8
+	[ffi_buffers]=150000 [ffi_cdata]=300000 [finalizers]=40000 [format_concat]=120000 [gsub_text]=8
 	[intern_short]=120000 [json]=400 [json_parse_big]=1200 [knucleotide]=20000
-	[life]=80 [lru_cache]=60000 [markov_text]=45000 [msg_queue]=400000
+	[life]=80 [lru_cache]=60000 [markov_text]=45000 [matrix_rows]=100
+	[medium_arrays]=50000 [msg_queue]=400000
 	[nbody]=500000 [numeric]=350 [oop_scheduler]=200000 [pidigits]=250
 	[points]=25 [priority_queue]=35000 [raytrace]=2 [record_ring_100k]=300000
 	[record_ring_10k]=600000 [record_ring_1m]=1100000 [record_ring_grow]=150000

@@ -540,27 +540,44 @@ static void test_lowest_bits(void)
   CU_ASSERT_EQUAL(badcount, 0);
 }
 
+/* Blocks of size n from h until one lies outside the unit of the first:
+** stores them in b (at most max), returns how many the first span held. */
+static size_t fill_span(rcl_heap *h, size_t n, void **b, size_t max)
+{
+  uintptr_t unit = ~(uintptr_t)65535;
+  size_t i;
+  for (i = 0; i < max; i++) {
+    b[i] = rcl_malloc(h, n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b[i]);
+    if (i && ((uintptr_t)b[i] & unit) != ((uintptr_t)b[0] & unit)) return i;
+  }
+  CU_FAIL("a span with more blocks than expected");
+  return max - 1;
+}
+
 /* Unit affinity: a class's next span takes the units of its last released
 ** span while they are free and dirty, not the lowest free run; once purged
-** (clean) they are no better than any run and the lowest is taken. */
+** (clean) they are no better than any run and the lowest is taken. The
+** classes (1536 and 1280 bytes: one-unit spans, no coarse start) hold a
+** different number of blocks a span at each page size: counted. */
 static void test_unit_affinity(void)
 {
-  enum { XS = 6656, XN = 9, AS = 4352, AN = 15, MS = 40000 };
+  enum { XS = 1536, AS = 1280, MAXN = 64, MS = 40000 };
   rcl_heap *h = rcl_heap_create(NULL, 17);
-  void *x[XN + 1], *a[2 * AN + 1], *m[3], *n;
+  void *x[MAXN + 1], *a[MAXN + 1], *m[3], *n;
   uintptr_t a_unit, unit = ~(uintptr_t)65535;
-  size_t i;
+  size_t i, XN, AN;
   CU_ASSERT_PTR_NOT_NULL_FATAL(h);
   /* X fills a span and starts a second; then A does the same. */
-  for (i = 0; i <= XN; i++) { x[i] = rcl_malloc(h, XS); CU_ASSERT_PTR_NOT_NULL_FATAL(x[i]); }
-  for (i = 0; i <= AN; i++) { a[i] = rcl_malloc(h, AS); CU_ASSERT_PTR_NOT_NULL_FATAL(a[i]); }
+  XN = fill_span(h, XS, x, MAXN + 1);
+  AN = fill_span(h, AS, a, MAXN + 1);
   a_unit = (uintptr_t)a[0] & unit;
   CU_ASSERT((uintptr_t)x[0] < a_unit);
   CU_ASSERT_EQUAL((uintptr_t)a[AN] & unit, a_unit + 65536);
   /* Both first spans become all free: released, dirty; X's is lower. */
   for (i = 0; i < XN; i++) rcl_free(h, x[i], XS);
   for (i = 0; i < AN; i++) rcl_free(h, a[i], AS);
-  /* A's 14 free blocks in its current span, then a new span: its old one. */
+  /* A's AN - 1 free blocks in its current span, then a new span: its old one. */
   for (i = 0; i < AN; i++) { a[i] = rcl_malloc(h, AS); CU_ASSERT_PTR_NOT_NULL_FATAL(a[i]); }
   CU_ASSERT_EQUAL((uintptr_t)a[AN - 1] & unit, a_unit);
   TU_CHECK_HEAP(h);

@@ -626,7 +626,7 @@ static void test_kept_mappings(void)
 /* A step examines at most step_budget bytes; repeated steps finish the pass. */
 static void test_step_budget(void)
 {
-  enum { N = 4096 };
+  enum { N = 16384, SIZE = 1024, PER_SPAN = 64 };   /* one-unit spans at every page size */
   static void *p[N];
   rcl_config cfg;
   rcl_heap *h;
@@ -637,9 +637,9 @@ static void test_step_budget(void)
   cfg.step_budget = 65536;
   h = rcl_heap_create(&cfg, 35);
   CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-  for (i = 0; i < N; i++) { p[i] = rcl_malloc(h, 4096); memset(p[i], 4, 4096); }
-  /* Keep block 0 of every 16-block span: no unit becomes free. */
-  for (i = 0; i < N; i++) if (i % 16) rcl_free(h, p[i], 4096);
+  for (i = 0; i < N; i++) { p[i] = rcl_malloc(h, SIZE); memset(p[i], 4, SIZE); }
+  /* Keep the first block of every span: no unit becomes free. */
+  for (i = 0; i < N; i++) if (i % PER_SPAN) rcl_free(h, p[i], SIZE);
   rcl_stats_get(h, &s0);
   rcl_cycle_end(h);
   rcl_step(h);
@@ -655,7 +655,7 @@ static void test_step_budget(void)
   CU_ASSERT(steps > 100);                                   /* many small steps */
   rcl_stats_get(h, &s2);
   CU_ASSERT(rcl_purge(h) < s2.purged_total / 20);           /* the pass left little */
-  for (i = 0; i < N; i += 16) CU_ASSERT(((unsigned char *)p[i])[4095] == 4);
+  for (i = 0; i < N; i += PER_SPAN) CU_ASSERT(((unsigned char *)p[i])[SIZE - 1] == 4);
   TU_CHECK_HEAP(h);
   rcl_heap_destroy(h);
 }
