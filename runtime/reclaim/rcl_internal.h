@@ -572,6 +572,13 @@ static inline rcl_segment *rcl_segment_of(const void *p)
   return (rcl_segment *)((uintptr_t)p & ~(uintptr_t)(RCL_SEGMENT_SIZE - 1));
 }
 
+/* The descriptor of the span holding address p of segment seg (spans[0],
+** the poison entry, for an address in no span). */
+static inline rcl_span *rcl_span_at(rcl_segment *seg, const void *p)
+{
+  return &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
+}
+
 static inline char *rcl_span_start(const rcl_span *s) { return s->base - s->bits_bytes; }
 /* Span s's free bitmap; seg is s's segment (the free path has it at hand). */
 static inline uint64_t *rcl_seg_span_bits(rcl_segment *seg, const rcl_span *s)
@@ -829,7 +836,7 @@ static inline void *rcl_alloc_small(rcl_heap *h, unsigned cls, unsigned lane)
 static inline __attribute__((always_inline)) void rcl_free_span_block(rcl_heap *h, void *p, size_t n)
 {
   rcl_segment *seg = rcl_segment_of(p);
-  rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
+  rcl_span *s = rcl_span_at(seg, p);
   size_t off = (size_t)((char *)p - s->base), r = off & rcl_span_group_mask(s);
   size_t slot = (size_t)(((uint64_t)r * s->magic) >> RCL_MAGIC_SHIFT);
   size_t idx = ((off >> s->group_shift) << s->group_bits_log2) | slot;

@@ -112,11 +112,10 @@ typedef struct rcl_mesh_geom {
 static int rcl_mesh_geom_in(const rcl_heap *h, char *page, rcl_mesh_geom *g, int current_ok)
 {
   rcl_segment *seg = rcl_segment_of(page);
-  unsigned head = seg->unit_span[((uintptr_t)page >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)];
+  rcl_span *s = rcl_span_at(seg, page);
   size_t ps = h->os_page_size;
-  rcl_span *s = &seg->spans[head];
   char *start;
-  if (!head || s->cls >= RCL_NCLASSES || s->nbits == 0) return -1;
+  if (s == &seg->spans[0] || s->cls >= RCL_NCLASSES || s->nbits == 0) return -1;
   if (s->state != RCL_SPAN_PARTIAL && s->state != RCL_SPAN_FULL && s->state != RCL_SPAN_MESHED &&
       !(current_ok && s->state == RCL_SPAN_CURRENT)) return -1;
   start = rcl_span_start(s);
@@ -738,8 +737,7 @@ static int rcl_mesh_reconcile_one(rcl_heap *h, rcl_mesh_entry *e)
     /* Between GC steps A's span may be current (a class cache hands out
     ** its free slots): the frees through B wait for the next round. */
     rcl_segment *sa = rcl_segment_of(a_page);
-    RCL_ASSERT(sa->spans[sa->unit_span[((uintptr_t)a_page >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]].state ==
-               RCL_SPAN_CURRENT, "a primary lost its span");
+    RCL_ASSERT(rcl_span_at(sa, a_page)->state == RCL_SPAN_CURRENT, "a primary lost its span");
     return 0;
   }
   memset(freed, 0, sizeof(freed));

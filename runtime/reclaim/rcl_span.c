@@ -636,7 +636,7 @@ RCL_INTERN int rcl_mixed_block(const rcl_span *s, const void *p, size_t n)
 RCL_INTERN rcl_span *rcl_mixed_span_of(const void *p, size_t n)
 {
   rcl_segment *seg = rcl_segment_of(p);
-  rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
+  rcl_span *s = rcl_span_at(seg, p);
   return rcl_mixed_block(s, p, n) ? s : NULL;
 }
 
@@ -776,7 +776,7 @@ RCL_INTERN void *rcl_alloc_medium(rcl_heap *h, size_t n)
 static rcl_span *rcl_medium_span(void *p, size_t n)
 {
   rcl_segment *seg = rcl_segment_of(p);
-  rcl_span *s = &seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]];
+  rcl_span *s = rcl_span_at(seg, p);
   if (s->state != RCL_SPAN_MEDIUM || s->base != (char *)p || n > s->block_size)
     rcl_bad_free(p, n, "not a live block of this size");
   return s;

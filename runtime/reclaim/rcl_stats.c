@@ -157,7 +157,7 @@ RCL_API size_t rcl_test_block_size(const void *p, size_t n)
   rcl_segment *seg;
   if (n > RCL_LARGE_MIN) return rcl_usable_size(n);
   seg = rcl_segment_of(p);
-  return seg->spans[seg->unit_span[((uintptr_t)p >> RCL_UNIT_SHIFT) & (RCL_SEGMENT_UNITS - 1)]].block_size;
+  return rcl_span_at(seg, p)->block_size;
 }
 #endif
 
