@@ -162,7 +162,7 @@
 **             least the request, at most RCL_MIX_RUN_BYTES; what is left
 **             goes back to the bitmap when the span is retired or a
 **             request does not fit.
-**   long span a span of RCL_LONG_SPAN_UNITS units of a dense class of
+**   long span a span of RCL_LONG_SPAN_UNITS units or more of a dense class of
 **             RCL_LONG_SPAN_MIN bytes or more. Programs write such blocks
 **             whole (a fresh table's array part, a zero-filled cdata
 **             array) and in allocation order, and blocks that lie end to
