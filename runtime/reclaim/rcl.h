@@ -119,12 +119,16 @@ RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n);
 ** allocation order (LuaJIT's cdata): blocks of 17..1024 bytes are placed
 ** one after the other in a run of 16-byte cells, whatever their sizes.
 ** Freed and resized like any other block; rcl_usable_size does not apply
-** (a block has its request rounded up to 16 bytes). */
+** (a block has its request rounded up to 16 bytes). Blocks above half an
+** OS page up to 8192 bytes (2049..8192 at 4 KiB pages; none at larger
+** pages), from this and every other entry, are placed the same way in a
+** run of 256-byte cells (rcl_usable_size: the request rounded up to 256). */
 RCL_API void *rcl_malloc_mixed(rcl_heap *h, size_t n);
 RCL_API void rcl_free(rcl_heap *h, void *p, size_t n);
 RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn);
 RCL_API size_t rcl_usable_size(size_t n);       /* bytes usable in the block of a request of n
-                                                   bytes (its class; the first blocks of a
+                                                   bytes (its class, or n rounded up to 256
+                                                   in the wide run; the first blocks of a
                                                    class may be larger: coarse start) */
 
 /* Reclaim. */

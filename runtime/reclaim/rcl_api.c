@@ -46,6 +46,8 @@ static RCL_NOINLINE int rcl_policy_retry(rcl_heap *h)
 
 RCL_API size_t rcl_usable_size(size_t n)
 {
+  if (rcl_is_wide(n, rcl_wide_min(rcl_os_purge_granule())))
+    return rcl_align_up(n, (size_t)1 << rcl_run_cell_log2(RCL_RUN_WIDE));
   if (n <= RCL_SMALL_MAX) return rcl_class_size(rcl_class_of(n));
   if (n <= RCL_LARGE_MIN) return rcl_align_up(n, 16);
   return rcl_align_up(n, rcl_os_page_size());
@@ -53,6 +55,11 @@ RCL_API size_t rcl_usable_size(size_t n)
 
 static void *rcl_alloc_any(rcl_heap *h, size_t n)
 {
+  if (rcl_is_wide(n, h->wide_min)) {
+    void *p = rcl_alloc_run(h, RCL_RUN_WIDE, n);
+    if (p) RCL_VG_MALLOC(p, n, 0);
+    return p;
+  }
   if (n <= RCL_SMALL_MAX) {
     void *p = rcl_alloc_small(h, rcl_class_of(n), RCL_LANE_DATA);
     if (p) RCL_VG_MALLOC(p, n, 0);
@@ -106,14 +113,15 @@ static RCL_NOINLINE void *rcl_realloc_shrunk(rcl_heap *h, void *p, size_t oldn, 
   return q;
 }
 
-/* Resize a block of a mixed run: it keeps its first cells when it
-** shrinks (the rest are freed) and moves when it grows. */
-static RCL_NOINLINE void *rcl_realloc_mixed(rcl_heap *h, rcl_span *s, void *p, size_t oldn, size_t newn)
+/* Resize a block of a mixed or wide run in span s: it keeps its first
+** cells when it shrinks (the rest are freed) and moves when it grows. */
+static RCL_NOINLINE void *rcl_realloc_run(rcl_heap *h, rcl_span *s, void *p, size_t oldn, size_t newn)
 {
-  size_t ko = (oldn + 15) >> 4, kn = (newn + 15) >> 4;
+  unsigned sh = rcl_run_cell_log2((unsigned)rcl_run_of_class(s->cls));
+  size_t cell = (size_t)1 << sh, ko = (oldn + cell - 1) >> sh, kn = (newn + cell - 1) >> sh;
   void *q;
   if (kn <= ko) {
-    if (kn < ko) rcl_free_cells(h, s, (char *)p + (kn << 4), ko - kn);
+    if (kn < ko) rcl_free_cells(h, s, (char *)p + (kn << sh), ko - kn);
     RCL_VG_RESIZE(p, oldn, newn);
     return p;
   }
@@ -130,8 +138,8 @@ static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, s
   rcl_span *s;
   if (oldn <= RCL_LARGE_MIN && rcl_is_shrunk(h, p))
     return rcl_realloc_shrunk(h, p, oldn, newn);
-  if (oldn > 16 && oldn <= RCL_MIX_MAX && (s = rcl_mixed_span_of(p, oldn)) != NULL)
-    return rcl_realloc_mixed(h, s, p, oldn, newn);
+  if (oldn > 16 && oldn <= RCL_WIDE_MAX && (s = rcl_run_span_of(p, oldn)) != NULL)
+    return rcl_realloc_run(h, s, p, oldn, newn);
   if (oldn <= RCL_SMALL_MAX && newn <= RCL_SMALL_MAX) {
     if (rcl_class_of(oldn) == rcl_class_of(newn)) {
       RCL_VG_RESIZE(p, oldn, newn);
@@ -160,11 +168,29 @@ static RCL_NOINLINE void *rcl_realloc_block(rcl_heap *h, void *p, size_t oldn, s
   return q;
 }
 
+/* A block of the wide run (rcl_internal.h, "wide run"): the classes of its
+** sizes have no span, so the fast path below always misses them. */
+static RCL_NOINLINE void *rcl_malloc_wide(rcl_heap *h, size_t n)
+{
+  rcl_run *run = &h->run[RCL_RUN_WIDE];
+  size_t b = rcl_align_up(n, (size_t)1 << rcl_run_cell_log2(RCL_RUN_WIDE));
+  char *p = run->cur;
+  if (RCL_LIKELY((size_t)(run->end - p) >= b)) {
+    run->cur = p + b;
+  } else {
+    p = (char *)rcl_alloc_run(h, RCL_RUN_WIDE, n);
+    if (RCL_UNLIKELY(p == NULL)) return rcl_malloc_slow(h, n, 1);
+  }
+  RCL_VG_MALLOC(p, n, 0);
+  return p;
+}
+
 /* A request the fast path below does not serve: a size-class block whose
 ** lane's chunk is empty or may lie on a clean page, or a larger block.
 ** Tail-called, so the fast path needs no stack frame. */
 static RCL_NOINLINE void *rcl_malloc_miss(rcl_heap *h, size_t n, int object)
 {
+  if (rcl_is_wide(n, h->wide_min)) return rcl_malloc_wide(h, n);
   if (n <= RCL_SMALL_MAX) {
     unsigned cls = rcl_class_of(n);
     void *p;
@@ -223,7 +249,7 @@ RCL_API void *rcl_malloc(rcl_heap *h, size_t n)
 /* The mixed run cannot serve an object of n bytes (RCL_MIX_MIN..MAX). */
 static RCL_NOINLINE void *rcl_malloc_mixed_miss(rcl_heap *h, size_t n)
 {
-  void *p = rcl_alloc_mixed(h, n);
+  void *p = rcl_alloc_run(h, RCL_RUN_MIXED, n);
   if (RCL_LIKELY(p != NULL)) {
     RCL_VG_MALLOC(p, n, 0);
     return p;
@@ -244,9 +270,10 @@ RCL_API void *rcl_malloc_mixed(rcl_heap *h, size_t n)
 {
   if (n - RCL_MIX_MIN <= (size_t)(RCL_MIX_MAX - RCL_MIX_MIN)) {
     size_t b = rcl_align_up(n, 16);
-    char *p = h->mix_cur;
-    if (RCL_LIKELY((size_t)(h->mix_end - p) >= b)) {
-      h->mix_cur = p + b;
+    rcl_run *run = &h->run[RCL_RUN_MIXED];
+    char *p = run->cur;
+    if (RCL_LIKELY((size_t)(run->end - p) >= b)) {
+      run->cur = p + b;
       /* The caller writes the block to its end (a zero fill or a copy) and
       ** the next one follows it: load the next two lines now. */
       __builtin_prefetch(p + b, 1, 3);

@@ -40,6 +40,11 @@
 ** page run at about half the speed of writes over blocks laid end to end
 ** (README.md, "Design notes: measurements behind the layout").
 ** At P = 64 KiB a page is a unit and the two layouts coincide.
+**
+** The class of the wide run's cells (RCL_WIDE_CLASS, 256 bytes; glossary
+** "wide run") is dense with RCL_WIDE_UNITS units at every page size: a
+** run of cells is one stretch of address space, and its blocks of up to
+** RCL_WIDE_MAX bytes follow each other across page boundaries.
 */
 #include "rcl_internal.h"
 
@@ -68,7 +73,8 @@ static unsigned rcl_ceil_log2(size_t x)
 RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, unsigned pagefit_waste, rcl_cache *c)
 {
   size_t size = rcl_class_size(cls), best_k = 1, best_waste = (size_t)-1, k, nb, bb;
-  for (k = size >= RCL_LONG_SPAN_MIN ? RCL_LONG_SPAN_UNITS : 1; k <= 4; k++) {
+  k = cls == RCL_WIDE_CLASS ? RCL_WIDE_UNITS : size >= RCL_LONG_SPAN_MIN ? RCL_LONG_SPAN_UNITS : 1;
+  for (; k <= 4; k++) {
     size_t bytes = k * RCL_UNIT_SIZE, waste;
     nb = bytes / size;
     if (nb > RCL_SPAN_MAX_BLOCKS) break;
@@ -81,6 +87,11 @@ RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, unsigned pagefi
   nb = best_k * RCL_UNIT_SIZE / size;
   for (bb = rcl_bits_bytes(nb); (best_k * RCL_UNIT_SIZE - bb) / size != nb; bb = rcl_bits_bytes(nb))
     nb = (best_k * RCL_UNIT_SIZE - bb) / size;
+  if (cls == RCL_WIDE_CLASS && bb) {
+    /* Whole cells reserved: a cell then never straddles an OS page. */
+    bb = (uint32_t)rcl_align_up(bb, size);
+    nb = (best_k * RCL_UNIT_SIZE - bb) / size;
+  }
   c->units = (uint32_t)best_k;
   c->nblocks = (uint32_t)nb;
   c->bits_bytes = (uint32_t)bb;
@@ -94,7 +105,7 @@ RCL_INTERN void rcl_class_layout(unsigned cls, size_t page_size, unsigned pagefi
   ** group has the smallest power of two bits that holds its blocks (a part
   ** of a word for 32 blocks or fewer): 16 groups of up to 4 blocks, the
   ** classes of 1 KiB and more at 4 KiB pages, fit the descriptor. */
-  if (page_size < RCL_UNIT_SIZE && size <= page_size) {
+  if (page_size < RCL_UNIT_SIZE && size <= page_size && cls != RCL_WIDE_CLASS) {
     size_t per_page = page_size / size, groups = RCL_UNIT_SIZE / page_size;
     unsigned group_bits_log2 = rcl_ceil_log2(per_page);
     size_t waste = RCL_UNIT_SIZE - groups * per_page * size;

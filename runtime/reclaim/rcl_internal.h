@@ -144,8 +144,8 @@
 **             accepts any size up to its block size). Classes of 64 bytes
 **             and less, and blocks above half a page, have none.
 **   mixed run  a run of free 16-byte blocks ("cells") of class 0's
-**             current span, taken from its bitmap at once (h->mix_cur ..
-**             h->mix_end) and handed out by rcl_malloc_mixed one block
+**             current span, taken from its bitmap at once
+**             (h->run[RCL_RUN_MIXED]) and handed out by rcl_malloc_mixed one block
 **             after the other whatever their sizes (17..RCL_MIX_MAX
 **             bytes, rounded up to 16): a block of k cells is k
 **             consecutive class 0 blocks, so every rule of the bitmap,
@@ -162,6 +162,25 @@
 **             least the request, at most RCL_MIX_RUN_BYTES; what is left
 **             goes back to the bitmap when the span is retired or a
 **             request does not fit.
+**   wide run  the mixed run's rule for blocks above half a page (and
+**             above RCL_MIX_MAX: h->wide_min, 2049 at 4 KiB pages) up to
+**             RCL_WIDE_MAX bytes, from every caller (rcl_malloc,
+**             rcl_malloc_object, rcl_malloc_mixed): cells of 256 bytes,
+**             the blocks of class RCL_WIDE_CLASS, whose spans are dense
+**             and RCL_WIDE_UNITS units long (h->run[RCL_RUN_WIDE]); a
+**             block is rounded up to 256 and a run is at most
+**             RCL_WIDE_RUN_BYTES. Programs write such blocks whole as
+**             they get them (LuaJIT clears a new array part or cdata
+**             array, copies a string in), one after the other; with a
+**             size class each, blocks made in turn lay in as many runs
+**             as there are sizes, and writes that start in a new place
+**             each time run at about half the speed of writes that
+**             continue where the last one ended (reclaim README,
+**             "Blocks of many sizes above 1 KiB"). Smaller blocks keep
+**             their classes, page-fit ones included (a survivor pins one
+**             page); at pages of 16 KiB and more every class up to
+**             RCL_WIDE_MAX may be page-fit, and there is no wide run. The
+**             classes from wide_min to RCL_WIDE_MAX get no span.
 **   long span a span of RCL_LONG_SPAN_UNITS units or more of a dense class of
 **             RCL_LONG_SPAN_MIN bytes or more. Programs write such blocks
 **             whole (a fresh table's array part, a zero-filled cdata
@@ -282,6 +301,13 @@
 #define RCL_MIX_MAX         1024       /* ... RCL_MIX_MAX bytes (glossary "mixed run") */
 #endif
 #define RCL_MIX_RUN_BYTES   16384      /* most bytes one mixed run takes at once */
+#define RCL_WIDE_MAX        8192       /* wide runs: blocks above half a page up to this ... */
+#define RCL_WIDE_CLASS      15         /* ... are cells of this class (256 bytes) ... */
+#define RCL_WIDE_UNITS      4          /* ... whose spans have this many units (glossary "wide run") */
+#define RCL_WIDE_RUN_BYTES  65536      /* most bytes one wide run takes at once */
+#define RCL_RUN_MIXED       0          /* h->run[]: the mixed run ... */
+#define RCL_RUN_WIDE        1          /* ... and the wide run */
+#define RCL_RUNS            2
 #define RCL_COARSE_GROUP    4          /* coarse start: classes per group (a power of two) */
 #define RCL_COARSE_MIN_CLASS 4         /* ... for blocks above 64 bytes */
 #define RCL_MAGIC_SHIFT     40         /* see rcl_class_magic() for exactness */
@@ -411,10 +437,43 @@ typedef struct rcl_decay {
   uint32_t min_age;       /* ms; 0 = everything free, whatever its age */
 } rcl_decay;
 
+/* A run of free cells taken from a span's bitmap: [cur, end) is free to hand out. */
+typedef struct rcl_run {
+  char *cur, *end;
+} rcl_run;
+
+/* The run whose cells are the blocks of class cls (RCL_RUN_*), or -1. */
+static inline int rcl_run_of_class(unsigned cls)
+{
+  return cls == 0 ? RCL_RUN_MIXED : cls == RCL_WIDE_CLASS ? RCL_RUN_WIDE : -1;
+}
+
+static inline unsigned rcl_run_class(unsigned r) { return r == RCL_RUN_WIDE ? RCL_WIDE_CLASS : 0; }
+static inline unsigned rcl_run_cell_log2(unsigned r) { return r == RCL_RUN_WIDE ? 8 : 4; }
+static inline size_t rcl_run_max(unsigned r) { return r == RCL_RUN_WIDE ? RCL_WIDE_MAX : RCL_MIX_MAX; }
+static inline size_t rcl_run_bytes(unsigned r) { return r == RCL_RUN_WIDE ? RCL_WIDE_RUN_BYTES : RCL_MIX_RUN_BYTES; }
+
+/* The smallest block of the wide run at OS page size `page`: above half a
+** page (no page-fit class holds such blocks, glossary "page-fit") and above
+** the mixed run's. Above RCL_WIDE_MAX (pages of 32 KiB and more): no wide run. */
+static inline size_t rcl_wide_min(size_t page)
+{
+  return (page / 2 > RCL_MIX_MAX ? page / 2 : RCL_MIX_MAX) + 1;
+}
+
+/* Whether a request of n bytes takes the wide run of a heap whose
+** wide_min is `min` (0 < n - min + 1 <= RCL_WIDE_MAX - min + 1). */
+static inline int rcl_is_wide(size_t n, size_t min)
+{
+  return min <= RCL_WIDE_MAX && n - min <= (size_t)RCL_WIDE_MAX - min;
+}
+
 struct rcl_heap {
   rcl_cache cache[RCL_NCLASSES];       /* hot: first */
-  char *mix_cur, *mix_end;             /* the mixed run (glossary): cells of class 0's
-                                          current span taken from its bitmap; owner only */
+  rcl_run run[RCL_RUNS];               /* the mixed and wide runs (glossary): cells of
+                                          their class's current span taken from its
+                                          bitmap; owner only */
+  size_t wide_min;                     /* rcl_wide_min(page_size) */
   uint64_t clock;                      /* heap clock (ms) */
   /* Shrunk large blocks (glossary): all lie in [shrunk_lo, shrunk_lo +
   ** shrunk_len); the window is empty (length 0) while nshrunk is 0, so
@@ -726,10 +785,10 @@ RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls, unsign
 RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const char *p, size_t size);
 RCL_INTERN RCL_NOINLINE void rcl_unclean_held(rcl_heap *h, rcl_cache *c, unsigned lane, const char *p);
 RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree);
-RCL_INTERN RCL_NOINLINE void *rcl_alloc_mixed(rcl_heap *h, size_t n);
+RCL_INTERN RCL_NOINLINE void *rcl_alloc_run(rcl_heap *h, unsigned r, size_t n);
 RCL_INTERN RCL_NOINLINE void rcl_free_wide(rcl_heap *h, rcl_span *s, void *p, size_t n);
-RCL_INTERN rcl_span *rcl_mixed_span_of(const void *p, size_t n);
-RCL_INTERN int rcl_mixed_block(const rcl_span *s, const void *p, size_t n);
+RCL_INTERN rcl_span *rcl_run_span_of(const void *p, size_t n);
+RCL_INTERN int rcl_run_block(const rcl_span *s, const void *p, size_t n);
 RCL_INTERN void rcl_free_cells(rcl_heap *h, rcl_span *s, char *p, size_t k);
 RCL_INTERN void *rcl_alloc_medium(rcl_heap *h, size_t n);
 RCL_INTERN void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t newn);
@@ -848,7 +907,7 @@ static inline __attribute__((always_inline)) void rcl_free_span_block(rcl_heap *
   ** bounds the group (slot < group_blocks <= 2^group_bits_log2); off >> group_shift << group_bits_log2
   ** cannot wrap since group_bits_log2 <= group_shift. */
   if (RCL_UNLIKELY(n > s->block_size)) {
-    rcl_free_wide(h, s, p, n);   /* a block of a mixed run, or a bad free */
+    rcl_free_wide(h, s, p, n);   /* a block of a mixed or wide run, or a bad free */
     return;
   }
   if (RCL_UNLIKELY(idx >= s->nbits || slot >= s->group_blocks || slot * s->block_size != r))

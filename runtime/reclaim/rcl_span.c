@@ -463,40 +463,44 @@ static void rcl_cache_give_back(rcl_cache *c, rcl_span *s, unsigned lane, uint64
   c->held[lane].word &= ~bits;
 }
 
-/* -- Mixed runs (glossary): objects of many sizes side by side -------------------- */
+/* -- Mixed and wide runs (glossary): blocks of many sizes side by side ------------- */
 
-/* Give the rest of the mixed run back to the bitmap of class 0's current
-** span s: those cells are free again. */
-static void rcl_mix_give_back(rcl_heap *h, rcl_span *s)
+/* Give the rest of run r back to the bitmap of its class's current span s:
+** those cells are free again. */
+static void rcl_run_give_back(rcl_heap *h, unsigned r, rcl_span *s)
 {
-  if (h->mix_cur != h->mix_end) {
-    uint32_t i = (uint32_t)((size_t)(h->mix_cur - s->base) >> 4);
-    uint32_t k = (uint32_t)((size_t)(h->mix_end - h->mix_cur) >> 4);
+  rcl_run *run = &h->run[r];
+  unsigned sh = rcl_run_cell_log2(r);
+  if (run->cur != run->end) {
+    uint32_t i = (uint32_t)((size_t)(run->cur - s->base) >> sh);
+    uint32_t k = (uint32_t)((size_t)(run->end - run->cur) >> sh);
     rcl_bits_range(rcl_span_bits(s), i, k, 1);
     if ((i >> 6) < s->scan) s->scan = (uint8_t)(i >> 6);
     rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) + k));
   }
-  h->mix_cur = h->mix_end = NULL;
+  run->cur = run->end = NULL;
 }
 
-/* Take the lowest run of at least `need` free cells of class 0's span
-** s, at or after its scan word (then from its start), at most
-** RCL_MIX_RUN_BYTES of it, as the mixed run. Returns 0 if s has none. */
-static int rcl_mix_take(rcl_heap *h, rcl_span *s, uint32_t need)
+/* Take the lowest run of at least `need` free cells of span s (of run r's
+** class), at or after its scan word (then from its start), at most
+** rcl_run_bytes(r) of it, as run r. Returns 0 if s has none. */
+static int rcl_run_take(rcl_heap *h, unsigned r, rcl_span *s, uint32_t need)
 {
   uint64_t *bits = rcl_span_bits(s);
-  uint32_t nb = s->nblocks, i = (uint32_t)s->scan << 6, j, pass;
+  unsigned sh = rcl_run_cell_log2(r);
+  uint32_t nb = s->nblocks, i = (uint32_t)s->scan << 6, j, pass, cap = (uint32_t)(rcl_run_bytes(r) >> sh);
   for (pass = 0; pass < 2; pass++, i = 0) {
     while ((i = rcl_bits_next(bits, 0, i, nb, 0)) < nb) {
       j = rcl_bits_next(bits, 0, i, nb, 1);
       if (j - i >= need) {
-        uint32_t k = j - i < RCL_MIX_RUN_BYTES / 16 ? j - i : RCL_MIX_RUN_BYTES / 16;
+        uint32_t k = j - i < cap ? j - i : cap;
+        rcl_run *run = &h->run[r];
         if (k < need) k = need;
         rcl_bits_range(bits, i, k, 0);
         rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) - k));
-        h->mix_cur = s->base + ((size_t)i << 4);
-        h->mix_end = h->mix_cur + ((size_t)k << 4);
-        if (s->nclean) rcl_unclean_block(h, s, h->mix_cur, (size_t)k << 4);
+        run->cur = s->base + ((size_t)i << sh);
+        run->end = run->cur + ((size_t)k << sh);
+        if (s->nclean) rcl_unclean_block(h, s, run->cur, (size_t)k << sh);
         return 1;
       }
       i = j;
@@ -512,7 +516,8 @@ static void rcl_cache_retire(rcl_heap *h, rcl_cache *c)
   uint32_t nf;
   unsigned lane;
   if (!s) return;
-  if (c == &h->cache[0]) rcl_mix_give_back(h, s);
+  int r = rcl_run_of_class((unsigned)(c - h->cache));
+  if (r >= 0) rcl_run_give_back(h, (unsigned)r, s);
   for (lane = 0; lane < RCL_LANES; lane++) {
     if (c->held[lane].word) rcl_cache_give_back(c, s, lane, c->held[lane].word);
     c->held[lane].clean = 0;
@@ -596,63 +601,71 @@ static RCL_NOINLINE void *rcl_alloc_new_span(rcl_heap *h, unsigned cls, unsigned
   return s ? rcl_cache_pop(h, c, lane) : NULL;
 }
 
-/* The mixed run cannot serve n bytes: give its rest back and take a run of
-** class 0's current span, else of the head of its partial list, else of a
-** fresh span (which always has one). NULL if no units could be had. */
-RCL_INTERN RCL_NOINLINE void *rcl_alloc_mixed(rcl_heap *h, size_t n)
+/* Run r (RCL_RUN_*) cannot serve n bytes: give its rest back and take a
+** run of its class's current span, else of the head of its partial list,
+** else of a fresh span (which always has one). NULL if no units could be
+** had. */
+RCL_INTERN RCL_NOINLINE void *rcl_alloc_run(rcl_heap *h, unsigned r, size_t n)
 {
-  rcl_cache *c = &h->cache[0];
-  rcl_span *s = c->span;
-  uint32_t need = (uint32_t)((n + 15) >> 4);
+  unsigned cls = rcl_run_class(r), sh = rcl_run_cell_log2(r);
+  rcl_span *s = h->cache[cls].span;
+  uint32_t need = (uint32_t)((n + ((size_t)1 << sh) - 1) >> sh);
   char *p;
-  if (s) rcl_mix_give_back(h, s);
-  if (!s || rcl_load(&s->nfree) < need || !rcl_mix_take(h, s, need)) {
+  if (s) rcl_run_give_back(h, r, s);
+  if (!s || rcl_load(&s->nfree) < need || !rcl_run_take(h, r, s, need)) {
     int fresh_only, fresh, ok = 0;
     for (fresh_only = 0; !ok && fresh_only < 2; fresh_only++) {
       rcl_lock_active(h);
-      s = rcl_class_next_span(h, 0, fresh_only, &fresh);
-      ok = s && rcl_mix_take(h, s, need);
+      s = rcl_class_next_span(h, cls, fresh_only, &fresh);
+      ok = s && rcl_run_take(h, r, s, need);
       rcl_unlock(h);
       if (!s) return NULL;
-      RCL_ASSERT(ok || !fresh, "a fresh span without a mixed run");
+      RCL_ASSERT(ok || !fresh, "a fresh span without a run of cells");
     }
   }
-  p = h->mix_cur;
-  h->mix_cur = p + ((size_t)need << 4);
+  p = h->run[r].cur;
+  h->run[r].cur = p + ((size_t)need << sh);
   return p;
 }
 
-/* Whether p, n (n > 16) is a block of a mixed run in span s: s is a live
-** class 0 span and the block's cells lie inside it. */
-RCL_INTERN int rcl_mixed_block(const rcl_span *s, const void *p, size_t n)
+/* Whether p, n is a block of more than one cell of a mixed or wide run in
+** span s: s is a live span of a run's class, n is above its block size and
+** at most the run's largest block, and the block's cells lie inside it. */
+RCL_INTERN int rcl_run_block(const rcl_span *s, const void *p, size_t n)
 {
   size_t off = (size_t)((const char *)p - s->base);
-  return s->nbits != 0 && s->cls == 0 && n <= RCL_MIX_MAX && (off & 15) == 0 &&
-         off < ((size_t)s->nblocks << 4) && (off >> 4) + ((n + 15) >> 4) <= s->nblocks;
+  int r = s->nbits != 0 ? rcl_run_of_class(s->cls) : -1;
+  unsigned sh;
+  if (r < 0 || n <= s->block_size || n > rcl_run_max((unsigned)r)) return 0;
+  sh = rcl_run_cell_log2((unsigned)r);
+  return (off & (((size_t)1 << sh) - 1)) == 0 && off < ((size_t)s->nblocks << sh) &&
+         (off >> sh) + ((n + ((size_t)1 << sh) - 1) >> sh) <= s->nblocks;
 }
 
-/* The class 0 span holding a block of a mixed run at p of n > 16 bytes,
-** or NULL if there is none such. */
-RCL_INTERN rcl_span *rcl_mixed_span_of(const void *p, size_t n)
+/* The span holding a block of a mixed or wide run at p of n bytes, or
+** NULL if there is none such. */
+RCL_INTERN rcl_span *rcl_run_span_of(const void *p, size_t n)
 {
   rcl_segment *seg = rcl_segment_of(p);
   rcl_span *s = rcl_span_at(seg, p);
-  return rcl_mixed_block(s, p, n) ? s : NULL;
+  return rcl_run_block(s, p, n) ? s : NULL;
 }
 
-/* Free the k <= 64 cells of class 0's span s from p on: what the free
-** path does for k blocks of 16 bytes (its checks, its transitions; frees
-** on meshed pages only set bits, as there), on one or two bitmap words. */
+/* Free the k <= 64 cells of span s (of a run's class) from p on: what the
+** free path does for k blocks of the class (its checks, its transitions;
+** frees on meshed pages only set bits, as there), on one or two bitmap
+** words. */
 static inline void rcl_free_cells_inline(rcl_heap *h, rcl_span *s, char *p, uint32_t k)
 {
   uint64_t *wp = rcl_span_bits(s);
-  uint32_t i = (uint32_t)((size_t)(p - s->base) >> 4), sh = i & 63, nf;
+  unsigned cell_log2 = rcl_run_cell_log2((unsigned)rcl_run_of_class(s->cls));
+  uint32_t i = (uint32_t)((size_t)(p - s->base) >> cell_log2), sh = i & 63, nf;
   uint64_t lo = k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1;
   uint64_t m0 = lo << sh, m1 = sh ? lo >> (64 - sh) : 0, w0, w1 = 0;
   wp += i >> 6;
   w0 = rcl_load(wp);
   if (m1) w1 = rcl_load(wp + 1);
-  if (RCL_UNLIKELY((w0 & m0) | (w1 & m1))) rcl_bad_free(p, (size_t)k << 4, "double free");
+  if (RCL_UNLIKELY((w0 & m0) | (w1 & m1))) rcl_bad_free(p, (size_t)k << cell_log2, "double free");
   rcl_store(wp, w0 | m0);
   if (m1) rcl_store(wp + 1, w1 | m1);
   if ((i >> 6) < s->scan) s->scan = (uint8_t)(i >> 6);
@@ -667,12 +680,14 @@ RCL_INTERN void rcl_free_cells(rcl_heap *h, rcl_span *s, char *p, size_t k)
   rcl_free_cells_inline(h, s, p, (uint32_t)k);
 }
 
-/* The free path found n above span s's block size: a block of a mixed run
-** (n > 16 in a class 0 span), or a bad free. */
+/* The free path found n above span s's block size: a block of a mixed or
+** wide run, or a bad free. */
 RCL_INTERN RCL_NOINLINE void rcl_free_wide(rcl_heap *h, rcl_span *s, void *p, size_t n)
 {
-  if (!rcl_mixed_block(s, p, n)) rcl_bad_free(p, n, "not a live block of this size");
-  rcl_free_cells_inline(h, s, (char *)p, (uint32_t)((n + 15) >> 4));
+  unsigned sh;
+  if (!rcl_run_block(s, p, n)) rcl_bad_free(p, n, "not a live block of this size");
+  sh = rcl_run_cell_log2((unsigned)rcl_run_of_class(s->cls));
+  rcl_free_cells_inline(h, s, (char *)p, (uint32_t)((n + ((size_t)1 << sh) - 1) >> sh));
 }
 
 /* The lane's cached chunk is empty: take the next chunk of the current span
@@ -860,8 +875,11 @@ RCL_INTERN void rcl_caches_init(rcl_heap *h)
     c->held_max = (uint8_t)(c->size >= RCL_HELD_BYTES ? 1 :
                             c->size * 64 <= RCL_HELD_BYTES ? 64 : RCL_HELD_BYTES / c->size);
   }
-  /* Mixed runs (glossary) index class 0's bitmap by cell. */
+  /* Mixed and wide runs (glossary) index their class's bitmap by cell. */
   RCL_ASSERT(h->cache[0].size == 16 && h->cache[0].ngroups == 1, "class 0 is not one group of 16-byte blocks");
+  RCL_ASSERT(h->cache[RCL_WIDE_CLASS].size == 256 && h->cache[RCL_WIDE_CLASS].ngroups == 1,
+             "the wide run's class is not one group of 256-byte blocks");
+  h->wide_min = rcl_wide_min(h->page_size);
   /* Coarse start (glossary): the group's largest class serves up to a
   ** page of a smaller class's first blocks. */
   for (cls = RCL_COARSE_MIN_CLASS; cls < RCL_NCLASSES; cls++) {

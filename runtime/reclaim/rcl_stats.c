@@ -34,9 +34,12 @@ static void rcl_span_free_view(rcl_heap *h, rcl_span *s, uint64_t *bits, int out
       uint32_t ci = c->word_index[lane];
       if (c->held[lane].word) bits[rcl_chunk_word(s, ci)] |= c->held[lane].word << rcl_chunk_shift(s, ci);
     }
-    if (s->cls == 0 && h->mix_cur != h->mix_end)   /* the mixed run is free too */
-      rcl_bits_range(bits, (uint32_t)((size_t)(h->mix_cur - s->base) >> 4),
-                     (uint32_t)((size_t)(h->mix_end - h->mix_cur) >> 4), 1);
+    int r = rcl_run_of_class(s->cls);
+    if (r >= 0 && h->run[r].cur != h->run[r].end) {   /* the mixed or wide run is free too */
+      unsigned sh = rcl_run_cell_log2((unsigned)r);
+      rcl_bits_range(bits, (uint32_t)((size_t)(h->run[r].cur - s->base) >> sh),
+                     (uint32_t)((size_t)(h->run[r].end - h->run[r].cur) >> sh), 1);
+    }
   }
 }
 
@@ -155,9 +158,13 @@ RCL_API void rcl_stats_get(rcl_heap *h, rcl_stats *st)
 RCL_API size_t rcl_test_block_size(const void *p, size_t n)
 {
   rcl_segment *seg;
+  rcl_span *s;
   if (n > RCL_LARGE_MIN) return rcl_usable_size(n);
   seg = rcl_segment_of(p);
-  return rcl_span_at(seg, p)->block_size;
+  s = rcl_span_at(seg, p);
+  if (rcl_run_block(s, p, n))    /* a block of a mixed or wide run: whole cells */
+    return rcl_align_up(n, (size_t)1 << rcl_run_cell_log2((unsigned)rcl_run_of_class(s->cls)));
+  return s->block_size;
 }
 #endif
 

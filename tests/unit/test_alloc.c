@@ -248,6 +248,37 @@ static int child_mixed_double_free(void *arg)
   return 0;
 }
 
+/* Runs (mixed or wide) of N blocks p[i] of n[i] bytes, in_use `sum` (each
+** block its request rounded up to `cell`): free every other block (in_use
+** follows, the others keep their contents), then make each freed block
+** again at the smallest size `lo` plus half its excess, with `alloc`: the
+** freed cells take them without mapping more. */
+static void runs_free_half_and_refill(rcl_heap *h, char **p, size_t *n, size_t N, size_t sum,
+                                      size_t lo, size_t cell, void *(*alloc)(rcl_heap *, size_t))
+{
+  size_t i, mapped;
+  rcl_stats st;
+  for (i = 0; i < N; i += 2) {
+    rcl_free(h, p[i], n[i]);
+    sum -= (n[i] + cell - 1) / cell * cell;
+  }
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, sum);
+  mapped = st.mapped;
+  TU_CHECK_HEAP(h);
+  for (i = 1; i < N; i += 2) CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
+  for (i = 0; i < N; i += 2) {
+    n[i] = lo + (n[i] - lo) / 2;
+    p[i] = (char *)alloc(h, n[i]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
+    tu_fill(p[i], n[i], i);
+  }
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.mapped, mapped);
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < N; i++) CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
+}
+
 /* Mixed runs: blocks of 17..1024 bytes from rcl_malloc_mixed follow each
 ** other in allocation order whatever their sizes (16-byte cells), keep
 ** their contents, are counted exactly in in_use, are freed and resized
@@ -258,7 +289,7 @@ static void test_mixed_runs(void)
   enum { N = 4000 };
   rcl_heap *h = rcl_heap_create(NULL, 23);
   char **p = malloc(N * sizeof(char *));
-  size_t *n = malloc(N * sizeof(size_t)), i, adjacent = 0, sum = 0, mapped;
+  size_t *n = malloc(N * sizeof(size_t)), i, adjacent = 0, sum = 0;
   uint64_t x = 12345;
   rcl_stats st;
   char *q;
@@ -280,27 +311,8 @@ static void test_mixed_runs(void)
   rcl_stats_get(h, &st);
   CU_ASSERT_EQUAL(st.in_use, sum);
   TU_CHECK_HEAP(h);
-  for (i = 0; i < N; i += 2) {
-    rcl_free(h, p[i], n[i]);
-    sum -= (n[i] + 15) & ~(size_t)15;
-  }
-  rcl_stats_get(h, &st);
-  CU_ASSERT_EQUAL(st.in_use, sum);
-  mapped = st.mapped;
-  TU_CHECK_HEAP(h);
-  for (i = 1; i < N; i += 2) CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
-  /* Freed cells are reused: blocks of at most the freed sizes fit the
-  ** holes (runs are taken at or above a span's lowest free word). */
-  for (i = 0; i < N; i += 2) {
-    n[i] = 17 + (n[i] - 17) / 2;
-    p[i] = (char *)rcl_malloc_mixed(h, n[i]);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
-    tu_fill(p[i], n[i], i);
-  }
-  rcl_stats_get(h, &st);
-  CU_ASSERT_EQUAL(st.mapped, mapped);
-  TU_CHECK_HEAP(h);
-  for (i = 0; i < N; i++) CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
+  /* Freed cells are reused (runs are taken at or above a span's lowest free word). */
+  runs_free_half_and_refill(h, p, n, N, sum, 17, 16, rcl_malloc_mixed);
   /* Resizes: shrink in place (to a cell, too), grow by moving. */
   q = (char *)rcl_realloc(h, p[1], n[1], 20);
   CU_ASSERT_PTR_EQUAL(q, p[1]);
@@ -337,6 +349,113 @@ static void test_mixed_runs(void)
   free(p);
   free(n);
   rcl_heap_destroy(h);
+}
+
+static size_t wide_usable(size_t n) { return (n + 255) & ~(size_t)255; }
+
+/* Wide runs: blocks above half a page (and 1 KiB) up to 8192 bytes, from
+** every entry (rcl_malloc, rcl_malloc_object, rcl_malloc_mixed), follow
+** each other in allocation order whatever their sizes (256-byte cells),
+** keep their contents, are counted exactly in in_use, are freed and
+** resized like other blocks (a shrink stays in place, down to one cell; a
+** growth moves), a freed block leaves its cells free for the next run, and
+** a double free aborts. At pages of 16 KiB and more no size is wide: the
+** sizes keep their classes (page-fit up to half a page). */
+static void test_wide_runs(void)
+{
+  enum { N = 3000, WMAX = 8192 };
+  size_t half = rcl_page_size() / 2, lo = (half > 1024 ? half : 1024) + 1;
+  rcl_heap *h = rcl_heap_create(NULL, 24);
+  char **p = malloc(N * sizeof(char *)), *q;
+  size_t *n = malloc(N * sizeof(size_t)), i, adjacent = 0, sum = 0;
+  uint64_t x = 777;
+  rcl_stats st;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+  if (lo > WMAX) {
+    printf("\n  %zu-byte pages: no wide run; 5000 bytes take a class of %zu\n", 2 * half, rcl_usable_size(5000));
+    CU_ASSERT_EQUAL(rcl_usable_size(5000), 5120);   /* its class: 16 per doubling */
+    q = (char *)rcl_malloc(h, 5000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    CU_ASSERT_EQUAL(rcl_test_block_size(q, 5000), 5120);
+    rcl_free(h, q, 5000);
+    TU_CHECK_HEAP(h);
+    free(p);
+    free(n);
+    rcl_heap_destroy(h);
+    return;
+  }
+  for (i = 0; i < N; i++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    n[i] = lo + (size_t)(x >> 33) % (WMAX - lo + 1);
+    p[i] = (char *)(i % 3 == 0 ? rcl_malloc(h, n[i]) : i % 3 == 1 ? rcl_malloc_object(h, n[i]) :
+                    rcl_malloc_mixed(h, n[i]));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
+    CU_ASSERT_EQUAL((uintptr_t)p[i] & 15, 0);
+    CU_ASSERT_EQUAL(rcl_test_block_size(p[i], n[i]), wide_usable(n[i]));
+    CU_ASSERT_EQUAL(rcl_usable_size(n[i]), wide_usable(n[i]));
+    tu_fill(p[i], n[i], i);
+    sum += wide_usable(n[i]);
+    if (i && p[i] == p[i - 1] + wide_usable(n[i - 1])) adjacent++;
+  }
+  /* A run that cannot fit a block continues where it ended if the cells
+  ** after it are free: only span ends (about 256 KiB) break the chain. */
+  CU_ASSERT(adjacent * 10 >= (size_t)(N - 1) * 9);
+  if (adjacent * 10 < (size_t)(N - 1) * 9) printf("\n  %zu of %d wide blocks follow the previous one\n", adjacent, N - 1);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, sum);
+  TU_CHECK_HEAP(h);
+  runs_free_half_and_refill(h, p, n, N, sum, lo, 256, rcl_malloc);
+  /* Resizes: shrink in place (to 2 cells and to 1, a block of the cells'
+  ** class), grow by moving. */
+  q = (char *)rcl_realloc(h, p[1], n[1], 300);
+  CU_ASSERT_PTR_EQUAL(q, p[1]);
+  CU_ASSERT(tu_verify(q, 300, 1));
+  n[1] = 300;
+  q = (char *)rcl_realloc(h, p[3], n[3], 100);
+  CU_ASSERT_PTR_EQUAL(q, p[3]);
+  CU_ASSERT(tu_verify(q, 100, 3));
+  n[3] = 100;
+  q = (char *)rcl_realloc(h, p[7], n[7], 1030);
+  CU_ASSERT_PTR_EQUAL(q, p[7]);
+  CU_ASSERT(tu_verify(q, n[7] < 1030 ? n[7] : 1030, 7));
+  n[7] = 1030;
+  q = (char *)rcl_realloc(h, p[5], n[5], 8192);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  CU_ASSERT(tu_verify(q, n[5], 5));
+  p[5] = q;
+  n[5] = 8192;
+  tu_fill(q, 8192, 5);
+  q = (char *)rcl_realloc(h, p[9], n[9], 20000);    /* out of the wide range */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  CU_ASSERT(tu_verify(q, n[9], 9));
+  p[9] = q;
+  n[9] = 20000;
+  tu_fill(q, 20000, 9);
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < N; i++) {
+    CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
+    rcl_free(h, p[i], n[i]);
+  }
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, 0);
+  TU_CHECK_HEAP(h);
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  free(p);
+  free(n);
+  rcl_heap_destroy(h);
+}
+
+static int child_wide_double_free(void *arg)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 25);
+  void *p = rcl_malloc(h, 3000), *keep = rcl_malloc(h, 5000);
+  (void)arg; (void)keep;
+  rcl_free(h, p, 3000);
+  rcl_free(h, p, 3000);
+  return 0;
 }
 
 /* Span colors: the first blocks of fresh spans sit on different pages of
@@ -484,13 +603,13 @@ static void test_lowest_first(void)
   rcl_heap_destroy(h);
 }
 
-/* Refill cap: a class of 4352-byte blocks (15 to a unit) with three blocks
-** live at a time, allocated and freed in rounds, reuses a few blocks at its
-** lowest addresses; a lane holding the whole chunk would hand out all 15
-** (and dirty all 16 pages) before reusing one. */
+/* Refill cap: a class of 8704-byte blocks (15 to a two-unit span) with
+** three blocks live at a time, allocated and freed in rounds, reuses a few
+** blocks at its lowest addresses; a lane holding the whole chunk would hand
+** out all 15 (and dirty all 32 pages) before reusing one. */
 static void test_refill_cap(void)
 {
-  enum { SIZE = 4352, LIVE = 3, ROUNDS = 40 };
+  enum { SIZE = 8704, LIVE = 3, ROUNDS = 40 };
   rcl_heap *h = rcl_heap_create(NULL, 16);
   uintptr_t seen[ROUNDS * LIVE];
   size_t nseen = 0, i, j, round;
@@ -506,8 +625,8 @@ static void test_refill_cap(void)
     }
     for (i = 0; i < LIVE; i++) rcl_free(h, b[i], SIZE);
   }
-  /* The live three plus at most one refill's worth (16 KiB: 3 blocks) of
-  ** the colored first chunk. */
+  /* The live three plus at most one refill's worth (16 KiB: one block
+  ** of this size). */
   CU_ASSERT(nseen <= 2 * LIVE);
   if (nseen > 2 * LIVE) printf("\n  %zu distinct blocks used for %d live\n", nseen, LIVE);
   TU_CHECK_HEAP(h);
@@ -558,11 +677,11 @@ static size_t fill_span(rcl_heap *h, size_t n, void **b, size_t max)
 /* Unit affinity: a class's next span takes the units of its last released
 ** span while they are free and dirty, not the lowest free run; once purged
 ** (clean) they are no better than any run and the lowest is taken. The
-** classes (1536 and 1280 bytes: one-unit spans, no coarse start) hold a
+** classes (1024 and 896 bytes: one-unit spans, no coarse start) hold a
 ** different number of blocks a span at each page size: counted. */
 static void test_unit_affinity(void)
 {
-  enum { XS = 1536, AS = 1280, MAXN = 64, MS = 40000 };
+  enum { XS = 1024, AS = 896, MAXN = 128, MS = 40000 };
   rcl_heap *h = rcl_heap_create(NULL, 17);
   void *x[MAXN + 1], *a[MAXN + 1], *m[3], *n;
   uintptr_t a_unit, unit = ~(uintptr_t)65535;
@@ -673,9 +792,10 @@ static void expect_abort(int (*fn)(void *))
 
 static void test_invalid_frees_abort(void)
 {
-  fprintf(stderr, "\n  (five 'invalid free' messages from children are expected)\n");
+  fprintf(stderr, "\n  (six 'invalid free' messages from children are expected)\n");
   expect_abort(child_double_free);
   expect_abort(child_mixed_double_free);
+  expect_abort(child_wide_double_free);
   expect_abort(child_interior_free);
   expect_abort(child_wrong_size_free);
   expect_abort(child_large_unknown);
@@ -695,6 +815,7 @@ int tu_register_alloc(void)
       !CU_add_test(s, "lanes: objects side by side once a span is used up, every block used once", test_lanes) ||
       !CU_add_test(s, "freed blocks reused lowest address first", test_lowest_first) ||
       !CU_add_test(s, "mixed runs: blocks of many sizes side by side, freed and resized", test_mixed_runs) ||
+      !CU_add_test(s, "wide runs: blocks of 1-8 KiB side by side from every entry, freed and resized", test_wide_runs) ||
       !CU_add_test(s, "refill cap: the lowest n set bits of a word, bit counts", test_lowest_bits) ||
       !CU_add_test(s, "refill cap: a few blocks of a large class reused, not the whole chunk", test_refill_cap) ||
       !CU_add_test(s, "unit affinity: a class's next span on its last released units while dirty", test_unit_affinity) ||
