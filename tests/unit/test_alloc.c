@@ -279,6 +279,26 @@ static void runs_free_half_and_refill(rcl_heap *h, char **p, size_t *n, size_t N
   for (i = 0; i < N; i++) CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
 }
 
+/* Every block still has its contents; freed, nothing is in use; a purge
+** keeps the heap consistent; then the arrays and the heap go. */
+static void runs_free_all(rcl_heap *h, char **p, size_t *n, size_t N)
+{
+  size_t i;
+  rcl_stats st;
+  for (i = 0; i < N; i++) {
+    CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
+    rcl_free(h, p[i], n[i]);
+  }
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, 0);
+  TU_CHECK_HEAP(h);
+  rcl_purge(h);
+  TU_CHECK_HEAP(h);
+  free(p);
+  free(n);
+  rcl_heap_destroy(h);
+}
+
 /* Mixed runs: blocks of 17..1024 bytes from rcl_malloc_mixed follow each
 ** other in allocation order whatever their sizes (16-byte cells), keep
 ** their contents, are counted exactly in in_use, are freed and resized
@@ -337,18 +357,7 @@ static void test_mixed_runs(void)
   q = (char *)rcl_malloc_mixed(h, 5000);
   CU_ASSERT_PTR_NOT_NULL_FATAL(q);
   rcl_free(h, q, 5000);
-  for (i = 0; i < N; i++) {
-    CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
-    rcl_free(h, p[i], n[i]);
-  }
-  rcl_stats_get(h, &st);
-  CU_ASSERT_EQUAL(st.in_use, 0);
-  TU_CHECK_HEAP(h);
-  rcl_purge(h);
-  TU_CHECK_HEAP(h);
-  free(p);
-  free(n);
-  rcl_heap_destroy(h);
+  runs_free_all(h, p, n, N);
 }
 
 static size_t wide_usable(size_t n) { return (n + 255) & ~(size_t)255; }
@@ -434,18 +443,7 @@ static void test_wide_runs(void)
   n[9] = 20000;
   tu_fill(q, 20000, 9);
   TU_CHECK_HEAP(h);
-  for (i = 0; i < N; i++) {
-    CU_ASSERT_FATAL(tu_verify(p[i], n[i], i));
-    rcl_free(h, p[i], n[i]);
-  }
-  rcl_stats_get(h, &st);
-  CU_ASSERT_EQUAL(st.in_use, 0);
-  TU_CHECK_HEAP(h);
-  rcl_purge(h);
-  TU_CHECK_HEAP(h);
-  free(p);
-  free(n);
-  rcl_heap_destroy(h);
+  runs_free_all(h, p, n, N);
 }
 
 static int child_wide_double_free(void *arg)
