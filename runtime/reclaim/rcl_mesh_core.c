@@ -659,8 +659,10 @@ static void rcl_mesh_drop(rcl_heap *h, rcl_mesh_entry *e, rcl_mesh_geom *gb)
 ** live blocks on each side within RCL_MESH_MAX_GAP pages. Its primary
 ** lies in the span of those secondaries' primaries (the mesher fills gaps
 ** inside one span), whose used bits keep that span from being released;
-** only a reconciliation can release it, and it drops the filler before it
-** returns. */
+** only a reconciliation can release it, and the unmesh that breaks the run
+** drops the filler (a drop the OS refuses waits for the walk; meanwhile
+** the OS layer keeps the primary's segment mapped). A purge may punch the
+** primary's page while a filler maps it: the filler holds no block. */
 static int rcl_mesh_filler_side(const rcl_heap *h, uintptr_t b, uintptr_t a, int dir)
 {
   size_t ps = h->os_page_size;

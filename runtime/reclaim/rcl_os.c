@@ -433,7 +433,7 @@ static int rcl_sys_unmap(void *p, size_t size)
 **   at most RCL_MESH_MAX_SECONDARIES aliases. A purge never punches
 **   through an alias (that would free its target's page), and a segment is
 **   unmapped only when no alias outside it has a target inside it (the
-**   mesher's rule; checked with the segment's count of targeted pages).
+**   mesher keeps that rule; rcl_backing_unmap refuses a call breaking it).
 ** fork() (rcl_backing_child): a shared mapping stays shared with the child,
 ** so the child copies the file's allocated pages into a new memory file at
 ** the same offsets, maps it over the same addresses (aliases included) and
@@ -656,8 +656,24 @@ static void rcl_backing_release_range(rcl_heap *h, rcl_backing *b, uint64_t off)
   h->madvise_failed++;
 }
 
+/* Aliases outside segment e whose target lies inside it (lock held). */
+static uint32_t rcl_backing_outside_targets(const rcl_backing_seg *e)
+{
+  uint32_t inside = 0;
+  size_t i, n = rcl_backing_npages(), ps = rcl_os_page_size();
+  for (i = 0; e->ntargeted && e->naliases && i < n; i++) {
+    uintptr_t tg = rcl_alias_word_target(e->addr + i * ps, e->pages[i]);
+    if (tg - e->addr < RCL_SEGMENT_SIZE) inside++;
+  }
+  return e->ntargeted - inside;
+}
+
 /* rcl_os_unmap of a segment that may be a file segment: 1 if it was (the
-** result in *r), 0 to take the anonymous path. */
+** result in *r), 0 to take the anonymous path. A segment that an alias
+** outside it still maps (a filler whose unmesh the OS refused, left for a
+** later reconciliation) is not unmapped: *r = -1, and the caller keeps it
+** as a free segment; freeing its file range would let another segment's
+** range take the pages that alias maps. */
 static int rcl_backing_unmap(rcl_heap *h, void *p, int *r)
 {
   rcl_backing *b = h->backing;
@@ -669,6 +685,11 @@ static int rcl_backing_unmap(rcl_heap *h, void *p, int *r)
   if (!e) {
     pthread_mutex_unlock(&rcl_backing_lock);
     return 0;
+  }
+  if (e->ntargeted && rcl_backing_outside_targets(e)) {
+    pthread_mutex_unlock(&rcl_backing_lock);
+    *r = -1;
+    return 1;
   }
   *r = rcl_sys_unmap(p, RCL_SEGMENT_SIZE);
   if (*r != 0) {

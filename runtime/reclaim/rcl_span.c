@@ -139,8 +139,9 @@ static rcl_segment *rcl_segment_new(rcl_heap *h)
   return seg;
 }
 
-/* Unmap a fully free segment (caller holds the lock). On munmap failure the
-** segment stays (counted in munmap_failed) as a free segment. */
+/* Unmap a fully free segment (caller holds the lock). On munmap failure
+** (counted in munmap_failed), or while an alias in another segment maps one
+** of its pages (rcl_os.c), the segment stays as a free segment. */
 RCL_INTERN int rcl_segment_unmap(rcl_heap *h, rcl_segment *seg)
 {
   rcl_segment *prev = seg->prev, *next = seg->next;
@@ -834,10 +835,14 @@ RCL_INTERN void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t ne
 }
 
 /* Unmap every segment, live blocks included (heap destroy; the caller has
-** flushed the class caches). */
+** flushed the class caches). A segment that an alias in another one still
+** maps (an unmesh the OS refused) is refused by the OS layer: such
+** segments are unmapped again, in rounds, after the segments holding
+** those aliases are gone, until a round unmaps none. */
 RCL_INTERN void rcl_segments_destroy(rcl_heap *h)
 {
-  rcl_segment *seg, *next;
+  rcl_segment *seg, *next, *kept = NULL;
+  int progress = 1;
   for (seg = h->seg_first; seg; seg = next) {
     next = seg->next;
 #ifdef RCL_VALGRIND
@@ -863,7 +868,17 @@ RCL_INTERN void rcl_segments_destroy(rcl_heap *h)
       }
     }
 #endif
-    rcl_os_unmap(h, seg, RCL_SEGMENT_SIZE);
+    if (rcl_os_unmap(h, seg, RCL_SEGMENT_SIZE) != 0) { seg->next = kept; kept = seg; }
+  }
+  while (kept && progress) {
+    rcl_segment *again = NULL;
+    progress = 0;
+    for (seg = kept; seg; seg = next) {
+      next = seg->next;
+      if (rcl_os_unmap(h, seg, RCL_SEGMENT_SIZE) != 0) { seg->next = again; again = seg; }
+      else progress = 1;
+    }
+    kept = again;
   }
   h->seg_first = h->seg_last = h->seg_hint = NULL;
 }

@@ -330,6 +330,14 @@ static uintptr_t fz_file_mapper(uint64_t ino, uint64_t off, uint64_t len, int li
 #define FZ_MAX_SHARED_PUNCHES 256
 static uintptr_t fz_sp_page[FZ_MAX_SHARED_PUNCHES], fz_sp_mapper[FZ_MAX_SHARED_PUNCHES];
 static size_t fz_nsp, fz_sp_lost;
+static int (*fz_punch_ok)(uintptr_t page, uintptr_t mapper);
+
+void fuzz_os_punch_check(int (*ok)(uintptr_t page, uintptr_t mapper))
+{
+  pthread_mutex_lock(&fz_lock);
+  fz_punch_ok = ok;
+  pthread_mutex_unlock(&fz_lock);
+}
 
 static void fz_note_shared_punches(const fz_range *r, uintptr_t lo, uintptr_t hi, uintptr_t plo,
                                    uintptr_t phi)
@@ -345,6 +353,7 @@ static void fz_note_shared_punches(const fz_range *r, uintptr_t lo, uintptr_t hi
       if (q->ino != r->ino || q->off > off || q->off + (q->hi - q->lo) <= off) continue;
       m = q->lo + (uintptr_t)(off - q->off);
       if (m >= plo && m < phi) continue;
+      if (fz_punch_ok && fz_punch_ok(p, m)) continue;
       if (fz_nsp == FZ_MAX_SHARED_PUNCHES) { fz_sp_lost++; continue; }
       fz_sp_page[fz_nsp] = p;
       fz_sp_mapper[fz_nsp++] = m;

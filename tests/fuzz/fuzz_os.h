@@ -82,10 +82,16 @@ void fuzz_os_allow_remap(const void *p, size_t n);
 void fuzz_os_allow_mesh(int on);
 /* The punches (MADV_REMOVE) made by the thread running the inputs, since
 ** the last call, of a file page that another page outside the punched
-** range maps too: the punched page in page[i], that other page in
-** mapper[i]; returns their number (at most max; *lost: those not
-** returned) and forgets them. Legal only under a mesh filler (fuzz_heap). */
+** range maps too and that fuzz_os_punch_check's function did not allow:
+** the punched page in page[i], that other page in mapper[i]; returns their
+** number (at most max; *lost: those not returned) and forgets them. */
 size_t fuzz_os_shared_punches(uintptr_t *page, uintptr_t *mapper, size_t max, size_t *lost);
+/* ok(page, mapper) is asked at the moment of each such punch, on the thread
+** making it (inside the allocator, which holds its lock): nonzero if the
+** mapper may map the punched page then (a mesh filler: fuzz_heap). The
+** allocator's state at that moment is the one that matters: a filler may
+** leave later in the same call (a reconciliation in several slices). */
+void fuzz_os_punch_check(int (*ok)(uintptr_t page, uintptr_t mapper));
 /* Bytes of the anonymous mapping made without an address that starts at
 ** p (a table of the library's), 0 if p is NULL or no such mapping. */
 size_t fuzz_os_plain_bytes_at(const void *p);

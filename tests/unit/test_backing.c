@@ -394,6 +394,44 @@ static void test_alias_count_limit(void)
   rcl_heap_destroy(h);
 }
 
+/* A segment that an alias in another segment maps is not unmapped (its
+** file range would be handed out again under that alias): the OS layer
+** refuses, changing nothing and counting no munmap failure; once the alias
+** is gone the refusal ends. Called on a live segment, as the OS layer
+** alone: the refusal must come before anything is unmapped. */
+static void test_alias_pins_target_segment(void)
+{
+  size_t ps = rcl_page_size(), mb = (size_t)1 << 20, i, n = 0;
+  rcl_heap *h = heap_on(RCL_BACKING_FILE, RCL_MODE_DONTNEED);
+  char *blk[8], *pa = NULL, *pb = NULL;
+  rcl_stats st, st2;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  for (i = 0; i < 8 && !pb; i++) {                /* two 1 MiB blocks in two segments */
+    blk[n] = (char *)rcl_malloc(h, mb);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(blk[n]);
+    if (!pa) pa = blk[n];
+    else if (rcl_segment_of(blk[n]) != rcl_segment_of(pa)) pb = blk[n];
+    n++;
+  }
+  CU_ASSERT_PTR_NOT_NULL_FATAL(pb);
+  pa = (char *)(((uintptr_t)pa + ps - 1) & ~(uintptr_t)(ps - 1));
+  pb = (char *)(((uintptr_t)pb + ps - 1) & ~(uintptr_t)(ps - 1));
+  tu_fill(pa, ps, 31);
+  tu_fill(pb, ps, 32);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_page_alias(h, pb, pa), 0);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(rcl_os_unmap(h, rcl_segment_of(pa), RCL_SEGMENT_SIZE), -1);
+  CU_ASSERT(tu_verify(pa, ps, 31) && tu_verify(pb, ps, 31));   /* still mapped, still shared */
+  CU_ASSERT_EQUAL(info_of(h).aliases, 1);
+  rcl_stats_get(h, &st2);
+  CU_ASSERT_EQUAL(st2.munmap_failed, st.munmap_failed);
+  CU_ASSERT_EQUAL(rcl_test_page_unalias(h, pb), 0);
+  CU_ASSERT(tu_verify(pa, ps, 31) && all_zero(pb, ps));
+  for (i = 0; i < n; i++) rcl_free(h, blk[i], mb);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
 typedef struct alias_fork { alias_pages *a; int anonymous; } alias_fork;
 
 /* In the child: the aliases hold (or, without a file, each page kept what
@@ -594,6 +632,7 @@ int tu_register_backing(void)
       !CU_add_test(s, "fork with the background thread on", test_fork_private_background) ||
       !CU_add_test(s, "aliases: rules, sharing, purges around them, unalias", test_aliases) ||
       !CU_add_test(s, "aliases: a target's count limit refuses one more", test_alias_count_limit) ||
+      !CU_add_test(s, "aliases: a segment an outside alias maps stays mapped", test_alias_pins_target_segment) ||
       !CU_add_test(s, "aliases after fork: kept on the child's file, copies without", test_alias_fork))
     return -1;
   return 0;
