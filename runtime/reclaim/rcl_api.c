@@ -114,7 +114,10 @@ static RCL_NOINLINE void *rcl_realloc_shrunk(rcl_heap *h, void *p, size_t oldn, 
 }
 
 /* Resize a block of a mixed or wide run in span s: it keeps its first
-** cells when it shrinks (the rest are freed) and moves when it grows. */
+** cells when it shrinks (the rest are freed); a wide block growing to a
+** wide size takes the cells after it when they are free in its class's
+** current span (rcl_run_grow), else it moves, as every growth of a mixed
+** block does. */
 static RCL_NOINLINE void *rcl_realloc_run(rcl_heap *h, rcl_span *s, void *p, size_t oldn, size_t newn)
 {
   unsigned sh = rcl_run_cell_log2((unsigned)rcl_run_of_class(s->cls));
@@ -122,6 +125,12 @@ static RCL_NOINLINE void *rcl_realloc_run(rcl_heap *h, rcl_span *s, void *p, siz
   void *q;
   if (kn <= ko) {
     if (kn < ko) rcl_free_cells(h, s, (char *)p + (kn << sh), ko - kn);
+    RCL_VG_RESIZE(p, oldn, newn);
+    return p;
+  }
+  /* A wide block staying wide grows in place where its cells allow. */
+  if ((unsigned)rcl_run_of_class(s->cls) == RCL_RUN_WIDE && rcl_is_wide(newn, h->wide_min) &&
+      rcl_run_grow(h, RCL_RUN_WIDE, s, (char *)p, (uint32_t)ko, (uint32_t)kn)) {
     RCL_VG_RESIZE(p, oldn, newn);
     return p;
   }

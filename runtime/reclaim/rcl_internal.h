@@ -786,6 +786,7 @@ RCL_INTERN RCL_NOINLINE void rcl_unclean_block(rcl_heap *h, rcl_span *s, const c
 RCL_INTERN RCL_NOINLINE void rcl_unclean_held(rcl_heap *h, rcl_cache *c, unsigned lane, const char *p);
 RCL_INTERN RCL_NOINLINE void rcl_free_transition(rcl_heap *h, rcl_span *s, uint32_t nfree);
 RCL_INTERN RCL_NOINLINE void *rcl_alloc_run(rcl_heap *h, unsigned r, size_t n);
+RCL_INTERN int rcl_run_grow(rcl_heap *h, unsigned r, rcl_span *s, char *p, uint32_t ko, uint32_t kn);
 RCL_INTERN RCL_NOINLINE void rcl_free_wide(rcl_heap *h, rcl_span *s, void *p, size_t n);
 RCL_INTERN rcl_span *rcl_run_span_of(const void *p, size_t n);
 RCL_INTERN int rcl_run_block(const rcl_span *s, const void *p, size_t n);

@@ -629,6 +629,31 @@ RCL_INTERN RCL_NOINLINE void *rcl_alloc_run(rcl_heap *h, unsigned r, size_t n)
   return p;
 }
 
+/* Grow the block at p of ko cells of span s (of run r's class) to kn cells
+** in place; 1 if it grew. Only in the current span of its class, whose
+** cells the owner takes without the lock (as rcl_run_take does; no purge
+** or mesh touches a current span): either the block ends where run r's
+** rest starts and the rest holds the cells added, or those cells are free
+** in the bitmap (held cells of a class cache read as used there). */
+RCL_INTERN int rcl_run_grow(rcl_heap *h, unsigned r, rcl_span *s, char *p, uint32_t ko, uint32_t kn)
+{
+  rcl_run *run = &h->run[r];
+  unsigned sh = rcl_run_cell_log2(r);
+  uint32_t i = (uint32_t)((size_t)(p - s->base) >> sh), add = kn - ko;
+  char *end = p + ((size_t)ko << sh);
+  if (h->cache[s->cls].span != s || i + kn > s->nblocks) return 0;
+  if (end == run->cur) {
+    if ((size_t)(run->end - run->cur) < ((size_t)add << sh)) return 0;
+    run->cur += (size_t)add << sh;
+    return 1;
+  }
+  if (rcl_bits_next(rcl_span_bits(s), 0, i + ko, i + kn, 1) != i + kn) return 0;
+  rcl_bits_range(rcl_span_bits(s), i + ko, add, 0);
+  rcl_store(&s->nfree, (uint16_t)(rcl_load(&s->nfree) - add));
+  if (s->nclean) rcl_unclean_block(h, s, end, (size_t)add << sh);
+  return 1;
+}
+
 /* Whether p, n is a block of more than one cell of a mixed or wide run in
 ** span s: s is a live span of a run's class, n is above its block size and
 ** at most the run's largest block, and the block's cells lie inside it. */

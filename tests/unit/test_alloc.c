@@ -367,7 +367,7 @@ static size_t wide_usable(size_t n) { return (n + 255) & ~(size_t)255; }
 ** each other in allocation order whatever their sizes (256-byte cells),
 ** keep their contents, are counted exactly in in_use, are freed and
 ** resized like other blocks (a shrink stays in place, down to one cell; a
-** growth moves), a freed block leaves its cells free for the next run, and
+** growth moves when the cells after it are used), a freed block leaves its cells free for the next run, and
 ** a double free aborts. At pages of 16 KiB and more no size is wide: the
 ** sizes keep their classes (page-fit up to half a page). */
 static void test_wide_runs(void)
@@ -444,6 +444,61 @@ static void test_wide_runs(void)
   tu_fill(q, 20000, 9);
   TU_CHECK_HEAP(h);
   runs_free_all(h, p, n, N);
+}
+
+/* A wide block growing to a wide size stays where it is when the cells
+** after it are free in its class's current span: the rest of the run
+** (the newest block), or cells a freed block gave back; else it moves.
+** Contents and in_use follow each case. */
+static void test_wide_grow_in_place(void)
+{
+  size_t half = rcl_page_size() / 2;
+  rcl_heap *h;
+  char *a, *b, *c, *q;
+  rcl_stats st;
+  if (half + 1 > 3000) return;                    /* 16 KiB pages and more: no wide run */
+  h = rcl_heap_create(NULL, 26);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  a = (char *)rcl_malloc(h, 3000);                /* 12 cells at the start of a fresh run */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+  tu_fill(a, 3000, 1);
+  q = (char *)rcl_realloc(h, a, 3000, 5000);      /* 20 cells: from the run's rest */
+  CU_ASSERT_PTR_EQUAL_FATAL(q, a);
+  CU_ASSERT(tu_verify(a, 3000, 1));
+  tu_fill(a, 5000, 2);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, wide_usable(5000));
+  b = (char *)rcl_malloc(h, 3000);
+  c = (char *)rcl_malloc(h, 3000);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  CU_ASSERT_PTR_EQUAL(b, a + wide_usable(5000));
+  CU_ASSERT_PTR_EQUAL(c, b + wide_usable(3000));
+  tu_fill(b, 3000, 3);
+  tu_fill(c, 3000, 4);
+  q = (char *)rcl_realloc(h, b, 3000, 4000);      /* c's cells are used: it moves */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  CU_ASSERT(q != b);
+  CU_ASSERT(tu_verify(q, 3000, 3));
+  b = q;
+  q = (char *)rcl_realloc(h, b, 4000, 7000);      /* the newest block: the run's rest */
+  CU_ASSERT_PTR_EQUAL_FATAL(q, b);
+  tu_fill(b, 7000, 5);
+  rcl_free(h, c, 3000);                           /* after a: b's old cells and c's, free */
+  q = (char *)rcl_realloc(h, a, 5000, 8192);      /* 12 of those 24 cells */
+  CU_ASSERT_PTR_EQUAL_FATAL(q, a);
+  CU_ASSERT(tu_verify(a, 5000, 2));
+  tu_fill(a, 8192, 6);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, wide_usable(8192) + wide_usable(7000));
+  TU_CHECK_HEAP(h);
+  CU_ASSERT(tu_verify(a, 8192, 6) && tu_verify(b, 7000, 5));
+  rcl_free(h, a, 8192);
+  rcl_free(h, b, 7000);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, 0);
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
 }
 
 static int child_wide_double_free(void *arg)
@@ -814,6 +869,7 @@ int tu_register_alloc(void)
       !CU_add_test(s, "freed blocks reused lowest address first", test_lowest_first) ||
       !CU_add_test(s, "mixed runs: blocks of many sizes side by side, freed and resized", test_mixed_runs) ||
       !CU_add_test(s, "wide runs: blocks of 1-8 KiB side by side from every entry, freed and resized", test_wide_runs) ||
+      !CU_add_test(s, "wide runs: growth in place into free cells after the block", test_wide_grow_in_place) ||
       !CU_add_test(s, "refill cap: the lowest n set bits of a word, bit counts", test_lowest_bits) ||
       !CU_add_test(s, "refill cap: a few blocks of a large class reused, not the whole chunk", test_refill_cap) ||
       !CU_add_test(s, "unit affinity: a class's next span on its last released units while dirty", test_unit_affinity) ||
