@@ -222,6 +222,9 @@ function FIELDS.command()
   if meta_value("cgroup_pairs") ~= meta_value("cgroup_pairs_default") then
     cmd[#cmd + 1] = "BENCH_CGROUP_PAIRS=" .. meta_value("cgroup_pairs")
   end
+  if meta.nginx_pairs and meta.nginx_pairs ~= "default" then
+    cmd[#cmd + 1] = "NGINX_BENCH_PAIRS=" .. meta.nginx_pairs
+  end
   if meta_value("cpu_asked") ~= "" then cmd[#cmd + 1] = 'BENCH_CPU="' .. meta_value("cpu_asked") .. '"' end
   if meta_value("mem_workloads") ~= "a b c d e" then
     cmd[#cmd + 1] = 'BENCH_MEM_WORKLOADS="' .. meta_value("mem_workloads") .. '"'
@@ -252,7 +255,8 @@ function FIELDS.header()
   line("| settings | BENCH_PAIRS=", meta_value("bench_pairs"), ", BENCH_MEM_WORKLOADS=\"",
        meta_value("mem_workloads"), "\", BENCH_MEM_RUNS=", meta_value("mem_runs"), ", BENCH_PEER_RUNS=",
        meta_value("peer_runs"), ", PAGESIM=\"", meta_value("pagesim"), "\" on workloads \"",
-       meta_value("pagesim_workloads"), "\", BENCH_CGROUP_PAIRS=", meta_value("cgroup_pairs"), " |")
+       meta_value("pagesim_workloads"), "\", BENCH_CGROUP_PAIRS=", meta_value("cgroup_pairs"),
+       ", NGINX_BENCH_PAIRS=", meta.nginx_pairs or "not recorded", " |")
   line("| stock | `", meta_value("stock"), "` |")
   line("| ours | `", meta_value("ours"), "` |")
   line("| the peer | `", meta_value("peer"), "` |")

@@ -18,7 +18,8 @@
 #           docs/images/ (the sawtooth series comes from the mem part)
 #   cgroup  tests/cgroup/soft_limit_bench.sh, BENCH_CGROUP_PAIRS pairs -> cgroup.tsv
 #   nginx   `make bench-nginx` with BENCH_RESULTS_DIR set -> nginx.tsv (written by that
-#           target; a run that leaves no nginx.tsv counts as failed)
+#           target; a run that leaves no nginx.tsv counts as failed); NGINX_BENCH_PAIRS
+#           (tests/nginx/throughput.sh) is recorded in meta.tsv as nginx_pairs
 # meta.tsv (key, value) records the machine, the commit, the settings, the parts asked
 # for and each part's status and seconds, so the document says what ran and marks a
 # partial run as partial.
@@ -95,6 +96,7 @@ meta pagesim "${PAGESIM:-}"
 meta pagesim_workloads "${PAGESIM_WORKLOADS:-}"
 meta cgroup_pairs "$BENCH_CGROUP_PAIRS"
 meta cgroup_pairs_default "${BENCH_CGROUP_PAIRS_DEFAULT:-$BENCH_CGROUP_PAIRS}"
+meta nginx_pairs "${NGINX_BENCH_PAIRS:-default}"
 
 export BENCH_RESULTS_DIR=$results BENCH_PRINT=0
 
