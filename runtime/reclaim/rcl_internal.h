@@ -176,11 +176,17 @@
 **             as there are sizes, and writes that start in a new place
 **             each time run at about half the speed of writes that
 **             continue where the last one ended (reclaim README,
-**             "Blocks of many sizes above 1 KiB"). Smaller blocks keep
+**             "Blocks of many sizes above 1 KiB"). Blocks of 8 to 32 KiB
+**             (strings and buffers of a response body, big array parts)
+**             come from it too: with a class each, a block reused only
+**             memory freed by blocks of its own class, and a program that
+**             makes bodies of many sizes kept free memory of every class
+**             dirty (README, "Blocks of 8 to 32 KiB"). Smaller blocks keep
 **             their classes, page-fit ones included (a survivor pins one
-**             page); at pages of 16 KiB and more every class up to
-**             RCL_WIDE_MAX may be page-fit, and there is no wide run. The
-**             classes from wide_min to RCL_WIDE_MAX get no span.
+**             page). The wide run exists at pages of RCL_WIDE_PAGE_MAX
+**             and below; at pages of 16 KiB and more every class up to a
+**             page may be page-fit, and there is none. The classes from
+**             wide_min to RCL_WIDE_MAX get no span.
 **   long span a span of RCL_LONG_SPAN_UNITS units or more of a dense class of
 **             RCL_LONG_SPAN_MIN bytes or more. Programs write such blocks
 **             whole (a fresh table's array part, a zero-filled cdata
@@ -301,10 +307,11 @@
 #define RCL_MIX_MAX         1024       /* ... RCL_MIX_MAX bytes (glossary "mixed run") */
 #endif
 #define RCL_MIX_RUN_BYTES   16384      /* most bytes one mixed run takes at once */
-#define RCL_WIDE_MAX        8192       /* wide runs: blocks above half a page up to this ... */
+#define RCL_WIDE_MAX        32768      /* wide runs: blocks above half a page up to this ... */
 #define RCL_WIDE_CLASS      15         /* ... are cells of this class (256 bytes) ... */
 #define RCL_WIDE_UNITS      4          /* ... whose spans have this many units (glossary "wide run") */
 #define RCL_WIDE_RUN_BYTES  65536      /* most bytes one wide run takes at once */
+#define RCL_WIDE_PAGE_MAX   4096       /* OS pages of up to this size have a wide run */
 #define RCL_RUN_MIXED       0          /* h->run[]: the mixed run ... */
 #define RCL_RUN_WIDE        1          /* ... and the wide run */
 #define RCL_RUNS            2
@@ -455,9 +462,11 @@ static inline size_t rcl_run_bytes(unsigned r) { return r == RCL_RUN_WIDE ? RCL_
 
 /* The smallest block of the wide run at OS page size `page`: above half a
 ** page (no page-fit class holds such blocks, glossary "page-fit") and above
-** the mixed run's. Above RCL_WIDE_MAX (pages of 32 KiB and more): no wide run. */
+** the mixed run's; above RCL_WIDE_MAX (no wide run) at pages above
+** RCL_WIDE_PAGE_MAX. */
 static inline size_t rcl_wide_min(size_t page)
 {
+  if (page > RCL_WIDE_PAGE_MAX) return RCL_WIDE_MAX + 1;
   return (page / 2 > RCL_MIX_MAX ? page / 2 : RCL_MIX_MAX) + 1;
 }
 

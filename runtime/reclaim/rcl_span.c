@@ -677,10 +677,11 @@ RCL_INTERN rcl_span *rcl_run_span_of(const void *p, size_t n)
   return rcl_run_block(s, p, n) ? s : NULL;
 }
 
-/* Free the k <= 64 cells of span s (of a run's class) from p on: what the
-** free path does for k blocks of the class (its checks, its transitions;
-** frees on meshed pages only set bits, as there), on one or two bitmap
-** words. */
+/* Free the k cells of span s (of a run's class) from p on: what the free
+** path does for k blocks of the class (its checks, its transitions; frees
+** on meshed pages only set bits, as there). Up to 64 cells (every mixed
+** block, wide blocks up to 16 KiB) lie on one or two bitmap words; more
+** take a loop over the words. */
 static inline void rcl_free_cells_inline(rcl_heap *h, rcl_span *s, char *p, uint32_t k)
 {
   uint64_t *wp = rcl_span_bits(s);
@@ -688,12 +689,18 @@ static inline void rcl_free_cells_inline(rcl_heap *h, rcl_span *s, char *p, uint
   uint32_t i = (uint32_t)((size_t)(p - s->base) >> cell_log2), sh = i & 63, nf;
   uint64_t lo = k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1;
   uint64_t m0 = lo << sh, m1 = sh ? lo >> (64 - sh) : 0, w0, w1 = 0;
+  if (RCL_UNLIKELY(k > 64)) {
+    if (rcl_bits_next(wp, 0, i, i + k, 0) != i + k) rcl_bad_free(p, (size_t)k << cell_log2, "double free");
+    rcl_bits_range(wp, i, k, 1);
+    goto counted;
+  }
   wp += i >> 6;
   w0 = rcl_load(wp);
   if (m1) w1 = rcl_load(wp + 1);
   if (RCL_UNLIKELY((w0 & m0) | (w1 & m1))) rcl_bad_free(p, (size_t)k << cell_log2, "double free");
   rcl_store(wp, w0 | m0);
   if (m1) rcl_store(wp + 1, w1 | m1);
+counted:
   if ((i >> 6) < s->scan) s->scan = (uint8_t)(i >> 6);
   nf = rcl_load(&s->nfree) + k;
   rcl_store(&s->nfree, (uint16_t)nf);

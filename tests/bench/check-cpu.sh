@@ -46,7 +46,7 @@ declare -A CHECK_SIZE=(
 	[nbody]=500000 [numeric]=350 [oop_scheduler]=200000 [pidigits]=250
 	[points]=25 [priority_queue]=35000 [raytrace]=2 [record_ring_100k]=300000
 	[record_ring_10k]=600000 [record_ring_1m]=1100000 [record_ring_grow]=150000
-	[router]=25000 [session_ttl]=400000 [sort]=2 [sort_records]=1
+	[response_bodies]=12000 [router]=25000 [session_ttl]=400000 [sort]=2 [sort_records]=1
 	[stable_heap_200m]=20000 [strbuf_codec]=30000 [strbuild]=1000 [tablechurn]=300000
 	[template]=1500 [upvalue_churn]=20000 [weak_cache]=20000
 )

@@ -14,12 +14,14 @@ static size_t ref_classes[128];
 static int ref_nclasses;
 
 #define CLASSES_PER_DOUBLING 16  /* above 256 bytes: the documented design (rcl_class.c) */
-#define WIDE_MAX 8192             /* blocks above half a page (and 1 KiB) up to WIDE_MAX come */
-#define WIDE_MIN (wide_min())     /* from the wide run (rcl_internal.h): 256-byte cells */
+#define WIDE_MAX 32768            /* blocks above half a page (and 1 KiB) up to WIDE_MAX come */
+#define WIDE_MIN (wide_min())     /* from the wide run (rcl_internal.h): 256-byte cells, */
+#define WIDE_PAGE_MAX 4096        /* at pages of up to 4 KiB (above: no wide run) */
 
 static size_t wide_min(void)
 {
   size_t half = rcl_page_size() / 2;
+  if (rcl_page_size() > WIDE_PAGE_MAX) return WIDE_MAX + 1;
   return (half > 1024 ? half : 1024) + 1;
 }
 

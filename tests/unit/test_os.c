@@ -221,13 +221,13 @@ static void test_fault_recovery(void)
   void *units[62], *p, *q, *big;
   rcl_stats s0, s1;
   int i;
-  p = rcl_malloc(h, 20000);                 /* a 20480-class long span: units 1-2 */
-  tu_fill(p, 20000, 3);
-  for (i = 0; i < 61; i++) units[i] = rcl_malloc(h, 60000);   /* the other 61 units */
+  p = rcl_malloc(h, 60000);                 /* a single-block span: unit 1 */
+  tu_fill(p, 60000, 3);
+  for (i = 0; i < 62; i++) units[i] = rcl_malloc(h, 60000);   /* the other 62 units */
   rcl_stats_get(h, &s0);
   CU_ASSERT_EQUAL(s0.segments, 1);
   CU_ASSERT_EQUAL(rcl_test_fault(RCL_FAULT_MMAP, 1, 1000), 0);
-  q = rcl_realloc(h, p, 20000, 100);                     /* class 112 needs a segment */
+  q = rcl_realloc(h, p, 60000, 100);                     /* class 112 needs a segment */
   CU_ASSERT_PTR_EQUAL(q, p);                             /* kept in place */
   CU_ASSERT(tu_verify(q, 100, 3));
   CU_ASSERT_PTR_NULL(rcl_realloc(h, q, 100, 200));        /* growth fails cleanly */
@@ -237,7 +237,7 @@ static void test_fault_recovery(void)
   rcl_test_fault(RCL_FAULT_MMAP, 0, 0);
   /* Several segments, then free everything: the free segments stay mapped
   ** (decay, no purge call) until a mapping fails. */
-  for (i = 0; i < 61; i++) rcl_free(h, units[i], 60000);
+  for (i = 0; i < 62; i++) rcl_free(h, units[i], 60000);
   for (i = 0; i < 62; i++) units[i] = rcl_malloc(h, 200000);  /* 4 units each: ~4 segments */
   for (i = 0; i < 62; i++) rcl_free(h, units[i], 200000);
   big = rcl_malloc(h, 3 * MIB);                          /* creates the large-block table */
