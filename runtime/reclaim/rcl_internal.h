@@ -176,12 +176,12 @@
 **             as there are sizes, and writes that start in a new place
 **             each time run at about half the speed of writes that
 **             continue where the last one ended (reclaim README,
-**             "Blocks of many sizes above 1 KiB"). Blocks of 8 to 32 KiB
-**             (strings and buffers of a response body, big array parts)
-**             come from it too: with a class each, a block reused only
-**             memory freed by blocks of its own class, and a program that
-**             makes bodies of many sizes kept free memory of every class
-**             dirty (README, "Blocks of 8 to 32 KiB"). Smaller blocks keep
+**             "Blocks of many sizes above 1 KiB"). Blocks up to
+**             RCL_WIDE_MAX (strings and buffers of a response body, big
+**             array parts) share the run so that memory one of them frees
+**             serves the next whatever its size; a class per size would
+**             keep free memory of every size dirty apart (README, "Blocks
+**             of 8 to 32 KiB"). Smaller blocks keep
 **             their classes, page-fit ones included (a survivor pins one
 **             page). The wide run exists at pages of RCL_WIDE_PAGE_MAX
 **             and below; at pages of 16 KiB and more every class up to a
