@@ -120,9 +120,11 @@ RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n);
 ** one after the other in a run of 16-byte cells, whatever their sizes.
 ** Freed and resized like any other block; rcl_usable_size does not apply
 ** (a block has its request rounded up to 16 bytes). Blocks above half an
-** OS page up to 8192 bytes (2049..8192 at 4 KiB pages; none at larger
+** OS page up to 32768 bytes (2049..32768 at 4 KiB pages; none at larger
 ** pages), from this and every other entry, are placed the same way in a
-** run of 256-byte cells (rcl_usable_size: the request rounded up to 256). */
+** run of 256-byte cells (rcl_usable_size: the request rounded up to 256),
+** and so are this entry's blocks of 1025..2048 bytes at 4 KiB pages
+** (rcl_usable_size does not apply to them: the request rounded up to 256). */
 RCL_API void *rcl_malloc_mixed(rcl_heap *h, size_t n);
 RCL_API void rcl_free(rcl_heap *h, void *p, size_t n);
 RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn);

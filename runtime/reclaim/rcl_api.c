@@ -274,7 +274,9 @@ RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n)
 }
 
 /* The mixed run (rcl_internal.h, "mixed run") for RCL_MIX_MIN..RCL_MIX_MAX
-** bytes; other sizes take the object lane. */
+** bytes, the wide run above that up to RCL_WIDE_MAX where there is one
+** (glossary "wide run": cdata from RCL_MIX_MAX on); other sizes take the
+** object lane. */
 RCL_API void *rcl_malloc_mixed(rcl_heap *h, size_t n)
 {
   if (n - RCL_MIX_MIN <= (size_t)(RCL_MIX_MAX - RCL_MIX_MIN)) {
@@ -292,6 +294,7 @@ RCL_API void *rcl_malloc_mixed(rcl_heap *h, size_t n)
     }
     return rcl_malloc_mixed_miss(h, n);
   }
+  if (rcl_is_wide_cdata(n, h->wide_min)) return rcl_malloc_wide(h, n);
   return rcl_malloc_fast(h, n, 1);
 }
 

@@ -446,6 +446,56 @@ static void test_wide_runs(void)
   runs_free_all(h, p, n, N);
 }
 
+/* Cdata of 1025..2048 bytes (rcl_malloc_mixed above the mixed run's
+** 1024) take the wide run at 4 KiB pages, side by side with larger ones,
+** each its request rounded up to 256; they are counted exactly, freed and
+** their cells reused before the heap grows. rcl_malloc keeps the classes
+** for those sizes. At larger pages there is no wide run: classes. */
+static void test_wide_cdata(void)
+{
+  enum { N = 2000, LO = 1025, HI = 8192 };
+  int wide = rcl_page_size() <= 4096;
+  rcl_heap *h = rcl_heap_create(NULL, 26);
+  char **p = malloc(N * sizeof(char *)), *q;
+  size_t *n = malloc(N * sizeof(size_t)), i, adjacent = 0, small = 0, sum = 0;
+  uint64_t x = 4242;
+  rcl_stats st;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+  for (i = 0; i < N; i++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    n[i] = LO + (size_t)(x >> 33) % (HI - LO + 1);
+    p[i] = (char *)rcl_malloc_mixed(h, n[i]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
+    CU_ASSERT_EQUAL((uintptr_t)p[i] & 15, 0);
+    if (wide) CU_ASSERT_EQUAL(rcl_test_block_size(p[i], n[i]), wide_usable(n[i]));
+    CU_ASSERT(rcl_test_block_size(p[i], n[i]) >= n[i]);
+    tu_fill(p[i], n[i], i);
+    sum += wide_usable(n[i]);
+    if (n[i] <= 2048) small++;
+    if (i && p[i] == p[i - 1] + wide_usable(n[i - 1])) adjacent++;
+  }
+  CU_ASSERT(small * 10 >= N);      /* the sizes that left the classes are there */
+  q = (char *)rcl_malloc(h, 1500);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+  CU_ASSERT_EQUAL(rcl_test_block_size(q, 1500), rcl_usable_size(1500));
+  rcl_free(h, q, 1500);
+  if (!wide) {
+    printf("\n  %zu-byte pages: no wide run; cdata of 1025..8192 bytes take classes\n", rcl_page_size());
+    runs_free_all(h, p, n, N);
+    return;
+  }
+  /* Only span ends break the chain. */
+  CU_ASSERT(adjacent * 10 >= (size_t)(N - 1) * 9);
+  if (adjacent * 10 < (size_t)(N - 1) * 9) printf("\n  %zu of %d cdata follow the previous one\n", adjacent, N - 1);
+  rcl_stats_get(h, &st);
+  CU_ASSERT_EQUAL(st.in_use, sum);
+  TU_CHECK_HEAP(h);
+  runs_free_half_and_refill(h, p, n, N, sum, LO, 256, rcl_malloc_mixed);
+  runs_free_all(h, p, n, N);
+}
+
 /* A wide block growing to a wide size stays where it is when the cells
 ** after it are free in its class's current span: the rest of the run
 ** (the newest block), or cells a freed block gave back; else it moves.
@@ -881,7 +931,8 @@ int tu_register_alloc(void)
       !CU_add_test(s, "lanes: objects side by side once a span is used up, every block used once", test_lanes) ||
       !CU_add_test(s, "freed blocks reused lowest address first", test_lowest_first) ||
       !CU_add_test(s, "mixed runs: blocks of many sizes side by side, freed and resized", test_mixed_runs) ||
-      !CU_add_test(s, "wide runs: blocks of 1-8 KiB side by side from every entry, freed and resized", test_wide_runs) ||
+      !CU_add_test(s, "wide runs: blocks of half a page to 32 KiB side by side from every entry, freed and resized", test_wide_runs) ||
+      !CU_add_test(s, "wide runs: cdata of 1-2 KiB side by side with larger ones", test_wide_cdata) ||
       !CU_add_test(s, "wide runs: growth in place into free cells after the block", test_wide_grow_in_place) ||
       !CU_add_test(s, "refill cap: the lowest n set bits of a word, bit counts", test_lowest_bits) ||
       !CU_add_test(s, "refill cap: a few blocks of a large class reused, not the whole chunk", test_refill_cap) ||
