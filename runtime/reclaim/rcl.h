@@ -126,6 +126,11 @@ RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n);
 ** and so are this entry's blocks of 1025..2048 bytes at 4 KiB pages
 ** (rcl_usable_size does not apply to them: the request rounded up to 256). */
 RCL_API void *rcl_malloc_mixed(rcl_heap *h, size_t n);
+/* As rcl_malloc, for a block the program clears or copies whole as it gets
+** it (a table's array part): blocks of 1025..2048 bytes, too, take the run
+** of 256-byte cells at 4 KiB pages (rcl_usable_size does not apply to them:
+** the request rounded up to 256). Freed and resized like any other block. */
+RCL_API void *rcl_malloc_array(rcl_heap *h, size_t n);
 RCL_API void rcl_free(rcl_heap *h, void *p, size_t n);
 RCL_API void *rcl_realloc(rcl_heap *h, void *p, size_t oldn, size_t newn);
 RCL_API size_t rcl_usable_size(size_t n);       /* bytes usable in the block of a request of n

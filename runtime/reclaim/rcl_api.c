@@ -275,7 +275,7 @@ RCL_API void *rcl_malloc_object(rcl_heap *h, size_t n)
 
 /* The mixed run (rcl_internal.h, "mixed run") for RCL_MIX_MIN..RCL_MIX_MAX
 ** bytes, the wide run above that up to RCL_WIDE_MAX where there is one
-** (glossary "wide run": cdata from RCL_MIX_MAX on); other sizes take the
+** (glossary "wide run": blocks written whole from RCL_MIX_MAX on); other sizes take the
 ** object lane. */
 RCL_API void *rcl_malloc_mixed(rcl_heap *h, size_t n)
 {
@@ -294,8 +294,15 @@ RCL_API void *rcl_malloc_mixed(rcl_heap *h, size_t n)
     }
     return rcl_malloc_mixed_miss(h, n);
   }
-  if (rcl_is_wide_cdata(n, h->wide_min)) return rcl_malloc_wide(h, n);
+  if (rcl_is_wide_written(n, h->wide_min)) return rcl_malloc_wide(h, n);
   return rcl_malloc_fast(h, n, 1);
+}
+
+/* rcl_malloc, with the wide run from RCL_MIX_MAX on (glossary "wide run"). */
+RCL_API void *rcl_malloc_array(rcl_heap *h, size_t n)
+{
+  if (rcl_is_wide_written(n, h->wide_min)) return rcl_malloc_wide(h, n);
+  return rcl_malloc_fast(h, n, 0);
 }
 
 RCL_API void rcl_free(rcl_heap *h, void *p, size_t n)

@@ -165,8 +165,9 @@
 **   wide run  the mixed run's rule for blocks above half a page (and
 **             above RCL_MIX_MAX: h->wide_min, 2049 at 4 KiB pages) up to
 **             RCL_WIDE_MAX bytes, from every caller (rcl_malloc,
-**             rcl_malloc_object, rcl_malloc_mixed), and for cdata
-**             (rcl_malloc_mixed) from RCL_MIX_MAX + 1 on: cells of 256 bytes,
+**             rcl_malloc_object, rcl_malloc_mixed, rcl_malloc_array), and
+**             from RCL_MIX_MAX + 1 on for cdata and new array parts
+**             (rcl_malloc_mixed, rcl_malloc_array): cells of 256 bytes,
 **             the blocks of class RCL_WIDE_CLASS, whose spans are dense
 **             and RCL_WIDE_UNITS units long (h->run[RCL_RUN_WIDE]); a
 **             block is rounded up to 256 and a run is at most
@@ -184,10 +185,12 @@
 **             keep free memory of every size dirty apart (README, "Blocks
 **             of 8 to 32 KiB"). Smaller blocks keep
 **             their classes, page-fit ones included (a survivor pins one
-**             page), except cdata: buffers and arrays of 1-2 KiB are
+**             page), except cdata and new array parts
+**             (rcl_malloc_mixed, rcl_malloc_array): those of 1-2 KiB are
 **             made in turn with larger ones and written whole, and with
 **             classes of their own every one of them left the run and
-**             came back (README, "Cdata of 1 to 2 KiB"). The wide run exists at pages of RCL_WIDE_PAGE_MAX
+**             came back (README, "Cdata and array parts of 1 to 2 KiB").
+**             The wide run exists at pages of RCL_WIDE_PAGE_MAX
 **             and below; at pages of 16 KiB and more every class up to a
 **             page may be page-fit, and there is none. The classes from
 **             wide_min to RCL_WIDE_MAX get no span.
@@ -481,10 +484,11 @@ static inline int rcl_is_wide(size_t n, size_t min)
   return min <= RCL_WIDE_MAX && n - min <= (size_t)RCL_WIDE_MAX - min;
 }
 
-/* Whether a block of n bytes from rcl_malloc_mixed (LuaJIT's cdata) takes
-** the wide run of a heap whose wide_min is `min`: above RCL_MIX_MAX up to
+/* Whether a block of n bytes that is written whole as it is made
+** (rcl_malloc_mixed's cdata, rcl_malloc_array's array parts) takes the
+** wide run of a heap whose wide_min is `min`: above RCL_MIX_MAX up to
 ** RCL_WIDE_MAX, where there is a wide run (glossary "wide run"). */
-static inline int rcl_is_wide_cdata(size_t n, size_t min)
+static inline int rcl_is_wide_written(size_t n, size_t min)
 {
   return min <= RCL_WIDE_MAX && n - (RCL_MIX_MAX + 1) <= (size_t)(RCL_WIDE_MAX - RCL_MIX_MAX - 1);
 }

@@ -160,6 +160,12 @@ void *lj_alloc_newmixed(void *msp, size_t size)
   return rcl_malloc_mixed((rcl_heap *)msp, size);
 }
 
+/* lj_alloc_array's allocation (patch 0012): a table's array part. */
+void *lj_alloc_newarray(void *msp, size_t size)
+{
+  return rcl_malloc_array((rcl_heap *)msp, size);
+}
+
 /* Bytes usable in the block of a request of size bytes (patch 0009). */
 size_t lj_alloc_usable(size_t size)
 {

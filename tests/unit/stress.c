@@ -3,7 +3,7 @@
 **
 ** Usage: stress [-n OPS] [-s SEED] [-q]
 ** A table of live blocks is churned with alloc/free/realloc (via rcl_malloc,
-** rcl_malloc_object, rcl_malloc_mixed, rcl_realloc and the lua_Alloc entry point) over all
+** rcl_malloc_object, rcl_malloc_mixed, rcl_malloc_array, rcl_realloc and the lua_Alloc entry point) over all
 ** size ranges: classes,
 ** single-block spans and large mappings. Every block carries a content
 ** pattern derived from its tag; it is verified on every free and realloc and
@@ -230,9 +230,11 @@ int main(int argc, char **argv)
       s->tag = rng();
       /* lua_Alloc with nsize 0 means free: use rcl_malloc for 0 bytes. A
       ** quarter of the blocks take the object lane, an eighth the mixed
-      ** run (17..1024 bytes; other sizes the object lane). */
+      ** run (17..1024 bytes; other sizes the object lane), an eighth the
+      ** array entry (the wide run from 1025 bytes at 4 KiB pages). */
       if ((r & 6) == 6) s->p = (unsigned char *)rcl_malloc_object(h, s->n);
       else if ((r & 14) == 4) s->p = (unsigned char *)rcl_malloc_mixed(h, s->n);
+      else if ((r & 14) == 12) s->p = (unsigned char *)rcl_malloc_array(h, s->n);
       else s->p = (unsigned char *)((r & 1) || !s->n ? rcl_malloc(h, s->n) : rcl_alloc_f(h, NULL, 0, s->n));
       if (!s->p) {
         rcl_stats_get(h, &st);

@@ -446,8 +446,9 @@ static void test_wide_runs(void)
   runs_free_all(h, p, n, N);
 }
 
-/* Cdata of 1025..2048 bytes (rcl_malloc_mixed above the mixed run's
-** 1024) take the wide run at 4 KiB pages, side by side with larger ones,
+/* Cdata and array parts of 1025..2048 bytes (rcl_malloc_mixed above the
+** mixed run's 1024, rcl_malloc_array) take the wide run at 4 KiB pages,
+** side by side with larger ones,
 ** each its request rounded up to 256; they are counted exactly, freed and
 ** their cells reused before the heap grows. rcl_malloc keeps the classes
 ** for those sizes. At larger pages there is no wide run: classes. */
@@ -466,7 +467,7 @@ static void test_wide_cdata(void)
   for (i = 0; i < N; i++) {
     x = x * 6364136223846793005ull + 1442695040888963407ull;
     n[i] = LO + (size_t)(x >> 33) % (HI - LO + 1);
-    p[i] = (char *)rcl_malloc_mixed(h, n[i]);
+    p[i] = (char *)(i % 2 ? rcl_malloc_array(h, n[i]) : rcl_malloc_mixed(h, n[i]));
     CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
     CU_ASSERT_EQUAL((uintptr_t)p[i] & 15, 0);
     if (wide) CU_ASSERT_EQUAL(rcl_test_block_size(p[i], n[i]), wide_usable(n[i]));
@@ -492,7 +493,7 @@ static void test_wide_cdata(void)
   rcl_stats_get(h, &st);
   CU_ASSERT_EQUAL(st.in_use, sum);
   TU_CHECK_HEAP(h);
-  runs_free_half_and_refill(h, p, n, N, sum, LO, 256, rcl_malloc_mixed);
+  runs_free_half_and_refill(h, p, n, N, sum, LO, 256, rcl_malloc_array);
   runs_free_all(h, p, n, N);
 }
 
@@ -932,7 +933,7 @@ int tu_register_alloc(void)
       !CU_add_test(s, "freed blocks reused lowest address first", test_lowest_first) ||
       !CU_add_test(s, "mixed runs: blocks of many sizes side by side, freed and resized", test_mixed_runs) ||
       !CU_add_test(s, "wide runs: blocks of half a page to 32 KiB side by side from every entry, freed and resized", test_wide_runs) ||
-      !CU_add_test(s, "wide runs: cdata of 1-2 KiB side by side with larger ones", test_wide_cdata) ||
+      !CU_add_test(s, "wide runs: cdata and array parts of 1-2 KiB side by side with larger ones", test_wide_cdata) ||
       !CU_add_test(s, "wide runs: growth in place into free cells after the block", test_wide_grow_in_place) ||
       !CU_add_test(s, "refill cap: the lowest n set bits of a word, bit counts", test_lowest_bits) ||
       !CU_add_test(s, "refill cap: a few blocks of a large class reused, not the whole chunk", test_refill_cap) ||
