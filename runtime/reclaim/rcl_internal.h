@@ -604,6 +604,14 @@ struct rcl_heap {
   size_t mesh_step_made;               /* secondaries GC-step passes made since then */
   unsigned mesh_step_passes;           /* GC-step passes begun since then */
   unsigned mesh_backoff;               /* cycles skipped after each GC-step pass */
+  /* Whether the heap allocates (rcl_mesher.c): allocation slow paths
+  ** (chunk refills, runs taken, medium blocks), ever (owner), and that
+  ** count at the last cycle end. A cycle with at most
+  ** RCL_MESHER_QUIET_REFILLS ended a collection the host ran without
+  ** allocating (an idle moment): its pass meshes unsettled spans too. */
+  uint64_t alloc_refills, mesh_refills_mark;
+  int mesh_quiet;                      /* the armed GC-step pass meshes every span */
+  int mesh_was_quiet;                  /* the last cycle was quiet */
   unsigned mesh_skip;                  /* cycles left to skip */
 };
 

@@ -45,7 +45,18 @@
 **    makes two system calls). The cursor resumes at the next step;
 **    mesh_max_pause_ns keeps the longest step. A cycle end starts no pass
 **    while the back-off skips cycles (rcl_mesher_skip_cycle: the heap
-**    unmeshes about as many pages as the passes mesh);
+**    unmeshes about as many pages as the passes mesh). A GC-step pass
+**    skips every span freed into less than decay_ms ago (its freed_at, the
+**    age purging honours): its survivors are as young as its garbage and
+**    its free slots are about to be handed out again, so meshing it would
+**    buy a copy, two mappings, a TLB flush and a refault for a page the
+**    heap unmeshes within a cycle or two. Except after a quiet cycle: one
+**    with at most RCL_MESHER_QUIET_REFILLS allocation slow paths (16 KiB
+**    chunks, runs, medium blocks) was a collection the host ran without
+**    allocating (collectgarbage("step") in an idle moment, reclaim.idle()),
+**    after which nothing refills the pages, so its pass meshes every
+**    span, and the first quiet cycle after a busy one starts a pass
+**    whatever the back-off says. Full passes mesh every span;
 **  - the reconciliation (rcl_mesh_core.c) runs in slices too: while one
 **    is under way, a GC step advances it instead of the pass;
 **  - a full GC and purge() finish the reconciliation and run a whole pass
@@ -73,6 +84,7 @@
 #define RCL_MESHER_CHURN_MIN   16     /* secondaries a GC-step pass makes before the back-off judges it */
 #define RCL_MESHER_IDLE_PASSES 4      /* GC-step passes judged idle when they made fewer */
 #define RCL_MESHER_BACKOFF_MAX 16     /* most cycles skipped after a GC-step pass */
+#define RCL_MESHER_QUIET_REFILLS 2    /* allocation slow paths of a cycle the host ran without allocating */
 
 /* Open primary spans of each class (span starts), 0 = none. */
 struct rcl_mesher {
@@ -84,6 +96,8 @@ struct rcl_mesher {
 typedef struct rcl_mesher_budget {
   size_t work, meshes;            /* spent */
   size_t max_work, max_meshes;    /* allowed */
+  rcl_decay settled;              /* GC-step passes: a span whose last free is younger
+                                     than decay_ms is unsettled and skipped */
 } rcl_mesher_budget;
 
 /* Whether h meshes now; makes the open-span table at the first pass. */
@@ -225,6 +239,10 @@ static int rcl_mesher_advance(rcl_heap *h, rcl_mesher_budget *bu)
         h->mesh_unit = u + 1;
         continue;
       }
+      if (!h->mesher->min_run && !rcl_decayed(bu->settled, rcl_load(&s->freed_at))) {
+        h->mesh_unit = u + s->units;             /* unsettled: see rcl_mesher_budget */
+        continue;
+      }
       if (!rcl_mesher_span(h, s, bu)) return 0;
       h->mesh_unit = u + s->units;
     }
@@ -279,12 +297,19 @@ static int rcl_mesher_skip_cycle(rcl_heap *h)
 ** either has work left. */
 RCL_INTERN void rcl_mesher_arm(rcl_heap *h)
 {
+  int quiet = h->alloc_refills - h->mesh_refills_mark <= RCL_MESHER_QUIET_REFILLS;
+  int went_quiet = quiet && !h->mesh_was_quiet;
+  h->mesh_refills_mark = h->alloc_refills;
+  h->mesh_was_quiet = quiet;
   if (!rcl_mesher_ready(h)) {
     h->mesh_seg = NULL;
     h->mesh_armed = h->mesh_rec_armed;
     return;
   }
-  if (!h->mesh_seg && !rcl_mesher_skip_cycle(h)) rcl_mesher_restart(h);
+  if (!h->mesh_seg && (went_quiet || !rcl_mesher_skip_cycle(h))) {
+    rcl_mesher_restart(h);
+    h->mesh_quiet = quiet;
+  }
   h->mesh_armed = h->mesh_seg != NULL || h->mesh_rec_armed;
 }
 
@@ -307,6 +332,7 @@ RCL_INTERN void rcl_mesher_step(rcl_heap *h)
   memset(&bu, 0, sizeof(bu));
   bu.max_work = RCL_MESHER_STEP_WORK;
   bu.max_meshes = RCL_MESHER_STEP_MESHES;
+  bu.settled = h->mesh_quiet ? rcl_decay_all() : rcl_decay_of(h->clock, h->cfg.decay_ms);
   t0 = rcl_os_cpu_ns();
   made = h->mesh_pages;
   if (rcl_mesher_advance(h, &bu)) {

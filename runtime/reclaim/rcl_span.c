@@ -612,6 +612,7 @@ RCL_INTERN RCL_NOINLINE void *rcl_alloc_run(rcl_heap *h, unsigned r, size_t n)
   rcl_span *s = h->cache[cls].span;
   uint32_t need = (uint32_t)((n + ((size_t)1 << sh) - 1) >> sh);
   char *p;
+  h->alloc_refills++;
   if (s) rcl_run_give_back(h, r, s);
   if (!s || rcl_load(&s->nfree) < need || !rcl_run_take(h, r, s, need)) {
     int fresh_only, fresh, ok = 0;
@@ -730,6 +731,7 @@ RCL_INTERN RCL_NOINLINE void *rcl_alloc_refill(rcl_heap *h, unsigned cls, unsign
 {
   rcl_cache *c = &h->cache[cls];
   rcl_span *s = c->span;
+  h->alloc_refills++;
   if (s && rcl_load(&s->nfree)) {
     rcl_take_word(h, c, s, lane, rcl_scan_chunk(s), 0);
     return rcl_cache_pop(h, c, lane);
@@ -801,6 +803,7 @@ RCL_INTERN void *rcl_alloc_medium(rcl_heap *h, size_t n)
   rcl_span *s;
   rcl_lock_active(h);
   h->clock = rcl_os_now_ms();
+  h->alloc_refills++;
   s = rcl_units_acquire(h, rcl_medium_units(n), &h->medium_hint[rcl_medium_units(n)]);
   if (!s) { rcl_unlock(h); return NULL; }
   s->block_size = (uint32_t)rcl_align_up(n, 16);

@@ -595,7 +595,7 @@ enum { SCATTER_N = 60000 };
 
 /* A heap with mesh on/off (the backing follows the option), SCATTER_N
 ** blocks of mixed small sizes, 2% kept at random. */
-static rcl_heap *scattered(int mesh, void **keep, size_t *sizes, size_t *nkeep)
+static rcl_heap *scattered(int mesh, unsigned decay_ms, void **keep, size_t *sizes, size_t *nkeep)
 {
   static const size_t szs[] = { 16, 48, 64, 96, 192, 700 };
   rcl_config cfg;
@@ -604,7 +604,7 @@ static rcl_heap *scattered(int mesh, void **keep, size_t *sizes, size_t *nkeep)
   uint64_t x = 88172645463325252ull;
   size_t i, n = 0;
   rcl_config_default(&cfg);
-  cfg.decay_ms = 0;
+  cfg.decay_ms = decay_ms;
   cfg.mesh = mesh;
   h = rcl_heap_create(&cfg, 5);
   CU_ASSERT_PTR_NOT_NULL_FATAL(h);
@@ -647,14 +647,14 @@ static void test_mesher_full(void)
     CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
     return;
   }
-  h = scattered(0, keep, sizes, &n);
+  h = scattered(0, 0, keep, sizes, &n);
   rcl_purge(h);
   off_st = stats_of(h);
   CU_ASSERT_EQUAL(off_st.mesh_pages, 0);
   CU_ASSERT_EQUAL(off_st.mesh_passes, 0);
   TU_CHECK_HEAP(h);
   rcl_heap_destroy(h);
-  h = scattered(1, keep, sizes, &n);
+  h = scattered(1, 0, keep, sizes, &n);
   {
     rcl_backing_info bi;
     CU_ASSERT(rcl_test_backing(h, &bi) == 0 && bi.file && bi.fd >= 0);   /* mesh=on: the file */
@@ -834,7 +834,7 @@ static void test_mesher_steps(void)
     CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
     return;
   }
-  h = scattered(1, keep, sizes, &n);
+  h = scattered(1, 0, keep, sizes, &n);
   rcl_cycle_end(h);
   do {
     rcl_step(h);
@@ -849,6 +849,66 @@ static void test_mesher_steps(void)
   TU_CHECK_HEAP(h);
   printf("\n  mesher steps: %zu secondaries after %zu steps, longest step %.3f ms ",
          st.mesh_pages, steps, (double)st.mesh_max_pause_ns / 1e6);
+  rcl_heap_destroy(h);
+}
+
+/* Runs a cycle end and GC steps until its mesher pass is done; returns the
+** heap's statistics after it. */
+static rcl_stats cycle_and_steps(rcl_heap *h)
+{
+  size_t steps;
+  rcl_cycle_end(h);
+  for (steps = 0; h->mesh_armed && steps < 100000; steps++) rcl_step(h);
+  CU_ASSERT(!h->mesh_armed);
+  return stats_of(h);
+}
+
+/* GC-step passes of a heap that allocates mesh only settled spans: a span
+** freed into less than decay_ms ago (its survivors are as young as its
+** garbage, and its free slots are about to be handed out again) is left
+** alone, so a churning heap pays no copy, mapping and refault for pages it
+** refills at once; once the frees are decay_ms old, the pass of a busy
+** cycle meshes the same pages. A quiet cycle (the host collected without
+** allocating: nothing will refill the pages) meshes them at once. */
+static void test_mesher_steps_settled(void)
+{
+  enum { DECAY_MS = 150, MEDIUM = 40000, NMEDIUM = 16 };
+  static void *keep[SCATTER_N / 20];
+  static size_t sizes[SCATTER_N / 20];
+  void *medium[NMEDIUM];
+  size_t n, i;
+  rcl_heap *h;
+  rcl_stats st;
+  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
+  if (env && *env) {
+    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
+    return;
+  }
+  /* Busy: the cycle that follows the allocations. */
+  h = scattered(1, DECAY_MS, keep, sizes, &n);
+  st = cycle_and_steps(h);
+  CU_ASSERT_EQUAL(st.mesh_passes, 1);
+  CU_ASSERT_EQUAL(st.mesh_pages, 0);                /* every span freed into just now */
+  /* Busy again (medium blocks turn spans), the frees now decay_ms old. */
+  tu_sleep_ms(DECAY_MS + 50);
+  for (i = 0; i < NMEDIUM; i++) CU_ASSERT_PTR_NOT_NULL_FATAL(medium[i] = rcl_malloc(h, MEDIUM));
+  st = cycle_and_steps(h);
+  CU_ASSERT_EQUAL(st.mesh_passes, 2);
+  CU_ASSERT(st.mesh_pages > 0);                     /* settled now: the same pages mesh */
+  CU_ASSERT(st.mesh_released > 0);
+  CU_ASSERT(kept_intact(keep, sizes, n));
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < NMEDIUM; i++) rcl_free(h, medium[i], MEDIUM);
+  rcl_heap_destroy(h);
+  /* Quiet: a second cycle end with no allocation in between. */
+  h = scattered(1, DECAY_MS, keep, sizes, &n);
+  st = cycle_and_steps(h);
+  CU_ASSERT_EQUAL(st.mesh_pages, 0);
+  st = cycle_and_steps(h);
+  CU_ASSERT_EQUAL(st.mesh_passes, 2);
+  CU_ASSERT(st.mesh_pages > 0);                     /* frees still fresh, nothing refills */
+  CU_ASSERT(kept_intact(keep, sizes, n));
+  TU_CHECK_HEAP(h);
   rcl_heap_destroy(h);
 }
 
@@ -1075,6 +1135,8 @@ int tu_register_mesh_core(void)
       !CU_add_test(s, "mesher: the split pass meshes pages at different offsets", test_mesher_split) ||
       !CU_add_test(s, "mesher: the split pass extends a mesh into a run (gaps of 0, 1, 3 pages)", test_mesher_split_run) ||
       !CU_add_test(s, "mesher: GC-step passes back off when idle or churning", test_mesher_backoff) ||
+      !CU_add_test(s, "mesher: GC steps mesh settled spans, or any after a quiet cycle",
+                   test_mesher_steps_settled) ||
       !CU_add_test(s, "mesher: a pass stops at the mapping budget (3/4 of vm.max_map_count)", test_mesh_budget) ||
       !CU_add_test(s, "purge gives back the free page beside a secondary's crossing block", test_purge_beside_crossing))
     return -1;
