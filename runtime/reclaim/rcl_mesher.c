@@ -51,8 +51,8 @@
 **    its free slots are about to be handed out again, so meshing it would
 **    buy a copy, two mappings, a TLB flush and a refault for a page the
 **    heap unmeshes within a cycle or two. Except after a quiet cycle: one
-**    with at most RCL_MESHER_QUIET_REFILLS allocation slow paths (16 KiB
-**    chunks, runs, medium blocks) was a collection the host ran without
+**    with at most RCL_MESHER_QUIET_REFILLS allocation slow paths (chunk
+**    refills, runs, medium blocks) was a collection the host ran without
 **    allocating (collectgarbage("step") in an idle moment, reclaim.idle()),
 **    after which nothing refills the pages, so its pass meshes every
 **    span, and the first quiet cycle after a busy one starts a pass

@@ -821,6 +821,19 @@ static void test_mesher_split_run(void)
   split_run_case(3);
 }
 
+/* 1 (and the test passes, saying why) when LUAJIT_RECLAIM_TEST_BACKING
+** forces a backing: the tests that read the mesher's own passes choose
+** theirs through the heap's mesh option. */
+static int backing_forced(void)
+{
+  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
+  if (env && *env) {
+    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
+    return 1;
+  }
+  return 0;
+}
+
 /* A cycle end arms a pass that GC steps advance within their budget. */
 static void test_mesher_steps(void)
 {
@@ -829,11 +842,7 @@ static void test_mesher_steps(void)
   size_t n, steps = 0, prev = 0;
   rcl_heap *h;
   rcl_stats st;
-  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
-  if (env && *env) {
-    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
-    return;
-  }
+  if (backing_forced()) return;
   h = scattered(1, 0, keep, sizes, &n);
   rcl_cycle_end(h);
   do {
@@ -879,11 +888,7 @@ static void test_mesher_steps_settled(void)
   size_t n, i;
   rcl_heap *h;
   rcl_stats st;
-  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
-  if (env && *env) {
-    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
-    return;
-  }
+  if (backing_forced()) return;
   /* Busy: the cycle that follows the allocations. */
   h = scattered(1, DECAY_MS, keep, sizes, &n);
   st = cycle_and_steps(h);
@@ -928,7 +933,7 @@ static uint64_t backoff_passes(int mode, size_t *secondaries)
   rcl_config cfg;
   rcl_heap *h;
   uint64_t x = 88172645463325252ull, passes0;
-  size_t r, i, k, steps;
+  size_t r, i, k;
   rcl_config_default(&cfg);
   cfg.decay_ms = 0;
   cfg.mesh = 1;
@@ -953,9 +958,7 @@ static uint64_t backoff_passes(int mode, size_t *secondaries)
     }
     if (mode == 1 && r > 0)               /* 1: churn, the last round's survivors die */
       for (k = 0; k < nkeep[r - 1]; k++) rcl_free(h, keep[r - 1][k], SZ);
-    rcl_cycle_end(h);
-    for (steps = 0; h->mesh_armed && steps < 100000; steps++) rcl_step(h);
-    CU_ASSERT(!h->mesh_armed);
+    cycle_and_steps(h);
   }
   TU_CHECK_HEAP(h);
   for (r = mode == 1 ? BO_ROUNDS - 1 : 0; r < BO_ROUNDS; r++)
@@ -1097,11 +1100,7 @@ static void test_mesher_backoff(void)
 {
   size_t sec_grow, sec_churn, sec_idle;
   uint64_t grow, churn, idle;
-  const char *env = getenv("LUAJIT_RECLAIM_TEST_BACKING");
-  if (env && *env) {
-    CU_PASS("backing forced by LUAJIT_RECLAIM_TEST_BACKING: run without it");
-    return;
-  }
+  if (backing_forced()) return;
   grow = backoff_passes(0, &sec_grow);
   churn = backoff_passes(1, &sec_churn);
   idle = backoff_passes(2, &sec_idle);
