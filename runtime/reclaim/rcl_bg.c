@@ -123,7 +123,7 @@ static void rcl_bg_pass(rcl_heap *h)
   pthread_mutex_unlock(&h->lock);
   do {
     pthread_mutex_lock(&h->lock);
-    done = rcl_pass_advance(h, &h->bg_seg, &h->bg_unit, RCL_SEGMENT_SIZE, d, NULL);
+    done = rcl_pass_advance(h, &h->bg_seg, &h->bg_unit, RCL_SEGMENT_SIZE, d, 0, NULL);
     /* The registry shows what the pass gave back; an idle heap's slot gets
     ** a walk (its owner publishes nothing while idle). */
     if (done) rcl_registry_publish(h, idle, 1);

@@ -208,7 +208,7 @@
 **   heap clock    milliseconds (CLOCK_MONOTONIC_COARSE) cached in the heap,
 **             refreshed on slow paths only.
 **   free stamp    the low 32 bits of the heap clock when memory was freed
-**             (span->freed_at, unit_freed_at, kept->freed_at). A purge that
+**             (span->freed_at, unit_stamp, kept->freed_at). A purge that
 **             honours decay releases it once its age, now - stamp modulo
 **             2^32, reaches decay_ms (rcl_decayed); 32 bits keep a span
 **             descriptor at 80 bytes.
@@ -394,7 +394,12 @@ typedef struct rcl_segment {
   uint16_t pool_covered;                /* units whose span holds pool slots, each
                                            span counting min(units, slots) (glossary) */
   uint64_t clean[RCL_SEGMENT_PAGES / 64]; /* bit p set: OS page p is clean (atomic RMW) */
-  uint32_t unit_freed_at[RCL_SEGMENT_UNITS]; /* free stamp of a free unit */
+  /* A free unit: its free stamp. The first unit of a span: the span's
+  ** freed_at when the GC-step purge pass last examined it whole
+  ** (rcl_examined, rcl_purge.c), or a value 2^31 away from the freed_at it
+  ** had when it was made or last became current (rcl_span_unexamined).
+  ** Other units of a span: unused. */
+  uint32_t unit_stamp[RCL_SEGMENT_UNITS];
 } rcl_segment;
 
 /* Lanes (glossary): which chunk of a class cache a request draws from. */
@@ -592,6 +597,7 @@ struct rcl_heap {
   size_t mesh_mappings;                /* mappings the aliases add (upper count) */
   uint64_t mesh_released, mesh_passes, mesh_max_pause_ns;
   uint64_t mesh_remeshed;              /* rcl_mesh_primary calls that moved a secondary (tests read it) */
+  uint64_t spans_examined;             /* spans purge passes examined (tests read it) */
   /* The mesher (rcl_mesher.c): a pass armed at cycle end, advanced by GC steps. */
   int mesh_armed;
   rcl_segment *mesh_seg;               /* cursor: segment, unit (rcl_segment_unmap keeps it valid) */
@@ -662,6 +668,13 @@ static inline uintptr_t rcl_align_down(uintptr_t x, uintptr_t a) { return x & ~(
 static inline rcl_segment *rcl_segment_of(const void *p)
 {
   return (rcl_segment *)((uintptr_t)p & ~(uintptr_t)(RCL_SEGMENT_SIZE - 1));
+}
+
+/* Span s must be examined by the next GC-step purge pass (rcl_purge.c):
+** its stamp is one its freed_at will not hold for 2^31 ms (24.8 days). */
+static inline void rcl_span_unexamined(rcl_span *s)
+{
+  rcl_segment_of(s)->unit_stamp[s - rcl_segment_of(s)->spans] = rcl_load(&s->freed_at) ^ 0x80000000u;
 }
 
 /* The descriptor of the span holding address p of segment seg (spans[0],
@@ -875,7 +888,7 @@ RCL_INTERN void rcl_mesher_destroy(rcl_heap *h);
 
 /* -- Reclaim policy (rcl_purge.c) ---------------------------------------------- */
 RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **seg, unsigned *unit,
-                                size_t budget, rcl_decay d, size_t *released);
+                                size_t budget, rcl_decay d, int remember, size_t *released);
 RCL_INTERN rcl_decay rcl_decay_at(const rcl_heap *h, uint64_t now);
 RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h);
 RCL_INTERN size_t rcl_release_free_segments(rcl_heap *h);

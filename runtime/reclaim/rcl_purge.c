@@ -22,7 +22,9 @@
 **    partial lists and arms an incremental pass; each GC step
 **    (rcl_pass_step) advances it by step_budget bytes of units examined.
 **    Memory freed less than decay_ms ago (by the heap clock) is skipped
-**    and stays dirty.
+**    and stays dirty. A span this pass examined whole and that nothing was
+**    freed into since is not examined again (rcl_examined): a small heap
+**    collected often would otherwise rescan its idle spans every cycle.
 **  - a full GC or purge() (rcl_purge_now) does everything now, ignoring
 **    decay.
 **  - soft limit (rcl_make_room): before mapping new memory while mapped +
@@ -166,7 +168,7 @@ static void rcl_purge_span(rcl_purger *pg, rcl_span *s)
 static int rcl_segment_decayed(const rcl_segment *seg, rcl_decay d)
 {
   unsigned u;
-  for (u = 1; u < RCL_SEGMENT_UNITS; u++) if (!rcl_decayed(d, seg->unit_freed_at[u])) return 0;
+  for (u = 1; u < RCL_SEGMENT_UNITS; u++) if (!rcl_decayed(d, seg->unit_stamp[u])) return 0;
   return 1;
 }
 
@@ -186,12 +188,37 @@ static int rcl_segment_try_unmap(rcl_heap *h, rcl_segment *seg, rcl_decay d, siz
 }
 
 /*
+** Whether the GC-step pass may skip span s (first unit u), last freed at
+** f: it examined s whole when s's last free was the same one. Since then
+** s has not been current (that changes the record) and nothing was freed
+** in it, and in a heap that cannot mesh nothing else makes a page of a span
+** that is not current free: the owner allocates from current spans only.
+** Every page the pass could purge then was purged (or its madvise failed
+** and was counted). A record is kept only for f older than d.now: later
+** frees stamp a heap clock of at least d.now, so a free changes freed_at,
+** barring a wrap of the 32-bit stamp onto the recorded value (2^32 ms
+** later, to the millisecond); a full GC, purge() and the background pass
+** examine every span whatever the record says.
+*/
+static int rcl_examined(const rcl_segment *seg, unsigned u, uint32_t f)
+{
+  return seg->unit_stamp[u] == f;
+}
+
+static void rcl_examined_set(rcl_segment *seg, unsigned u, uint32_t f, rcl_decay d)
+{
+  if (f != d.now) seg->unit_stamp[u] = f;
+}
+
+/*
 ** Purge units [*unit, ...) of seg whose memory decay d lets go, examining
 ** at most *budget bytes of units. Updates *unit (64 when the segment is
-** done) and *budget. Returns bytes released.
+** done) and *budget. Returns bytes released. With `remember` (the owner's
+** GC-step pass of a heap without a memory file), spans examined before and
+** not freed into since are skipped (rcl_examined).
 */
 static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, size_t *budget,
-                              rcl_decay d)
+                              rcl_decay d, int remember)
 {
   rcl_purger pg;
   unsigned u = *unit;
@@ -199,7 +226,7 @@ static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, siz
   while (u < RCL_SEGMENT_UNITS && *budget > 0) {
     unsigned head = seg->unit_span[u], k = 1;
     if (head == 0) {
-      if (rcl_decayed(d, seg->unit_freed_at[u]))
+      if (rcl_decayed(d, seg->unit_stamp[u]))
         rcl_purger_add_pages(&pg, (size_t)u << (RCL_UNIT_SHIFT - h->page_shift),
                              (size_t)(u + 1) << (RCL_UNIT_SHIFT - h->page_shift));
     } else {
@@ -209,8 +236,13 @@ static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, siz
       ** unit to the next head. */
       if (head != u) k = 1;
       else {
+        uint32_t f = rcl_load(&s->freed_at);
         k = s->units;
-        if (s->state != RCL_SPAN_CURRENT && rcl_decayed(d, rcl_load(&s->freed_at))) rcl_purge_span(&pg, s);
+        if (s->state != RCL_SPAN_CURRENT && rcl_decayed(d, f) && !(remember && rcl_examined(seg, u, f))) {
+          rcl_purge_span(&pg, s);
+          h->spans_examined++;
+          if (remember) rcl_examined_set(seg, u, f, d);
+        }
       }
     }
     u += k;
@@ -226,9 +258,11 @@ static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, siz
 ** slice_unit or bg_seg/bg_unit, kept valid by rcl_segment_unmap) by about
 ** `budget` bytes of units. Adds the bytes released to *released if not
 ** NULL. Returns 1 when the pass has reached the end of the segment list.
+** `remember` is set by the owner's GC-step pass only: it skips spans it
+** examined before and that nothing was freed into since (rcl_examined).
 */
 RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **cursor, unsigned *unit,
-                                size_t budget, rcl_decay d, size_t *released_out)
+                                size_t budget, rcl_decay d, int remember, size_t *released_out)
 {
   size_t released = 0;
   int done;
@@ -244,7 +278,7 @@ RCL_INTERN int rcl_pass_advance(rcl_heap *h, rcl_segment **cursor, unsigned *uni
         continue;                      /* *cursor moved to the next segment */
       }
     }
-    if (h->cfg.mode != RCL_MODE_OFF) released += rcl_purge_units(h, seg, unit, &budget, d);
+    if (h->cfg.mode != RCL_MODE_OFF) released += rcl_purge_units(h, seg, unit, &budget, d, remember);
     else *unit = RCL_SEGMENT_UNITS;
     if (*unit >= RCL_SEGMENT_UNITS) {
       *cursor = seg->next;
@@ -275,7 +309,7 @@ RCL_INTERN size_t rcl_purge_all_locked(rcl_heap *h)
       /* Still mapped (in use, the reserve, or munmap failed): purge it. */
       unsigned u = 1;
       size_t budget = (size_t)-1;
-      released += rcl_purge_units(h, seg, &u, &budget, rcl_decay_all());
+      released += rcl_purge_units(h, seg, &u, &budget, rcl_decay_all(), 0);
     }
     seg = next;
   }
@@ -354,7 +388,10 @@ RCL_INTERN void rcl_pass_arm(rcl_heap *h)
 RCL_INTERN void rcl_pass_step(rcl_heap *h)
 {
   size_t budget = h->cfg.step_budget > RCL_UNIT_SIZE ? h->cfg.step_budget : RCL_UNIT_SIZE;
-  if (rcl_pass_advance(h, &h->pass_seg, &h->pass_unit, budget, rcl_decay_at(h, h->clock), NULL))
+  /* A heap with a memory file may mesh, which changes spans that are not
+  ** current without a free: it examines every span each pass. */
+  int remember = !rcl_os_file_backed(h);
+  if (rcl_pass_advance(h, &h->pass_seg, &h->pass_unit, budget, rcl_decay_at(h, h->clock), remember, NULL))
     h->pass_armed = 0;
 }
 
@@ -391,8 +428,19 @@ RCL_INTERN int rcl_purge_slice(rcl_heap *h, size_t budget, int restart, size_t *
     h->slice_armed = 1;
   }
   if (budget < RCL_UNIT_SIZE) budget = RCL_UNIT_SIZE;
-  if (!rcl_pass_advance(h, &h->slice_seg, &h->slice_unit, budget, rcl_decay_all(), released))
+  if (!rcl_pass_advance(h, &h->slice_seg, &h->slice_unit, budget, rcl_decay_all(), 0, released))
     return 0;
   h->slice_armed = 0;
   return 1;
 }
+
+#ifdef RCL_TEST_HOOKS
+RCL_API uint64_t rcl_test_spans_examined(rcl_heap *h)
+{
+  uint64_t n;
+  rcl_lock(h);
+  n = h->spans_examined;
+  rcl_unlock(h);
+  return n;
+}
+#endif

@@ -219,6 +219,7 @@ found:
   seg->free_units &= ~rcl_unit_mask(u, k);
   for (i = 0; i < k; i++) seg->unit_span[u + i] = (uint8_t)u;
   s = &seg->spans[u];
+  rcl_span_unexamined(s);
   s->base = (char *)seg + ((size_t)u << RCL_UNIT_SHIFT);
   rcl_span_set_bits(s, s->inline_bits);
   s->bits_bytes = 0;
@@ -262,7 +263,7 @@ static void rcl_units_release(rcl_heap *h, rcl_span *s)
   s->pool_slot = 0;
   for (i = 0; i < k; i++) {
     seg->unit_span[u + i] = 0;
-    seg->unit_freed_at[u + i] = (uint32_t)h->clock;
+    seg->unit_stamp[u + i] = (uint32_t)h->clock;
   }
   seg->free_units |= rcl_unit_mask(u, k);
   if (seg->free_units == RCL_ALL_UNITS) h->nfree_segments++;
@@ -585,6 +586,7 @@ static rcl_span *rcl_class_next_span(rcl_heap *h, unsigned cls, int fresh_only, 
     rcl_span_init_small(h, s, cls);
   }
   s->state = RCL_SPAN_CURRENT;
+  rcl_span_unexamined(s);   /* its allocations end with a give-back, no free */
   c->span = s;
   return s;
 }
@@ -846,7 +848,7 @@ RCL_INTERN void *rcl_realloc_medium(rcl_heap *h, void *p, size_t oldn, size_t ne
   if (nk < k) {
     for (i = nk; i < k; i++) {
       seg->unit_span[u + i] = 0;
-      seg->unit_freed_at[u + i] = (uint32_t)h->clock;
+      seg->unit_stamp[u + i] = (uint32_t)h->clock;
     }
     seg->free_units |= rcl_unit_mask(u + nk, k - nk);
     rcl_seg_hint_offer(h, seg);

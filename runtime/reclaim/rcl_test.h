@@ -81,6 +81,8 @@ RCL_API uint64_t rcl_test_mesh_remeshed(rcl_heap *h);
 ** call; a non-zero `budget` replaces it (mappings). *used, if not NULL,
 ** receives the mappings meshing holds now (all heaps). */
 RCL_API size_t rcl_test_mesh_budget(size_t budget, size_t *used);
+/* Spans purge passes on h have examined so far (rcl_purge.c). */
+RCL_API uint64_t rcl_test_spans_examined(rcl_heap *h);
 /* Verify every invariant of h (rcl_check.c); 0 if all hold, else -1 with
 ** the first broken one described in err. Takes the heap lock. */
 RCL_API int rcl_test_check(rcl_heap *h, char *err, size_t errlen);

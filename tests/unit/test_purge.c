@@ -518,6 +518,66 @@ static void test_decay(void)
   rcl_heap_destroy(h);
 }
 
+/* One cycle-end pass, run to its end after decay has passed. */
+static void pass_after_decay(rcl_heap *h)
+{
+  int i;
+  tu_sleep_ms(60);
+  rcl_cycle_end(h);
+  for (i = 0; i < 1000; i++) rcl_step(h);
+}
+
+/* The cycle-end pass does not examine again a span it examined whole and
+** that nothing was freed into since (in a heap with a memory file, which
+** may mesh, it examines every span); a free into such a span makes the
+** next pass examine it and purge the pages the free emptied. */
+static void test_pass_skips_examined(void)
+{
+  enum { N = 24000 };
+  static blk b[N];
+  rcl_config cfg;
+  rcl_heap *h;
+  rcl_backing_info bi;
+  rcl_stats s0, s1;
+  uint64_t e0, e1, e2;
+  size_t i;
+  rcl_config_default(&cfg);
+  cfg.decay_ms = 30;
+  h = rcl_heap_create(&cfg, 35);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_backing(h, &bi), 0);
+  /* Blocks of a size class (96) and of the mixed run (1000); every 16th
+  ** survives, so each span keeps blocks and pages free between them. */
+  for (i = 0; i < N; i++) {
+    b[i].n = i & 1 ? 96 : 1000;
+    b[i].p = rcl_malloc(h, b[i].n);
+    tu_fill(b[i].p, b[i].n, i);
+  }
+  for (i = 0; i < N; i++) if (i % 16 > 1) { rcl_free(h, b[i].p, b[i].n); b[i].p = NULL; }
+  pass_after_decay(h);            /* examines and purges every span */
+  pass_after_decay(h);            /* the spans current at the first cycle end */
+  e0 = rcl_test_spans_examined(h);
+  pass_after_decay(h);
+  e1 = rcl_test_spans_examined(h);
+  if (bi.fd < 0) {
+    CU_ASSERT_EQUAL(e1, e0);      /* nothing freed: nothing examined */
+  } else {
+    CU_ASSERT(e1 > e0 + 20);
+  }
+  /* Free the survivors of one block in two: whole pages go free. */
+  for (i = 0; i < N; i += 32) { rcl_free(h, b[i].p, b[i].n); rcl_free(h, b[i + 1].p, b[i + 1].n); b[i].p = b[i + 1].p = NULL; }
+  rcl_stats_get(h, &s0);
+  pass_after_decay(h);
+  e2 = rcl_test_spans_examined(h);
+  rcl_stats_get(h, &s1);
+  CU_ASSERT(e2 > e1 + 20);
+  CU_ASSERT(s1.purged_total > s0.purged_total + 2 * MIB);
+  CU_ASSERT(s1.free_dirty + 2 * MIB < s0.free_dirty);
+  for (i = 0; i < N; i++) if (b[i].p) CU_ASSERT(tu_verify(b[i].p, b[i].n, i));
+  TU_CHECK_HEAP(h);
+  rcl_heap_destroy(h);
+}
+
 /* Kept mappings: a freed large block's mapping serves the next large block
 ** of about its size (same pages, no fresh faults) until decay, a purge,
 ** growth of the heap or a span refaulting purged units after 25 ms unmaps
@@ -754,6 +814,8 @@ int tu_register_purge(void)
       !CU_add_test(s, "RSS falls after purge (200 MB burst, child)", test_rss_falls) ||
       !CU_add_test(s, "RSS near floor with 2% survivors (child)", test_rss_survivors) ||
       !CU_add_test(s, "decay: recent frees survive a pass, not a purge", test_decay) ||
+      !CU_add_test(s, "cycle-end pass: skips spans not freed into since it examined them",
+                   test_pass_skips_examined) ||
       !CU_add_test(s, "kept large mappings: reuse, purge, growth, staleness, decay", test_kept_mappings) ||
       !CU_add_test(s, "step budget bounds each step", test_step_budget) ||
       !CU_add_test(s, "soft limit purges before mapping", test_soft_limit) ||
