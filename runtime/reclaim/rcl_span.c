@@ -219,7 +219,6 @@ found:
   seg->free_units &= ~rcl_unit_mask(u, k);
   for (i = 0; i < k; i++) seg->unit_span[u + i] = (uint8_t)u;
   s = &seg->spans[u];
-  rcl_span_unexamined(s);
   s->base = (char *)seg + ((size_t)u << RCL_UNIT_SHIFT);
   rcl_span_set_bits(s, s->inline_bits);
   s->bits_bytes = 0;
@@ -228,6 +227,7 @@ found:
   s->next = s->prev = NULL;
   s->scan = 0;
   s->freed_at = (uint32_t)h->clock;
+  rcl_span_unexamined(s);
   s->nclean = (uint16_t)rcl_clean_count(seg, (size_t)u << (RCL_UNIT_SHIFT - h->page_shift),
                                         (size_t)(u + k) << (RCL_UNIT_SHIFT - h->page_shift));
   h->nspans++;
