@@ -671,7 +671,8 @@ static inline rcl_segment *rcl_segment_of(const void *p)
 }
 
 /* Span s must be examined by the next GC-step purge pass (rcl_purge.c):
-** its stamp is one its freed_at will not hold for 2^31 ms (24.8 days). */
+** its stamp is one its freed_at will not hold until the heap clock has
+** moved on by 2^31 milliseconds. */
 static inline void rcl_span_unexamined(rcl_span *s)
 {
   rcl_segment_of(s)->unit_stamp[s - rcl_segment_of(s)->spans] = rcl_load(&s->freed_at) ^ 0x80000000u;

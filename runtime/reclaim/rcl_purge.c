@@ -196,9 +196,9 @@ static int rcl_segment_try_unmap(rcl_heap *h, rcl_segment *seg, rcl_decay d, siz
 ** Every page the pass could purge then was purged (or its madvise failed
 ** and was counted). A record is kept only for f older than d.now: later
 ** frees stamp a heap clock of at least d.now, so a free changes freed_at,
-** barring a wrap of the 32-bit stamp onto the recorded value (2^32 ms
-** later, to the millisecond); a full GC, purge() and the background pass
-** examine every span whatever the record says.
+** barring a wrap of the 32-bit stamp onto the recorded value (2^32
+** milliseconds later, to the millisecond); a full GC, purge() and the
+** background pass examine every span whatever the record says.
 */
 static int rcl_examined(const rcl_segment *seg, unsigned u, uint32_t f)
 {
