@@ -44,6 +44,7 @@ BENCH_STOCK    ?= $(BUILD)/stock-x86_64/bin/luajit
 BENCH_OURS     ?= $(BUILD)/x86_64/bin/luajit
 BENCH_PEER     ?= $(BUILD)/sysmalloc-x86_64/bin/luajit
 BENCH_CPUTIME  := $(BENCH_OUT)/cputime
+BENCH_COPYDIST := $(BENCH_OUT)/copydist
 BENCH_CC       ?= cc
 BENCH_CFLAGS   ?= -std=c99 -O2 -Wall -Wextra -Werror
 PAGESIM_TOOL   ?= tests/tools/pagesim/pagesim
@@ -60,12 +61,21 @@ BENCH_ENV = BENCH_STOCK='$(BENCH_STOCK)' BENCH_OURS='$(BENCH_OURS)' BENCH_OUT='$
 	BENCH_MEM_WORKLOADS='$(or $(BENCH_MEM_WORKLOADS),a b c d e)' \
 	BENCH_MEM_RUNS='$(or $(BENCH_MEM_RUNS),1)' PAGESIM='$(PAGESIM)' PAGESIM_TOOL='$(PAGESIM_TOOL)'
 
-.PHONY: bench bench-mem bench-cpu bench-cg bench-series plot check-plot check-bench-cpu bench-report \
+.PHONY: bench bench-mem bench-cpu bench-cg bench-copydist bench-series plot check-plot check-bench-cpu bench-report \
 	bench-report-render
 
 $(BENCH_CPUTIME): tests/bench/cputime.c
 	@mkdir -p $(@D)
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
+
+$(BENCH_COPYDIST): tests/bench/copydist.c
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
+
+# memcpy's speed by destination-past-source distance modulo 4 KiB, and backward in 32-byte steps
+# (patch 0013; runtime/reclaim/README.md, "Strings copied from the temp buffer"), ~10 s.
+bench-copydist: $(BENCH_COPYDIST)
+	@$(BENCH_COPYDIST) 2048 8 && $(BENCH_COPYDIST) 15000 8
 
 $(BENCH_SAMPLER): tests/bench/plot/rss-sampler.c
 	@mkdir -p $(@D)
