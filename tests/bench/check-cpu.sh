@@ -37,7 +37,7 @@ done
 
 # The small size of each benchmark: its first command-line argument.
 declare -A CHECK_SIZE=(
-	[bigalloc]=5 [bintrees]=12 [bintrees_records]=1 [closures]=30000
+	[big_strings]=600 [bigalloc]=5 [bintrees]=12 [bintrees_records]=1 [closures]=30000
 	[coroutine_churn]=60000 [coroutine_ring]=1500000 [fannkuch]=8 [fasta_revcomp]=1
 	[ffi_buffers]=150000 [ffi_cdata]=300000 [finalizers]=40000 [format_concat]=120000 [gsub_text]=8
 	[intern_short]=120000 [json]=400 [json_parse_big]=1200 [knucleotide]=20000
