@@ -546,11 +546,12 @@ static void test_pass_skips_examined(void)
   h = rcl_heap_create(&cfg, 35);
   CU_ASSERT_PTR_NOT_NULL_FATAL(h);
   CU_ASSERT_EQUAL_FATAL(rcl_test_backing(h, &bi), 0);
-  /* Blocks of a size class (96) and of the mixed run (1000); every 16th
+  /* Blocks of a size class (96 bytes, rcl_malloc) and of the mixed run
+  ** (1000 bytes, rcl_malloc_mixed: cells of class 0's spans); every 16th
   ** survives, so each span keeps blocks and pages free between them. */
   for (i = 0; i < N; i++) {
     b[i].n = i & 1 ? 96 : 1000;
-    b[i].p = rcl_malloc(h, b[i].n);
+    b[i].p = i & 1 ? rcl_malloc(h, b[i].n) : rcl_malloc_mixed(h, b[i].n);
     tu_fill(b[i].p, b[i].n, i);
   }
   for (i = 0; i < N; i++) if (i % 16 > 1) { rcl_free(h, b[i].p, b[i].n); b[i].p = NULL; }
