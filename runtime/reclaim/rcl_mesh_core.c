@@ -640,6 +640,7 @@ static void rcl_mesh_drop(rcl_heap *h, rcl_mesh_entry *e, rcl_mesh_geom *gb)
   }
   rcl_store(&gb->s->nfree, (uint16_t)(rcl_load(&gb->s->nfree) + freed_b));
   if (gb->idx0 >> 6 < gb->s->scan) gb->s->scan = (uint8_t)(gb->idx0 >> 6);
+  rcl_span_unexamined(gb->s);     /* slots freed without a free's stamp (rcl_purge.c) */
   rcl_mesh_count_mappings(h, -delta);
   h->mesh_pages--;
   h->mesh_unmeshed++;

@@ -191,10 +191,11 @@ static int rcl_segment_try_unmap(rcl_heap *h, rcl_segment *seg, rcl_decay d, siz
 ** Whether the GC-step pass may skip span s (first unit u), last freed at
 ** f: it examined s whole when s's last free was the same one. Since then
 ** s has not been current (that changes the record) and nothing was freed
-** in it, and in a heap that cannot mesh nothing else makes a page of a span
-** that is not current free: the owner allocates from current spans only.
-** Every page the pass could purge then was purged (or its madvise failed
-** and was counted). A record is kept only for f older than d.now: later
+** in it, and nothing else makes a page of a span that is not current free:
+** the owner allocates from current spans only, and meshing frees blocks
+** with a stamp (rcl_mesh_core.c's reconciliation) or, where an unmesh frees
+** the slots of a secondary's page, marks the span unexamined. Every page the
+** pass could purge then was purged (or its madvise failed and was counted). A record is kept only for f older than d.now: later
 ** frees stamp a heap clock of at least d.now, so a free changes freed_at,
 ** barring a wrap of the 32-bit stamp onto the recorded value (2^32
 ** milliseconds later, to the millisecond); a full GC, purge() and the
@@ -214,8 +215,8 @@ static void rcl_examined_set(rcl_segment *seg, unsigned u, uint32_t f, rcl_decay
 ** Purge units [*unit, ...) of seg whose memory decay d lets go, examining
 ** at most *budget bytes of units. Updates *unit (64 when the segment is
 ** done) and *budget. Returns bytes released. With `remember` (the owner's
-** GC-step pass of a heap without a memory file), spans examined before and
-** not freed into since are skipped (rcl_examined).
+** GC-step pass), spans examined before and not freed into since are
+** skipped (rcl_examined).
 */
 static size_t rcl_purge_units(rcl_heap *h, rcl_segment *seg, unsigned *unit, size_t *budget,
                               rcl_decay d, int remember)
@@ -388,10 +389,7 @@ RCL_INTERN void rcl_pass_arm(rcl_heap *h)
 RCL_INTERN void rcl_pass_step(rcl_heap *h)
 {
   size_t budget = h->cfg.step_budget > RCL_UNIT_SIZE ? h->cfg.step_budget : RCL_UNIT_SIZE;
-  /* A heap with a memory file may mesh, which changes spans that are not
-  ** current without a free: it examines every span each pass. */
-  int remember = !rcl_os_file_backed(h);
-  if (rcl_pass_advance(h, &h->pass_seg, &h->pass_unit, budget, rcl_decay_at(h, h->clock), remember, NULL))
+  if (rcl_pass_advance(h, &h->pass_seg, &h->pass_unit, budget, rcl_decay_at(h, h->clock), 1, NULL))
     h->pass_armed = 0;
 }
 

@@ -378,6 +378,56 @@ static void test_purge_after_mesh(void)
   rcl_heap_destroy(f.h);
 }
 
+/* A cycle end and GC steps enough to finish its reconciliation and purge
+** pass, a few milliseconds after the last free (decay 0: a free stamped in
+** the pass's own millisecond is not recorded as examined). */
+static void cycle_and_pass(rcl_heap *h)
+{
+  int i;
+  tu_sleep_ms(3);
+  rcl_cycle_end(h);
+  for (i = 0; i < 1000; i++) rcl_step(h);
+}
+
+/* The GC-step purge pass of a heap with a memory file skips a span it
+** examined whole and that nothing was freed into since, as on the
+** anonymous backing, and still purges what meshing frees: a free through
+** secondary B reaches A's span at the reconciliation (stamped like a
+** free), the unmesh frees B's slots (and marks B's span for the next
+** pass), and A's page, empty then, is punched by GC steps alone. */
+static void test_pass_after_unmesh(void)
+{
+  mesh_fixture f;
+  rcl_backing_info b0, b1;
+  uint64_t e0, e1, e2;
+  fixture_make(&f, 1);
+  CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
+  rcl_free(f.h, f.blk[0][0], SZ);                 /* A's page keeps B's block only */
+  f.blk[0][0] = NULL;
+  cycle_and_pass(f.h);
+  cycle_and_pass(f.h);
+  e0 = rcl_test_spans_examined(f.h);
+  cycle_and_pass(f.h);
+  e1 = rcl_test_spans_examined(f.h);
+  CU_ASSERT_EQUAL(e1, e0);                        /* nothing freed: nothing examined */
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 1);
+  CU_ASSERT(survivors_intact(&f));
+  CU_ASSERT_EQUAL(rcl_test_backing(f.h, &b0), 0);
+  rcl_free(f.h, f.blk[1][0], SZ);                 /* B's last block: unmesh */
+  f.blk[1][0] = NULL;
+  cycle_and_pass(f.h);
+  cycle_and_pass(f.h);
+  e2 = rcl_test_spans_examined(f.h);
+  TU_CHECK_HEAP(f.h);
+  CU_ASSERT(e2 > e1);
+  CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 0);
+  CU_ASSERT_EQUAL(rcl_test_backing(f.h, &b1), 0);
+  CU_ASSERT_EQUAL(b1.aliases, 0);
+  CU_ASSERT(b1.file_allocated < b0.file_allocated);   /* A's page was punched */
+  CU_ASSERT(survivors_intact(&f));
+  rcl_heap_destroy(f.h);
+}
+
 /* Three secondaries on one primary: disjoint, the union rule, each freed
 ** in turn. */
 static void test_three_secondaries(void)
@@ -1123,6 +1173,7 @@ int tu_register_mesh_core(void)
       !CU_add_test(s, "a large L(B) spills out of its entry and comes back", test_large_live) ||
       !CU_add_test(s, "realloc of meshed blocks; reuse never overlaps L(B)", test_realloc_and_reuse) ||
       !CU_add_test(s, "purge after mesh: A punched only when all empty", test_purge_after_mesh) ||
+      !CU_add_test(s, "GC-step pass: skips spans not freed into, purges A after an unmesh", test_pass_after_unmesh) ||
       !CU_add_test(s, "four secondaries on one primary", test_three_secondaries) ||
       !CU_add_test(s, "remeshing: a primary with its secondaries meshes onto another", test_remesh_primaries) ||
       !CU_add_test(s, "double free through a secondary aborts", test_double_free) ||
