@@ -680,27 +680,28 @@ RCL_INTERN rcl_span *rcl_run_span_of(const void *p, size_t n)
   return rcl_run_block(s, p, n) ? s : NULL;
 }
 
-/* Free the k cells of span s (of a run's class) from p on: what the free
-** path does for k blocks of the class (its checks, its transitions; frees
-** on meshed pages only set bits, as there). Up to 64 cells (every mixed
-** block, wide blocks up to 16 KiB) lie on one or two bitmap words; more
-** take a loop over the words. */
-static inline void rcl_free_cells_inline(rcl_heap *h, rcl_span *s, char *p, uint32_t k)
+/* Free the k cells of span s (of a run's class, cells of 2^cell_log2
+** bytes) from cell i on: what the free path does for k blocks of the class
+** (its checks, its transitions; frees on meshed pages only set bits, as
+** there). Up to 64 cells (every mixed block, wide blocks up to 16 KiB) lie
+** on one or two bitmap words; more take a loop over the words. */
+static inline __attribute__((always_inline)) void rcl_free_cells_at(rcl_heap *h, rcl_span *s, uint32_t i, uint32_t k, unsigned cell_log2)
 {
   uint64_t *wp = rcl_span_bits(s);
-  unsigned cell_log2 = rcl_run_cell_log2((unsigned)rcl_run_of_class(s->cls));
-  uint32_t i = (uint32_t)((size_t)(p - s->base) >> cell_log2), sh = i & 63, nf;
+  uint32_t sh = i & 63, nf;
   uint64_t lo = k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1;
   uint64_t m0 = lo << sh, m1 = sh ? lo >> (64 - sh) : 0, w0, w1 = 0;
   if (RCL_UNLIKELY(k > 64)) {
-    if (rcl_bits_next(wp, 0, i, i + k, 0) != i + k) rcl_bad_free(p, (size_t)k << cell_log2, "double free");
+    if (rcl_bits_next(wp, 0, i, i + k, 0) != i + k)
+      rcl_bad_free(s->base + ((size_t)i << cell_log2), (size_t)k << cell_log2, "double free");
     rcl_bits_range(wp, i, k, 1);
     goto counted;
   }
   wp += i >> 6;
   w0 = rcl_load(wp);
   if (m1) w1 = rcl_load(wp + 1);
-  if (RCL_UNLIKELY((w0 & m0) | (w1 & m1))) rcl_bad_free(p, (size_t)k << cell_log2, "double free");
+  if (RCL_UNLIKELY((w0 & m0) | (w1 & m1)))
+    rcl_bad_free(s->base + ((size_t)i << cell_log2), (size_t)k << cell_log2, "double free");
   rcl_store(wp, w0 | m0);
   if (m1) rcl_store(wp + 1, w1 | m1);
 counted:
@@ -711,19 +712,30 @@ counted:
   if (RCL_UNLIKELY(nf == k || nf == s->nblocks)) rcl_free_transition(h, s, nf);
 }
 
+/* Free the k cells of span s (of a run's class) from p on. */
 RCL_INTERN void rcl_free_cells(rcl_heap *h, rcl_span *s, char *p, size_t k)
 {
-  rcl_free_cells_inline(h, s, p, (uint32_t)k);
+  unsigned cell_log2 = rcl_run_cell_log2((unsigned)rcl_run_of_class(s->cls));
+  rcl_free_cells_at(h, s, (uint32_t)((size_t)(p - s->base) >> cell_log2), (uint32_t)k, cell_log2);
 }
 
 /* The free path found n above span s's block size: a block of a mixed or
-** wide run, or a bad free. */
+** wide run, or a bad free. The checks are rcl_run_block's, with the cell
+** index and count computed once: n above the block size (the caller's
+** test) is at least two cells, and a block whose cells end inside the
+** span starts inside it (an address below s->base wraps off to above
+** the span's cells). */
 RCL_INTERN RCL_NOINLINE void rcl_free_wide(rcl_heap *h, rcl_span *s, void *p, size_t n)
 {
+  int r = s->nbits != 0 ? rcl_run_of_class(s->cls) : -1;
+  size_t off = (size_t)((char *)p - s->base), k;
   unsigned sh;
-  if (!rcl_run_block(s, p, n)) rcl_bad_free(p, n, "not a live block of this size");
-  sh = rcl_run_cell_log2((unsigned)rcl_run_of_class(s->cls));
-  rcl_free_cells_inline(h, s, (char *)p, (uint32_t)((n + ((size_t)1 << sh) - 1) >> sh));
+  if (RCL_UNLIKELY(r < 0 || n > rcl_run_max((unsigned)r))) rcl_bad_free(p, n, "not a live block of this size");
+  sh = rcl_run_cell_log2((unsigned)r);
+  k = (n + ((size_t)1 << sh) - 1) >> sh;
+  if (RCL_UNLIKELY((off & (((size_t)1 << sh) - 1)) != 0 || (off >> sh) + k > s->nblocks))
+    rcl_bad_free(p, n, "not a live block of this size");
+  rcl_free_cells_at(h, s, (uint32_t)(off >> sh), (uint32_t)k, sh);
 }
 
 /* The lane's cached chunk is empty: take the next chunk of the current span

@@ -248,6 +248,26 @@ static int child_mixed_double_free(void *arg)
   return 0;
 }
 
+/* A pointer inside a mixed block, off its 16-byte cells. */
+static int child_mixed_misaligned_free(void *arg)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 21);
+  char *p = (char *)rcl_malloc_mixed(h, 100);
+  (void)arg;
+  rcl_free(h, p + 8, 92);
+  return 0;
+}
+
+/* A mixed block freed with a size above the mixed run's largest block. */
+static int child_mixed_oversize_free(void *arg)
+{
+  rcl_heap *h = rcl_heap_create(NULL, 21);
+  void *p = rcl_malloc_mixed(h, 100);
+  (void)arg;
+  rcl_free(h, p, 4000);
+  return 0;
+}
+
 /* Runs (mixed or wide) of N blocks p[i] of n[i] bytes, in_use `sum` (each
 ** block its request rounded up to `cell`): free every other block (in_use
 ** follows, the others keep their contents), then make each freed block
@@ -908,9 +928,11 @@ static void expect_abort(int (*fn)(void *))
 
 static void test_invalid_frees_abort(void)
 {
-  fprintf(stderr, "\n  (seven 'invalid free' messages from children are expected)\n");
+  fprintf(stderr, "\n  (nine 'invalid free' messages from children are expected)\n");
   expect_abort(child_double_free);
   expect_abort(child_mixed_double_free);
+  expect_abort(child_mixed_misaligned_free);
+  expect_abort(child_mixed_oversize_free);
   expect_abort(child_wide_double_free);
   expect_abort(child_wide_long_double_free);
   expect_abort(child_interior_free);
