@@ -195,8 +195,9 @@ static int rcl_segment_try_unmap(rcl_heap *h, rcl_segment *seg, rcl_decay d, siz
 ** the owner allocates from current spans only, and meshing frees blocks
 ** with a stamp (rcl_mesh_core.c's reconciliation) or, where an unmesh frees
 ** the slots of a secondary's page, marks the span unexamined. Every page the
-** pass could purge then was purged (or its madvise failed and was counted). A record is kept only for f older than d.now: later
-** frees stamp a heap clock of at least d.now, so a free changes freed_at,
+** pass could purge then was purged (or its madvise failed and was
+** counted). A record is kept only for f older than d.now: later frees
+** stamp a heap clock of at least d.now, so a free changes freed_at,
 ** barring a wrap of the 32-bit stamp onto the recorded value (2^32
 ** milliseconds later, to the millisecond); a full GC, purge() and the
 ** background pass examine every span whatever the record says.

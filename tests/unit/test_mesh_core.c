@@ -378,17 +378,6 @@ static void test_purge_after_mesh(void)
   rcl_heap_destroy(f.h);
 }
 
-/* A cycle end and GC steps enough to finish its reconciliation and purge
-** pass, a few milliseconds after the last free (decay 0: a free stamped in
-** the pass's own millisecond is not recorded as examined). */
-static void cycle_and_pass(rcl_heap *h)
-{
-  int i;
-  tu_sleep_ms(3);
-  rcl_cycle_end(h);
-  for (i = 0; i < 1000; i++) rcl_step(h);
-}
-
 /* The GC-step purge pass of a heap with a memory file skips a span it
 ** examined whole and that nothing was freed into since, as on the
 ** anonymous backing, and still purges what meshing frees: a free through
@@ -404,10 +393,10 @@ static void test_pass_after_unmesh(void)
   CU_ASSERT_EQUAL_FATAL(rcl_test_mesh_page(f.h, f.page[1], f.page[0]), 0);
   rcl_free(f.h, f.blk[0][0], SZ);                 /* A's page keeps B's block only */
   f.blk[0][0] = NULL;
-  cycle_and_pass(f.h);
-  cycle_and_pass(f.h);
+  tu_cycle_and_pass(f.h, 3);
+  tu_cycle_and_pass(f.h, 3);
   e0 = rcl_test_spans_examined(f.h);
-  cycle_and_pass(f.h);
+  tu_cycle_and_pass(f.h, 3);
   e1 = rcl_test_spans_examined(f.h);
   CU_ASSERT_EQUAL(e1, e0);                        /* nothing freed: nothing examined */
   CU_ASSERT_EQUAL(stats_of(f.h).mesh_pages, 1);
@@ -415,8 +404,8 @@ static void test_pass_after_unmesh(void)
   CU_ASSERT_EQUAL(rcl_test_backing(f.h, &b0), 0);
   rcl_free(f.h, f.blk[1][0], SZ);                 /* B's last block: unmesh */
   f.blk[1][0] = NULL;
-  cycle_and_pass(f.h);
-  cycle_and_pass(f.h);
+  tu_cycle_and_pass(f.h, 3);
+  tu_cycle_and_pass(f.h, 3);
   e2 = rcl_test_spans_examined(f.h);
   TU_CHECK_HEAP(f.h);
   CU_ASSERT(e2 > e1);

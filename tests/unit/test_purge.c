@@ -518,15 +518,6 @@ static void test_decay(void)
   rcl_heap_destroy(h);
 }
 
-/* One cycle-end pass, run to its end after decay has passed. */
-static void pass_after_decay(rcl_heap *h)
-{
-  int i;
-  tu_sleep_ms(60);
-  rcl_cycle_end(h);
-  for (i = 0; i < 1000; i++) rcl_step(h);
-}
-
 /* The cycle-end pass does not examine again a span it examined whole and
 ** that nothing was freed into since (on both backings; test_mesh_core.c
 ** covers a heap that meshes); a free into such a span makes the next pass
@@ -555,16 +546,16 @@ static void test_pass_skips_examined(void)
     tu_fill(b[i].p, b[i].n, i);
   }
   for (i = 0; i < N; i++) if (i % 16 > 1) { rcl_free(h, b[i].p, b[i].n); b[i].p = NULL; }
-  pass_after_decay(h);            /* examines and purges every span */
-  pass_after_decay(h);            /* the spans current at the first cycle end */
+  tu_cycle_and_pass(h, 60);  /* examines and purges every span */
+  tu_cycle_and_pass(h, 60);  /* the spans current at the first cycle end */
   e0 = rcl_test_spans_examined(h);
-  pass_after_decay(h);
+  tu_cycle_and_pass(h, 60);
   e1 = rcl_test_spans_examined(h);
   CU_ASSERT_EQUAL(e1, e0);        /* nothing freed: nothing examined */
   /* Free the survivors of one block in two: whole pages go free. */
   for (i = 0; i < N; i += 32) { rcl_free(h, b[i].p, b[i].n); rcl_free(h, b[i + 1].p, b[i + 1].n); b[i].p = b[i + 1].p = NULL; }
   rcl_stats_get(h, &s0);
-  pass_after_decay(h);
+  tu_cycle_and_pass(h, 60);
   e2 = rcl_test_spans_examined(h);
   rcl_stats_get(h, &s1);
   CU_ASSERT(e2 > e1 + 20);

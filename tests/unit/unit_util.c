@@ -54,6 +54,14 @@ void tu_sleep_ms(unsigned ms)
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
+void tu_cycle_and_pass(rcl_heap *h, unsigned sleep_ms)
+{
+  int i;
+  tu_sleep_ms(sleep_ms);
+  rcl_cycle_end(h);
+  for (i = 0; i < 1000; i++) rcl_step(h);
+}
+
 int tu_child(int (*fn)(void *), void *arg, unsigned timeout_s)
 {
   pid_t pid;

@@ -27,6 +27,12 @@ int tu_child(int (*fn)(void *), void *arg, unsigned timeout_s);
 /* Sleep for ms milliseconds (nanosleep, restarted on EINTR). */
 void tu_sleep_ms(unsigned ms);
 
+/* Sleep for ms milliseconds, end a GC cycle and run GC steps enough to
+** finish its reconciliation and purge pass (a test sleeps past its decay,
+** or a few milliseconds at decay 0: a free stamped in the pass's own
+** millisecond is not recorded as examined). */
+void tu_cycle_and_pass(rcl_heap *h, unsigned sleep_ms);
+
 /* Assert the heap invariants (rcl_test_check) and stats identities. */
 #define TU_CHECK_HEAP(h) tu_check_heap((h), __FILE__, __LINE__)
 void tu_check_heap(rcl_heap *h, const char *file, int line);
