@@ -548,6 +548,26 @@ end
 
 function FIELDS.cpu_below_count() return tostring(#below_target()) end
 
+-- cpu_pair_below_one_count: benchmarks with at least one pair below 1 (noise
+-- or cost: single pairs on a shared machine vary by several per cent).
+function FIELDS.cpu_pair_below_one_count()
+  local n = 0
+  for _, r in ipairs(cpu_rows or {}) do
+    local lo = tonumber(r.ratio_min)
+    if lo and lo < 1 then n = n + 1 end
+  end
+  return tostring(n)
+end
+
+-- cpu_slowest: the benchmark with the lowest median, with its median.
+function FIELDS.cpu_slowest()
+  local slowest
+  for _, m in ipairs(cpu_medians()) do
+    if not slowest or m.median < slowest.median then slowest = m end
+  end
+  return slowest and string.format("%s %s", slowest.name, ratio(slowest.median)) or "n/a"
+end
+
 function FIELDS.cpu_summary()
   if not cpu_rows then return "" end
   local below = below_target()
