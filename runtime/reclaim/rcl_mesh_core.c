@@ -38,10 +38,12 @@
 ** table's slots fill whole OS pages (any count, not a power of two)
 ** and at most 3/4 of them are in use, tombstones included; a new table
 ** is sized to twice the entries it will hold (at least a quarter of the
-** one it replaces), so it shrinks too when unmeshing left tombstones. It
-** is replaced incrementally (a few entries move per insertion, see "The
-** table"), and only before an insertion, so a reconciliation walk sees
-** stable arrays. Mapping count: every maximal run of secondaries whose
+** one it replaces), so it shrinks too when unmeshing left tombstones, and
+** a table less than an eighth full is replaced by a smaller one at the
+** next reconciliation (rcl_mtab_upkeep). It is replaced incrementally (a
+** few entries move per insertion and per reconciliation slice, see "The
+** table"), and only before an insertion or before a reconciliation slice
+** starts its walk. Mapping count: every maximal run of secondaries whose
 ** primaries are consecutive too (B+1 on A+1) splits its segment's mapping
 ** into at most two more: h->mesh_mappings is that upper count, and the
 ** process-wide sum is kept against a budget of three quarters of
@@ -173,9 +175,9 @@ static void rcl_bit_put(rcl_span *s, uint32_t idx, int free_bit)
 ** lookup tries the new table, then the old. The old table is gone before
 ** the new one needs room again (it is emptied within cap/8 insertions; the
 ** new one needs room after cap/4).
-** Entries move only in rcl_mtab_room, so an entry pointer stays valid
-** until the next rcl_mtab_room, and a walk of both tables (rcl_mtab_slot)
-** sees each entry once. */
+** Entries move only in rcl_mtab_room and rcl_mtab_upkeep, so an entry
+** pointer stays valid until the next call of either, and a walk of both
+** tables (rcl_mtab_slot) between them sees each entry once. */
 
 static size_t rcl_mtab_slots(const rcl_heap *h) { return h->mesh_cap + (h->mesh_old ? h->mesh_old_cap : 0); }
 
@@ -285,27 +287,24 @@ static void rcl_mtab_move(rcl_heap *h, size_t n)
   }
 }
 
-/* Room for `more` insertions: the new table's non-empty slots, with the
-** entries still to move and `more`, stay at most RCL_MTAB_MAX_LOAD of it.
-** Moves this insertion's share of the old table. 0, or -1 if no memory. */
-static int rcl_mtab_room(rcl_heap *h, size_t more)
+/* Bytes of a table that replaces the current one and has room for `want`
+** slots: at least 64 slots and a quarter of the table it replaces (so
+** mesh_old_rate stays at most 33), in whole pages. */
+static size_t rcl_mtab_bytes_for(const rcl_heap *h, size_t want)
 {
-  size_t cap, bytes, ps = h->os_page_size;
+  if (want < h->mesh_cap / 4) want = h->mesh_cap / 4;
+  if (want < 64) want = 64;
+  return rcl_align_up(want * h->mesh_stride, h->os_page_size);
+}
+
+/* Replaces the table by one of rcl_mtab_bytes_for(want) bytes and moves
+** `more` insertions' share into it; there must be no old table. 0, or -1
+** if no memory (counted in mmap_failed; nothing changed). */
+static int rcl_mtab_replace(rcl_heap *h, size_t want, size_t more)
+{
+  size_t bytes = rcl_mtab_bytes_for(h, want), cap = bytes / h->mesh_stride;
   char *nt;
-  if (!h->mesh_stride) {
-    h->mesh_words = (uint32_t)((h->os_page_size / 16 + 63) / 64);
-    h->mesh_stride = (uint32_t)sizeof(rcl_mesh_entry);
-  }
-  if (h->mesh_old) rcl_mtab_move(h, h->mesh_old_rate * more);
-  if (h->mesh_cap && h->mesh_used + h->mesh_old_live + more <= RCL_MTAB_MAX_LOAD(h->mesh_cap)) return 0;
-  if (h->mesh_old) rcl_mtab_move(h, (size_t)-1);      /* not reached: see above */
-  /* Twice the entries, at least 64 slots and a quarter of the table it
-  ** replaces (so mesh_old_rate stays at most 33), in whole pages. */
-  cap = (h->mesh_live + more) * 2;
-  if (cap < h->mesh_cap / 4) cap = h->mesh_cap / 4;
-  if (cap < 64) cap = 64;
-  bytes = rcl_align_up(cap * h->mesh_stride, ps);
-  cap = bytes / h->mesh_stride;
+  RCL_ASSERT(!h->mesh_old, "a mesh table replaced while one is still moving");
   nt = (char *)rcl_os_map_plain(bytes);
   if (!nt) { h->mmap_failed++; return -1; }
   h->mesh_old = h->mesh_tab;
@@ -318,6 +317,43 @@ static int rcl_mtab_room(rcl_heap *h, size_t more)
   h->mesh_used = 0;
   if (h->mesh_old) rcl_mtab_move(h, h->mesh_old_rate * more);
   return 0;
+}
+
+/* Room for `more` insertions: the new table's non-empty slots, with the
+** entries still to move and `more`, stay at most RCL_MTAB_MAX_LOAD of it.
+** Moves this insertion's share of the old table. 0, or -1 if no memory. */
+static int rcl_mtab_room(rcl_heap *h, size_t more)
+{
+  if (!h->mesh_stride) {
+    h->mesh_words = (uint32_t)((h->os_page_size / 16 + 63) / 64);
+    h->mesh_stride = (uint32_t)sizeof(rcl_mesh_entry);
+  }
+  if (h->mesh_old) rcl_mtab_move(h, h->mesh_old_rate * more);
+  if (h->mesh_cap && h->mesh_used + h->mesh_old_live + more <= RCL_MTAB_MAX_LOAD(h->mesh_cap)) return 0;
+  if (h->mesh_old) rcl_mtab_move(h, (size_t)-1);      /* not reached: see above */
+  return rcl_mtab_replace(h, (h->mesh_live + more) * 2, more);   /* at most half full */
+}
+
+/* Upkeep off the insertion path, at the reconciliation entry points (no
+** entry pointer is held there): moves up to n slots of an old table, so a
+** table replaced near the end of a burst of meshing is not kept mapped
+** until the next insertion; unmaps the table when it holds no entry; and
+** replaces a table whose entries fill less than an eighth of its slots
+** (unmeshing emptied it) by one of twice the entries, so the table's
+** memory follows the meshed pages down as well as up. A refused mapping
+** keeps the table as it is. */
+static void rcl_mtab_upkeep(rcl_heap *h, size_t n)
+{
+  if (!h->mesh_old && h->mesh_tab && !h->mesh_live) {
+    munmap(h->mesh_tab, rcl_align_up(h->mesh_cap * h->mesh_stride, h->os_page_size));
+    h->mesh_tab = NULL;
+    h->mesh_cap = h->mesh_used = 0;
+    return;
+  }
+  if (!h->mesh_old && h->mesh_live < h->mesh_cap / 8 &&
+      rcl_mtab_bytes_for(h, h->mesh_live * 2) < h->mesh_cap * h->mesh_stride)
+    rcl_mtab_replace(h, h->mesh_live * 2, 0);
+  if (h->mesh_old) rcl_mtab_move(h, n);
 }
 
 /* -- L(B) ------------------------------------------------------------------------------ */
@@ -974,8 +1010,9 @@ static void rcl_mesh_pause(rcl_heap *h, uint64_t t0)
 RCL_INTERN void rcl_mesh_reconcile(rcl_heap *h)
 {
   uint64_t t0;
-  if (!h->mesh_pages) return;
+  if (!h->mesh_pages && !h->mesh_tab && !h->mesh_old) return;
   t0 = rcl_os_cpu_ns();
+  rcl_mtab_upkeep(h, RCL_MESH_REC_SLOTS);
   if (!h->mesh_rec_armed) {
     h->mesh_rec_armed = 1;
     h->mesh_rec_pos = 0;
@@ -989,9 +1026,10 @@ RCL_INTERN int rcl_mesh_reconcile_step(rcl_heap *h)
 {
   uint64_t t0;
   int done;
-  if (!h->mesh_rec_armed) return 1;
+  if (!h->mesh_rec_armed && !h->mesh_old) return 1;
   t0 = rcl_os_cpu_ns();
-  done = rcl_mesh_reconcile_slice(h, RCL_MESH_REC_SLOTS, RCL_MESH_REC_UNMESH);
+  rcl_mtab_upkeep(h, RCL_MESH_REC_SLOTS);
+  done = !h->mesh_rec_armed || rcl_mesh_reconcile_slice(h, RCL_MESH_REC_SLOTS, RCL_MESH_REC_UNMESH);
   rcl_mesh_pause(h, t0);
   return done;
 }
@@ -1000,6 +1038,7 @@ RCL_INTERN int rcl_mesh_reconcile_step(rcl_heap *h)
 ** no step). */
 RCL_INTERN void rcl_mesh_reconcile_finish(rcl_heap *h)
 {
+  rcl_mtab_upkeep(h, (size_t)-1);
   h->mesh_rec_armed = 1;                            /* from the start: every free so far */
   h->mesh_rec_pos = 0;
   rcl_mesh_reconcile_slice(h, (size_t)-1, (size_t)-1);
@@ -1190,6 +1229,19 @@ RCL_API uint64_t rcl_test_mesh_remeshed(rcl_heap *h)
   n = h->mesh_remeshed;
   rcl_unlock(h);
   return n;
+}
+
+RCL_API size_t rcl_test_mesh_table(rcl_heap *h, size_t *slots, size_t *old_slots, size_t *entries)
+{
+  size_t bytes = 0;
+  rcl_lock(h);
+  *slots = h->mesh_cap;
+  *old_slots = h->mesh_old ? h->mesh_old_cap : 0;
+  *entries = h->mesh_live;
+  if (h->mesh_tab) bytes += rcl_align_up(h->mesh_cap * h->mesh_stride, h->os_page_size);
+  if (h->mesh_old) bytes += rcl_align_up(h->mesh_old_cap * h->mesh_stride, h->os_page_size);
+  rcl_unlock(h);
+  return bytes;
 }
 
 /* The mesh table's invariants (file header), for rcl_test_check. */

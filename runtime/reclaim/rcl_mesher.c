@@ -303,18 +303,20 @@ RCL_INTERN void rcl_mesher_arm(rcl_heap *h)
   h->mesh_was_quiet = quiet;
   if (!rcl_mesher_ready(h)) {
     h->mesh_seg = NULL;
-    h->mesh_armed = h->mesh_rec_armed;
+    h->mesh_armed = h->mesh_rec_armed || h->mesh_old != NULL;
     return;
   }
   if (!h->mesh_seg && (went_quiet || !rcl_mesher_skip_cycle(h))) {
     rcl_mesher_restart(h);
     h->mesh_quiet = quiet;
   }
-  h->mesh_armed = h->mesh_seg != NULL || h->mesh_rec_armed;
+  h->mesh_armed = h->mesh_seg != NULL || h->mesh_rec_armed || h->mesh_old != NULL;
 }
 
 /* One GC step's share: a slice of the reconciliation under way, else of
-** the armed pass. */
+** the armed pass, else of the mesh table's upkeep while an old table is
+** left (rcl_mesh_reconcile_step moves it), so a table replaced in a pass's
+** last meshes is unmapped within the steps that follow. */
 RCL_INTERN void rcl_mesher_step(rcl_heap *h)
 {
   rcl_mesher_budget bu;
@@ -326,7 +328,8 @@ RCL_INTERN void rcl_mesher_step(rcl_heap *h)
   }
   if (!rcl_mesher_ready(h) || !h->mesh_seg) {
     h->mesh_seg = NULL;
-    h->mesh_armed = 0;
+    if (h->mesh_old) rcl_mesh_reconcile_step(h);
+    h->mesh_armed = h->mesh_old != NULL;
     return;
   }
   memset(&bu, 0, sizeof(bu));
@@ -337,7 +340,7 @@ RCL_INTERN void rcl_mesher_step(rcl_heap *h)
   made = h->mesh_pages;
   if (rcl_mesher_advance(h, &bu)) {
     h->mesh_seg = NULL;
-    h->mesh_armed = 0;
+    h->mesh_armed = h->mesh_old != NULL;
   }
   if (h->mesh_pages > made) h->mesh_step_made += h->mesh_pages - made;
   ns = rcl_os_cpu_ns() - t0;

@@ -77,6 +77,10 @@ RCL_API int rcl_test_mesh_primary(rcl_heap *h, void *b, void *a);
 /* Primaries remeshed on h so far (rcl_mesh_primary calls that moved at
 ** least one secondary: by rcl_test_mesh_primary and by the mesher). */
 RCL_API uint64_t rcl_test_mesh_remeshed(rcl_heap *h);
+/* The mesh table of h (rcl_mesh_core.c): *slots of the current table (0:
+** none mapped), *old_slots of the one being moved out of (0: none),
+** *entries in both. Returns the bytes both tables map. */
+RCL_API size_t rcl_test_mesh_table(rcl_heap *h, size_t *slots, size_t *old_slots, size_t *entries);
 /* The process-wide mapping budget of meshing (rcl_mesh_core.c) before this
 ** call; a non-zero `budget` replaces it (mappings). *used, if not NULL,
 ** receives the mappings meshing holds now (all heaps). */

@@ -1152,6 +1152,57 @@ static void test_mesher_backoff(void)
   CU_ASSERT(idle >= 2 && idle <= BO_ROUNDS / 2);
 }
 
+/* The mesh table of h after GC steps: no old table left, and (once the
+** steps had a few cycles) no more than eight slots an entry unless it is
+** one OS page. Returns its entries. */
+static size_t table_settled(rcl_heap *h, const char *when)
+{
+  size_t slots, old_slots, entries, bytes, ps = rcl_page_size();
+  bytes = rcl_test_mesh_table(h, &slots, &old_slots, &entries);
+  printf("\n  mesh table %s: %zu entries, %zu slots, %zu bytes ", when, entries, slots, bytes);
+  CU_ASSERT_EQUAL(old_slots, 0);
+  CU_ASSERT(entries * 4 <= slots * 3);
+  CU_ASSERT(bytes <= ps || entries * 8 >= slots);
+  CU_ASSERT_EQUAL(entries == 0, bytes == 0);
+  return entries;
+}
+
+/* The mesh table follows the meshed pages: GC-step passes leave no old
+** table mapped once their steps are done (a table replaced by a pass's
+** last meshes is moved out of by the steps after it, without insertions);
+** when unmeshing empties most of it, the next cycles replace it by a
+** smaller one; with nothing meshed it is unmapped. */
+static void test_mesh_table_follows(void)
+{
+  static void *keep[SCATTER_N / 20];
+  static size_t sizes[SCATTER_N / 20];
+  size_t n, i, c, full_slots, full_bytes, slots, old_slots, entries;
+  rcl_heap *h;
+  if (backing_forced()) return;
+  h = scattered(1, 0, keep, sizes, &n);
+  for (c = 0; c < 6; c++) cycle_and_steps(h);
+  CU_ASSERT(stats_of(h).mesh_pages > 0);
+  CU_ASSERT_FATAL(table_settled(h, "after meshing") > 0);
+  full_bytes = rcl_test_mesh_table(h, &full_slots, &old_slots, &entries);
+  TU_CHECK_HEAP(h);
+  for (i = 0; i < n; i++)                           /* 15 of 16 survivors go */
+    if (i % 16) { rcl_free(h, keep[i], sizes[i]); keep[i] = NULL; }
+  for (c = 0; c < 6; c++) {
+    cycle_and_steps(h);
+    TU_CHECK_HEAP(h);
+  }
+  entries = table_settled(h, "after unmeshing");
+  if (rcl_test_mesh_table(h, &slots, &old_slots, &entries) > rcl_page_size())
+    CU_ASSERT(slots < full_slots);
+  CU_ASSERT(rcl_test_mesh_table(h, &slots, &old_slots, &entries) <= full_bytes);
+  for (i = 0; i < n; i += 16) CU_ASSERT(tu_verify(keep[i], sizes[i], 0x7000 + i));
+  for (i = 0; i < n; i += 16) rcl_free(h, keep[i], sizes[i]);
+  for (c = 0; c < 4; c++) cycle_and_steps(h);      /* unmeshing is lazy: a few cycles */
+  CU_ASSERT_EQUAL(table_settled(h, "with nothing meshed"), 0);
+  TU_CHECK_HEAP(h);
+  purge_expect_empty_and_destroy(h);
+}
+
 int tu_register_mesh_core(void)
 {
   CU_pSuite s = CU_add_suite("mesh core", NULL, NULL);
@@ -1174,6 +1225,8 @@ int tu_register_mesh_core(void)
       !CU_add_test(s, "mesher: the split pass meshes pages at different offsets", test_mesher_split) ||
       !CU_add_test(s, "mesher: the split pass extends a mesh into a run (gaps of 0, 1, 3 pages)", test_mesher_split_run) ||
       !CU_add_test(s, "mesher: GC-step passes back off when idle or churning", test_mesher_backoff) ||
+      !CU_add_test(s, "mesh table: no old table after the steps; shrinks, then goes, as pages unmesh",
+                   test_mesh_table_follows) ||
       !CU_add_test(s, "mesher: GC steps mesh settled spans, or any after a quiet cycle",
                    test_mesher_steps_settled) ||
       !CU_add_test(s, "mesher: a pass stops at the mapping budget (3/4 of vm.max_map_count)", test_mesh_budget) ||
