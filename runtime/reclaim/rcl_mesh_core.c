@@ -969,7 +969,7 @@ RCL_INTERN int rcl_mesh_primary(rcl_heap *h, char *b_page, char *a_page, const u
 ** (rcl_mesh_drop_stale_fillers), or, if the OS refused then, when the walk
 ** reaches them. Returns 1 when the round is done.
 */
-#define RCL_MESH_REC_SLOTS  4096
+#define RCL_MESH_REC_SLOTS  2048
 #define RCL_MESH_REC_UNMESH 16
 
 static int rcl_mesh_reconcile_slice(rcl_heap *h, size_t max_slots, size_t max_unmesh)

@@ -3,7 +3,9 @@
 -- Reads the process's resident set (VmRSS, VmHWM from /proc/self/status), its proportional
 -- set size (Pss from /proc/self/smaps_rollup, or the sum of /proc/self/smaps' Pss lines
 -- where the rollup is missing), the Lua heap (collectgarbage("count")) and, when the
--- runtime is ours, require("reclaim").stats().
+-- runtime is ours, require("reclaim").stats(). The rollup is exact; the sum is not where
+-- mappings share pages (meshing): each mapping's line is rounded down to a whole KiB, so
+-- the sum comes out low by up to 1 KiB a mapping, and meshing makes thousands of them.
 -- Each measurement is printed as one line that tests/bench/report-mem.lua parses:
 --   MEM workload=<id> variant=<trickle|idle> phase=<name> rss_kb=.. hwm_kb=.. pss_kb=.. heap_kb=..
 --       [floor_kb=.. resident_kb=.. purged_kb=.. purge_calls=.. mapped_kb=.. in_use_kb=..
