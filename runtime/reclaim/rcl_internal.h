@@ -788,6 +788,8 @@ RCL_INTERN int rcl_os_page_unalias(rcl_heap *h, void *page);
 RCL_INTERN int rcl_os_page_realias(rcl_heap *h, void *page, const void *new_target);
 RCL_INTERN int rcl_os_on_file(const rcl_heap *h, const void *p); /* p in a file segment */
 RCL_INTERN size_t rcl_os_alias_count(const rcl_heap *h);
+/* Aliasing or unaliasing calls the OS refused on h's backing so far. */
+RCL_INTERN uint64_t rcl_os_alias_refusals(const rcl_heap *h);
 RCL_INTERN int rcl_os_file_backed(const rcl_heap *h);
 RCL_INTERN int rcl_os_page_aliases(const rcl_heap *h, const void *page, const void *target);
 RCL_INTERN int rcl_os_unmap(rcl_heap *h, void *p, size_t size);

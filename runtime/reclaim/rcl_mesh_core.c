@@ -1330,7 +1330,10 @@ RCL_INTERN int rcl_mesh_check(rcl_heap *h, char *err, size_t errlen)
     if (r) break;
     for (k = gb.nslots; k < RCL_MESH_WORDS * 64; k++)
       if ((lb[k >> 6] >> (k & 63)) & 1) n = 0xffffffffu;
-    if (n != e->count || (n == 0 && !rcl_mesh_filler_valid(h, e)) ||
+    /* A filler whose drop the OS refused stays until a later walk retries
+    ** it (rcl_mesh_filler_drop): it holds no block and only costs its
+    ** mapping, so after a refusal a filler may join no run. */
+    if (n != e->count || (n == 0 && !rcl_mesh_filler_valid(h, e) && !rcl_os_alias_refusals(h)) ||
         (gb.lo_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.lo_cross)) ||
         (gb.hi_cross != RCL_MESH_NONE && rcl_bit_get(gb.s, gb.hi_cross))) {
       r = rcl_errorf(err, errlen, "mesh: secondary %#lx: L(B) has %u slots, counted %u, a crossing block is free, or a filler joins no run",

@@ -545,6 +545,11 @@ RCL_INTERN size_t rcl_os_alias_count(const rcl_heap *h)
   return h->backing ? h->backing->naliases : 0;
 }
 
+RCL_INTERN uint64_t rcl_os_alias_refusals(const rcl_heap *h)
+{
+  return h->backing ? h->backing->alias_failed : 0;
+}
+
 /* The OS pages of a segment (the per-page arrays' length). */
 static size_t rcl_backing_npages(void) { return RCL_SEGMENT_SIZE / rcl_os_page_size(); }
 
