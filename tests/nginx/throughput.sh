@@ -12,6 +12,10 @@
 #   ours         BUILD_DIR/x86_64/lib with the README's setup for idle workers,
 #                init_worker_by_lua_block { require("reclaim").nginx_idle{} }
 #   ours-noidle  BUILD_DIR/x86_64/lib without nginx_idle
+#   ours-mesh    as ours, with LUAJIT_RECLAIM=mesh=on in the master's
+#                environment (the state is created there; the workers inherit
+#                it), checked: the worker maps the heap's memory file
+#                (memfd:luajit-reclaim)
 # Shapes (the site of nginx.conf.in; handlers in shapes.lua and site.lua):
 #   cpu   GET /cpu,   50 connections: string and table work, no sleep, small heap
 #   hold  GET /burst, 400 connections: ~300 KB of tables and strings per
@@ -30,7 +34,8 @@
 #   NGINX_BENCH_SECONDS  seconds of load per run (default 10)
 #   NGINX_BENCH_PAIRS    rounds per shape (default 3)
 #   NGINX_BENCH_SHAPES   shapes, space or comma separated (default: cpu hold json)
-#   NGINX_BENCH_BUILDS   builds (default: stock ours ours-noidle; stock and ours needed)
+#   NGINX_BENCH_BUILDS   builds (default: stock ours ours-noidle; stock and ours
+#                        needed; ours-mesh on request)
 #   NGINX_BENCH_PORT     the port (default: the first free one of 18300-18329)
 #   BENCH_RESULTS_DIR    if set, also write BENCH_RESULTS_DIR/nginx.tsv: a header,
 #                        then one row per shape, build and metric:
@@ -78,7 +83,10 @@ for s in "${shapes[@]}"; do
 	[ -n "${path[$s]:-}" ] || die "NGINX_BENCH_SHAPES: unknown shape '$s' (known: cpu hold json)"
 done
 for b in "${builds[@]}"; do
-	case $b in stock | ours | ours-noidle) ;; *) die "NGINX_BENCH_BUILDS: unknown build '$b' (known: stock ours ours-noidle)" ;; esac
+	case $b in
+	stock | ours | ours-noidle | ours-mesh) ;;
+	*) die "NGINX_BENCH_BUILDS: unknown build '$b' (known: stock ours ours-noidle ours-mesh)" ;;
+	esac
 done
 case " ${builds[*]} " in *" stock "*) ;; *) die "NGINX_BENCH_BUILDS must name stock, not only '${builds[*]}'" ;; esac
 case " ${builds[*]} " in *" ours "*) ;; *) die "NGINX_BENCH_BUILDS must name ours, not only '${builds[*]}'" ;; esac
@@ -101,10 +109,12 @@ lib_of() { if [ "$1" = stock ]; then echo "$stock_lib"; else echo "$lib"; fi; }
 init_of() {
 	case $1 in
 	stock) echo '-- stock LuaJIT: no reclaim module' ;;
-	ours) echo 'require("reclaim").nginx_idle{}' ;;
+	ours | ours-mesh) echo 'require("reclaim").nginx_idle{}' ;;
 	ours-noidle) echo '-- ours without reclaim.nginx_idle' ;;
 	esac
 }
+# reclaim_of BUILD: the LUAJIT_RECLAIM value nginx starts with (empty: unset).
+reclaim_of() { if [ "$1" = ours-mesh ]; then echo mesh=on; fi; }
 
 # The metrics, in the order of the table: name, unit, label.
 METRICS=(rps p50_ms p99_ms rss_start_kib rss_light_kib rss_load_kib rss_peak_kib rss_idle_kib)
@@ -156,10 +166,18 @@ run_wrk() {
 
 # run_one SHAPE BUILD ROUND: one fresh nginx through the phases; appends to values.
 run_one() {
-	local shape=$1 b=$2 name="$1/$2 #$3" dir=$work/bench url body rps p50 p99 start light load peak idle
+	local shape=$1 b=$2 name="$1/$2 #$3" dir=$work/bench url body rps p50 p99 start light load peak idle reclaim
 	url=http://127.0.0.1:$port${path[$shape]}
 	echo "$name" >"$work/bench-start.log"
-	start_nginx bench "$(init_of "$b")" "$(lib_of "$b")" >>"$work/bench-start.log"  # (fail: stderr)
+	reclaim=$(reclaim_of "$b")
+	if [ -n "$reclaim" ]; then
+		LUAJIT_RECLAIM=$reclaim start_nginx bench "$(init_of "$b")" "$(lib_of "$b")" >>"$work/bench-start.log"
+		# With mesh=on the heap maps a memory file (anonymous memory otherwise).
+		grep -qF 'memfd:luajit-reclaim ' "/proc/$worker/maps" ||
+			fail "$name: worker $worker maps no memfd:luajit-reclaim with LUAJIT_RECLAIM=$reclaim"
+	else
+		start_nginx bench "$(init_of "$b")" "$(lib_of "$b")" >>"$work/bench-start.log"  # (fail: stderr)
+	fi
 	[ -z "$server_cpu" ] || taskset -pc "$server_cpu" "$worker" >>"$work/bench-start.log" ||
 		fail "$name: taskset -pc $server_cpu $worker failed"
 	sleep 1
@@ -218,7 +236,7 @@ echo "machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cp
 echo "command: NGINX_BENCH_SECONDS=$seconds NGINX_BENCH_PAIRS=$pairs NGINX_BENCH_SHAPES='${shapes[*]}'" \
 	"NGINX_BENCH_BUILDS='${builds[*]}' tests/nginx/throughput.sh $build $memstat (make bench-nginx), port $port"
 echo "ours: $lib with init_worker_by_lua_block { require(\"reclaim\").nginx_idle{} } (the README's setup for idle workers);" \
-	"ours-noidle: the same library without it; stock: $stock_lib"
+	"ours-noidle: the same library without it; ours-mesh: as ours, with LUAJIT_RECLAIM=mesh=on; stock: $stock_lib"
 start_time=$SECONDS
 rm -rf "$work/bench-logs"
 mkdir -p "$work/bench-logs"

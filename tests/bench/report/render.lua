@@ -225,6 +225,9 @@ function FIELDS.command()
   if meta.nginx_pairs and meta.nginx_pairs ~= "default" then
     cmd[#cmd + 1] = "NGINX_BENCH_PAIRS=" .. meta.nginx_pairs
   end
+  if meta.nginx_builds and meta.nginx_builds ~= "stock ours ours-noidle ours-mesh" then
+    cmd[#cmd + 1] = 'NGINX_BENCH_BUILDS="' .. meta.nginx_builds .. '"'
+  end
   if meta_value("cpu_asked") ~= "" then cmd[#cmd + 1] = 'BENCH_CPU="' .. meta_value("cpu_asked") .. '"' end
   if meta_value("mem_workloads") ~= "a b c d e" then
     cmd[#cmd + 1] = 'BENCH_MEM_WORKLOADS="' .. meta_value("mem_workloads") .. '"'
@@ -256,7 +259,8 @@ function FIELDS.header()
        meta_value("mem_workloads"), "\", BENCH_MEM_RUNS=", meta_value("mem_runs"), ", BENCH_PEER_RUNS=",
        meta_value("peer_runs"), ", PAGESIM=\"", meta_value("pagesim"), "\" on workloads \"",
        meta_value("pagesim_workloads"), "\", BENCH_CGROUP_PAIRS=", meta_value("cgroup_pairs"),
-       ", NGINX_BENCH_PAIRS=", meta.nginx_pairs or "not recorded", " |")
+       ", NGINX_BENCH_PAIRS=", meta.nginx_pairs or "not recorded",
+       ", NGINX_BENCH_BUILDS=\"", meta.nginx_builds or "not recorded", "\" |")
   line("| stock | `", meta_value("stock"), "` |")
   line("| ours | `", meta_value("ours"), "` |")
   line("| the peer | `", meta_value("peer"), "` |")

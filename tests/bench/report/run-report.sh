@@ -19,7 +19,9 @@
 #   cgroup  tests/cgroup/soft_limit_bench.sh, BENCH_CGROUP_PAIRS pairs -> cgroup.tsv
 #   nginx   `make bench-nginx` with BENCH_RESULTS_DIR set -> nginx.tsv (written by that
 #           target; a run that leaves no nginx.tsv counts as failed); NGINX_BENCH_PAIRS
-#           (tests/nginx/throughput.sh) is recorded in meta.tsv as nginx_pairs
+#           (tests/nginx/throughput.sh) is recorded in meta.tsv as nginx_pairs; the
+#           builds are NGINX_BENCH_BUILDS, by default "stock ours ours-noidle ours-mesh"
+#           (meshing on beside off), recorded as nginx_builds
 # meta.tsv (key, value) records the machine, the commit, the settings, the parts asked
 # for and each part's status and seconds, so the document says what ran and marks a
 # partial run as partial.
@@ -97,6 +99,8 @@ meta pagesim_workloads "${PAGESIM_WORKLOADS:-}"
 meta cgroup_pairs "$BENCH_CGROUP_PAIRS"
 meta cgroup_pairs_default "${BENCH_CGROUP_PAIRS_DEFAULT:-$BENCH_CGROUP_PAIRS}"
 meta nginx_pairs "${NGINX_BENCH_PAIRS:-default}"
+nginx_builds=${NGINX_BENCH_BUILDS:-stock ours ours-noidle ours-mesh}
+meta nginx_builds "$nginx_builds"
 
 export BENCH_RESULTS_DIR=$results BENCH_PRINT=0
 
@@ -141,7 +145,7 @@ part_cgroup() {
 	' "$BENCH_OUT/cgroup.txt" >"$results/cgroup.tsv" || { rm -f "$results/cgroup.tsv"; return 1; }
 }
 part_nginx() {
-	make --no-print-directory bench-nginx BENCH_RESULTS_DIR="$results" || return 1
+	make --no-print-directory bench-nginx BENCH_RESULTS_DIR="$results" NGINX_BENCH_BUILDS="$nginx_builds" || return 1
 	[ -s "$results/nginx.tsv" ] || { warn "bench-nginx wrote no $results/nginx.tsv"; return 1; }
 }
 
