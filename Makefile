@@ -155,6 +155,7 @@ help:
 	@echo "make plot         PNG+SVG charts from those CSVs into build/bench/plots/ (make bench does both)"
 	@echo "make bench-mesh   what meshing would give back (issue 17), 4K/16K/64K"
 	@echo "make bench-mesh-ab MESH_AB_A=bin MESH_AB_B=bin  two builds, mesh=on, (d) and (e) side by side"
+	@echo "make bench-mesh-fork  fork() cost in the parent with mesh=off and on, heaps of MESH_FORK_MIB MiB"
 	@echo "make bench-copydist  memcpy GB/s by destination-past-source distance mod 4 KiB, and backward in 32-byte steps (~10 s)"
 	@echo "make bench-cgroup soft_limit=0 vs auto in a memory cgroup (the figures behind its default)"
 	@echo "make soak         the long allocator stress run (10^9 operations), and soak-threads"

@@ -15,7 +15,15 @@ MESH_SO      := $(MESH_OUT)/meshest.so
 MESH_LUAJIT  := $(BUILD)/x86_64/bin/luajit
 MESH_CFLAGS  := -std=gnu99 -O2 -Wall -Wextra -Werror -fPIC -shared
 
-.PHONY: bench-mesh bench-mesh-ab
+.PHONY: bench-mesh bench-mesh-ab bench-mesh-fork
+
+# bench-mesh-fork: fork()'s cost in the parent with meshing off and on, for live heaps of
+# MESH_FORK_MIB MiB (default "16 64 256"), MESH_FORK_N forks each (default 21), the two
+# settings alternating per heap size (fork.lua prints median and range). Figures only.
+bench-mesh-fork: $(BUILD)/x86_64/.stamp
+	@set -e; for mib in $(or $(MESH_FORK_MIB),16 64 256); do for mesh in off on; do \
+	  LUAJIT_RECLAIM=mesh=$$mesh $(MESH_LUAJIT) $(MESH_DIR)/fork.lua $$mib $(or $(MESH_FORK_N),21); \
+	done; done
 
 # bench-mesh-ab: two builds side by side with meshing on, (d) and (e), interleaved runs,
 # medians and ranges (ab.sh). MESH_AB_A and MESH_AB_B name the two luajit binaries (copy
