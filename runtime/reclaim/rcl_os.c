@@ -1191,13 +1191,42 @@ out:
 
 static int rcl_backing_sync[2] = { -1, -1 };   /* the child -> parent pipe of one fork */
 
+/* The kernel copies the allocated ranges (SEEK_DATA) of e's part of b's
+** file to the same offsets of the new file nfd (copy_file_range): the child
+** neither reads nor faults in a page here, so fork() returns sooner in the
+** parent, and the new file's pages fault in as the child touches them.
+** Aliases do not matter: a target's page is copied once, at its own
+** offset. 0, or -1 when the kernel refuses (ENOSYS, EXDEV, a seccomp
+** filter; a failure injected as RCL_FAULT_BACKING): the caller then copies
+** through mappings, over whatever part this copied. */
+static int rcl_backing_copy_file(const rcl_backing *b, const rcl_backing_seg *e, int nfd)
+{
+  uint64_t pos = e->off, end = e->off + RCL_SEGMENT_SIZE;
+  if (rcl_os_fault(RCL_FAULT_BACKING)) return -1;
+  while (pos < end) {
+    off_t in = lseek(b->fd, (off_t)pos, SEEK_DATA), hole, out;
+    if (in < 0) return errno == ENXIO ? 0 : -1;       /* ENXIO: no data after pos */
+    if ((uint64_t)in >= end) break;
+    hole = lseek(b->fd, in, SEEK_HOLE);
+    if (hole < 0 || (uint64_t)hole > end) hole = (off_t)end;
+    out = in;
+    while (in < hole) {
+      ssize_t n = copy_file_range(b->fd, &in, nfd, &out, (size_t)(hole - in), 0);
+      if (n <= 0) return -1;
+    }
+    pos = (uint64_t)hole;
+  }
+  return 0;
+}
+
 /* Copy segment e into a mapping of the same range of the new file nfd, or
 ** of anonymous memory when nfd < 0, and move that mapping over e's
 ** address; 0 or -1 (e's mapping unchanged). With the old file at hand
-** (old_ok), its allocated pages are read from it (SEEK_DATA), so aliases
-** do not matter: a target's page is copied once, at its own offset. Else
-** every page that is no alias is copied from its address. On anonymous
-** memory an alias gets its own copy of the page it maps. */
+** (old_ok), the kernel copies file to file (rcl_backing_copy_file), or,
+** if it refuses, its allocated pages are read from it (SEEK_DATA); either
+** way aliases do not matter: a target's page is copied once, at its own
+** offset. Else every page that is no alias is copied from its address. On
+** anonymous memory an alias gets its own copy of the page it maps. */
 static int rcl_backing_copy_segment(rcl_backing *b, const rcl_backing_seg *e, int nfd, int old_ok)
 {
   char *seg = (char *)e->addr, *t, *src = NULL;
@@ -1207,11 +1236,11 @@ static int rcl_backing_copy_segment(rcl_backing *b, const rcl_backing_seg *e, in
   t = (char *)mmap(NULL, RCL_SEGMENT_SIZE, PROT_READ | PROT_WRITE,
                    nfd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS, nfd, nfd >= 0 ? (off_t)e->off : 0);
   if (t == (char *)MAP_FAILED) return -1;
-  if (old_ok) {
-    src = (char *)mmap(NULL, RCL_SEGMENT_SIZE, PROT_READ, MAP_SHARED, b->fd, (off_t)e->off);
-    if (src == (char *)MAP_FAILED) src = NULL;
-  }
-  if (src) {
+  if (nfd >= 0 && old_ok && rcl_backing_copy_file(b, e, nfd) == 0) {
+    /* Copied by the kernel. */
+  } else if (old_ok &&
+             (src = (char *)mmap(NULL, RCL_SEGMENT_SIZE, PROT_READ, MAP_SHARED, b->fd,
+                                 (off_t)e->off)) != (char *)MAP_FAILED) {
     while (pos < end) {
       off_t data = lseek(b->fd, (off_t)pos, SEEK_DATA), hole;
       if (data < 0 || (uint64_t)data >= end) break;   /* ENXIO: no data after pos */

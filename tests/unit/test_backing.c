@@ -520,6 +520,9 @@ static void send_byte(int fd)
   while (write(fd, &c, 1) < 0 && errno == EINTR) {}
 }
 
+/* RCL_FAULT_BACKING failures the child must have seen, process-wide. */
+static uint64_t fork_injected_want;
+
 /* The child's side: exit codes name the first check that failed. */
 static int fork_child(rcl_heap *h, void **p, uint64_t parent_ino, int to_parent, int from_parent)
 {
@@ -530,6 +533,7 @@ static int fork_child(rcl_heap *h, void **p, uint64_t parent_ino, int to_parent,
   if (rcl_test_backing(h, &bi) != 0) return 10;
   if (bi.fd < 0 || bi.file_ino == 0 || bi.file_ino == parent_ino) return 11;  /* a file of its own */
   if (bi.fork_copies != 1 || bi.fallbacks != 0) return 12;
+  if (rcl_test_fault_injected(RCL_FAULT_BACKING) != fork_injected_want) return 19;
   if (verify_all(p, 1000)) return 13;             /* the parent's contents, copied */
   fill_all(p, 2000);                              /* the child's writes */
   for (i = 0; i < 200; i++) {                     /* into pages purged before fork */
@@ -555,8 +559,11 @@ static int fork_child(rcl_heap *h, void **p, uint64_t parent_ino, int to_parent,
 /* Parent and child write the same blocks after fork() and each sees only
 ** its own writes, also on pages purged (punched) before the fork and after
 ** the child punches its own file. Run with and without the background
-** thread serving the heap (whose fork handlers hold the heap locks). */
-static void fork_case(int background)
+** thread serving the heap (whose fork handlers hold the heap locks), and
+** with the kernel's file-to-file copy refused for the first segment (the
+** child's second RCL_FAULT_BACKING call; its first is memfd_create), which
+** the child then copies through mappings. */
+static void fork_case(int background, int refuse_copy)
 {
   static void *p[FORK_N];
   rcl_config cfg;
@@ -584,7 +591,10 @@ static void fork_case(int background)
   old_pipe = signal(SIGPIPE, SIG_IGN);    /* a child that failed early closed its end */
   fflush(stdout);
   fflush(stderr);
+  fork_injected_want = rcl_test_fault_injected(RCL_FAULT_BACKING) + (refuse_copy ? 1 : 0);
+  if (refuse_copy) CU_ASSERT_EQUAL_FATAL(rcl_test_fault(RCL_FAULT_BACKING, 2, 1), 0);
   pid = fork();
+  if (refuse_copy) rcl_test_fault(RCL_FAULT_BACKING, 0, 0);
   CU_ASSERT_FATAL(pid >= 0);
   if (pid == 0) {
     close(to_parent[0]);
@@ -607,7 +617,8 @@ static void fork_case(int background)
   CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
   signal(SIGPIPE, old_pipe);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    fprintf(stderr, "\n  fork child (background %d): status %#x\n", background, status);
+    fprintf(stderr, "\n  fork child (background %d, copy refused %d): status %#x\n", background,
+            refuse_copy, status);
   CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   CU_ASSERT_EQUAL(verify_all(p, 3000), 0);             /* the child's purge is not ours */
   TU_CHECK_HEAP(h);
@@ -616,8 +627,9 @@ static void fork_case(int background)
   rcl_heap_destroy(h);
 }
 
-static void test_fork_private(void) { fork_case(0); }
-static void test_fork_private_background(void) { fork_case(1); }
+static void test_fork_private(void) { fork_case(0, 0); }
+static void test_fork_private_background(void) { fork_case(1, 0); }
+static void test_fork_copy_refused(void) { fork_case(0, 1); }
 
 int tu_register_backing(void)
 {
@@ -630,6 +642,7 @@ int tu_register_backing(void)
       !CU_add_test(s, "large blocks anonymous, realloc keeps contents", test_large_blocks_anonymous) ||
       !CU_add_test(s, "fork: parent and child see only their own writes", test_fork_private) ||
       !CU_add_test(s, "fork with the background thread on", test_fork_private_background) ||
+      !CU_add_test(s, "fork: the kernel's file copy refused, copied through mappings", test_fork_copy_refused) ||
       !CU_add_test(s, "aliases: rules, sharing, purges around them, unalias", test_aliases) ||
       !CU_add_test(s, "aliases: a target's count limit refuses one more", test_alias_count_limit) ||
       !CU_add_test(s, "aliases: a segment an outside alias maps stays mapped", test_alias_pins_target_segment) ||
